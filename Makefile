@@ -1,0 +1,54 @@
+# regate — `make demo` sets everything up and runs the main job on a bundled
+# example; `make test` sets everything up and runs every test.
+
+OPA_VERSION := v1.22.3
+PYTHON      ?= python3
+VENV        := .venv
+BIN         := $(VENV)/bin
+TOOLS       := $(CURDIR)/.tools
+export PATH := $(CURDIR)/$(BIN):$(PATH):$(TOOLS)/bin
+export SYFT_CHECK_FOR_APP_UPDATE := false
+export GOFLAGS := -modcacherw
+export GOPATH ?= $(TOOLS)/go
+
+.PHONY: setup system-packages opa demo test test-rego test-python bench clean
+
+setup: $(VENV)/.installed opa system-packages
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[test]'
+	touch $@
+
+# OPA is built from source with the Go toolchain (cached in .tools/) unless an
+# `opa` is already on PATH.
+opa:
+	@if command -v opa >/dev/null 2>&1; then \
+	  echo "opa: using $$(command -v opa)"; \
+	else \
+	  echo "opa: building $(OPA_VERSION) into $(TOOLS)/bin"; \
+	  mkdir -p $(TOOLS)/bin && GOBIN=$(TOOLS)/bin go install github.com/open-policy-agent/opa@$(OPA_VERSION); \
+	fi
+
+# The Docker engine, mmdebstrap, skopeo and umoci come from Debian; they are
+# installed only when missing and only where we may (root, or CI).
+system-packages:
+	@.ci/system-packages
+
+demo: setup
+	$(BIN)/regate check --policy examples/production examples/production/inputs/vulnerable.json || test $$? -eq 1
+
+test-rego: setup
+	opa test rego
+
+test-python: setup
+	$(BIN)/pytest -n 2 -p no:cacheprovider tests
+
+test: test-rego test-python
+
+bench: setup
+	$(BIN)/python bench/run.py
+
+clean:
+	rm -rf $(VENV) build *.egg-info

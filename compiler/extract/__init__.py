@@ -1,0 +1,1 @@
+"""Image analysis output and images → one normalized input document."""

@@ -1,0 +1,86 @@
+"""The adapter interface shared by every input format.
+
+An adapter recognises one format by its content and turns it into *facts*: a
+partial input document (any subset of the top-level keys of the input schema,
+in the schema's shape). Facts from several files are merged into one document
+by `regate.extract.document`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol
+
+Facts = dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Source:
+    """Where facts came from; becomes an entry of the document's `sources`."""
+
+    tool: str
+    format: str
+    version: str = ""
+    path: str = ""
+
+    def as_json(self) -> dict[str, str]:
+        out = {"tool": self.tool, "format": self.format}
+        if self.version:
+            out["version"] = self.version
+        if self.path:
+            out["path"] = self.path
+        return out
+
+
+@dataclass
+class Extraction:
+    """What one adapter produced from one input."""
+
+    facts: Facts
+    source: Source
+    warnings: list[str] = field(default_factory=list)
+
+
+class JsonAdapter(Protocol):
+    """A format that arrives as one JSON document."""
+
+    format: str
+    description: str
+
+    def detect(self, doc: Any) -> bool: ...
+
+    def extract(self, doc: Any, path: str) -> Extraction: ...
+
+
+class PathAdapter(Protocol):
+    """A format that must be read from the filesystem (tar archives, OCI layouts)."""
+
+    format: str
+    description: str
+
+    def detect_path(self, path: Path) -> bool: ...
+
+    def extract_path(self, path: Path, options: "ExtractOptions") -> Extraction: ...
+
+
+@dataclass(frozen=True)
+class ExtractOptions:
+    """Knobs shared by adapters that read images."""
+
+    content_paths: tuple[str, ...] = (
+        "/etc/passwd",
+        "/etc/group",
+        "/etc/ssh/sshd_config",
+        "/etc/sudoers",
+        "/etc/os-release",
+        "/usr/lib/os-release",
+        "/etc/alpine-release",
+        "/etc/debian_version",
+        "/etc/redhat-release",
+    )
+    max_content_bytes: int = 1 << 20
+    secret_scan_max_bytes: int = 10 * 1024
+    scan_secrets: bool = True
+    run_syft: bool = True
+    progress: bool = False

@@ -1,0 +1,1 @@
+"""The regate policy grammar (shipped as package data: regate.lark)."""

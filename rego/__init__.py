@@ -1,0 +1,1 @@
+"""The Rego runtime library shipped inside every regate bundle (package data)."""
