@@ -1,0 +1,285 @@
+"""The typed AST of the policy language: frozen dataclasses, every node located."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Union
+
+from .diagnostics import Span
+
+# ---------------------------------------------------------------- expressions
+
+
+@dataclass(frozen=True)
+class Literal:
+    """A constant. `kind` is one of string, number, bool, null, date, list, object.
+
+    Lists hold a tuple of Literals; objects a tuple of (key, Literal) pairs.
+    Dates keep their source text (ISO 8601).
+    """
+
+    kind: str
+    value: object
+    span: Span
+
+
+@dataclass(frozen=True)
+class Segment:
+    """One step of a path: a field name or an index (`["x"]`, `[0]`)."""
+
+    key: str | int
+    span: Span
+    indexed: bool = False
+
+
+@dataclass(frozen=True)
+class Ref:
+    """A name followed by field accesses: `v.package.name`, `image.env["PATH"]`."""
+
+    root: str
+    root_span: Span
+    segments: tuple[Segment, ...]
+    span: Span
+
+    @property
+    def dotted(self) -> str:
+        out = self.root
+        for seg in self.segments:
+            if not seg.indexed:
+                out += f".{seg.key}"
+            elif isinstance(seg.key, str):
+                out += f'["{seg.key}"]'
+            else:
+                out += f"[{seg.key}]"
+        return out
+
+
+@dataclass(frozen=True)
+class Compare:
+    """`left op right` with op one of == != < <= > >= in not_in matches glob."""
+
+    op: str
+    left: "Expr"
+    right: "Expr"
+    span: Span
+
+
+@dataclass(frozen=True)
+class And:
+    items: tuple["Expr", ...]
+    span: Span
+
+
+@dataclass(frozen=True)
+class Or:
+    items: tuple["Expr", ...]
+    span: Span
+
+
+@dataclass(frozen=True)
+class Not:
+    operand: "Expr"
+    span: Span
+
+
+@dataclass(frozen=True)
+class Call:
+    """A function call. `count`, `any` and `all` may bind a variable:
+    `count(v in vulnerabilities where v.severity == high)` has
+    `binding=Binding("v", vulnerabilities)` and `where` set."""
+
+    name: str
+    args: tuple["Expr", ...]
+    span: Span
+    name_span: Span
+    binding: "Binding | None" = None
+    where: "Expr | None" = None
+
+
+Expr = Union[Literal, Ref, Compare, And, Or, Not, Call]
+
+
+@dataclass(frozen=True)
+class Binding:
+    """`NAME in collection`: the loop of a rule or a quantifier."""
+
+    var: str
+    var_span: Span
+    collection: Ref
+    span: Span
+
+
+# -------------------------------------------------------------------- rules
+
+
+@dataclass(frozen=True)
+class Interpolation:
+    expr: Expr
+    span: Span
+
+
+@dataclass(frozen=True)
+class Message:
+    """A message template: literal text and `{expr}` interpolations, in order."""
+
+    parts: tuple[str | Interpolation, ...]
+    text: str
+    span: Span
+
+
+@dataclass(frozen=True)
+class Meta:
+    title: str | None = None
+    description: str | None = None
+    severity: str | None = None
+    severity_span: Span | None = None
+    remediation: str | None = None
+    links: tuple[str, ...] = ()
+
+    def merged_over(self, base: "Meta") -> "Meta":
+        """These values where set, else the base's (template defaults)."""
+        return Meta(
+            title=self.title or base.title,
+            description=self.description or base.description,
+            severity=self.severity or base.severity,
+            severity_span=self.severity_span or base.severity_span,
+            remediation=self.remediation or base.remediation,
+            links=self.links or base.links,
+        )
+
+
+@dataclass(frozen=True)
+class RuleBody:
+    meta: Meta = field(default_factory=Meta)
+    binding: Binding | None = None
+    where: Expr | None = None
+    when: Expr | None = None
+    message: Message | None = None
+
+
+@dataclass(frozen=True)
+class TemplateUse:
+    name: str
+    name_span: Span
+    args: tuple[Expr, ...]
+    span: Span
+
+
+@dataclass(frozen=True)
+class Rule:
+    id: str
+    id_span: Span
+    action: str  # stop | warn | go
+    body: RuleBody
+    span: Span
+    template: TemplateUse | None = None
+
+
+@dataclass(frozen=True)
+class Allow:
+    """An exception: findings of `rule` matching `where` become GO until `until`."""
+
+    rule: str
+    rule_span: Span
+    where: Expr | None
+    until: str | None
+    until_span: Span | None
+    reason: str | None
+    span: Span
+
+
+@dataclass(frozen=True)
+class Policy:
+    id: str
+    id_span: Span
+    title: str | None
+    description: str | None
+    rules: tuple[Rule, ...]
+    allows: tuple[Allow, ...]
+    span: Span
+
+
+@dataclass(frozen=True)
+class Allowlist:
+    id: str
+    id_span: Span
+    allows: tuple[Allow, ...]
+    span: Span
+
+
+@dataclass(frozen=True)
+class Name:
+    """A located string: a reference to a policy, allowlist, or an image pattern."""
+
+    value: str
+    span: Span
+
+
+@dataclass(frozen=True)
+class Mapping:
+    id: str
+    id_span: Span
+    images: tuple[Name, ...]
+    policies: tuple[Name, ...]
+    allowlists: tuple[Name, ...]
+    span: Span
+
+
+@dataclass(frozen=True)
+class ImageRule:
+    verdict: str  # allow | deny
+    patterns: tuple[Name, ...]
+    reason: str | None
+    span: Span
+
+
+@dataclass(frozen=True)
+class DataSource:
+    """`from "file.yaml" key "a.b"`: a value loaded from a YAML/JSON file."""
+
+    path: str
+    key: str | None
+    span: Span
+
+
+@dataclass(frozen=True)
+class ListDecl:
+    name: str
+    name_span: Span
+    items: tuple[Literal, ...] | None
+    source: DataSource | None
+    span: Span
+
+
+@dataclass(frozen=True)
+class ParamDecl:
+    name: str
+    name_span: Span
+    value: Literal | None
+    source: DataSource | None
+    span: Span
+
+
+@dataclass(frozen=True)
+class Template:
+    name: str
+    name_span: Span
+    params: tuple[Name, ...]
+    body: RuleBody
+    span: Span
+
+
+@dataclass(frozen=True)
+class Import:
+    path: str
+    span: Span
+
+
+Declaration = Union[Import, ListDecl, ParamDecl, Template, Policy, Allowlist, Mapping, ImageRule]
+
+
+@dataclass(frozen=True)
+class Module:
+    path: str
+    source: str
+    declarations: tuple[Declaration, ...]
