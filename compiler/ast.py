@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 from typing import Union
 
@@ -25,11 +26,16 @@ class Literal:
 
 @dataclass(frozen=True)
 class Segment:
-    """One step of a path: a field name or an index (`["x"]`, `[0]`)."""
+    """One step of a path: a field name (`.x`), a constant index (`["x"]`, `[0]`)
+    or a computed index (`[p.name]`, then `key` is an expression)."""
 
-    key: str | int
+    key: "str | int | Expr"
     span: Span
     indexed: bool = False
+
+    @property
+    def computed(self) -> bool:
+        return not isinstance(self.key, (str, int))
 
 
 @dataclass(frozen=True)
@@ -49,6 +55,8 @@ class Ref:
                 out += f".{seg.key}"
             elif isinstance(seg.key, str):
                 out += f'["{seg.key}"]'
+            elif seg.computed:
+                out += "[…]"
             else:
                 out += f"[{seg.key}]"
         return out
@@ -283,3 +291,39 @@ class Module:
     path: str
     source: str
     declarations: tuple[Declaration, ...]
+
+
+def map_exprs(node, fn):
+    """Rebuild `node` with `fn` applied bottom-up to every expression inside it."""
+    if isinstance(node, tuple):
+        return tuple(map_exprs(n, fn) for n in node)
+    if not dataclasses.is_dataclass(node) or isinstance(node, (Span, Name)):
+        return node
+    changes = {}
+    for f in dataclasses.fields(node):
+        value = getattr(node, f.name)
+        if dataclasses.is_dataclass(value) or isinstance(value, tuple):
+            new = map_exprs(value, fn)
+            if new is not value:
+                changes[f.name] = new
+    rebuilt = dataclasses.replace(node, **changes) if changes else node
+    return fn(rebuilt) if isinstance(rebuilt, EXPR_TYPES) else rebuilt
+
+
+def walk_exprs(node):
+    """Every expression inside `node`, outermost first."""
+    if isinstance(node, tuple):
+        for n in node:
+            yield from walk_exprs(n)
+        return
+    if not dataclasses.is_dataclass(node) or isinstance(node, (Span, Name)):
+        return
+    if isinstance(node, EXPR_TYPES):
+        yield node
+    for f in dataclasses.fields(node):
+        value = getattr(node, f.name)
+        if dataclasses.is_dataclass(value) or isinstance(value, tuple):
+            yield from walk_exprs(value)
+
+
+EXPR_TYPES = (Literal, Ref, Compare, And, Or, Not, Call)

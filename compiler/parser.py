@@ -408,12 +408,12 @@ class AstBuilder(Transformer):
     def path(self, meta, root, *steps):
         segments = []
         for step in steps:
-            if step.type == "NAME":
+            if isinstance(step, Token):
                 segments.append(ast.Segment(str(step), self._tok(step)))
-            elif step.type == "STRING":
-                segments.append(ast.Segment(self._str(step), self._tok(step), indexed=True))
+            elif isinstance(step, ast.Literal) and step.kind in ("string", "number") and not isinstance(step.value, float):
+                segments.append(ast.Segment(step.value, step.span, indexed=True))
             else:
-                segments.append(ast.Segment(int(step), self._tok(step), indexed=True))
+                segments.append(ast.Segment(step, step.span, indexed=True))
         return ast.Ref(str(root), self._tok(root), tuple(segments), self._span(meta))
 
     # ----------------------------------------------------------------- literals

@@ -1,0 +1,141 @@
+"""`regate compile`, `regate lint`, `regate fmt`."""
+
+from __future__ import annotations
+
+import sys
+from datetime import date
+from pathlib import Path
+
+import click
+
+from ..diagnostics import Diagnostic, Diagnostics, render_all
+
+TODAY_HELP = "Date that exception expiry is judged against (default: today, UTC)."
+
+
+def print_diagnostics(diagnostics: list[Diagnostic], sources: dict[str, str]) -> None:
+    if diagnostics:
+        click.echo(render_all(diagnostics, sources), err=True)
+        errors = sum(d.is_error for d in diagnostics)
+        warnings = len(diagnostics) - errors
+        summary = [f"{n} {word}{'s' if n != 1 else ''}" for n, word in ((errors, "error"), (warnings, "warning")) if n]
+        click.echo(", ".join(summary), err=True)
+
+
+def sources_of(paths) -> dict[str, str]:
+    """Source texts for rendering diagnostics, read again only when needed."""
+    from ..loader import display_path, policy_files
+
+    found = {}
+    for path in policy_files(list(paths)):
+        try:
+            found[display_path(path)] = path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError):
+            pass
+    return found
+
+
+def _today(value: str | None) -> date | None:
+    if value is None:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise click.BadParameter(f"{value} is not a date (YYYY-MM-DD)", param_hint="--today") from None
+
+
+def _report_failure(found: Diagnostics, paths) -> None:
+    sources = sources_of(paths)
+    for d in found.diagnostics:
+        if d.span.file not in sources:
+            try:
+                sources[d.span.file] = Path(d.span.file).read_text(encoding="utf-8")
+            except (OSError, UnicodeDecodeError):
+                pass
+    print_diagnostics(found.diagnostics, sources)
+
+
+@click.command("compile")
+@click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True))
+@click.option("-o", "--output", "output", type=click.Path(), required=True,
+              help="Bundle to write (.tar.gz), or a directory with --format dir.")
+@click.option("--format", "fmt", type=click.Choice(["bundle", "dir"]), default="bundle", show_default=True)
+@click.option("--today", help=TODAY_HELP)
+def compile_command(paths, output, fmt, today):
+    """Compile policy files and directories into an OPA bundle."""
+    from ..bundle import write_bundle, write_directory
+    from ..compile import compile_policies
+
+    try:
+        compiled = compile_policies(list(paths), _today(today))
+    except Diagnostics as found:
+        _report_failure(found, paths)
+        sys.exit(2)
+    print_diagnostics(list(compiled.warnings), compiled.program.sources)
+    writer = write_directory if fmt == "dir" else write_bundle
+    revision = writer(compiled, Path(output))
+    policies = len(compiled.policy_set.policies)
+    rules = sum(len(p.rules) for p in compiled.policy_set.policies)
+    click.echo(f"wrote {output}: {policies} polic{'y' if policies == 1 else 'ies'}, {rules} rules, "
+               f"revision {revision[:12]}", err=True)
+
+
+@click.command("lint")
+@click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True))
+@click.option("--today", help=TODAY_HELP)
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+def lint_command(paths, today, fmt):
+    """Check policies and print diagnostics; exit 2 on errors."""
+    import json
+
+    from ..compile import analyse
+
+    try:
+        policy_set, warnings = analyse(list(paths), _today(today))
+        found, failed = warnings, False
+    except Diagnostics as problems:
+        found, failed = problems.diagnostics, True
+    if fmt == "json":
+        click.echo(json.dumps([d.as_json() for d in found], indent=2))
+    elif failed:
+        _report_failure(Diagnostics(found), paths)
+    else:
+        print_diagnostics(found, policy_set.program.sources)
+    sys.exit(2 if failed else 0)
+
+
+@click.command("fmt")
+@click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True))
+@click.option("--check", is_flag=True, help="Do not write; exit 1 if any file is not formatted.")
+@click.option("--diff", "show_diff", is_flag=True, help="Print what would change.")
+def fmt_command(paths, check, show_diff):
+    """Rewrite policy files in canonical form."""
+    import difflib
+
+    from ..formatter import format_source
+    from ..loader import display_path, policy_files
+
+    unformatted = []
+    for path in policy_files(list(paths)):
+        name = display_path(path)
+        source = path.read_text(encoding="utf-8")
+        try:
+            formatted = format_source(name, source)
+        except Diagnostics as found:
+            print_diagnostics(found.diagnostics, {name: source})
+            sys.exit(2)
+        if formatted == source:
+            continue
+        unformatted.append(name)
+        if show_diff:
+            click.echo("".join(difflib.unified_diff(source.splitlines(True), formatted.splitlines(True),
+                                                    f"{name} (original)", f"{name} (formatted)")))
+        if not check:
+            from ..bundle import write_atomically
+
+            write_atomically(path, formatted.encode("utf-8"))
+            click.echo(f"formatted {name}", err=True)
+    if check and unformatted:
+        for name in unformatted:
+            click.echo(f"not formatted: {name}", err=True)
+        sys.exit(1)

@@ -1,0 +1,438 @@
+"""Checked policy set → Rego v1 modules and the bundle's data document.
+
+One module per policy (`package regate.policies.<name>`), one rule per policy
+rule, small methods per AST node dispatched by node type. Generated code is
+`opa fmt`-clean and passes `opa check --strict`; it only references the
+runtime library by full path, so it needs no imports.
+
+Performance contract: a rule iterates over one input collection; membership
+tests against named lists go through sets (`data.regate.sets.*`), parameter
+maps through key lookups, and equality on a collection's key becomes a direct
+lookup instead of a scan.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+
+from . import ast
+from .checks.exprs import Scope, Typer, global_scope, parse_date
+from .checks.rules import rule_scope
+from .model import PolicySet
+from .types import SEVERITY_RANK, Type
+
+LIB = "data.regate.lib"
+REGO_KEYWORDS = {"as", "contains", "data", "default", "else", "every", "false", "if", "import", "in",
+                 "input", "not", "null", "package", "some", "true", "with"}
+_IDENT = re.compile(r"^[a-zA-Z_][a-zA-Z0-9_]*$")
+
+
+def rego_string(text: str) -> str:
+    return json.dumps(text, ensure_ascii=False)
+
+
+def identifier(name: str) -> str:
+    """A Rego identifier for a policy id (ids are free text)."""
+    cleaned = re.sub(r"[^a-zA-Z0-9_]", "_", name).lower() or "policy"
+    if cleaned[0].isdigit() or cleaned in REGO_KEYWORDS:
+        cleaned = "p_" + cleaned
+    return cleaned
+
+
+def date_ns(text: str, end_of_day: bool = False) -> int:
+    """Nanoseconds since the epoch; a bare date means midnight UTC (or the next one)."""
+    moment = parse_date(text)
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=timezone.utc)
+    if end_of_day and "T" not in text:
+        moment += timedelta(days=1)
+    delta = moment - datetime(1970, 1, 1, tzinfo=timezone.utc)
+    return (delta.days * 86_400 + delta.seconds) * 10**9 + delta.microseconds * 1000
+
+
+@dataclass(frozen=True)
+class ExceptionDef:
+    """An exception with its bundle-wide id and where it is declared."""
+
+    id: str
+    allow: ast.Allow
+    policy: str | None
+    allowlist: str | None
+
+
+def exception_defs(policy_set: PolicySet) -> list[ExceptionDef]:
+    found = []
+    for policy in policy_set.policies:
+        found += _numbered(policy.allows, f"policy:{policy.id}", policy.id, None)
+    for allowlist in policy_set.allowlists:
+        found += _numbered(allowlist.allows, f"allowlist:{allowlist.id}", None, allowlist.id)
+    return found
+
+
+def _numbered(allows, prefix, policy, allowlist) -> list[ExceptionDef]:
+    counts: dict[str, int] = {}
+    out = []
+    for allow in allows:
+        counts[allow.rule] = counts.get(allow.rule, 0) + 1
+        out.append(ExceptionDef(f"{prefix}/{allow.rule}#{counts[allow.rule]}", allow, policy, allowlist))
+    return out
+
+
+def package_names(policy_set: PolicySet) -> dict[str, str]:
+    """Policy id → unique Rego package identifier."""
+    taken: dict[str, str] = {}
+    for policy in policy_set.policies:
+        base = identifier(policy.id)
+        name, n = base, 1
+        while name in taken.values():
+            n += 1
+            name = f"{base}_{n}"
+        taken[policy.id] = name
+    return taken
+
+
+# --------------------------------------------------------------------- modules
+
+
+def generate_modules(policy_set: PolicySet) -> dict[str, str]:
+    """Bundle path → Rego source for every generated module."""
+    modules = {}
+    packages = package_names(policy_set)
+    exceptions = exception_defs(policy_set)
+    for policy in policy_set.policies:
+        applicable = [e for e in exceptions if e.policy == policy.id or e.allowlist is not None]
+        path = f"regate/policies/{packages[policy.id]}/policy.rego"
+        modules[path] = PolicyGenerator(policy_set, policy, packages[policy.id], applicable).module()
+    if policy_set.lists:
+        modules["regate/sets/sets.rego"] = _sets_module(policy_set)
+    return modules
+
+
+def _sets_module(policy_set: PolicySet) -> str:
+    parts = ["# METADATA", "# title: Named lists as sets",
+             "# description: Each list of the policy set as a set, built once per query, so membership is a lookup.",
+             "package regate.sets", ""]
+    for name in sorted(policy_set.lists):
+        parts.append(f"{name} := {{x | some x in data.regate.lists.{name}}}")
+        parts.append("")
+    return "\n".join(parts)
+
+
+def source_of(policy_set: PolicySet, span) -> str:
+    path = policy_set.program.bundle_paths.get(span.file, span.file)
+    return f"{path}:{span.line}:{span.column}"
+
+
+def _metadata(entries: list[tuple[str, object]], custom: list[tuple[str, object]]) -> list[str]:
+    lines = ["# METADATA"]
+    lines += [f"# {k}: {rego_string(str(v))}" for k, v in entries if v is not None]
+    present = [(k, v) for k, v in custom if v is not None]
+    if present:
+        lines.append("# custom:")
+        lines += [f"#   {k}: {rego_string(str(v))}" for k, v in present]
+    return lines
+
+
+class PolicyGenerator:
+    def __init__(self, policy_set: PolicySet, policy: ast.Policy, package: str, exceptions: list[ExceptionDef]):
+        self.policy_set = policy_set
+        self.policy = policy
+        self.package = package
+        self.exceptions = exceptions
+
+    def module(self) -> str:
+        policy = self.policy
+        head = _metadata([("title", policy.title or policy.id), ("description", policy.description)],
+                         [("policy", policy.id), ("source", source_of(self.policy_set, policy.span))])
+        blocks = ["\n".join(head + [f"package regate.policies.{self.package}"])]
+        for rule in policy.rules:
+            mine = [e for e in self.exceptions if e.allow.rule == rule.id]
+            blocks.extend(RuleGenerator(self.policy_set, rule, mine).blocks())
+        entries = "".join(f"\t{rego_string(r.id)}: {r.id},\n" for r in policy.rules)
+        blocks.append("# METADATA\n# title: Findings of every rule, by rule id\n"
+                      + ("rules := {\n" + entries + "}" if entries else "rules := {}"))
+        return "\n\n".join(blocks) + "\n"
+
+
+# ----------------------------------------------------------------------- rules
+
+
+@dataclass
+class RuleGenerator:
+    """Generates one rule, its helper functions and its exception tests."""
+
+    policy_set: PolicySet
+    rule: ast.Rule
+    exceptions: list[ExceptionDef]
+    helpers: list[str] = field(default_factory=list)
+
+    def __post_init__(self):
+        self.typer = Typer(None)
+        self.scope = global_scope(self.policy_set)
+
+    def blocks(self) -> list[str]:
+        rule = self.rule
+        body = rule.body
+        meta = body.meta
+        inner = rule_scope(rule, self.typer, self.scope)
+        lines: list[str] = []
+        if body.when is not None:
+            lines += self.cond(body.when, self.scope)
+        if body.binding is not None:
+            lines += self.loop(body.binding, body.where, inner)
+        elif body.where is not None:
+            lines += self.cond(body.where, inner)
+        key = "key" if body.binding is not None else rego_string("image")
+        hit = [f"\t\t\"key\": {key},", f"\t\t\"message\": {self.message(body.message, inner)},"]
+        exceptions = self.exception_terms(inner)
+        if exceptions:
+            hit.insert(0, f"\t\t\"exceptions\": {exceptions},")
+        lines.append("hit := {\n" + "\n".join(hit) + "\n\t}")
+        head = _metadata(
+            [("title", meta.title or rule.id), ("description", meta.description)],
+            [("id", rule.id), ("action", rule.action), ("severity", meta.severity),
+             ("source", source_of(self.policy_set, rule.span))])
+        text = "\n".join(head) + f"\n{rule.id} contains hit if {{\n" + "".join(f"\t{l}\n" for l in lines) + "}"
+        return [text] + self.helpers
+
+    # ------------------------------------------------------------- the loop
+    def loop(self, binding: ast.Binding, where: ast.Expr | None, scope: Scope) -> list[str]:
+        """`some key, v in coll` — or a direct lookup when `where` pins the collection's key."""
+        collection = self.typer.type(binding.collection, self.scope)
+        source = self.term(binding.collection, self.scope)
+        conjuncts = list(where.items) if isinstance(where, ast.And) else [where] if where is not None else []
+        pinned = self._pinned_key(binding, collection, conjuncts)
+        lines = []
+        if pinned is not None:
+            conjunct, keys = pinned
+            conjuncts.remove(conjunct)
+            lines.append(f"key := {keys}" if not keys.startswith("{") else f"some key in {keys}")
+            lines.append(f"{binding.var} := {source}[key]")
+        else:
+            lines.append(f"some key, {binding.var} in {source}")
+        for conjunct in conjuncts:
+            lines += self.cond(conjunct, scope)
+        return lines
+
+    def _pinned_key(self, binding: ast.Binding, collection: Type | None, conjuncts) -> tuple | None:
+        if collection is None or collection.kind != "collection" or not collection.key:
+            return None
+        for conjunct in conjuncts:
+            if not isinstance(conjunct, ast.Compare) or conjunct.op not in ("==", "in"):
+                continue
+            left, right = conjunct.left, conjunct.right
+            if not (isinstance(left, ast.Ref) and left.root == binding.var and len(left.segments) == 1
+                    and left.segments[0].key == collection.key and isinstance(right, ast.Literal)):
+                continue
+            if conjunct.op == "==" and right.kind == "string":
+                return conjunct, rego_string(right.value)
+            if conjunct.op == "in" and right.kind == "list" and right.value:
+                return conjunct, "{" + ", ".join(rego_string(str(i.value)) for i in right.value) + "}"
+        return None
+
+    # ------------------------------------------------------------ conditions
+    def cond(self, expr: ast.Expr, scope: Scope) -> list[str]:
+        return getattr(self, f"cond_{type(expr).__name__}")(expr, scope)
+
+    def cond_And(self, expr: ast.And, scope: Scope) -> list[str]:
+        return [line for item in expr.items for line in self.cond(item, scope)]
+
+    def cond_Or(self, expr: ast.Or, scope: Scope) -> list[str]:
+        name = self.helper([self.cond(item, scope) for item in expr.items], scope)
+        return [self.call_helper(name, scope)]
+
+    def cond_Not(self, expr: ast.Not, scope: Scope) -> list[str]:
+        return [self.negate(self.cond(expr.operand, scope), scope)]
+
+    def negate(self, lines: list[str], scope: Scope) -> str:
+        if len(lines) == 1 and not lines[0].startswith("not ") and ":=" not in lines[0]:
+            return f"not {lines[0]}"
+        return f"not {self.call_helper(self.helper([lines], scope), scope)}"
+
+    def cond_Literal(self, lit: ast.Literal, scope: Scope) -> list[str]:
+        return ["true" if lit.value else "false"]
+
+    def cond_Ref(self, ref: ast.Ref, scope: Scope) -> list[str]:
+        return [f"{self.term(ref, scope)} == true"]
+
+    def cond_Call(self, call: ast.Call, scope: Scope) -> list[str]:
+        if call.name == "exists":
+            return [f"{self.term(call.args[0], scope)} != null"]
+        if call.name in ("any", "all"):
+            inner = scope.bind(call.binding, self.typer.type(call.binding.collection, scope).item)
+            condition = self.cond(call.where, inner)
+            source = self.term(call.binding.collection, scope)
+            if call.name == "any":
+                name = self.helper([[f"some {call.binding.var} in {source}"] + condition], scope)
+                return [self.call_helper(name, scope)]
+            name = self.helper([[f"some {call.binding.var} in {source}", self.negate(condition, inner)]], scope)
+            return [f"not {self.call_helper(name, scope)}"]
+        return [self.term(call, scope)]
+
+    def cond_Compare(self, cmp: ast.Compare, scope: Scope) -> list[str]:
+        left_type = self.typer.type(cmp.left, scope)
+        right_type = self.typer.type(cmp.right, scope)
+        if cmp.op in ("in", "not in"):
+            test = self.membership(cmp, scope, right_type)
+            return [f"not {test}" if cmp.op == "not in" else test]
+        if cmp.op == "matches":
+            return [f"regex.match({self.term(cmp.right, scope)}, {self.term(cmp.left, scope)})"]
+        if cmp.op == "glob":
+            return [f'glob.match({self.term(cmp.right, scope)}, ["/"], {self.term(cmp.left, scope)})']
+        kinds = {left_type.kind, right_type.kind}
+        if "severity" in kinds and cmp.op not in ("==", "!="):
+            return [f"{self.severity_rank(cmp.left, scope)} {cmp.op} {self.severity_rank(cmp.right, scope)}"]
+        if "version" in kinds and cmp.op not in ("==", "!="):
+            left, right, op = cmp.left, cmp.right, cmp.op
+            if left_type.kind != "version":
+                left, right, op = right, left, {"<": ">", "<=": ">=", ">": "<", ">=": "<="}[op]
+            ecosystem = self.ecosystem(left, self.typer.type(left, scope), scope)
+            return [f"{LIB}.version.compare({ecosystem}, {self.term(left, scope)}, {self.term(right, scope)}) {op} 0"]
+        if "date" in kinds:
+            return [f"{self.date_term(cmp.left, scope)} {cmp.op} {self.date_term(cmp.right, scope)}"]
+        return [f"{self.term(cmp.left, scope)} {cmp.op} {self.term(cmp.right, scope)}"]
+
+    def membership(self, cmp: ast.Compare, scope: Scope, right_type: Type) -> str:
+        element = self.term(cmp.left, scope)
+        right = cmp.right
+        if isinstance(right, ast.Literal) and right.kind == "list":
+            items = ", ".join(self.term(i, scope) for i in right.value)
+            return f"{element} in {{{items}}}" if items else "false"
+        if isinstance(right, ast.Ref) and not right.segments:
+            symbol = scope.lookup(right.root)
+            if symbol is not None and symbol.kind == "list":
+                return f"{element} in data.regate.sets.{right.root}"
+        if right_type.kind == "object":
+            return f"object.get({self.term(right, scope)}, {element}, null) != null"
+        return f"{element} in {self.term(right, scope)}"
+
+    def severity_rank(self, expr: ast.Expr, scope: Scope) -> str:
+        constant = expr.value if isinstance(expr, ast.Literal) else (
+            expr.root if isinstance(expr, ast.Ref) and not expr.segments and scope.lookup(expr.root) is None else None)
+        if constant in SEVERITY_RANK:
+            return str(SEVERITY_RANK[constant])
+        return f"{LIB}.severity.rank[{self.term(expr, scope)}]"
+
+    def ecosystem(self, ref: ast.Expr, version: Type, scope: Scope) -> str:
+        if not isinstance(ref, ast.Ref) or not version.ecosystem or version.ecosystem.startswith("="):
+            return rego_string((version.ecosystem or "=generic").lstrip("="))
+        sibling = ast.Ref(ref.root, ref.root_span, ref.segments[:-1] + (ast.Segment(version.ecosystem, ref.span),),
+                          ref.span)
+        return self.term(sibling, scope)
+
+    def date_term(self, expr: ast.Expr, scope: Scope) -> str:
+        if isinstance(expr, ast.Literal) and expr.kind in ("date", "string"):
+            return str(date_ns(expr.value))
+        return f"{LIB}.clock.ns({self.term(expr, scope)})"
+
+    # ---------------------------------------------------------------- values
+    def term(self, expr: ast.Expr, scope: Scope, safe: bool = False) -> str:
+        """A Rego term for a value. `safe` terms are never undefined (messages)."""
+        return getattr(self, f"term_{type(expr).__name__}")(expr, scope, safe)
+
+    def term_Literal(self, lit: ast.Literal, scope: Scope, safe: bool) -> str:
+        if lit.kind in ("string", "date"):
+            return rego_string(lit.value)
+        if lit.kind == "list":
+            return "[" + ", ".join(self.term(i, scope) for i in lit.value) + "]"
+        if lit.kind == "object":
+            return "{" + ", ".join(f"{rego_string(k)}: {self.term(v, scope)}" for k, v in lit.value) + "}"
+        return json.dumps(lit.value)
+
+    def term_Ref(self, ref: ast.Ref, scope: Scope, safe: bool) -> str:
+        symbol = scope.lookup(ref.root)
+        if symbol is None:  # a severity name
+            return rego_string(ref.root)
+        base = {"input": f"input.{ref.root}", "list": f"data.regate.lists.{ref.root}",
+                "param": f"data.regate.params.{ref.root}", "var": ref.root}[symbol.kind]
+        if safe and ref.segments:
+            path = ", ".join(self.segment_key(s, scope) for s in ref.segments)
+            return f"object.get({base}, [{path}], null)"
+        if safe and symbol.kind == "input":
+            return f"object.get(input, {rego_string(ref.root)}, null)"
+        return base + "".join(self.segment(s, scope) for s in ref.segments)
+
+    def segment(self, seg: ast.Segment, scope: Scope) -> str:
+        if isinstance(seg.key, str) and _IDENT.match(seg.key) and seg.key not in REGO_KEYWORDS:
+            return f".{seg.key}"
+        return f"[{self.segment_key(seg, scope)}]"
+
+    def segment_key(self, seg: ast.Segment, scope: Scope) -> str:
+        if seg.computed:
+            return self.term(seg.key, scope)
+        return rego_string(seg.key) if isinstance(seg.key, str) else str(seg.key)
+
+    def term_Call(self, call: ast.Call, scope: Scope, safe: bool) -> str:
+        if call.name == "count":
+            if call.binding is None:
+                inner = self.term(call.args[0], scope, safe)
+                return f"count({inner})"
+            item = self.typer.type(call.binding.collection, scope).item
+            inner_scope = scope.bind(call.binding, item)
+            condition = self.cond(call.where, inner_scope)
+            if len(condition) > 1:
+                condition = [self.call_helper(self.helper([condition], inner_scope), inner_scope)]
+            source = self.term(call.binding.collection, scope)
+            return f"count({{k | some k, {call.binding.var} in {source}; {condition[0]}}})"
+        if call.name == "days_since":
+            return f"{LIB}.clock.days_since({self.term(call.args[0], scope, safe)})"
+        if call.name in ("lower", "upper"):
+            return f"{call.name}({LIB}.text.str({self.term(call.args[0], scope, safe)}))"
+        if call.name in ("startswith", "endswith", "contains"):
+            args = ", ".join(f"{LIB}.text.str({self.term(a, scope, safe)})" for a in call.args)
+            return f"{call.name}({args})"
+        # Conditions used as values (in messages): true or false, never undefined.
+        return f"{LIB}.text.truth({{true | {'; '.join(self.cond(call, scope))}}})"
+
+    def term_Compare(self, cmp: ast.Compare, scope: Scope, safe: bool) -> str:
+        return f"{LIB}.text.truth({{true | {'; '.join(self.cond(cmp, scope))}}})"
+
+    term_And = term_Or = term_Not = term_Compare
+
+    # --------------------------------------------------------------- message
+    def message(self, message: ast.Message, scope: Scope) -> str:
+        if message is None:
+            return rego_string("")
+        text, args = [], []
+        for part in message.parts:
+            if isinstance(part, str):
+                text.append(part.replace("%", "%%"))
+            else:
+                text.append("%s")
+                args.append(f"{LIB}.text.str({self.term(part.expr, scope, safe=True)})")
+        if not args:
+            return rego_string("".join(text))
+        return f"sprintf({rego_string(''.join(text))}, [{', '.join(args)}])"
+
+    # ------------------------------------------------------------ exceptions
+    def exception_terms(self, scope: Scope) -> str:
+        terms = []
+        for exception in self.exceptions:
+            where = exception.allow.where
+            if where is None:
+                terms.append(f"{{{rego_string(exception.id)}}}")
+                continue
+            condition = self.cond(where, scope)
+            if len(condition) > 1:
+                condition = [self.call_helper(self.helper([condition], scope), scope)]
+            terms.append(f"{{{rego_string(exception.id)} | {condition[0]}}}")
+        if len(terms) > 1:
+            return "(" + " | ".join(terms) + ")"
+        return terms[0] if terms else ""
+
+    # --------------------------------------------------------------- helpers
+    def helper(self, bodies: list[list[str]], scope: Scope) -> str:
+        """A helper true when any of `bodies` holds; takes the loop variables as arguments."""
+        name = f"_{self.rule.id}_{len(self.helpers) + 1}"
+        params = scope.variables()
+        head = f"{name}({', '.join(params)})" if params else name
+        definitions = [f"{head} if {{\n" + "".join(f"\t{l}\n" for l in body) + "}" for body in bodies]
+        self.helpers.append("\n\n".join(definitions))
+        return name
+
+    def call_helper(self, name: str, scope: Scope) -> str:
+        params = scope.variables()
+        return f"{name}({', '.join(params)})" if params else name

@@ -1,0 +1,186 @@
+"""CycloneDX JSON 1.4–1.6 (Syft, Trivy, Grype and others write it).
+
+Components become packages (nested components included); the
+`operating-system` component is the distro; `metadata.component` of type
+`container` names the image. Syft's `syft:*` and Trivy's
+`aquasecurity:trivy:*` properties add what CycloneDX has no field for.
+"""
+
+from __future__ import annotations
+
+from ..base import Extraction, Facts, Source
+from ..document import add_entry
+from . import cvss, entries
+from .imageconfig import parse_reference, reference_digest
+from .normalize import distro_id, rfc3339, severity, unique
+from .trivy import trivy_type
+from .view import View
+
+SUPPORTED_SPECS = ("1.4", "1.5", "1.6")
+
+
+def _properties(component: View) -> dict[str, list[str]]:
+    out: dict[str, list[str]] = {}
+    for item in component.arr("properties"):
+        item.expect_object()
+        out.setdefault(item.str("name"), []).append(item.str("value"))
+    return out
+
+
+def _first(props: dict[str, list[str]], *names: str) -> str:
+    for name in names:
+        if props.get(name):
+            return props[name][0]
+    return ""
+
+
+def _licenses(component: View) -> list[str]:
+    out = []
+    for item in component.arr("licenses"):
+        item.expect_object()
+        if item.str("expression"):
+            out.append(item.str("expression"))
+        license_ = item.obj("license")
+        out.append(license_.str("id") or license_.str("name"))
+    return [name for name in out if name]
+
+
+def _walk(components: list[View]):
+    for component in components:
+        component.expect_object()
+        yield component
+        yield from _walk(component.arr("components"))
+
+
+def _package(component: View) -> dict:
+    props = _properties(component)
+    locations = [value for name, values in sorted(props.items()) if name.startswith("syft:location:") and name.endswith(":path") for value in values]
+    locations += props.get("aquasecurity:trivy:FilePath", [])
+    return entries.package(
+        name=component.str("name"),
+        version=component.str("version"),
+        type=_first(props, "syft:package:type") or trivy_type(_first(props, "aquasecurity:trivy:PkgType")),
+        purl=component.str("purl"),
+        cpes=[component.str("cpe"), *props.get("syft:cpe23", [])],
+        licenses=_licenses(component),
+        locations=locations,
+        layer=_first(props, "syft:location:0:layerID", "aquasecurity:trivy:LayerDiffID"),
+        source_name=_first(props, "syft:metadata:source", "syft:metadata:originPackage", "aquasecurity:trivy:SrcName"),
+        epoch=_first(props, "syft:metadata:epoch", "aquasecurity:trivy:PkgEpoch") or None,
+    )
+
+
+def _file(component: View) -> dict:
+    entry = {"path": component.str("name"), "type": "file"}
+    for item in component.arr("hashes"):
+        if item.expect_object().str("alg").upper().replace("-", "") == "SHA256":
+            entry["sha256"] = item.str("content")
+    return entry
+
+
+def _image(metadata: View) -> dict:
+    component = metadata.obj("component")
+    if component.str("type") != "container":
+        return {}
+    image: dict = {}
+    reference = parse_reference(component.str("name"))
+    if reference:
+        image.update(reference)
+    props = _properties(component)
+    version = component.str("version")
+    repo_digests = props.get("aquasecurity:trivy:RepoDigest", [])
+    if repo_digests:
+        image["repo_digests"] = repo_digests
+    # Syft writes the manifest digest as the container's version.
+    digest = version if version.startswith("sha256:") else (reference_digest(repo_digests[0]) if repo_digests else "")
+    if digest:
+        image["digest"] = digest
+    image_id = _first(props, "aquasecurity:trivy:ImageID")
+    if image_id:
+        image["id"] = image_id
+    return image
+
+
+def _distro(component: View) -> dict:
+    props = _properties(component)
+    name = _first(props, "syft:distro:id") or component.str("name")
+    out: dict = {"name": distro_id(name)}
+    version = _first(props, "syft:distro:versionID") or component.str("version")
+    if version:
+        out["version"] = version
+    return out
+
+
+def _vulnerability(vuln: View, by_ref: dict[str, dict], warnings: list[str], facts: Facts) -> None:
+    vuln_id = vuln.str("id")
+    ratings = [rating.expect_object() for rating in vuln.arr("ratings")]
+    scores = [found for found in (cvss.from_cyclonedx(rating) for rating in ratings) if found]
+    # The first rating that states a severity speaks for the record (Grype writes one; Trivy lists its primary source first).
+    rated = next((rating.str("severity") for rating in ratings if rating.str("severity")), None)
+    aliases = unique(ref.expect_object().str("id") for ref in vuln.arr("references"))
+    for affected in vuln.arr("affects"):
+        pkg = by_ref.get(affected.expect_object().str("ref"))
+        if pkg is None:
+            warnings.append(f"{affected.pointer}: affects {affected.str('ref')!r}, which no component declares; ignored")
+            continue
+        key, entry = entries.vulnerability(
+            vuln_id,
+            pkg,
+            severity(rated),
+            entries.fix("unknown"),
+            aliases=[alias for alias in aliases if alias != vuln_id],
+            namespace=vuln.obj("source").str("name"),
+            description=vuln.str("description") or vuln.str("detail"),
+            cvss=scores,
+            **cvss.summarise(scores, []),
+            urls=unique([vuln.obj("source").str("url"), *(a.expect_object().str("url") for a in vuln.arr("advisories"))]),
+            published=rfc3339(vuln.str("published")),
+            modified=rfc3339(vuln.str("updated")),
+        )
+        add_entry(facts, "vulnerabilities", key, entry)
+
+
+def _tool(metadata: View) -> tuple[str, str]:
+    tools = metadata.raw("tools")
+    listed = metadata.obj("tools").arr("components") if isinstance(tools, dict) else metadata.arr("tools")
+    for tool in listed:
+        if tool.expect_object().str("name"):
+            return tool.str("name"), tool.str("version")
+    return "", ""
+
+
+class CycloneDxJson:
+    format = "cyclonedx-json"
+    description = "CycloneDX JSON 1.4–1.6 (`syft -o cyclonedx-json`, `trivy -f cyclonedx`)"
+
+    def detect(self, doc) -> bool:
+        return isinstance(doc, dict) and doc.get("bomFormat") == "CycloneDX"
+
+    def extract(self, doc, path: str) -> Extraction:
+        root = View(doc, path)
+        facts: Facts = {}
+        warnings: list[str] = []
+        spec = root.str("specVersion")
+        if spec not in SUPPORTED_SPECS:
+            warnings.append(f"CycloneDX {spec or '(no specVersion)'} is outside the versions regate is tested with ({', '.join(SUPPORTED_SPECS)})")
+        image: dict = {}
+        by_ref: dict[str, dict] = {}
+        for component in _walk(root.arr("components")):
+            kind = component.str("type")
+            if kind == "operating-system":
+                image["distro"] = _distro(component)
+            elif kind == "file":
+                entry = _file(component)
+                add_entry(facts, "files", entry["path"], entry)
+            elif kind != "container":
+                pkg = _package(component)
+                add_entry(facts, "packages", pkg["key"], pkg)
+                if component.str("bom-ref"):
+                    by_ref[component.str("bom-ref")] = pkg
+        for vuln in root.arr("vulnerabilities"):
+            _vulnerability(vuln.expect_object(), by_ref, warnings, facts)
+        metadata = root.obj("metadata")
+        image.update(_image(metadata))
+        facts["image"] = image
+        tool, version = _tool(metadata)
+        return Extraction(facts, Source(tool or "cyclonedx", self.format, version, path), warnings)

@@ -1,0 +1,219 @@
+"""The normalisers every adapter shares: severities, dates, package types and keys.
+
+One place for each rule, so that Grype, Trivy and CycloneDX facts about the
+same package or vulnerability end up spelled the same way.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime, timedelta, timezone
+from urllib.parse import unquote
+
+SEVERITIES = ("unknown", "negligible", "low", "medium", "high", "critical")
+
+# Words scanners and vendors use for the same rung of the ladder.
+_SEVERITY_SYNONYMS = {
+    "none": "negligible",
+    "info": "negligible",
+    "informational": "negligible",
+    "unimportant": "negligible",
+    "moderate": "medium",
+    "important": "high",
+}
+
+
+def severity(value: object) -> str:
+    """Lower-case severity on regate's ladder; null, empty and unrecognised words are `unknown`."""
+    if not isinstance(value, str):
+        return "unknown"
+    word = value.strip().lower()
+    word = _SEVERITY_SYNONYMS.get(word, word)
+    return word if word in SEVERITIES else "unknown"
+
+
+_DATE = re.compile(
+    r"^(\d{4})-(\d{2})-(\d{2})"
+    r"(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:[.,](\d+))?)?"
+    r"(Z|z|[+-]\d{2}:?\d{2})?)?$"
+)
+
+
+def rfc3339(value: object) -> str | None:
+    """An RFC 3339 timestamp in UTC, or None when the value is not a usable date.
+
+    Date-only values become midnight UTC, offsets are folded into UTC and
+    fractional seconds keep their digits (Go writes nanoseconds). Go's zero
+    time (`0001-01-01T00:00:00Z`, written for "unknown") reads as no date.
+    Integers are Unix seconds (Anchore's history).
+    """
+    if isinstance(value, bool) or value is None:
+        return None
+    if isinstance(value, (int, float)):
+        if value <= 0:
+            return None
+        try:
+            moment = datetime.fromtimestamp(value, tz=timezone.utc)
+        except (OverflowError, OSError, ValueError):
+            return None
+        return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+    if not isinstance(value, str):
+        return None
+    match = _DATE.match(value.strip())
+    if not match:
+        return None
+    year, month, day, hour, minute, second, fraction, offset = match.groups()
+    try:
+        moment = datetime(int(year), int(month), int(day), int(hour or 0), int(minute or 0), int(second or 0))
+    except ValueError:
+        return None
+    if moment.year <= 1:
+        return None
+    if offset and offset not in ("Z", "z"):
+        sign = -1 if offset[0] == "-" else 1
+        digits = offset[1:].replace(":", "")
+        moment -= sign * timedelta(hours=int(digits[:2]), minutes=int(digits[2:]))
+    text = moment.strftime("%Y-%m-%dT%H:%M:%S")
+    fraction = (fraction or "").rstrip("0")
+    return f"{text}.{fraction}Z" if fraction else f"{text}Z"
+
+
+# os-release ids, from the names Grype (redhat, amazonlinux, ...) and Trivy
+# (OS families) use for the same distributions.
+_DISTRO_IDS = {
+    "redhat": "rhel",
+    "red hat enterprise linux": "rhel",
+    "amazon": "amzn",
+    "amazonlinux": "amzn",
+    "oracle": "ol",
+    "oraclelinux": "ol",
+    "archlinux": "arch",
+    "cbl-mariner": "mariner",
+    "suse linux enterprise server": "sles",
+    "opensuse.leap": "opensuse-leap",
+    "opensuseleap": "opensuse-leap",
+    "opensuse.tumbleweed": "opensuse-tumbleweed",
+    "rockylinux": "rocky",
+}
+
+
+def distro_id(name: str) -> str:
+    word = name.strip().lower()
+    return _DISTRO_IDS.get(word, word)
+
+
+OS_PACKAGE_TYPES = frozenset({"apk", "deb", "rpm", "alpm", "portage"})
+
+# purl types → package types as Syft names them.
+_PURL_TYPES = {
+    "alpine": "apk",  # Syft before 0.60 wrote pkg:alpine/...
+    "apk": "apk",
+    "deb": "deb",
+    "rpm": "rpm",
+    "alpm": "alpm",
+    "ebuild": "portage",
+    "pypi": "python",
+    "npm": "npm",
+    "maven": "java-archive",
+    "golang": "go-module",
+    "gem": "gem",
+    "cargo": "rust-crate",
+    "composer": "php-composer",
+    "nuget": "dotnet",
+    "cocoapods": "pod",
+    "conan": "conan",
+    "hex": "hex",
+    "pub": "dart-pub",
+    "swift": "swift",
+    "hackage": "hackage",
+    "cran": "R-package",
+    "github": "github-action",
+    "generic": "binary",
+    "bitnami": "bitnami",
+    "conda": "conda",
+}
+
+
+def type_from_purl_type(purl_type: str) -> str:
+    return _PURL_TYPES.get(purl_type.lower(), purl_type.lower())
+
+
+_PURL = re.compile(r"^pkg:(?P<type>[A-Za-z.+-][A-Za-z0-9.+-]*)/(?P<rest>[^?#]+)(?:\?(?P<qualifiers>[^#]*))?")
+
+
+def parse_purl(purl: str) -> dict[str, str] | None:
+    """type, namespace, name, version and qualifiers of a package URL, or None when it is not one."""
+    match = _PURL.match(purl or "")
+    if not match:
+        return None
+    rest = match["rest"].strip("/")
+    version = ""
+    if "@" in rest.rsplit("/", 1)[-1]:
+        rest, version = rest.rsplit("@", 1)
+    namespace, _, name = rest.rpartition("/")
+    out = {
+        "type": match["type"].lower(),
+        "namespace": unquote(namespace),
+        "name": unquote(name),
+        "version": unquote(version),
+    }
+    for pair in (match["qualifiers"] or "").split("&"):
+        key, sep, value = pair.partition("=")
+        if sep and key and key not in out:
+            out[key.lower()] = unquote(value)
+    return out
+
+
+def with_epoch(package_type: str, version: str, epoch: object) -> str:
+    """RPM versions carry their epoch in the version (`32:9.11.36-5.el8`), as newer Syft and Trivy write them.
+
+    Older Syft and some SBOM formats keep the epoch aside (metadata or the
+    purl's `epoch` qualifier); folding it in gives the same package the same
+    key whichever tool described it.
+    """
+    if package_type != "rpm" or not version or ":" in version:
+        return version
+    if isinstance(epoch, str) and epoch.isdigit():
+        epoch = int(epoch)
+    if isinstance(epoch, int) and not isinstance(epoch, bool) and epoch > 0:
+        return f"{epoch}:{version}"
+    return version
+
+
+def package_key(package_type: str, name: str, version: str) -> str:
+    return f"{package_type}:{name}@{version}"
+
+
+def vulnerability_key(vuln_id: str, package: str) -> str:
+    return f"{vuln_id}+{package}"
+
+
+_CPE_FIELDS = ("Part", "Vendor", "Product", "Version", "Update", "Edition", "Language", "SWEdition", "TargetSW", "TargetHW", "Other")
+
+
+def cpe_from_fields(fields: dict) -> str:
+    """Grype 0.7 wrote CPEs as objects of their eleven attributes; regate writes CPE 2.3 strings."""
+    parts = []
+    for name in _CPE_FIELDS:
+        value = fields.get(name)
+        parts.append(value if isinstance(value, str) and value else "*")
+    return "cpe:2.3:" + ":".join(parts)
+
+
+def unique(values) -> list:
+    """The values in first-seen order without repeats or empties."""
+    seen: set = set()
+    out = []
+    for value in values:
+        if value in (None, "") or value in seen:
+            continue
+        seen.add(value)
+        out.append(value)
+    return out
+
+
+def source_package_name(source_rpm: str) -> str:
+    """The package name of a source RPM file name (`bind-9.11.36-5.el8_7.2.src.rpm` → `bind`)."""
+    stem = source_rpm.removesuffix(".rpm").removesuffix(".src")
+    parts = stem.rsplit("-", 2)
+    return parts[0] if len(parts) == 3 else stem

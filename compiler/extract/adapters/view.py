@@ -1,0 +1,153 @@
+"""A typed, pointer-carrying view of untrusted JSON.
+
+Adapters read files written by other tools, sometimes by hand or by a broken
+tool. Every access goes through a `View`, so a value of the wrong type becomes
+an `InputError` naming the file and the JSON Pointer of the offending value
+instead of a Python traceback deep inside an adapter.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Iterator
+
+from ...errors import InputError
+
+_TYPE_NAMES = {dict: "an object", list: "an array", str: "a string", bool: "a boolean", type(None): "null"}
+
+
+def describe(value: Any) -> str:
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, (int, float)):
+        return "a number"
+    return _TYPE_NAMES.get(type(value), type(value).__name__)
+
+
+def escape(token: str | int) -> str:
+    return str(token).replace("~", "~0").replace("/", "~1")
+
+
+class View:
+    __slots__ = ("value", "path", "pointer")
+
+    def __init__(self, value: Any, path: str, pointer: str = ""):
+        self.value = value
+        self.path = path
+        self.pointer = pointer
+
+    def error(self, message: str, key: str | int | None = None) -> InputError:
+        pointer = self.pointer if key is None else f"{self.pointer}/{escape(key)}"
+        return InputError(self.path, message, pointer or "/")
+
+    def _child(self, key: str | int) -> Any:
+        if isinstance(self.value, dict):
+            return self.value.get(key)
+        return None
+
+    def has(self, key: str) -> bool:
+        return isinstance(self.value, dict) and self.value.get(key) not in (None, "", [], {})
+
+    def raw(self, key: str) -> Any:
+        return self._child(key)
+
+    def at(self, key: str | int, child: Any) -> "View":
+        return View(child, self.path, f"{self.pointer}/{escape(key)}")
+
+    def obj(self, key: str) -> "View":
+        """The object under `key`; missing or null reads as an empty object."""
+        child = self._child(key)
+        if child is None:
+            child = {}
+        elif not isinstance(child, dict):
+            raise self.error(f"expected an object, found {describe(child)}", key)
+        return self.at(key, child)
+
+    def arr(self, key: str) -> list["View"]:
+        """The items of the array under `key`; missing or null reads as empty."""
+        child = self._child(key)
+        if child is None:
+            return []
+        if not isinstance(child, list):
+            raise self.error(f"expected an array, found {describe(child)}", key)
+        view = self.at(key, child)
+        return list(view.items())
+
+    def items(self) -> Iterator["View"]:
+        if not isinstance(self.value, list):
+            raise self.error(f"expected an array, found {describe(self.value)}")
+        for index, item in enumerate(self.value):
+            yield self.at(index, item)
+
+    def entries(self) -> Iterator[tuple[str, "View"]]:
+        if not isinstance(self.value, dict):
+            raise self.error(f"expected an object, found {describe(self.value)}")
+        for key, item in self.value.items():
+            yield key, self.at(key, item)
+
+    def expect_object(self) -> "View":
+        if not isinstance(self.value, dict):
+            raise self.error(f"expected an object, found {describe(self.value)}")
+        return self
+
+    def str(self, key: str, default: str = "") -> str:
+        """A string; numbers are accepted and written in decimal (some tools emit numeric versions)."""
+        child = self._child(key)
+        if child is None:
+            return default
+        if isinstance(child, str):
+            return child
+        if isinstance(child, (int, float)) and not isinstance(child, bool):
+            return str(child)
+        raise self.error(f"expected a string, found {describe(child)}", key)
+
+    def strs(self, key: str) -> list[str]:
+        """An array of strings, or a single string read as a one-item array."""
+        child = self._child(key)
+        if child is None:
+            return []
+        if isinstance(child, str):
+            return [child] if child else []
+        out = []
+        for item in self.arr(key):
+            if not isinstance(item.value, str):
+                raise item.error(f"expected a string, found {describe(item.value)}")
+            if item.value:
+                out.append(item.value)
+        return out
+
+    def int(self, key: str) -> int | None:
+        child = self._child(key)
+        if child is None or child == "":
+            return None
+        if isinstance(child, bool):
+            raise self.error("expected an integer, found a boolean", key)
+        if isinstance(child, int):
+            return child
+        if isinstance(child, float) and child.is_integer():
+            return int(child)
+        if isinstance(child, str) and child.strip().lstrip("-").isdigit():
+            return int(child)
+        raise self.error(f"expected an integer, found {describe(child)}", key)
+
+    def num(self, key: str) -> float | None:
+        child = self._child(key)
+        if child is None or child == "":
+            return None
+        if isinstance(child, bool):
+            raise self.error("expected a number, found a boolean", key)
+        if isinstance(child, (int, float)):
+            return child
+        if isinstance(child, str):
+            try:
+                return float(child)
+            except ValueError:
+                pass
+        raise self.error(f"expected a number, found {describe(child)}", key)
+
+    def bool(self, key: str) -> bool | None:
+        child = self._child(key)
+        if child is None:
+            return None
+        if isinstance(child, bool):
+            return child
+        raise self.error(f"expected a boolean, found {describe(child)}", key)

@@ -1,0 +1,215 @@
+"""Facts from several inputs → one input document, and the changes against a baseline.
+
+Merge rules (docs/input.md describes them for users):
+- collections merge by key; an entry seen twice keeps the first value of each
+  field, fills fields the first lacked, and unions list fields (locations,
+  licenses, cpes, aliases, urls, cvss);
+- `image` fields are taken from the first input that has them, inputs ranked
+  image/config first, then SBOMs, then scanner reports (input order within a
+  rank); the layer list is merged layer by layer when the inputs agree on it;
+- inputs describing images with different ids are an error, not a merge.
+"""
+
+from __future__ import annotations
+
+import json
+from functools import cache
+from typing import Any, Iterable
+
+import jsonpatch
+from jsonschema import Draft202012Validator
+
+from ..errors import InputError
+from ..resources import INPUT_SCHEMA_VERSION, input_schema
+from .adapters.imageconfig import merge_layers
+from .base import Extraction, Facts
+
+COLLECTIONS = ("packages", "vulnerabilities", "files", "secrets", "users", "misconfigurations")
+
+SBOM_FORMATS = frozenset({"syft-json", "cyclonedx-json", "spdx-json"})
+REPORT_FORMATS = frozenset({"grype-json", "trivy-json"})
+
+# Image fields that differ between two builds of the same Dockerfile; `changes`
+# ignores them so that a rebuild alone is not a change. The baseline's identity
+# is recorded in `baseline` instead.
+VOLATILE_IMAGE_FIELDS = frozenset(
+    {"reference", "registry", "repository", "tag", "digest", "repo_digests", "id", "created", "size", "layers", "history"}
+)
+VOLATILE_PACKAGE_FIELDS = frozenset({"layer"})
+
+
+class DocumentInvalid(Exception):
+    """regate produced a document its own schema rejects: a bug in regate, never the user's input."""
+
+
+def _empty(value: Any) -> bool:
+    # "unknown" carries no information: a later input that knows better wins.
+    if value is None or value == "unknown":
+        return True
+    if isinstance(value, dict) and value.get("state") == "unknown" and not value.get("versions"):
+        return True
+    return value in ("", [], {})
+
+
+def _union(first: list, second: list) -> list:
+    seen = {json.dumps(item, sort_keys=True) for item in first}
+    out = list(first)
+    for item in second:
+        marker = json.dumps(item, sort_keys=True)
+        if marker not in seen:
+            seen.add(marker)
+            out.append(item)
+    return out
+
+
+def merge_entry(existing: dict, new: dict) -> None:
+    """Fold `new` into `existing`, two descriptions of the same keyed entry."""
+    for field, value in new.items():
+        current = existing.get(field)
+        if _empty(current):
+            if not _empty(value) or field not in existing:
+                existing[field] = value
+        elif isinstance(current, list) and isinstance(value, list):
+            existing[field] = _union(current, value)
+        elif isinstance(current, bool) and isinstance(value, bool):
+            existing[field] = current or value
+
+
+def add_entry(facts: Facts, collection: str, key: str, entry: dict) -> None:
+    """Add an entry to a collection of `facts`, merging with an entry of the same key."""
+    bucket = facts.setdefault(collection, {})
+    if key in bucket:
+        merge_entry(bucket[key], entry)
+    else:
+        bucket[key] = entry
+
+
+def _merge_image(existing: dict, new: dict) -> None:
+    for field, value in new.items():
+        if field == "layers" and existing.get("layers"):
+            existing["layers"] = merge_layers(existing["layers"], value)
+        elif _empty(existing.get(field)) and not _empty(value):
+            existing[field] = value
+
+
+def _rank(extraction: Extraction) -> int:
+    fmt = extraction.source.format
+    return 2 if fmt in REPORT_FORMATS else 1 if fmt in SBOM_FORMATS else 0
+
+
+def _check_same_image(extractions: list[Extraction]) -> None:
+    seen: tuple[str, str] | None = None
+    for extraction in extractions:
+        image_id = extraction.facts.get("image", {}).get("id")
+        if not image_id:
+            continue
+        if seen and seen[0] != image_id:
+            raise InputError(
+                extraction.source.path or extraction.source.format,
+                f"describes image {image_id}, but {seen[1]} describes image {seen[0]}; "
+                "facts about different images cannot be merged into one document",
+            )
+        seen = seen or (image_id, extraction.source.path or extraction.source.format)
+
+
+def _ensure_affected_packages(document: dict) -> None:
+    """Every vulnerability's package is an entry of `packages`, whatever the report format gave."""
+    for vuln in document["vulnerabilities"].values():
+        package = vuln["package"]
+        if package["key"] not in document["packages"]:
+            document["packages"][package["key"]] = {
+                field: package[field] for field in ("key", "name", "version", "type", "os", "purl", "locations") if field in package
+            }
+
+
+def _finish_vulnerability(vuln: dict) -> None:
+    fix = vuln["fix"]
+    fix["available"] = fix["state"] == "fixed" and bool(fix["versions"])
+
+
+def empty_document() -> dict:
+    return {
+        "schema_version": INPUT_SCHEMA_VERSION,
+        "image": {},
+        **{name: {} for name in COLLECTIONS},
+        "changes": [],
+        "baseline": None,
+        "sources": [],
+    }
+
+
+def build_document(extractions: Iterable[Extraction], baseline: dict | None = None) -> dict:
+    """One schema-valid input document from the facts of several inputs (given in input order)."""
+    extractions = list(extractions)
+    _check_same_image(extractions)
+    document = empty_document()
+    for extraction in extractions:
+        for name in COLLECTIONS:
+            for key, entry in extraction.facts.get(name, {}).items():
+                add_entry(document, name, key, json.loads(json.dumps(entry)))
+        document["sources"].append(extraction.source.as_json())
+    for extraction in sorted(extractions, key=_rank):
+        _merge_image(document["image"], json.loads(json.dumps(extraction.facts.get("image", {}))))
+    _ensure_affected_packages(document)
+    for vuln in document["vulnerabilities"].values():
+        _finish_vulnerability(vuln)
+    for name in COLLECTIONS:
+        document[name] = dict(sorted(document[name].items()))
+    if baseline is not None:
+        document["changes"] = changes(baseline, document)
+        document["baseline"] = {
+            field: baseline["image"][field] for field in ("reference", "digest", "id") if baseline["image"].get(field)
+        }
+    validate(document)
+    return document
+
+
+def _comparable(document: dict) -> dict:
+    image = {k: v for k, v in document.get("image", {}).items() if k not in VOLATILE_IMAGE_FIELDS}
+    packages = {
+        key: {f: v for f, v in package.items() if f not in VOLATILE_PACKAGE_FIELDS}
+        for key, package in sorted(document.get("packages", {}).items())
+    }
+    return json.loads(json.dumps({"image": image, "packages": packages}, sort_keys=True))
+
+
+def changes(baseline: dict, document: dict) -> list[dict]:
+    """RFC 6902 patch from the baseline's image config and packages to the document's.
+
+    Paths are JSON Pointers into the document (`/image/exposed_ports/8080~1tcp`,
+    `/packages/deb:openssl@3.0.11`), so a rule can look at what a change touched.
+    """
+    return list(jsonpatch.make_patch(_comparable(baseline), _comparable(document)))
+
+
+@cache
+def _validator() -> Draft202012Validator:
+    return Draft202012Validator(input_schema())
+
+
+def schema_errors(document: Any) -> list[tuple[str, str]]:
+    """(JSON Pointer, message) of every way `document` departs from the input schema."""
+    out = []
+    for error in sorted(_validator().iter_errors(document), key=lambda e: list(map(str, e.absolute_path))):
+        pointer = "".join("/" + str(part).replace("~", "~0").replace("/", "~1") for part in error.absolute_path)
+        out.append((pointer or "/", error.message))
+    return out
+
+
+def validate(document: dict) -> None:
+    errors = schema_errors(document)
+    if errors:
+        listed = "\n".join(f"  {pointer}: {message[:300]}" for pointer, message in errors[:20])
+        raise DocumentInvalid(f"regate built an input document that fails its own schema (a bug in regate):\n{listed}")
+
+
+def load_baseline(doc: Any, path: str) -> dict:
+    """A previous regate input document, checked before it is compared with anything."""
+    if not isinstance(doc, dict) or doc.get("schema_version") != INPUT_SCHEMA_VERSION or "image" not in doc:
+        raise InputError(path, f"is not a regate input document (schema_version {INPUT_SCHEMA_VERSION}); "
+                               "a baseline is the output of a previous `regate extract`")
+    errors = schema_errors(doc)
+    if errors:
+        pointer, message = errors[0]
+        raise InputError(path, f"is not a valid regate input document: {message[:300]}", pointer)
+    return doc

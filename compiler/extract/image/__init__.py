@@ -1,0 +1,78 @@
+"""Container images read directly: docker-archive tars, OCI layouts, OCI
+archives and images in a Docker daemon.
+
+Each yields one `Extraction` with `image`, `files`, `users` and `secrets`
+facts (and `packages` when Syft is installed and `options.run_syft`).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from ... import __version__
+from ...errors import InputError
+from ..base import Extraction, ExtractOptions, Facts, Source
+from .archive import read_archive, sniff_archive
+from .daemon import read_daemon_image
+from .layout import is_layout, read_layout
+from .limits import DEFAULT_LIMITS, Budget, Limits, Where
+from .progress import Progress
+from .syft import syft_packages
+
+__all__ = ["PATH_ADAPTERS", "extract_from_daemon", "extract_image_path", "Limits"]
+
+
+def extract_image_path(path: Path, options: ExtractOptions, limits: Limits = DEFAULT_LIMITS) -> Extraction:
+    """An image archive (docker-archive or OCI, detected from content) or an OCI layout directory."""
+    budget = Budget(limits)
+    progress = Progress(options.progress)
+    if is_layout(path):
+        facts, fmt, scheme = read_layout(path, options, budget, progress), "oci-layout", "oci-dir"
+    else:
+        try:
+            handle = open(path, "rb")
+        except OSError as exc:
+            raise InputError(str(path), f"cannot be read ({exc.strerror})") from None
+        with handle:
+            facts, fmt = read_archive(handle, Where(str(path)), options, budget, progress)
+        scheme = fmt
+    return _extraction(facts, fmt, f"{scheme}:{path}", str(path), options, budget)
+
+
+def extract_from_daemon(ref: str, options: ExtractOptions, limits: Limits = DEFAULT_LIMITS) -> Extraction:
+    """The image `ref` of the Docker daemon (DOCKER_HOST), streamed from `docker save`."""
+    budget = Budget(limits)
+    facts = read_daemon_image(ref, options, budget, Progress(options.progress))
+    return _extraction(facts, "docker-daemon", f"docker:{ref}", f"docker:{ref}", options, budget)
+
+
+def _extraction(facts: Facts, fmt: str, syft_target: str, label: str, options: ExtractOptions,
+                budget: Budget) -> Extraction:
+    if options.run_syft:
+        packages = syft_packages(syft_target, label)
+        if packages is not None:
+            facts["packages"] = packages
+        else:
+            budget.warn("syft is not installed: the image's packages are not listed")
+    return Extraction(facts, Source("regate", fmt, __version__, label), budget.all_warnings())
+
+
+class _ImagePath:
+    def __init__(self, format: str, description: str):
+        self.format = format
+        self.description = description
+
+    def detect_path(self, path: Path) -> bool:
+        if self.format == "oci-layout":
+            return is_layout(path)
+        return path.is_file() and sniff_archive(path) == self.format
+
+    def extract_path(self, path: Path, options: ExtractOptions) -> Extraction:
+        return extract_image_path(path, options)
+
+
+PATH_ADAPTERS = (
+    _ImagePath("docker-archive", "image tar written by `docker save` (docker-archive)"),
+    _ImagePath("oci-archive", "OCI image layout packed in a tar (oci-archive)"),
+    _ImagePath("oci-layout", "OCI image layout directory"),
+)

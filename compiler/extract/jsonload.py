@@ -1,0 +1,85 @@
+"""Reading JSON that may be hostile: bounded in size and nesting, errors with positions.
+
+Python's parser recurses once per nesting level and gives up (RecursionError)
+near 1,000; regate refuses anything nested deeper than `MAX_JSON_DEPTH` so the
+code after the parser never meets such a document. NaN and Infinity are not
+JSON (OPA rejects them) and are refused too.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+from ..errors import InputError
+
+MAX_JSON_BYTES = 512 * 1024 * 1024
+MAX_JSON_DEPTH = 256
+
+
+def _escape(token: object) -> str:
+    return str(token).replace("~", "~0").replace("/", "~1")
+
+
+def check_depth(doc: Any, path: str, max_depth: int = MAX_JSON_DEPTH) -> None:
+    """Refuse documents nested deeper than `max_depth`, naming the place (iteratively: no recursion)."""
+    stack = [(doc, 1, "")]
+    while stack:
+        value, depth, pointer = stack.pop()
+        if depth > max_depth:
+            where = pointer if len(pointer) <= 60 else pointer[:60] + "…"
+            raise InputError(path, f"JSON nested deeper than {max_depth} levels (under {where}); "
+                                   "no image analysis format nests that deep")
+        children = value.items() if isinstance(value, dict) else enumerate(value)
+        for key, child in children:
+            if isinstance(child, (dict, list)):
+                stack.append((child, depth + 1, f"{pointer}/{_escape(key)}"))
+
+
+def _refuse_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not valid JSON")
+
+
+def parse_json(text: str, path: str, max_depth: int = MAX_JSON_DEPTH) -> Any:
+    if not text.strip():
+        raise InputError(path, "is empty; expected a JSON document")
+    try:
+        doc = json.loads(text, parse_constant=_refuse_constant)
+    except json.JSONDecodeError as exc:
+        detail = "the document ends early (truncated?)" if exc.pos >= len(text.rstrip()) else exc.msg
+        raise InputError(path, f"invalid JSON at line {exc.lineno} column {exc.colno}: {detail}") from None
+    except RecursionError:
+        raise InputError(path, f"JSON nested deeper than {max_depth} levels; no image analysis format nests that deep") from None
+    except ValueError as exc:
+        raise InputError(path, f"invalid JSON: {exc}") from None
+    if isinstance(doc, (dict, list)):
+        check_depth(doc, path, max_depth)
+    return doc
+
+
+def read_text(path: Path, max_bytes: int = MAX_JSON_BYTES) -> str:
+    """The file's text, refusing files over `max_bytes` before reading them."""
+    try:
+        with open(path, "rb") as handle:
+            size = os.fstat(handle.fileno()).st_size
+            if size > max_bytes:
+                raise InputError(str(path), f"is {size:,} bytes, over the {max_bytes:,}-byte limit for JSON input")
+            data = handle.read(max_bytes + 1)
+    except IsADirectoryError:
+        raise InputError(str(path), "is a directory, not a file") from None
+    except FileNotFoundError:
+        raise InputError(str(path), "no such file") from None
+    except PermissionError:
+        raise InputError(str(path), "permission denied") from None
+    if len(data) > max_bytes:  # pipes and /proc files report no size up front
+        raise InputError(str(path), f"is over the {max_bytes:,}-byte limit for JSON input")
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise InputError(str(path), f"is not UTF-8 text (invalid byte at offset {exc.start}); expected a JSON document") from None
+
+
+def load_json(path: Path, max_bytes: int = MAX_JSON_BYTES, max_depth: int = MAX_JSON_DEPTH) -> Any:
+    return parse_json(read_text(path, max_bytes), str(path), max_depth)

@@ -1,0 +1,215 @@
+# METADATA
+# title: regate decision
+# description: |
+#   The one decision document of an evaluation, following Anchore's model:
+#   image allow/deny lists, then the first matching mapping picks policies
+#   and allowlists, every finding carries its rule's action, exceptions turn
+#   findings into GO, a policy's action is the worst of its findings and the
+#   final action the worst of its policies. The contract is docs/decision.md.
+package regate.decision
+
+import data.regate.config
+import data.regate.lib.clock
+import data.regate.lib.images
+
+# METADATA
+# title: The decision document
+# entrypoint: true
+main := {
+	"version": 1,
+	"final_action": final_action,
+	"final_reason": final_reason,
+	"image": image,
+	"image_rule": image_rule,
+	"mapping": mapping_id,
+	"policies": policies,
+	"findings": findings,
+	"errors": sort(errors),
+}
+
+_required := ["schema_version", "image", "packages", "vulnerabilities", "files", "secrets", "users", "changes"]
+
+# METADATA
+# title: Why the input cannot be evaluated
+# description: An input that is not a regate input document is never a pass.
+errors contains "the input is not a JSON object" if not is_object(input)
+
+errors contains sprintf("input.schema_version is %v; this bundle reads version 1", [input.schema_version]) if {
+	is_object(input)
+	input.schema_version != 1
+}
+
+errors contains sprintf("input.%s is missing", [name]) if {
+	is_object(input)
+	some name in _required
+	not name in object.keys(input)
+}
+
+_image := object.get(input, "image", {}) if is_object(input)
+
+# METADATA
+# title: Identity of the evaluated image
+image := {name: object.get(_image, name, "") | some name in ["reference", "digest", "id"]}
+
+_first_match(entries) := entries[min(matching)] if {
+	matching := [i | some i, e in entries; images.matches(e.pattern)]
+	count(matching) > 0
+}
+
+_denied := _first_match(config.images.deny)
+
+_allowed := _first_match(config.images.allow)
+
+# METADATA
+# title: The image allow/deny entry that decided, if any
+# description: A denylisted image is STOP even when it is also allowlisted.
+image_rule := object.union(_denied, {"verdict": "deny"}) if {
+	_denied
+} else := object.union(_allowed, {"verdict": "allow"}) if {
+	_allowed
+} else := null
+
+_mapping_index := min([i | some i, m in config.mappings; images.matches_any(m.images)])
+
+_mapping := config.mappings[_mapping_index]
+
+_unmapped if {
+	count(config.mappings) > 0
+	not _mapping
+}
+
+# METADATA
+# title: Id of the mapping that chose the policies (first match wins)
+mapping_id := _mapping.id if {
+	_mapping
+} else := null
+
+# METADATA
+# title: Policies evaluated for this image, in order
+selected := _mapping.policies if {
+	_mapping
+} else := config.policy_order if {
+	count(config.mappings) == 0
+} else := []
+
+# METADATA
+# title: Allowlists whose exceptions apply
+active_allowlists := {a | some a in _mapping.allowlists} if {
+	_mapping
+} else := {a | some a in config.allowlists} if {
+	count(config.mappings) == 0
+} else := set()
+
+_hits contains [policy_id, rule_id, hit] if {
+	count(errors) == 0
+	image_rule == null
+	some policy_id in selected
+	pkg := config.policies[policy_id]["package"]
+	some rule_id, found in data.regate.policies[pkg].rules
+	some hit in found
+}
+
+_in_scope(policy_id, exception) if exception.policy == policy_id
+
+_in_scope(_, exception) if exception.allowlist in active_allowlists
+
+_unexpired(exception) if exception.until_ns == null
+
+_unexpired(exception) if clock.now_ns < exception.until_ns
+
+_candidates(policy_id, hit) := [id |
+	some id in object.get(hit, "exceptions", set())
+	_in_scope(policy_id, config.exceptions[id])
+]
+
+_applied(policy_id, hit) := {
+	"id": id,
+	"until": exception.until,
+	"reason": exception.reason,
+	"source": exception.source,
+} if {
+	usable := sort([id | some id in _candidates(policy_id, hit); _unexpired(config.exceptions[id])])
+	count(usable) > 0
+	id := usable[0]
+	exception := config.exceptions[id]
+} else := null
+
+_expired(policy_id, hit) := sort([id | some id in _candidates(policy_id, hit); not _unexpired(config.exceptions[id])])
+
+_finding(policy_id, rule_id, hit) := {
+	"policy": policy_id,
+	"rule": rule_id,
+	"action": rule.action,
+	"effective_action": _effective(rule.action, exception),
+	"message": hit.message,
+	"key": hit.key,
+	"exception": exception,
+	"expired_exceptions": _expired(policy_id, hit),
+	"title": rule.title,
+	"severity": rule.severity,
+	"source": rule.source,
+} if {
+	rule := config.policies[policy_id].rules[rule_id]
+	exception := _applied(policy_id, hit)
+}
+
+_effective(action, exception) := action if exception == null
+
+_effective(_, exception) := "GO" if exception != null
+
+# METADATA
+# title: Every finding, sorted by policy, rule, key and message
+findings := [_finding(entry[0], entry[1], entry[4]) |
+	some entry in sort([[p, r, hit.key, hit.message, hit] | some [p, r, hit] in _hits])
+]
+
+_rank := {"GO": 0, "WARN": 1, "STOP": 2}
+
+_action_of_rank := {0: "GO", 1: "WARN", 2: "STOP"}
+
+# METADATA
+# title: The worst of some actions (STOP > WARN > GO); GO for none
+worst(actions) := _action_of_rank[max({0} | {_rank[a] | some a in actions})]
+
+_counts(policy_findings) := {lower(action): n |
+	some action in ["STOP", "WARN", "GO"]
+	n := count([f | some f in policy_findings; f.effective_action == action])
+}
+
+# METADATA
+# title: Per-policy results, in evaluation order
+policies := [result |
+	some policy_id in selected
+	mine := [f | some f in findings; f.policy == policy_id]
+	result := {
+		"id": policy_id,
+		"title": config.policies[policy_id].title,
+		"action": worst([f.effective_action | some f in mine]),
+		"findings": _counts(mine),
+		"source": config.policies[policy_id].source,
+	}
+]
+
+# METADATA
+# title: The final action
+final_action := "STOP" if {
+	count(errors) > 0
+} else := "STOP" if {
+	image_rule.verdict == "deny"
+} else := "GO" if {
+	image_rule.verdict == "allow"
+} else := "GO" if {
+	_unmapped
+} else := worst([p.action | some p in policies])
+
+# METADATA
+# title: Why the final action is what it is
+final_reason := "invalid_input" if {
+	count(errors) > 0
+} else := "denylisted" if {
+	image_rule.verdict == "deny"
+} else := "allowlisted" if {
+	image_rule.verdict == "allow"
+} else := "no_mapping" if {
+	_unmapped
+} else := "policy_evaluation"

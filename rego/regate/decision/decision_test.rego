@@ -1,0 +1,172 @@
+package regate.decision_test
+
+import data.regate.decision
+
+_input(reference) := {
+	"schema_version": 1,
+	"image": {"reference": reference, "digest": "", "id": ""},
+	"packages": {}, "vulnerabilities": {}, "files": {}, "secrets": {}, "users": {}, "changes": [],
+	"now": "2026-01-01T00:00:00Z",
+}
+
+_rule(action) := {"action": action, "title": "t", "severity": null, "source": "p.regate:1:1"}
+
+_config := {
+	"policies": {
+		"prod": {"package": "prod", "title": "Prod", "source": "p.regate:1:1", "rules": {
+			"crit": _rule("STOP"),
+			"ports": _rule("WARN"),
+		}},
+		"base": {"package": "base", "title": "Base", "source": "p.regate:9:1", "rules": {"info": _rule("GO")}},
+	},
+	"policy_order": ["prod", "base"],
+	"mappings": [],
+	"allowlists": ["global"],
+	"images": {"allow": [], "deny": []},
+	"exceptions": {
+		"policy:prod/crit#1": {
+			"rule": "crit", "policy": "prod", "allowlist": null, "until": "2026-06-30",
+			"until_ns": 1782864000000000000, "reason": "mitigated", "source": "p.regate:5:3",
+		},
+		"policy:prod/crit#2": {
+			"rule": "crit", "policy": "prod", "allowlist": null, "until": "2025-01-01",
+			"until_ns": 1735776000000000000, "reason": "old", "source": "p.regate:6:3",
+		},
+		"allowlist:global/ports#1": {
+			"rule": "ports", "policy": null, "allowlist": "global", "until": null,
+			"until_ns": null, "reason": null, "source": "p.regate:20:3",
+		},
+	},
+}
+
+_hits := {
+	"prod": {"rules": {
+		"crit": {
+			{"key": "CVE-1+a", "message": "CVE-1 in a"},
+			{"key": "CVE-2+b", "message": "CVE-2 in b", "exceptions": {"policy:prod/crit#1"}},
+			{"key": "CVE-3+c", "message": "CVE-3 in c", "exceptions": {"policy:prod/crit#2"}},
+		},
+		"ports": {{"key": "8080/tcp", "message": "port 8080", "exceptions": {"allowlist:global/ports#1"}}},
+	}},
+	"base": {"rules": {"info": {{"key": "image", "message": "fyi"}}}},
+}
+
+_decide(config, reference) := d if {
+	d := decision.main with data.regate.config as config
+		with data.regate.policies as _hits
+		with input as _input(reference)
+}
+
+test_success_worst_finding_wins if {
+	d := _decide(_config, "r/x:1")
+	d.final_action == "STOP"
+	d.final_reason == "policy_evaluation"
+	[p.action | some p in d.policies] == ["STOP", "GO"]
+	count(d.findings) == 5
+}
+
+test_success_exception_turns_finding_go_but_keeps_it if {
+	d := _decide(_config, "r/x:1")
+	some f in d.findings
+	f.key == "CVE-2+b"
+	f.action == "STOP"
+	f.effective_action == "GO"
+	f.exception.id == "policy:prod/crit#1"
+	f.exception.until == "2026-06-30"
+}
+
+test_fail_expired_exception_does_not_apply if {
+	d := _decide(_config, "r/x:1")
+	some f in d.findings
+	f.key == "CVE-3+c"
+	f.effective_action == "STOP"
+	f.exception == null
+	f.expired_exceptions == ["policy:prod/crit#2"]
+}
+
+test_success_allowlists_apply_without_mappings if {
+	d := _decide(_config, "r/x:1")
+	some f in d.findings
+	f.key == "8080/tcp"
+	f.effective_action == "GO"
+}
+
+_mapped := object.union(_config, {"mappings": [
+	{"id": "prod", "images": ["registry.example.com/prod/*"], "policies": ["prod"], "allowlists": [], "source": "m:1:1"},
+	{"id": "all", "images": ["*"], "policies": ["base"], "allowlists": ["global"], "source": "m:5:1"},
+]})
+
+test_success_first_matching_mapping_wins if {
+	d := _decide(_mapped, "registry.example.com/prod/api:1")
+	d.mapping == "prod"
+	[p.id | some p in d.policies] == ["prod"]
+	d.final_action == "STOP"
+}
+
+test_fail_allowlist_not_in_mapping_does_not_apply if {
+	d := _decide(_mapped, "registry.example.com/prod/api:1")
+	some f in d.findings
+	f.key == "8080/tcp"
+	f.effective_action == "WARN"
+}
+
+test_success_later_mapping if {
+	d := _decide(_mapped, "docker.io/library/nginx:1")
+	d.mapping == "all"
+	d.final_action == "GO"
+	count(d.findings) == 1
+}
+
+test_success_no_mapping_is_go if {
+	only_prod := object.union(_mapped, {"mappings": [_mapped.mappings[0]]})
+	d := _decide(only_prod, "docker.io/library/nginx:1")
+	d.final_action == "GO"
+	d.final_reason == "no_mapping"
+	d.findings == []
+}
+
+_listed := object.union(_config, {"images": {
+	"allow": [{"pattern": "registry.example.com/golden/*", "reason": "golden", "source": "i:1:1"}],
+	"deny": [{"pattern": "*:latest", "reason": "no latest", "source": "i:2:1"}],
+}})
+
+test_success_denylisted_image_is_stop if {
+	d := _decide(_listed, "docker.io/library/nginx:latest")
+	d.final_action == "STOP"
+	d.final_reason == "denylisted"
+	d.image_rule.reason == "no latest"
+}
+
+test_success_allowlisted_image_is_go if {
+	d := _decide(_listed, "registry.example.com/golden/base:1")
+	d.final_action == "GO"
+	d.final_reason == "allowlisted"
+}
+
+test_success_deny_beats_allow if {
+	d := _decide(_listed, "registry.example.com/golden/base:latest")
+	d.final_action == "STOP"
+}
+
+test_fail_invalid_input_is_never_a_pass if {
+	d := decision.main with data.regate.config as _config
+		with data.regate.policies as _hits
+		with input as {"image": {}}
+	d.final_action == "STOP"
+	d.final_reason == "invalid_input"
+	"input.schema_version is missing" in d.errors
+}
+
+test_fail_non_object_input_is_never_a_pass if {
+	d := decision.main with data.regate.config as _config
+		with data.regate.policies as _hits
+		with input as [1, 2]
+	d.final_action == "STOP"
+	d.errors == ["the input is not a JSON object"]
+}
+
+test_success_worst if {
+	decision.worst([]) == "GO"
+	decision.worst(["GO", "WARN"]) == "WARN"
+	decision.worst(["WARN", "STOP", "GO"]) == "STOP"
+}
