@@ -22,6 +22,7 @@ class Literal:
     kind: str
     value: object
     span: Span
+    raw: str | None = field(default=None, compare=False)  # source text of numbers, kept for `regate fmt`
 
 
 @dataclass(frozen=True)
@@ -291,6 +292,9 @@ class Module:
     path: str
     source: str
     declarations: tuple[Declaration, ...]
+    # Problems found while building the AST that do not stop checking (e.g. a
+    # clause given twice); syntax errors raise instead.
+    problems: tuple = ()
 
 
 def map_exprs(node, fn):

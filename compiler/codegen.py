@@ -168,6 +168,7 @@ class RuleGenerator:
     rule: ast.Rule
     exceptions: list[ExceptionDef]
     helpers: list[str] = field(default_factory=list)
+    known: dict = field(default_factory=dict)  # helper bodies already generated → their names
 
     def __post_init__(self):
         self.typer = Typer(None)
@@ -369,7 +370,7 @@ class RuleGenerator:
         if call.name == "count":
             if call.binding is None:
                 inner = self.term(call.args[0], scope, safe)
-                return f"count({inner})"
+                return f"{LIB}.text.size({inner})" if safe else f"count({inner})"
             item = self.typer.type(call.binding.collection, scope).item
             inner_scope = scope.bind(call.binding, item)
             condition = self.cond(call.where, inner_scope)
@@ -378,7 +379,8 @@ class RuleGenerator:
             source = self.term(call.binding.collection, scope)
             return f"count({{k | some k, {call.binding.var} in {source}; {condition[0]}}})"
         if call.name == "days_since":
-            return f"{LIB}.clock.days_since({self.term(call.args[0], scope, safe)})"
+            function = "days_since_or_null" if safe else "days_since"
+            return f"{LIB}.clock.{function}({self.term(call.args[0], scope, safe)})"
         if call.name in ("lower", "upper"):
             return f"{call.name}({LIB}.text.str({self.term(call.args[0], scope, safe)}))"
         if call.name in ("startswith", "endswith", "contains"):
@@ -426,13 +428,29 @@ class RuleGenerator:
     # --------------------------------------------------------------- helpers
     def helper(self, bodies: list[list[str]], scope: Scope) -> str:
         """A helper true when any of `bodies` holds; takes the loop variables as arguments."""
-        name = f"_{self.rule.id}_{len(self.helpers) + 1}"
         params = scope.variables()
-        head = f"{name}({', '.join(params)})" if params else name
-        definitions = [f"{head} if {{\n" + "".join(f"\t{l}\n" for l in body) + "}" for body in bodies]
+        signature = (tuple(params), tuple(tuple(b) for b in bodies))
+        if signature in self.known:
+            return self.known[signature]
+        name = f"_{self.rule.id}_{len(self.helpers) + 1}"
+        definitions = [f"{_head(name, params, body)} if {{\n" + "".join(f"\t{l}\n" for l in body) + "}"
+                       for body in bodies]
         self.helpers.append("\n\n".join(definitions))
+        self.known[signature] = name
         return name
 
     def call_helper(self, name: str, scope: Scope) -> str:
         params = scope.variables()
         return f"{name}({', '.join(params)})" if params else name
+
+
+_STRING_LITERAL = re.compile(r'"(\\.|[^"\\])*"')
+
+
+def _head(name: str, params: list[str], body: list[str]) -> str:
+    """`name(a, _)`: parameters the body does not use are wildcards (opa check --strict)."""
+    if not params:
+        return name
+    code = _STRING_LITERAL.sub('""', "\n".join(body))
+    used = [p if re.search(rf"(?<![.\w]){re.escape(p)}\b", code) else "_" for p in params]
+    return f"{name}({', '.join(used)})"

@@ -55,9 +55,7 @@ def parse_module(path: str, source: str) -> ast.Module:
         if isinstance(exc.orig_exc, _SyntaxProblem):
             raise Diagnostics([exc.orig_exc.diagnostic]) from None
         raise
-    if builder.problems:
-        raise Diagnostics(builder.problems)
-    return ast.Module(path=path, source=source, declarations=tuple(declarations))
+    return ast.Module(path=path, source=source, declarations=tuple(declarations), problems=tuple(builder.problems))
 
 
 def _syntax_diagnostic(path: str, source: str, exc: UnexpectedInput) -> Diagnostic:
@@ -84,8 +82,12 @@ def _syntax_diagnostic(path: str, source: str, exc: UnexpectedInput) -> Diagnost
 
 
 def _describe_token(token: Token) -> str:
-    if token.type in ("NAME", "STRING", "INT", "FLOAT", "DATE", "SIZE"):
-        return f"{_TERMINAL_NAMES[token.type]} {token.value}"
+    kind = {"NAME": "name", "STRING": "string", "INT": "number", "FLOAT": "number", "DATE": "date",
+            "SIZE": "size"}.get(token.type)
+    if kind == "name":
+        return f'name "{token.value}"'
+    if kind:
+        return f"{kind} {token.value}"
     return f'"{token.value}"'
 
 
@@ -109,7 +111,7 @@ def _expected(names: set[str]) -> str:
 
 
 def unescape(raw: str) -> str:
-    """Body of a string token → its value. Unknown escapes keep their backslash,
+    r"""Body of a string token → its value. Unknown escapes keep their backslash,
     so regular expressions read naturally: "^\\d+$" and "^\d+$" are the same."""
     body = raw[1:-1]
     out = []
@@ -421,10 +423,10 @@ class AstBuilder(Transformer):
         return ast.Literal("string", self._str(token), self._span(meta))
 
     def number(self, meta, token):
-        return ast.Literal("number", _number(token), self._span(meta))
+        return ast.Literal("number", _number(token), self._span(meta), raw=str(token))
 
     def negative(self, meta, token):
-        return ast.Literal("number", -_number(token), self._span(meta))
+        return ast.Literal("number", -_number(token), self._span(meta), raw=f"-{token}")
 
     def date(self, meta, token):
         return ast.Literal("date", str(token), self._span(meta))

@@ -62,10 +62,11 @@ class Scope:
 
 def global_scope(policy_set: PolicySet) -> Scope:
     symbols = {name: Symbol("input", t) for name, t in roots().items()}
+    # Lists and params never shadow the input document (the names pass reports the clash).
     for name, definition in policy_set.lists.items():
-        symbols[name] = Symbol("list", Type("list", item=definition.item))
+        symbols.setdefault(name, Symbol("list", Type("list", item=definition.item)))
     for name, definition in policy_set.params.items():
-        symbols[name] = Symbol("param", definition.type)
+        symbols.setdefault(name, Symbol("param", definition.type))
     return Scope(symbols)
 
 
@@ -83,7 +84,8 @@ def regex_problem(pattern: str) -> str | None:
     try:
         re2.compile(pattern)
     except re2.error as exc:
-        return str(exc) or "invalid regular expression"
+        reason = exc.args[0] if exc.args else ""
+        return (reason.decode("utf-8", "replace") if isinstance(reason, bytes) else str(reason)) or "invalid"
     return None
 
 
@@ -221,7 +223,8 @@ class Typer:
                    "glob": self._pattern}.get(cmp.op, self._ordering)
         return BOOL if handler(cmp, left, right) else None
 
-    def _comparable(self, cmp: ast.Compare, left: Type, right: Type) -> bool:
+    def _comparable(self, cmp: ast.Compare, left: Type, right: Type) -> bool | None:
+        """True if comparable, False if not, None if a bad literal was already reported."""
         kinds = {left.kind, right.kind}
         if "any" in kinds or left.kind == right.kind:
             return True
@@ -230,13 +233,13 @@ class Typer:
         # Text stands for severities, versions and dates; literals are checked here.
         text = cmp.left if left.kind == "string" else cmp.right
         if kinds == {"string", "severity"}:
-            return self._severity_literal(text)
+            return True if self._severity_literal(text) else None
         if kinds == {"string", "version"}:
             return True
         if kinds == {"string", "date"}:
             if isinstance(text, ast.Literal) and parse_date(text.value) is None:
                 self.report("E306", text.span, f'"{text.value}" is not a date (YYYY-MM-DD)')
-                return False
+                return None
             return True
         return False
 
@@ -249,8 +252,10 @@ class Typer:
         return True
 
     def _ordering(self, cmp: ast.Compare, left: Type, right: Type) -> bool:
-        if not self._comparable(cmp, left, right):
+        comparable = self._comparable(cmp, left, right)
+        if comparable is False:
             self.report("E302", cmp.span, f"cannot compare {left.describe()} with {right.describe()}")
+        if not comparable:
             return False
         if cmp.op in ("<", "<=", ">", ">=") and not ({left.kind, right.kind} - {"any"} <= ORDERED):
             self.report("E302", cmp.span, f"{left.describe()} has no order; use == or !=")
@@ -266,7 +271,7 @@ class Typer:
             return False
         item = right.item or ANY
         probe = ast.Compare("==", cmp.left, cmp.right, cmp.span)
-        if item.kind != "any" and left.kind != "any" and not self._comparable(probe, left, item):
+        if item.kind != "any" and left.kind != "any" and self._comparable(probe, left, item) is False:
             self.report("E302", cmp.span, f"{left.describe()} can never be in {right.describe()}")
             return False
         if item.kind == "severity" or (left.kind == "severity" and isinstance(cmp.right, ast.Literal)):
@@ -372,7 +377,8 @@ class Typer:
         t = self.type(call.args[0], scope)
         if t is not None and t.kind not in ("date", "any"):
             if t.kind == "string" and isinstance(call.args[0], ast.Literal):
-                return NUMBER if self._comparable(ast.Compare("==", call.args[0], call.args[0], call.span), DATE, t) else None
+                probe = ast.Compare("==", call.args[0], call.args[0], call.span)
+                return NUMBER if self._comparable(probe, DATE, t) else None
             self.report("E302", call.args[0].span, f"days_since() needs a date, not {t.describe()}")
             return None
         return NUMBER if t is not None else None

@@ -16,13 +16,14 @@ FUNCTIONS = {"count", "any", "all", "exists", "days_since", "lower", "upper", "s
 
 
 def check_names(policy_set: PolicySet) -> tuple[PolicySet, list[Diagnostic]]:
-    problems: list[Diagnostic] = []
+    problems: list[Diagnostic] = [d for m in policy_set.program.modules for d in m.problems]
     _duplicates_of_globals(policy_set, problems)
-    _duplicates(problems, [(p.id, p.id_span) for p in policy_set.policies], "policy")
-    _duplicates(problems, [(a.id, a.id_span) for a in policy_set.allowlists], "allowlist")
-    _duplicates(problems, [(m.id, m.id_span) for m in policy_set.mappings], "mapping")
+    _duplicates(problems, [(p.id, p.id_span) for p in policy_set.policies], 'duplicate policy "{}"')
+    _duplicates(problems, [(a.id, a.id_span) for a in policy_set.allowlists], 'duplicate allowlist "{}"')
+    _duplicates(problems, [(m.id, m.id_span) for m in policy_set.mappings], 'duplicate mapping "{}"')
     for policy in policy_set.policies:
-        _duplicates(problems, [(r.id, r.id_span) for r in policy.rules], f'rule in policy "{policy.id}"')
+        _duplicates(problems, [(r.id, r.id_span) for r in policy.rules],
+                    'duplicate rule "{}" in policy "%s"' % policy.id.replace("{", "{{").replace("}", "}}"))
         for rule in policy.rules:
             if rule.id in RESERVED:
                 problems.append(error("E214", rule.id_span, f'"{rule.id}" is reserved and cannot name a rule'))
@@ -79,11 +80,10 @@ def _duplicates_of_globals(policy_set: PolicySet, problems: list[Diagnostic]) ->
         seen[name] = str(span)
 
 
-def _duplicates(problems: list[Diagnostic], named: list[tuple[str, object]], what: str) -> None:
+def _duplicates(problems: list[Diagnostic], named: list[tuple[str, object]], message: str) -> None:
     first: dict[str, object] = {}
     for name, span in named:
         if name in first:
-            problems.append(error("E201", span, f'duplicate {what} "{name}"',
-                                  f"the first one is at {first[name]}"))
+            problems.append(error("E201", span, message.format(name), f"the first one is at {first[name]}"))
         else:
             first[name] = span

@@ -19,10 +19,12 @@ def expand_templates(policy_set: PolicySet) -> tuple[PolicySet, list[Diagnostic]
     for policy in policy_set.policies:
         rules = []
         for rule in policy.rules:
+            template = policy_set.templates.get(rule.template.name) if rule.template else None
             if rule.template is None:
                 rules.append(rule)
                 continue
-            template = policy_set.templates[rule.template.name]
+            if template is None:
+                continue  # reported by the names pass
             expanded = _expand(rule, template, problems)
             if expanded is not None:
                 rules.append(expanded)

@@ -1,0 +1,112 @@
+# METADATA
+# title: "files"
+# custom:
+#   policy: "files"
+#   source: "files.regate:1:1"
+package regate.policies.files
+
+# METADATA
+# title: "root_login"
+# custom:
+#   id: "root_login"
+#   action: "stop"
+#   source: "files.regate:2:3"
+root_login contains hit if {
+	key := "/etc/ssh/sshd_config"
+	f := input.files[key]
+	regex.match("(?m)^\\s*PermitRootLogin\\s+yes", f.contents)
+	hit := {
+		"key": key,
+		"message": "sshd permits root login",
+	}
+}
+
+# METADATA
+# title: "world_writable_config"
+# custom:
+#   id: "world_writable_config"
+#   action: "warn"
+#   source: "files.regate:7:3"
+world_writable_config contains hit if {
+	some key in {"/etc/passwd", "/etc/shadow"}
+	f := input.files[key]
+	f.mode >= 438
+	hit := {
+		"key": key,
+		"message": sprintf("%s mode %s", [data.regate.lib.text.str(object.get(f, ["path"], null)), data.regate.lib.text.str(object.get(f, ["mode"], null))]),
+	}
+}
+
+# METADATA
+# title: "setuid"
+# custom:
+#   id: "setuid"
+#   action: "stop"
+#   source: "files.regate:12:3"
+setuid contains hit if {
+	some key, f in input.files
+	f.setuid == true
+	not glob.match("/usr/bin/{su,sudo,passwd}", ["/"], f.path)
+	hit := {
+		"key": key,
+		"message": sprintf("%s is setuid", [data.regate.lib.text.str(object.get(f, ["path"], null))]),
+	}
+}
+
+# METADATA
+# title: "uid0"
+# custom:
+#   id: "uid0"
+#   action: "stop"
+#   source: "files.regate:17:3"
+uid0 contains hit if {
+	some key, u in input.users
+	u.uid == 0
+	u.name != "root"
+	hit := {
+		"key": key,
+		"message": sprintf("%s has uid 0", [data.regate.lib.text.str(object.get(u, ["name"], null))]),
+	}
+}
+
+# METADATA
+# title: "secret"
+# custom:
+#   id: "secret"
+#   action: "stop"
+#   source: "files.regate:22:3"
+secret contains hit if {
+	some key, s in input.secrets
+	s.kind in {"aws-access-key", "private-key"}
+	hit := {
+		"key": key,
+		"message": sprintf("%s in %s:%s: %s", [data.regate.lib.text.str(object.get(s, ["kind"], null)), data.regate.lib.text.str(object.get(s, ["path"], null)), data.regate.lib.text.str(object.get(s, ["line"], null)), data.regate.lib.text.str(object.get(s, ["match"], null))]),
+	}
+}
+
+# METADATA
+# title: "new_port"
+# custom:
+#   id: "new_port"
+#   action: "warn"
+#   source: "files.regate:27:3"
+new_port contains hit if {
+	some key, c in input.changes
+	c.op == "add"
+	glob.match("/image/exposed_ports/*", ["/"], c.path)
+	hit := {
+		"key": key,
+		"message": sprintf("new exposed port %s", [data.regate.lib.text.str(object.get(c, ["path"], null))]),
+	}
+}
+
+# METADATA
+# title: Findings of every rule, by rule id
+rules := {
+	"root_login": root_login,
+	"world_writable_config": world_writable_config,
+	"setuid": setuid,
+	"uid0": uid0,
+	"secret": secret,
+	"new_port": new_port,
+}

@@ -1,0 +1,140 @@
+# METADATA
+# title: "image"
+# custom:
+#   policy: "image"
+#   source: "image.regate:5:1"
+package regate.policies.image
+
+# METADATA
+# title: "root_user"
+# custom:
+#   id: "root_user"
+#   action: "stop"
+#   source: "image.regate:6:3"
+root_user contains hit if {
+	input.image.effective_user in {"root", "0"}
+	hit := {
+		"key": "image",
+		"message": sprintf("image runs as %s", [data.regate.lib.text.str(object.get(input.image, ["effective_user"], null))]),
+	}
+}
+
+# METADATA
+# title: "no_healthcheck"
+# custom:
+#   id: "no_healthcheck"
+#   action: "warn"
+#   source: "image.regate:11:3"
+no_healthcheck contains hit if {
+	not input.image.healthcheck != null
+	hit := {
+		"key": "image",
+		"message": "image has no healthcheck",
+	}
+}
+
+# METADATA
+# title: "too_many_layers"
+# custom:
+#   id: "too_many_layers"
+#   action: "warn"
+#   source: "image.regate:16:3"
+too_many_layers contains hit if {
+	count(input.image.layers) > data.regate.params.max_layers
+	input.image.os == "linux"
+	hit := {
+		"key": "image",
+		"message": sprintf("%s layers", [data.regate.lib.text.str(data.regate.lib.text.size(object.get(input.image, ["layers"], null)))]),
+	}
+}
+
+# METADATA
+# title: "ports"
+# custom:
+#   id: "ports"
+#   action: "warn"
+#   source: "image.regate:21:3"
+ports contains hit if {
+	some key, p in input.image.exposed_ports
+	not p.port in data.regate.sets.allowed_ports
+	hit := {
+		"key": key,
+		"message": sprintf("port %s is exposed", [data.regate.lib.text.str(object.get(p, ["spec"], null))]),
+	}
+}
+
+# METADATA
+# title: "debug_env"
+# custom:
+#   id: "debug_env"
+#   action: "stop"
+#   source: "image.regate:26:3"
+debug_env contains hit if {
+	_debug_env_1
+	hit := {
+		"key": "image",
+		"message": "debug image",
+	}
+}
+
+_debug_env_1 if {
+	input.image.env.DEBUG.value == "1"
+}
+
+_debug_env_1 if {
+	not input.image.size < 1000000000
+}
+
+# METADATA
+# title: "all_layers_small"
+# custom:
+#   id: "all_layers_small"
+#   action: "warn"
+#   source: "image.regate:31:3"
+all_layers_small contains hit if {
+	not _all_layers_small_2
+	hit := {
+		"key": "image",
+		"message": "a layer is over 500 MB",
+	}
+}
+
+_all_layers_small_1 if {
+	some l in input.image.layers
+	not l.size < 500000000
+}
+
+_all_layers_small_2 if {
+	not _all_layers_small_1
+}
+
+# METADATA
+# title: "many_high"
+# custom:
+#   id: "many_high"
+#   action: "warn"
+#   source: "image.regate:36:3"
+many_high contains hit if {
+	count({k | some k, v in input.vulnerabilities; _many_high_1(v)}) >= 5
+	hit := {
+		"key": "image",
+		"message": sprintf("%s fixable high", [data.regate.lib.text.str(count({k | some k, v in input.vulnerabilities; _many_high_1(v)}))]),
+	}
+}
+
+_many_high_1(v) if {
+	v.severity == "high"
+	v.fix.available == true
+}
+
+# METADATA
+# title: Findings of every rule, by rule id
+rules := {
+	"root_user": root_user,
+	"no_healthcheck": no_healthcheck,
+	"too_many_layers": too_many_layers,
+	"ports": ports,
+	"debug_env": debug_env,
+	"all_layers_small": all_layers_small,
+	"many_high": many_high,
+}

@@ -1,0 +1,89 @@
+# METADATA
+# title: "packages"
+# custom:
+#   policy: "packages"
+#   source: "packages.regate:3:1"
+package regate.policies.packages
+
+# METADATA
+# title: "Denied package"
+# custom:
+#   id: "denied"
+#   action: "stop"
+#   source: "packages.regate:4:3"
+denied contains hit if {
+	some key, p in input.packages
+	p.name in data.regate.sets.denied_packages
+	hit := {
+		"key": key,
+		"message": sprintf("%s %s is denied", [data.regate.lib.text.str(object.get(p, ["name"], null)), data.regate.lib.text.str(object.get(p, ["version"], null))]),
+	}
+}
+
+# METADATA
+# title: "Tools that should not ship"
+# custom:
+#   id: "denied_inline"
+#   action: "warn"
+#   source: "packages.regate:6:3"
+denied_inline contains hit if {
+	some key, p in input.packages
+	p.name in {"netcat", "nmap"}
+	hit := {
+		"key": key,
+		"message": sprintf("%s %s is denied", [data.regate.lib.text.str(object.get(p, ["name"], null)), data.regate.lib.text.str(object.get(p, ["version"], null))]),
+	}
+}
+
+# METADATA
+# title: "outdated"
+# custom:
+#   id: "outdated"
+#   action: "stop"
+#   source: "packages.regate:10:3"
+outdated contains hit if {
+	some key, p in input.packages
+	object.get(data.regate.params.minimum_versions, p.name, null) != null
+	data.regate.lib.version.compare(p.type, p.version, data.regate.params.minimum_versions[p.name]) < 0
+	hit := {
+		"key": key,
+		"message": sprintf("%s %s is older than %s", [data.regate.lib.text.str(object.get(p, ["name"], null)), data.regate.lib.text.str(object.get(p, ["version"], null)), data.regate.lib.text.str(object.get(data.regate.params.minimum_versions, [p.name], null))]),
+	}
+}
+
+# METADATA
+# title: "license"
+# custom:
+#   id: "license"
+#   action: "stop"
+#   source: "packages.regate:15:3"
+license contains hit if {
+	some key, p in input.packages
+	_license_2(p)
+	hit := {
+		"key": key,
+		"message": sprintf("%s is licensed %s", [data.regate.lib.text.str(object.get(p, ["name"], null)), data.regate.lib.text.str(object.get(p, ["licenses"], null))]),
+	}
+}
+
+_license_1(_, l) if {
+	l in data.regate.sets.denied_licenses
+}
+
+_license_1(_, l) if {
+	glob.match("GPL-3*", ["/"], l)
+}
+
+_license_2(p) if {
+	some l in p.licenses
+	_license_1(p, l)
+}
+
+# METADATA
+# title: Findings of every rule, by rule id
+rules := {
+	"denied": denied,
+	"denied_inline": denied_inline,
+	"outdated": outdated,
+	"license": license,
+}

@@ -1,0 +1,28 @@
+# METADATA
+# title: "strict"
+# custom:
+#   policy: "strict"
+#   source: "bundle.regate:1:1"
+package regate.policies.strict
+
+# METADATA
+# title: "critical"
+# custom:
+#   id: "critical"
+#   action: "stop"
+#   source: "bundle.regate:2:3"
+critical contains hit if {
+	some key, v in input.vulnerabilities
+	v.severity == "critical"
+	hit := {
+		"exceptions": {"allowlist:accepted/critical#1" | v.id in {"CVE-2020-1", "CVE-2020-2"}},
+		"key": key,
+		"message": sprintf("%s", [data.regate.lib.text.str(object.get(v, ["id"], null))]),
+	}
+}
+
+# METADATA
+# title: Findings of every rule, by rule id
+rules := {
+	"critical": critical,
+}

@@ -1,0 +1,95 @@
+# METADATA
+# title: "Vulnerability gate"
+# custom:
+#   policy: "vulnerabilities"
+#   source: "vulns.regate:1:1"
+package regate.policies.vulnerabilities
+
+# METADATA
+# title: "Critical vulnerability with a fix"
+# custom:
+#   id: "critical_fixable"
+#   action: "stop"
+#   severity: "critical"
+#   source: "vulns.regate:4:3"
+critical_fixable contains hit if {
+	some key, v in input.vulnerabilities
+	data.regate.lib.severity.rank[v.severity] >= 5
+	v.fix.available == true
+	hit := {
+		"exceptions": ({"policy:vulnerabilities/critical_fixable#1" | v.id == "CVE-2023-44487"} | {"policy:vulnerabilities/critical_fixable#2" | _critical_fixable_1(v)}),
+		"key": key,
+		"message": sprintf("%s in %s %s, fixed in %s", [data.regate.lib.text.str(object.get(v, ["id"], null)), data.regate.lib.text.str(object.get(v, ["package", "name"], null)), data.regate.lib.text.str(object.get(v, ["package", "version"], null)), data.regate.lib.text.str(object.get(v, ["fix", "versions"], null))]),
+	}
+}
+
+_critical_fixable_1(v) if {
+	v["package"].name == "openssl"
+	v["package"].version == "1.1.1n"
+}
+
+# METADATA
+# title: "high_cvss"
+# custom:
+#   id: "high_cvss"
+#   action: "warn"
+#   source: "vulns.regate:13:3"
+high_cvss contains hit if {
+	some key, v in input.vulnerabilities
+	_high_cvss_1(v)
+	hit := {
+		"key": key,
+		"message": sprintf("%s has CVSS %s", [data.regate.lib.text.str(object.get(v, ["id"], null)), data.regate.lib.text.str(object.get(v, ["nvd_cvss", "base"], null))]),
+	}
+}
+
+_high_cvss_1(v) if {
+	v.nvd_cvss.base >= 7.5
+}
+
+_high_cvss_1(v) if {
+	v.vendor_cvss.base >= 9
+}
+
+# METADATA
+# title: "stale_fix"
+# custom:
+#   id: "stale_fix"
+#   action: "warn"
+#   source: "vulns.regate:18:3"
+stale_fix contains hit if {
+	some key, v in input.vulnerabilities
+	v.fix.available == true
+	data.regate.lib.clock.days_since(v.published) > 30
+	v.fix.state != "wont-fix"
+	hit := {
+		"key": key,
+		"message": sprintf("%s has had a fix for %s days", [data.regate.lib.text.str(object.get(v, ["id"], null)), data.regate.lib.text.str(data.regate.lib.clock.days_since_or_null(object.get(v, ["published"], null)))]),
+	}
+}
+
+# METADATA
+# title: "os_only"
+# custom:
+#   id: "os_only"
+#   action: "stop"
+#   source: "vulns.regate:23:3"
+os_only contains hit if {
+	some key, v in input.vulnerabilities
+	v["package"].os == true
+	data.regate.lib.version.compare(v["package"].type, v["package"].version, "1.2.3") < 0
+	v.kev == true
+	hit := {
+		"key": key,
+		"message": sprintf("%s is known exploited", [data.regate.lib.text.str(object.get(v, ["id"], null))]),
+	}
+}
+
+# METADATA
+# title: Findings of every rule, by rule id
+rules := {
+	"critical_fixable": critical_fixable,
+	"high_cvss": high_cvss,
+	"stale_fix": stale_fix,
+	"os_only": os_only,
+}
