@@ -55,10 +55,13 @@ def layers(diff_ids: list[str], created_by: list[str], sizes: dict[str, int] | N
     return out
 
 
-def map_config(blob: View) -> dict:
-    """Image facts from an image config blob (`architecture`, `os`, `config`, `rootfs`, `history`)."""
+def map_config(blob: View, config: View | None = None) -> dict:
+    """Image facts from an image config blob (`architecture`, `os`, `config`, `rootfs`, `history`).
+
+    `config` replaces the blob's `config` member for wrappers that keep it elsewhere.
+    """
     blob.expect_object()
-    config = blob.obj("config")
+    config = config if config is not None else blob.obj("config")
     image: dict = {}
     for field in ("architecture", "os", "variant"):
         if blob.str(field):

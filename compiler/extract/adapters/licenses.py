@@ -9,6 +9,7 @@ spellings are mapped; names without a clear meaning are kept as given.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 # SPDX ids as the SPDX list spells them, looked up case-insensitively so that
 # `BSD-3-clause` (Debian) and `ZLIB` become `BSD-3-Clause` and `Zlib`.
@@ -87,14 +88,19 @@ def _gnu(name: str) -> str | None:
 
 
 def spdx_id(name: str) -> str | None:
-    """The SPDX id one license name means, or None when it is not clear."""
-    folded = _FOLD.sub(" ", name.strip()).lower()
+    """The SPDX id one license name means, or None when it is not clear.
+
+    SPDX documents wrap names that are not SPDX ids as `LicenseRef-<name>`
+    (Syft: `LicenseRef-Apache-2.0` for "Apache 2.0"); the name inside counts.
+    """
+    folded = _FOLD.sub(" ", name.strip().removeprefix("LicenseRef-")).lower()
     if not folded:
         return None
     return _BY_LOWER.get(folded) or _ALIASES.get(folded) or _gnu(folded)
 
 
-def normalize_license(name: str) -> list[str]:
+@lru_cache(maxsize=4096)  # the same few dozen names recur across thousands of packages
+def normalize_license(name: str) -> tuple[str, ...]:
     """One license string as a list of licenses (an `A AND B` conjunction is several).
 
     Conjunctions split only when every part is understood, and disjunctions are
@@ -103,20 +109,20 @@ def normalize_license(name: str) -> list[str]:
     """
     name = name.strip()
     if not name:
-        return []
+        return ()
     single = spdx_id(name)
     if single:
-        return [single]
+        return (single,)
     inner = name[1:-1] if name.startswith("(") and name.endswith(")") else name
     if "(" in inner:
-        return [name]
+        return (name,)
     conjuncts = [spdx_id(part) for part in _AND.split(inner)]
     if len(conjuncts) > 1 and all(conjuncts):
-        return list(dict.fromkeys(conjuncts))
+        return tuple(dict.fromkeys(conjuncts))
     disjuncts = [spdx_id(part) for part in _OR.split(inner)]
     if len(disjuncts) > 1 and all(disjuncts):
-        return [" OR ".join(disjuncts)]
-    return [name]
+        return (" OR ".join(disjuncts),)
+    return (name,)
 
 
 def normalize_licenses(names) -> list[str]:

@@ -1,9 +1,11 @@
 """SPDX JSON 2.2 and 2.3 (Syft, Trivy and others write it).
 
-The package the document DESCRIBES is the image itself when its purpose is
-CONTAINER (or its purl is `pkg:oci`/`pkg:docker`), and the distribution when
-its purpose is OPERATING-SYSTEM; neither is an installed package. Syft 0.57
-describes nothing and lists only installed packages.
+The package the document DESCRIBES is its subject (the image, when its
+purpose is CONTAINER or its purl is `pkg:oci`/`pkg:docker`; a directory for
+directory scans), and a package whose purpose is OPERATING-SYSTEM is the
+distribution; neither is installed software. Syft 0.57 describes nothing and
+lists only installed packages. Package locations come from Syft's
+`evident-by` relationships to files.
 """
 
 from __future__ import annotations
@@ -40,7 +42,16 @@ def _refs(package: View, kinds: tuple[str, ...]) -> list[str]:
     ]
 
 
-def _package(package: View) -> dict:
+def _evidence(root: View) -> dict[str, list[str]]:
+    """Package id → ids of the files its existence is evident by (Syft's package locations)."""
+    out: dict[str, list[str]] = {}
+    for rel in root.arr("relationships"):
+        if rel.str("relationshipType") == "OTHER" and rel.str("comment").startswith("evident-by"):
+            out.setdefault(rel.str("spdxElementId"), []).append(rel.str("relatedSpdxElement"))
+    return out
+
+
+def _package(package: View, locations: list[dict]) -> dict:
     purls = _refs(package, ("purl",))
     licenses = [package.str(field) for field in ("licenseConcluded", "licenseDeclared")]
     return entries.package(
@@ -49,6 +60,8 @@ def _package(package: View) -> dict:
         purl=purls[0] if purls else "",
         cpes=_refs(package, ("cpe23Type", "cpe22Type")),
         licenses=[name for name in licenses if name not in _NO_LICENSE],
+        locations=[file["path"] for file in locations],
+        layer=next((file["layer"] for file in locations if file.get("layer")), ""),
     )
 
 
@@ -101,22 +114,27 @@ class SpdxJson:
         root = View(doc, path)
         facts: Facts = {}
         image: dict = {}
+        files = {}
+        for item in root.arr("files"):
+            entry = _file(item.expect_object())
+            files[item.str("SPDXID")] = entry
+            add_entry(facts, "files", entry["path"], entry)
         described = _described(root)
+        evidence = _evidence(root)
         for package in root.arr("packages"):
             package.expect_object()
-            purpose = package.str("primaryPackagePurpose")
-            if package.str("SPDXID") in described and _is_image(package):
-                image.update(_image(package))
-            elif purpose == "OPERATING-SYSTEM":
+            if package.str("SPDXID") in described:
+                # The subject of the SBOM (the image, a directory), not something installed in it.
+                if _is_image(package):
+                    image.update(_image(package))
+            elif package.str("primaryPackagePurpose") == "OPERATING-SYSTEM":
                 image["distro"] = {"name": distro_id(package.str("name"))}
                 if package.str("versionInfo"):
                     image["distro"]["version"] = package.str("versionInfo")
             else:
-                pkg = _package(package)
+                located = [files[ref] for ref in evidence.get(package.str("SPDXID"), []) if ref in files]
+                pkg = _package(package, located)
                 add_entry(facts, "packages", pkg["key"], pkg)
-        for item in root.arr("files"):
-            entry = _file(item.expect_object())
-            add_entry(facts, "files", entry["path"], entry)
         facts["image"] = image
         tool, version = _tool(root)
         return Extraction(facts, Source(tool or "spdx", self.format, version, path))

@@ -1,0 +1,81 @@
+"""`regate schema` and `regate extract`: image analysis output and images → one input document."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import tempfile
+from pathlib import Path
+
+import click
+
+from ..errors import UserError
+from ..extract.base import ExtractOptions
+from ..resources import input_schema
+
+
+def _dump(document: dict) -> str:
+    return json.dumps(document, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+
+
+def write_atomically(path: Path, text: str) -> None:
+    """Write `text` to `path` so that readers see the old file or the new one, never half of it."""
+    directory = path.parent if str(path.parent) else Path(".")
+    if not directory.is_dir():
+        raise UserError(f"cannot write {path}: directory {directory} does not exist")
+    handle = tempfile.NamedTemporaryFile("w", encoding="utf-8", dir=directory, prefix=f".{path.name}.", suffix=".tmp", delete=False)
+    try:
+        with handle:
+            handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(handle.name, path)
+    except BaseException:
+        Path(handle.name).unlink(missing_ok=True)
+        raise
+
+
+@click.command("schema")
+def schema_command() -> None:
+    """Print the JSON Schema of the input document policies evaluate."""
+    click.echo(json.dumps(input_schema(), indent=2, ensure_ascii=False))
+
+
+@click.command("extract")
+@click.argument("files", nargs=-1, type=click.Path(path_type=Path))
+@click.option("--image", "image", metavar="REF|PATH", help="An image to read: a docker-archive or OCI path, else a reference the Docker daemon knows.")
+@click.option("--baseline", type=click.Path(path_type=Path), help="A previous `regate extract` document; `changes` is the patch from it.")
+@click.option("--content", "contents", multiple=True, metavar="PATH", help="Also record the text of this file of the image (repeatable).")
+@click.option("--no-syft", is_flag=True, help="Do not run syft on --image even when it is installed.")
+@click.option("-o", "--output", type=click.Path(path_type=Path), help="Write the document here instead of standard output.")
+def extract_command(files: tuple[Path, ...], image: str | None, baseline: Path | None, contents: tuple[str, ...], no_syft: bool, output: Path | None) -> None:
+    """Merge image analysis FILES (Syft, CycloneDX, SPDX, Grype, Trivy, docker inspect,
+    image configs) and/or an --image into one regate input document."""
+    from ..extract.document import build_document, load_baseline
+    from ..extract.jsonload import load_json
+    from ..extract.registry import extract_image, extract_path
+
+    if not files and not image:
+        raise UserError("nothing to extract: give image analysis FILEs and/or --image REF|PATH")
+    for path in contents:
+        if not path.startswith("/"):
+            raise UserError(f"--content {path!r}: give an absolute path inside the image, e.g. /etc/passwd")
+    defaults = ExtractOptions()
+    options = ExtractOptions(
+        content_paths=tuple(dict.fromkeys((*defaults.content_paths, *contents))),
+        run_syft=not no_syft,
+        progress=sys.stderr.isatty(),
+    )
+    extractions = [extract_path(path, options) for path in files]
+    if image:
+        extractions.append(extract_image(image, options))
+    for extraction in extractions:
+        for warning in extraction.warnings:
+            click.echo(f"regate: warning: {extraction.source.path or extraction.source.format}: {warning}", err=True)
+    previous = load_baseline(load_json(baseline), str(baseline)) if baseline else None
+    text = _dump(build_document(extractions, previous))
+    if output is None or str(output) == "-":
+        click.echo(text, nl=False)
+    else:
+        write_atomically(output, text)

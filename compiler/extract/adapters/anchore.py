@@ -1,0 +1,145 @@
+"""Anchore Engine image exports (`anchore-cli image get --export`, the engine's test data).
+
+An export is a list with one image: `image_report` carries `docker image
+inspect` output and the history; `analysis_report` the analysers' results as
+nested maps whose leaves are often JSON strings (per-file records).
+The guessed Dockerfile an export carries has no place in the input document.
+"""
+
+from __future__ import annotations
+
+import stat
+
+from ...errors import InputError
+from ..base import Extraction, Facts, Source
+from ..document import add_entry
+from ..jsonload import parse_json
+from . import entries
+from .docker import inspect_facts
+from .imageconfig import merge_layers
+from .normalize import distro_id, rfc3339
+from .view import View
+
+# Anchore's `pkgs.all` lists the distribution's packages; their type follows the distribution.
+_DISTRO_PACKAGE_TYPES = {
+    **dict.fromkeys(("debian", "ubuntu"), "deb"),
+    **dict.fromkeys(("alpine",), "apk"),
+    **dict.fromkeys(("rhel", "centos", "fedora", "ol", "amzn", "rocky", "almalinux", "sles"), "rpm"),
+    "busybox": "binary",
+}
+_FILE_TYPES = {
+    stat.S_IFREG: "file",
+    stat.S_IFDIR: "dir",
+    stat.S_IFLNK: "symlink",
+    stat.S_IFCHR: "char",
+    stat.S_IFBLK: "block",
+    stat.S_IFIFO: "fifo",
+    stat.S_IFSOCK: "socket",
+}
+
+
+def _image_data(doc) -> dict | None:
+    item = doc[0] if isinstance(doc, list) and len(doc) == 1 else doc
+    if not isinstance(item, dict):
+        return None
+    image = item.get("image")
+    data = image.get("imagedata") if isinstance(image, dict) else None
+    return data if isinstance(data, dict) and "analysis_report" in data else None
+
+
+def _base(report: View, analyser: str, name: str) -> View:
+    """`analysis_report.<analyser>.<name>.base`, Anchore's layout of analyser output."""
+    return report.obj(analyser).obj(name).obj("base")
+
+
+def _record(value: View) -> View:
+    """A per-file record, stored as a JSON string inside the JSON."""
+    if isinstance(value.value, dict):
+        return value
+    if not isinstance(value.value, str):
+        raise value.error("expected a JSON object or a JSON string")
+    try:
+        return View(parse_json(value.value, value.path), value.path, value.pointer).expect_object()
+    except InputError as exc:
+        raise value.error(f"holds invalid JSON ({exc.message})") from None
+
+
+def _files(report: View, facts: Facts) -> None:
+    sha256 = {path: value.value for path, value in _base(report, "file_checksums", "files.sha256sums").entries()}
+    for path, value in _base(report, "file_list", "files.allinfo").entries():
+        record = _record(value)
+        mode = record.int("mode")
+        entry: dict = {"path": path, "type": "unknown"}
+        if mode is not None:
+            bits = stat.S_IMODE(mode)
+            entry.update(type=_FILE_TYPES.get(stat.S_IFMT(mode), "unknown"), mode=bits,
+                         setuid=bool(bits & stat.S_ISUID), setgid=bool(bits & stat.S_ISGID))
+        if record.int("size") is not None:
+            entry["size"] = record.int("size")
+        if record.str("linkdst"):
+            entry["link_target"] = record.str("linkdst")
+        if isinstance(sha256.get(path), str) and sha256[path]:
+            entry["sha256"] = sha256[path]
+        add_entry(facts, "files", path, entry)
+
+
+def _history(report: View) -> tuple[list[dict], list[str], list[int]]:
+    """History oldest first (Anchore lists newest first), with the created_by and size of each layer."""
+    history, created_by, sizes = [], [], []
+    for index, item in enumerate(reversed(report.arr("docker_history"))):
+        item.expect_object()
+        size = item.int("Size") or 0
+        entry: dict = {"index": index, "empty_layer": size == 0}
+        created = rfc3339(item.raw("Created"))  # Unix seconds in Anchore's exports
+        if created:
+            entry["created"] = created
+        if item.str("CreatedBy"):
+            entry["created_by"] = item.str("CreatedBy")
+        if item.str("Comment"):
+            entry["comment"] = item.str("Comment")
+        history.append(entry)
+        if size:
+            created_by.append(item.str("CreatedBy"))
+            sizes.append(size)
+    return history, created_by, sizes
+
+
+class AnchoreExport:
+    format = "anchore-export"
+    description = "an Anchore Engine image export (image_report + analysis_report)"
+
+    def detect(self, doc) -> bool:
+        return _image_data(doc) is not None
+
+    def extract(self, doc, path: str) -> Extraction:
+        root = View(doc, path)
+        if isinstance(doc, list):
+            if len(doc) != 1:
+                raise root.error(f"exports {len(doc)} images; regate describes one image")
+            root = root.at(0, doc[0])
+        data = root.obj("image").obj("imagedata")
+        image_report, report = data.obj("image_report"), data.obj("analysis_report")
+        facts: Facts = {}
+
+        image = inspect_facts(image_report.obj("docker_data"))
+        history, created_by, sizes = _history(image_report)
+        if history:
+            image["history"] = history
+            from_history = [{"index": i, "created_by": c, "size": s} for i, (c, s) in enumerate(zip(created_by, sizes))]
+            image["layers"] = merge_layers(image.get("layers", []), from_history)
+        meta = _base(report, "analyzer_meta", "analyzer_meta")
+        distro = distro_id(meta.str("DISTRO"))
+        if distro:
+            image["distro"] = {"name": distro, "version": meta.str("DISTROVERS")}
+            if meta.str("LIKEDISTRO"):
+                image["distro"]["like"] = sorted({distro_id(d) for d in meta.str("LIKEDISTRO").split(",") if d})
+        facts["image"] = image
+
+        package_type = _DISTRO_PACKAGE_TYPES.get(distro, "unknown")
+        for name, version in _base(report, "package_list", "pkgs.all").entries():
+            if not isinstance(version.value, str):
+                raise version.error("expected the package version as a string")
+            pkg = entries.package(name=name, version=version.value, type=package_type)
+            add_entry(facts, "packages", pkg["key"], pkg)
+        _files(report, facts)
+        return Extraction(facts, Source("anchore-engine", self.format, "", path))

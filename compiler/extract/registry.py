@@ -1,0 +1,143 @@
+"""Which adapter reads an input: content-based detection, never the file name.
+
+A directory or an archive goes to the path adapters (the image readers in
+`regate.extract.image`); anything else must be JSON and goes to the first JSON
+adapter whose `detect` accepts it, most specific first. JSON that regate
+recognises but does not read (a policy bundle, a manifest list) gets the
+reason; anything else gets what was detected and what is accepted.
+"""
+
+from __future__ import annotations
+
+import tarfile
+from pathlib import Path
+from typing import Any
+
+from ..errors import InputError, UserError
+from .adapters.anchore import AnchoreExport
+from .adapters.cyclonedx import CycloneDxJson
+from .adapters.docker import DockerInspect, ImageConfig, ImageManifest
+from .adapters.grype import GrypeJson
+from .adapters.rejected import REJECTIONS
+from .adapters.spdx import SpdxJson
+from .adapters.syft import SyftJson
+from .adapters.trivy import TrivyJson
+from .base import Extraction, ExtractOptions, JsonAdapter, PathAdapter
+from .jsonload import MAX_JSON_BYTES, parse_json, read_text
+
+# Most specific first: an Anchore export embeds docker-inspect output, a Grype
+# report embeds Syft's image metadata.
+JSON_ADAPTERS: tuple[JsonAdapter, ...] = (
+    AnchoreExport(),
+    GrypeJson(),
+    SyftJson(),
+    CycloneDxJson(),
+    SpdxJson(),
+    TrivyJson(),
+    DockerInspect(),
+    ImageManifest(),
+    ImageConfig(),
+)
+
+# Magic numbers of tar and of the compressions image archives come in.
+_ARCHIVE_MAGIC = (b"\x1f\x8b", b"\x28\xb5\x2f\xfd", b"BZh", b"\xfd7zXZ\x00")
+
+
+def _image_module():
+    try:
+        from . import image
+    except ModuleNotFoundError as exc:
+        if exc.name != __package__ + ".image":
+            raise
+        return None
+    return image
+
+
+def path_adapters() -> list[PathAdapter]:
+    image = _image_module()
+    return list(image.PATH_ADAPTERS) if image else []
+
+
+def accepted_formats() -> str:
+    lines = [f"  - {adapter.description}" for adapter in JSON_ADAPTERS]
+    lines += [f"  - {adapter.description}" for adapter in path_adapters()]
+    return "accepted formats:\n" + "\n".join(lines)
+
+
+def _is_archive(path: Path) -> bool:
+    with open(path, "rb") as handle:
+        head = handle.read(512)
+    if head[257:262] == b"ustar" or head.startswith(_ARCHIVE_MAGIC):
+        return True
+    if head.lstrip()[:1] in (b"{", b"["):
+        return False
+    return tarfile.is_tarfile(path)  # pre-POSIX tar has no magic
+
+
+def describe(doc: Any) -> str:
+    if isinstance(doc, dict):
+        keys = list(doc)[:6]
+        more = "…" if len(doc) > 6 else ""
+        return f"a JSON object with keys {', '.join(keys)}{more}" if keys else "an empty JSON object"
+    if isinstance(doc, list):
+        kinds = sorted({type(item).__name__.replace("dict", "object").replace("list", "array") for item in doc})
+        return f"a JSON array of {len(doc)} item(s) ({', '.join(kinds) or 'empty'})"
+    return f"a JSON {type(doc).__name__.replace('str', 'string').replace('NoneType', 'null')}"
+
+
+def extract_json(doc: Any, path: str) -> Extraction:
+    for adapter in JSON_ADAPTERS:
+        if adapter.detect(doc):
+            return adapter.extract(doc, path)
+    for rejection in REJECTIONS:
+        if rejection.detect(doc):
+            raise InputError(path, rejection.reason(doc))
+    raise InputError(path, f"{describe(doc)} is not a format regate knows; {accepted_formats()}")
+
+
+def _not_json_hint(text: str) -> str:
+    first = next((line.strip() for line in text.splitlines() if line.strip() and not line.lstrip().startswith("#")), "")
+    word = first.split(" ", 1)[0].upper()
+    if word in ("FROM", "ARG") or text.lstrip().lower().startswith("# syntax="):
+        return ("looks like a Dockerfile; regate reads images and image analysis output, "
+                "not build instructions: build the image and pass it with --image")
+    if first.startswith("<"):
+        return "looks like XML; regate reads the JSON flavour of CycloneDX and SPDX (e.g. `syft -o cyclonedx-json`)"
+    if first.startswith("SPDXVersion:"):
+        return "is SPDX tag-value; regate reads SPDX JSON (e.g. `syft -o spdx-json`)"
+    return ""
+
+
+def extract_path(path: Path, options: ExtractOptions, max_json_bytes: int = MAX_JSON_BYTES) -> Extraction:
+    """Read one input: an image directory or archive, or a JSON file."""
+    if not path.exists():
+        raise InputError(str(path), "no such file or directory")
+    if path.is_dir() or _is_archive(path):
+        return extract_image_path(path, options)
+    text = read_text(path, max_json_bytes)
+    hint = _not_json_hint(text) if text.lstrip()[:1] not in ("{", "[") else ""
+    if hint:
+        raise InputError(str(path), hint)
+    return extract_json(parse_json(text, str(path)), str(path))
+
+
+def extract_image_path(path: Path, options: ExtractOptions) -> Extraction:
+    adapters = path_adapters()
+    for adapter in adapters:
+        if adapter.detect_path(path):
+            return adapter.extract_path(path, options)
+    what = "a directory" if path.is_dir() else "an archive"
+    if not adapters:
+        raise InputError(str(path), f"is {what}, but this regate cannot read images (regate.extract.image is missing)")
+    raise InputError(str(path), f"is {what} that is not a docker-archive, OCI layout or OCI archive; {accepted_formats()}")
+
+
+def extract_image(reference: str, options: ExtractOptions) -> Extraction:
+    """`--image`: a path (archive or OCI layout) when one exists, else a reference the Docker daemon resolves."""
+    path = Path(reference)
+    if path.exists():
+        return extract_image_path(path, options)
+    image = _image_module()
+    if image is None:
+        raise UserError("reading images from the Docker daemon is not available (regate.extract.image is missing)")
+    return image.extract_from_daemon(reference, options)
