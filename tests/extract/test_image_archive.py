@@ -123,7 +123,12 @@ def test_planted_secrets_are_found_where_they_are(bad):
     found = bad.facts["secrets"]
     assert {(s["kind"], s["path"], s["line"]) for s in found.values()} == set(PLANTED)
     assert all(key == f"{s['kind']}:{s['path']}:{s['line']}" for key, s in found.items())
-    assert {s["layer"] for s in found.values()} == {layer_digests(bad)[1]}
+    layers = layer_digests(bad)
+    assert {s["path"]: s["layer"] for s in found.values()} == {
+        "/tmp/build-token.txt": layers[0], "/app/config.env": layers[1], "/root/.ssh/id_rsa": layers[1],
+        "/root/.docker/config.json": layers[1], "/app/.env": layers[1]}
+    # Deleted from the final filesystem, the token is still in layer 0.
+    assert "/tmp/build-token.txt" not in bad.facts["files"]
 
 
 def test_no_secret_appears_in_full_anywhere(bad):

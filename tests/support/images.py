@@ -20,7 +20,8 @@ layer 0, "ADD rootfs.tar /":
   /usr/bin/passwd       binary, 04755 with `setuid`, else 0755
   /usr/bin/wall         binary, 02755 with `setuid`, else 0755
   /etc/motd             "base motd" (replaced in layer 2)
-  /tmp/build-token.txt  a GitHub token; deleted by a whiteout in layer 2
+  /tmp/build-token.txt  a GitHub token (line 1) with `secrets`; deleted by a
+                        whiteout in layer 2, yet still shipped in layer 0
   /var/cache/apt/pkgcache.bin, /var/cache/apt/archives/lock
                         removed by an opaque marker in layer 2
 layer 1, "COPY app /app":
@@ -77,8 +78,10 @@ PRIVATE_KEY = f"-----BEGIN RSA PRIVATE KEY-----\n{PRIVATE_KEY_BODY}-----END RSA 
 # Every secret value planted anywhere, to check none leaks in full.
 SECRET_VALUES = (AWS_KEY_ID, AWS_SECRET, GITHUB_TOKEN, DELETED_TOKEN, DOCKER_AUTH, *PRIVATE_KEY_BODY.split())
 
-# (kind, path, line) of every secret regate must report in the bad image.
+# (kind, path, line) of every secret regate must report in the bad image,
+# including the token a later layer deletes: the layer still ships it.
 PLANTED = (
+    ("github-token", "/tmp/build-token.txt", 1),
     ("aws-access-key", "/app/config.env", 2),
     ("aws-secret-key", "/app/config.env", 3),
     ("private-key", "/root/.ssh/id_rsa", 1),
@@ -159,7 +162,7 @@ def build_image(traits: Traits = BAD, tag: str | None = None) -> ImageSpec:
         f("/usr/bin/passwd", _ELF + b"passwd", 0o4755 if traits.setuid else 0o755),
         f("/usr/bin/wall", _ELF + b"wall", 0o2755 if traits.setuid else 0o755),
         f("/etc/motd", "base motd\n"),
-        f("/tmp/build-token.txt", f"token={DELETED_TOKEN}\n"),
+        f("/tmp/build-token.txt", f"token={DELETED_TOKEN}\n" if traits.secrets else "no token here\n"),
         f("/var/cache/apt/pkgcache.bin", b"\0cache"),
         f("/var/cache/apt/archives/lock", ""),
     )

@@ -66,7 +66,7 @@ def build_facts(
         "image": image,
         "files": _files(fs, options, budget),
         "users": users,
-        "secrets": _secrets(fs),
+        "secrets": _secrets(layers),
     }
 
 
@@ -141,13 +141,16 @@ def _files(fs: Filesystem, options: ExtractOptions, budget: Budget) -> dict[str,
     return out
 
 
-def _secrets(fs: Filesystem) -> dict[str, dict[str, Any]]:
+def _secrets(layers: list[Layer]) -> dict[str, dict[str, Any]]:
+    """Findings of every layer, not only of the final filesystem: a layer ships
+    whole, so a credential deleted by a later layer is still in the image
+    (Trivy reports those too). A later layer's finding at the same place wins."""
     out: dict[str, dict[str, Any]] = {}
-    for path in sorted(fs.entries):
-        entry, layer = fs.entries[path]
-        for finding in entry.secrets:
-            out[f"{finding['kind']}:{path}:{finding['line']}"] = {**finding, "layer": layer}
-    return out
+    for layer in layers:
+        for path, entry in layer.entries.items():
+            for finding in entry.secrets:
+                out[f"{finding['kind']}:{path}:{finding['line']}"] = {**finding, "layer": layer.diff_id}
+    return dict(sorted(out.items()))
 
 
 def _users(passwd: str, group: str) -> dict[str, dict[str, Any]]:
