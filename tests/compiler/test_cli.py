@@ -1,0 +1,103 @@
+"""`regate compile`, `lint` and `fmt` as a user runs them: exit codes, messages, no tracebacks."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import tarfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def regate(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
+    result = subprocess.run([sys.executable, "-m", "regate", *args], capture_output=True, text=True, cwd=cwd)
+    assert "Traceback" not in result.stderr, result.stderr
+    return result
+
+
+GOOD = 'policy "p" {\n  rule r warn {\n    when image.user == "root"\n    message "root"\n  }\n}\n'
+BAD = 'policy "p" {\n  rule r warn {\n    for v in vulnerabilities where v.severty >= high\n    message "{v.idd}"\n  }\n}\n'
+
+
+def test_compile_writes_a_bundle(tmp_path):
+    (tmp_path / "p.regate").write_text(GOOD)
+    result = regate("compile", str(tmp_path / "p.regate"), "-o", str(tmp_path / "out.tar.gz"))
+    assert result.returncode == 0, result.stderr
+    assert "1 policy, 1 rules" in result.stderr
+    assert ".manifest" in tarfile.open(tmp_path / "out.tar.gz").getnames()
+
+
+def test_compile_dir_format(tmp_path):
+    (tmp_path / "p.regate").write_text(GOOD)
+    result = regate("compile", str(tmp_path), "-o", str(tmp_path / "out"), "--format", "dir")
+    assert result.returncode == 0, result.stderr
+    assert (tmp_path / "out" / "regate" / "policies" / "p" / "policy.rego").exists()
+
+
+def test_errors_exit_2_with_every_location_and_write_nothing(tmp_path):
+    (tmp_path / "p.regate").write_text(BAD)
+    result = regate("compile", "p.regate", "-o", "out.tar.gz", cwd=tmp_path)
+    assert result.returncode == 2
+    assert "p.regate:3:38: error[E301]: unknown field \"severty\" of a vulnerability" in result.stderr
+    assert "p.regate:4:17: error[E301]: unknown field \"idd\" of a vulnerability" in result.stderr
+    assert 'hint: did you mean "severity"?' in result.stderr
+    assert "2 errors" in result.stderr
+    assert not (tmp_path / "out.tar.gz").exists()
+
+
+def test_lint(tmp_path):
+    (tmp_path / "good.regate").write_text(GOOD)
+    assert regate("lint", str(tmp_path / "good.regate")).returncode == 0
+    (tmp_path / "bad.regate").write_text(BAD)
+    result = regate("lint", str(tmp_path / "bad.regate"), "--format", "json")
+    assert result.returncode == 2
+    assert '"code": "E301"' in result.stdout
+
+
+def test_lint_prints_warnings_and_passes(tmp_path):
+    (tmp_path / "p.regate").write_text(
+        'policy "p" {\n  rule r stop {\n    for v in vulnerabilities where v.severity > critical\n    message "x"\n  }\n}\n')
+    result = regate("lint", str(tmp_path / "p.regate"))
+    assert result.returncode == 0
+    assert "warning[W502]" in result.stderr
+
+
+def test_today_controls_expiry_warnings(tmp_path):
+    (tmp_path / "p.regate").write_text(
+        'policy "p" {\n  rule r stop { when image.user == "x" message "x" }\n  allow r until 2026-03-01\n}\n')
+    assert "W501" not in regate("lint", str(tmp_path), "--today", "2026-02-01").stderr
+    assert "W501" in regate("lint", str(tmp_path), "--today", "2026-03-02").stderr
+    bad = regate("lint", str(tmp_path), "--today", "March")
+    assert bad.returncode == 2 and "--today" in bad.stderr
+
+
+def test_missing_file_is_a_usage_error(tmp_path):
+    result = regate("compile", str(tmp_path / "nope.regate"), "-o", "x")
+    assert result.returncode == 2
+    assert "does not exist" in result.stderr
+
+
+def test_import_of_missing_file(tmp_path):
+    (tmp_path / "p.regate").write_text('import "shared/common.regate"\n' + GOOD)
+    result = regate("lint", "p.regate", cwd=tmp_path)
+    assert result.returncode == 2
+    assert "p.regate:1:1: error[E101]: file not found: shared/common.regate" in result.stderr
+
+
+def test_fmt_check_and_write(tmp_path):
+    messy = tmp_path / "p.regate"
+    messy.write_text('policy "p" {  rule r warn { when image.user=="root"   message "root" }}\n')
+    check = regate("fmt", "--check", str(messy))
+    assert check.returncode == 1 and "not formatted" in check.stderr
+    assert regate("fmt", str(messy)).returncode == 0
+    assert messy.read_text() == GOOD
+    assert regate("fmt", "--check", str(messy)).returncode == 0
+
+
+def test_fmt_refuses_broken_files(tmp_path):
+    (tmp_path / "p.regate").write_text('policy "p" {\n')
+    original = (tmp_path / "p.regate").read_text()
+    result = regate("fmt", str(tmp_path / "p.regate"))
+    assert result.returncode == 2 and "E001" in result.stderr
+    assert (tmp_path / "p.regate").read_text() == original
