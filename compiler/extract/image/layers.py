@@ -77,13 +77,14 @@ def normalize(name: str) -> tuple[str, bool]:
 
 def read_layer(source: Source, where: Where, plan: ReadPlan, budget: Budget) -> Layer:
     raw = Digesting(source)
-    stream, _ = decompressed(raw, where)
-    tar = Digesting(stream)
+    stream, compression = decompressed(raw, where)
+    # Uncompressed, the blob is the tar: one digest serves as both.
+    tar = Digesting(stream) if compression else None
     layer = Layer()
-    for entry, data in iter_tar(tar, where, budget):
+    for entry, data in iter_tar(tar or stream, where, budget):
         _add(layer, entry, data, where, plan, budget)
     raw.drain()
-    layer.diff_id, layer.size = tar.digest, tar.size
+    layer.diff_id, layer.size = (tar or raw).digest, (tar or raw).size
     layer.blob_digest, layer.blob_size = raw.digest, raw.size
     return layer
 

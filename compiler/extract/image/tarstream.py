@@ -289,8 +289,10 @@ def _checksum_ok(block: bytes) -> bool:
     except ValueError:
         return False
     unsigned = sum(block[:148]) + 8 * 32 + sum(block[156:])
-    signed = unsigned - 256 * sum(1 for b in block[:148] + block[156:] if b > 127)
-    return stored in (unsigned, signed)
+    if stored == unsigned:
+        return True
+    # Some old tars summed the bytes as signed chars.
+    return stored == unsigned - 256 * sum(1 for b in block[:148] + block[156:] if b > 127)
 
 
 def _pax_records(payload: bytes, where: Where) -> dict[str, str]:
