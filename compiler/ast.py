@@ -74,6 +74,16 @@ class Compare:
 
 
 @dataclass(frozen=True)
+class Arith:
+    """`left op right` on numbers, op one of + - * / %."""
+
+    op: str
+    left: "Expr"
+    right: "Expr"
+    span: Span
+
+
+@dataclass(frozen=True)
 class And:
     items: tuple["Expr", ...]
     span: Span
@@ -105,7 +115,7 @@ class Call:
     where: "Expr | None" = None
 
 
-Expr = Union[Literal, Ref, Compare, And, Or, Not, Call]
+Expr = Union[Literal, Ref, Compare, Arith, And, Or, Not, Call]
 
 
 @dataclass(frozen=True)
@@ -330,4 +340,4 @@ def walk_exprs(node):
             yield from walk_exprs(value)
 
 
-EXPR_TYPES = (Literal, Ref, Compare, And, Or, Not, Call)
+EXPR_TYPES = (Literal, Ref, Compare, Arith, And, Or, Not, Call)

@@ -25,6 +25,7 @@ from .model import PolicySet
 from .types import SEVERITY_RANK, Type
 
 LIB = "data.regate.lib"
+_ARITH_RANK = {"+": 1, "-": 1, "*": 2, "/": 2, "%": 2}
 REGO_KEYWORDS = {"as", "contains", "data", "default", "else", "every", "false", "if", "import", "in",
                  "input", "not", "null", "package", "some", "true", "with"}
 _IDENT = re.compile(r"^[a-zA-Z_][a-zA-Z0-9_]*$")
@@ -97,8 +98,34 @@ def package_names(policy_set: PolicySet) -> dict[str, str]:
 # --------------------------------------------------------------------- modules
 
 
-def generate_modules(policy_set: PolicySet) -> dict[str, str]:
-    """Bundle path → Rego source for every generated module."""
+@dataclass(frozen=True)
+class Mapped:
+    """A line of generated Rego and the policy source it came from.
+
+    `held_line` is the Rego line that runs only if this one succeeded (the next
+    statement, or the rule/helper head after the last one), so coverage can
+    tell a condition that was true at least once from one that never was.
+    """
+
+    line: int
+    held_line: int
+    kind: str  # rule | condition
+    rule: str
+    span: object
+
+    def as_json(self) -> dict:
+        return {"line": self.line, "held_line": self.held_line, "kind": self.kind, "rule": self.rule,
+                "source": self.span.as_json()}
+
+
+@dataclass(frozen=True)
+class GeneratedModule:
+    text: str
+    source_map: tuple[Mapped, ...] = ()
+
+
+def generate_modules(policy_set: PolicySet) -> dict[str, GeneratedModule]:
+    """Bundle path → Rego source (and its source map) for every generated module."""
     modules = {}
     packages = package_names(policy_set)
     exceptions = exception_defs(policy_set)
@@ -107,7 +134,7 @@ def generate_modules(policy_set: PolicySet) -> dict[str, str]:
         path = f"regate/policies/{packages[policy.id]}/policy.rego"
         modules[path] = PolicyGenerator(policy_set, policy, packages[policy.id], applicable).module()
     if policy_set.lists:
-        modules["regate/sets/sets.rego"] = _sets_module(policy_set)
+        modules["regate/sets/sets.rego"] = GeneratedModule(_sets_module(policy_set))
     return modules
 
 
@@ -143,18 +170,23 @@ class PolicyGenerator:
         self.package = package
         self.exceptions = exceptions
 
-    def module(self) -> str:
+    def module(self) -> GeneratedModule:
         policy = self.policy
         head = _metadata([("title", policy.title or policy.id), ("description", policy.description)],
                          [("policy", policy.id), ("source", source_of(self.policy_set, policy.span))])
         blocks = ["\n".join(head + [f"package regate.policies.{self.package}"])]
+        source_map: list[Mapped] = []
         for rule in policy.rules:
             mine = [e for e in self.exceptions if e.allow.rule == rule.id]
-            blocks.extend(RuleGenerator(self.policy_set, rule, mine).blocks())
+            generator = RuleGenerator(self.policy_set, rule, mine)
+            for block in generator.blocks():
+                first_line = sum(b.count("\n") + 2 for b in blocks) + 1
+                source_map += generator.map_block(block, first_line)
+                blocks.append(block)
         entries = "".join(f"\t{rego_string(r.id)}: {r.id},\n" for r in policy.rules)
         blocks.append("# METADATA\n# title: Findings of every rule, by rule id\n"
                       + ("rules := {\n" + entries + "}" if entries else "rules := {}"))
-        return "\n\n".join(blocks) + "\n"
+        return GeneratedModule("\n\n".join(blocks) + "\n", tuple(source_map))
 
 
 # ----------------------------------------------------------------------- rules
@@ -169,6 +201,7 @@ class RuleGenerator:
     exceptions: list[ExceptionDef]
     helpers: list[str] = field(default_factory=list)
     known: dict = field(default_factory=dict)  # helper bodies already generated → their names
+    origins: dict = field(default_factory=dict)  # generated statement → span of the policy source
 
     def __post_init__(self):
         self.typer = Typer(None)
@@ -212,8 +245,10 @@ class RuleGenerator:
             conjuncts.remove(conjunct)
             lines.append(f"key := {keys}" if not keys.startswith("{") else f"some key in {keys}")
             lines.append(f"{binding.var} := {source}[key]")
+            self.origins.update({line: conjunct.span for line in lines})
         else:
             lines.append(f"some key, {binding.var} in {source}")
+            self.origins[lines[0]] = binding.span
         for conjunct in conjuncts:
             lines += self.cond(conjunct, scope)
         return lines
@@ -236,7 +271,32 @@ class RuleGenerator:
 
     # ------------------------------------------------------------ conditions
     def cond(self, expr: ast.Expr, scope: Scope) -> list[str]:
-        return getattr(self, f"cond_{type(expr).__name__}")(expr, scope)
+        lines = getattr(self, f"cond_{type(expr).__name__}")(expr, scope)
+        for line in lines:
+            self.origins.setdefault(line, expr.span)  # innermost expression wins
+        return lines
+
+    def map_block(self, block: str, first_line: int) -> list[Mapped]:
+        """Source map of one generated block (a rule or a helper) starting at `first_line`."""
+        mapped: list[Mapped] = []
+        head = None
+        statements: list[tuple[int, str]] = []
+        for offset, text in enumerate(block.split("\n")):
+            number = first_line + offset
+            if text.endswith(" if {") and not text.startswith(("\t", "#")):
+                head = number
+                if text.startswith(f"{self.rule.id} contains"):
+                    mapped.append(Mapped(number, number, "rule", self.rule.id, self.rule.span))
+            elif text.startswith("\t") and not text.startswith("\t\t") and text != "\t}":
+                statements.append((number, text[1:]))
+            elif text.startswith("}") and head is not None:
+                for i, (line, statement) in enumerate(statements):
+                    held = statements[i + 1][0] if i + 1 < len(statements) else head
+                    span = self.origins.get(statement)
+                    if span is not None:
+                        mapped.append(Mapped(line, held, "condition", self.rule.id, span))
+                head, statements = None, []
+        return mapped
 
     def cond_And(self, expr: ast.And, scope: Scope) -> list[str]:
         return [line for item in expr.items for line in self.cond(item, scope)]
@@ -262,6 +322,9 @@ class RuleGenerator:
     def cond_Call(self, call: ast.Call, scope: Scope) -> list[str]:
         if call.name == "exists":
             return [f"{self.term(call.args[0], scope)} != null"]
+        if call.name == "bits_set":
+            value, mask = (self.term(a, scope) for a in call.args)
+            return [f"bits.and({value}, {mask}) == {mask}"]
         if call.name in ("any", "all"):
             inner = scope.bind(call.binding, self.typer.type(call.binding.collection, scope).item)
             condition = self.cond(call.where, inner)
@@ -389,6 +452,24 @@ class RuleGenerator:
         # Conditions used as values (in messages): true or false, never undefined.
         return f"{LIB}.text.truth({{true | {'; '.join(self.cond(call, scope))}}})"
 
+    def term_Arith(self, expr: ast.Arith, scope: Scope, safe: bool) -> str:
+        if self.typer.type(expr, scope).kind == "string":
+            parts = []
+            while isinstance(expr, ast.Arith) and expr.op == "+":
+                parts.insert(0, expr.right)
+                expr = expr.left
+            parts.insert(0, expr)
+            strings = ", ".join(self.term(p, scope, safe) for p in parts)
+            return f'concat("", [{strings}])'
+        return f"{self._operand(expr.left, expr, scope, safe)} {expr.op} {self._operand(expr.right, expr, scope, safe)}"
+
+    def _operand(self, operand: ast.Expr, parent: ast.Arith, scope: Scope, safe: bool) -> str:
+        text = self.term(operand, scope, safe)
+        if isinstance(operand, ast.Arith) and (_ARITH_RANK[operand.op] < _ARITH_RANK[parent.op]
+                                                or (operand is parent.right and parent.op in "-/%")):
+            return f"({text})"
+        return text
+
     def term_Compare(self, cmp: ast.Compare, scope: Scope, safe: bool) -> str:
         return f"{LIB}.text.truth({{true | {'; '.join(self.cond(cmp, scope))}}})"
 
@@ -396,6 +477,9 @@ class RuleGenerator:
 
     # --------------------------------------------------------------- message
     def message(self, message: ast.Message, scope: Scope) -> str:
+        """The message term. Interpolated messages go through a helper whose `else`
+        falls back to the template text, so a value that cannot be rendered never
+        makes a finding disappear."""
         if message is None:
             return rego_string("")
         text, args = [], []
@@ -407,7 +491,12 @@ class RuleGenerator:
                 args.append(f"{LIB}.text.str({self.term(part.expr, scope, safe=True)})")
         if not args:
             return rego_string("".join(text))
-        return f"sprintf({rego_string(''.join(text))}, [{', '.join(args)}])"
+        name = f"_{self.rule.id}_message"
+        params = scope.variables()
+        body = [f"message := sprintf({rego_string(''.join(text))}, [{', '.join(args)}])"]
+        self.helpers.append(f"{_head(name, params, body)} := message if {{\n\t{body[0]}\n}} else := "
+                            f"{rego_string(message.text)}")
+        return f"{name}({', '.join(params)})" if params else name
 
     # ------------------------------------------------------------ exceptions
     def exception_terms(self, scope: Scope) -> str:
@@ -432,7 +521,7 @@ class RuleGenerator:
         signature = (tuple(params), tuple(tuple(b) for b in bodies))
         if signature in self.known:
             return self.known[signature]
-        name = f"_{self.rule.id}_{len(self.helpers) + 1}"
+        name = f"_{self.rule.id}_{len(self.known) + 1}"
         definitions = [f"{_head(name, params, body)} if {{\n" + "".join(f"\t{l}\n" for l in body) + "}"
                        for body in bodies]
         self.helpers.append("\n\n".join(definitions))

@@ -22,6 +22,8 @@ class Compiled:
     warnings: tuple[Diagnostic, ...]
     # bundle path → file content, everything the bundle holds except .manifest
     files: dict[str, bytes]
+    # bundle path of a generated module → where its lines come from in the policy sources
+    source_maps: dict[str, tuple]
 
     @property
     def program(self) -> Program:
@@ -41,12 +43,14 @@ def analyse(paths: list[str | Path], on: date | None = None) -> tuple[PolicySet,
 def compile_policies(paths: list[str | Path], on: date | None = None) -> Compiled:
     policy_set, warnings = analyse(paths, on)
     files: dict[str, bytes] = {}
-    for path, source in generate_modules(policy_set).items():
-        files[path] = source.encode("utf-8")
+    modules = generate_modules(policy_set)
+    for path, module in modules.items():
+        files[path] = module.text.encode("utf-8")
     for path, source in iter_rego_library():
         files[path] = source.encode("utf-8")
     files["data.json"] = canonical_json(data_document(policy_set))
-    return Compiled(policy_set, tuple(warnings), dict(sorted(files.items())))
+    source_maps = {path: module.source_map for path, module in modules.items() if module.source_map}
+    return Compiled(policy_set, tuple(warnings), dict(sorted(files.items())), source_maps)
 
 
 def canonical_json(value: object) -> bytes:

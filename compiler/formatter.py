@@ -17,7 +17,14 @@ INDENT = "  "
 WIDTH = 100
 _ESCAPED = {'"': '\\"', "\n": "\\n", "\t": "\\t", "\r": "\\r"}
 _ESCAPE_LETTERS = set('"\\ntr/u')
-_PRECEDENCE = {ast.Or: 1, ast.And: 2, ast.Not: 3}
+_PRECEDENCE = {ast.Or: 1, ast.And: 2, ast.Not: 3, ast.Compare: 4}
+_ARITH = {"+": 5, "-": 5, "*": 6, "/": 6, "%": 6}
+
+
+def _precedence(expr: ast.Expr) -> int:
+    if isinstance(expr, ast.Arith):
+        return _ARITH[expr.op]
+    return _PRECEDENCE.get(type(expr), 7)
 
 
 @dataclass
@@ -250,8 +257,10 @@ class Printer:
 
     # --------------------------------------------------------- expressions
     def expr(self, expr: ast.Expr, context: int = 0) -> str:
+        """`expr` printed inside an operator binding at `context`; parenthesised when
+        it binds more loosely, or equally for and/or nested in their own kind."""
         text = getattr(self, f"expr_{type(expr).__name__}")(expr)
-        own = _PRECEDENCE.get(type(expr), 4)
+        own = _precedence(expr)
         return f"({text})" if own < context or (own == context and own < 3 and context) else text
 
     def expr_Literal(self, lit: ast.Literal) -> str:
@@ -290,7 +299,12 @@ class Printer:
         return "not " + self.expr(expr.operand, 3)
 
     def expr_Compare(self, cmp: ast.Compare) -> str:
-        return f"{self.expr(cmp.left, 4)} {cmp.op} {self.expr(cmp.right, 4)}"
+        return f"{self.expr(cmp.left, 5)} {cmp.op} {self.expr(cmp.right, 5)}"
+
+    def expr_Arith(self, expr: ast.Arith) -> str:
+        own = _precedence(expr)
+        # The right operand of - / % keeps its parentheses: a - (b - c) is not a - b - c.
+        return f"{self.expr(expr.left, own)} {expr.op} {self.expr(expr.right, own + 1)}"
 
     def expr_Call(self, call: ast.Call) -> str:
         if call.binding is not None:

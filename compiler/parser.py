@@ -104,7 +104,8 @@ def _expected(names: set[str]) -> str:
             continue
         if pattern.type == "str":
             shown.add(f'"{pattern.value}"')
-    ordered = sorted(shown)
+    # Keywords say more than punctuation, so they come first.
+    ordered = sorted(shown, key=lambda text: (not text.strip('"')[:1].isalpha(), text))
     if len(ordered) > 8:
         ordered = ordered[:8] + ["…"]
     return ", ".join(ordered)
@@ -392,6 +393,24 @@ class AstBuilder(Transformer):
     def glob(self, meta, left, right):
         return ast.Compare("glob", left, right, self._span(meta))
 
+    def _arith(self, meta, op, left, right):
+        return ast.Arith(op, left, right, self._span(meta))
+
+    def add(self, meta, left, right):
+        return self._arith(meta, "+", left, right)
+
+    def subtract(self, meta, left, right):
+        return self._arith(meta, "-", left, right)
+
+    def multiply(self, meta, left, right):
+        return self._arith(meta, "*", left, right)
+
+    def divide(self, meta, left, right):
+        return self._arith(meta, "/", left, right)
+
+    def remainder(self, meta, left, right):
+        return self._arith(meta, "%", left, right)
+
     def call(self, meta, name, *rest):
         *args, where = rest
         args = [a for a in args if a is not None]
@@ -466,4 +485,6 @@ def _number(token: Token) -> int | float:
         return int(amount * SIZE_UNITS[unit])
     if token.type == "FLOAT":
         return float(text)
+    if token.type == "OCTAL":
+        return int(text[2:], 8)
     return int(text)

@@ -214,6 +214,19 @@ class Typer:
             return False
         return True
 
+    def type_Arith(self, expr: ast.Arith, scope: Scope) -> Type | None:
+        left, right = self.type(expr.left, scope), self.type(expr.right, scope)
+        if left is None or right is None:
+            return None
+        if expr.op == "+" and left.is_textual and right.is_textual and "any" not in (left.kind, right.kind):
+            return STRING  # concatenation
+        for side, t in ((expr.left, left), (expr.right, right)):
+            if t.kind not in ("number", "any"):
+                hint = "+ joins two strings; other operators need numbers" if expr.op == "+" else None
+                self.report("E302", side.span, f'"{expr.op}" needs numbers, not {t.describe()}', hint)
+                return None
+        return NUMBER
+
     # -------------------------------------------------------------- comparisons
     def type_Compare(self, cmp: ast.Compare, scope: Scope) -> Type | None:
         left, right = self.type(cmp.left, scope), self.type(cmp.right, scope)
@@ -382,6 +395,19 @@ class Typer:
             self.report("E302", call.args[0].span, f"days_since() needs a date, not {t.describe()}")
             return None
         return NUMBER if t is not None else None
+
+    def call_bits_set(self, call: ast.Call, scope: Scope) -> Type | None:
+        if not self._arity(call, 2):
+            return None
+        for arg in call.args:
+            t = self.type(arg, scope)
+            if t is None:
+                return None
+            if t.kind not in ("number", "any"):
+                self.report("E302", arg.span, f"bits_set() needs numbers, not {t.describe()}",
+                            "e.g. bits_set(f.mode, 0o002) for world-writable")
+                return None
+        return BOOL
 
     def _text_function(self, call: ast.Call, scope: Scope, arity: int, result: Type) -> Type | None:
         if not self._arity(call, arity):

@@ -12,7 +12,8 @@ RESERVED = {
     "as", "contains", "data", "default", "else", "every", "false", "if", "import", "in", "input",
     "not", "null", "package", "some", "true", "with", "rules", "key", "hit",
 }
-FUNCTIONS = {"count", "any", "all", "exists", "days_since", "lower", "upper", "startswith", "endswith", "contains"}
+FUNCTIONS = {"count", "any", "all", "exists", "days_since", "lower", "upper", "startswith", "endswith", "contains",
+             "bits_set"}
 
 
 def check_names(policy_set: PolicySet) -> tuple[PolicySet, list[Diagnostic]]:

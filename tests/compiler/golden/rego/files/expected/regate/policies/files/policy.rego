@@ -33,9 +33,13 @@ world_writable_config contains hit if {
 	f.mode >= 438
 	hit := {
 		"key": key,
-		"message": sprintf("%s mode %s", [data.regate.lib.text.str(object.get(f, ["path"], null)), data.regate.lib.text.str(object.get(f, ["mode"], null))]),
+		"message": _world_writable_config_message(f),
 	}
 }
+
+_world_writable_config_message(f) := message if {
+	message := sprintf("%s mode %s", [data.regate.lib.text.str(object.get(f, ["path"], null)), data.regate.lib.text.str(object.get(f, ["mode"], null))])
+} else := "{f.path} mode {f.mode}"
 
 # METADATA
 # title: "setuid"
@@ -49,9 +53,13 @@ setuid contains hit if {
 	not glob.match("/usr/bin/{su,sudo,passwd}", ["/"], f.path)
 	hit := {
 		"key": key,
-		"message": sprintf("%s is setuid", [data.regate.lib.text.str(object.get(f, ["path"], null))]),
+		"message": _setuid_message(f),
 	}
 }
+
+_setuid_message(f) := message if {
+	message := sprintf("%s is setuid", [data.regate.lib.text.str(object.get(f, ["path"], null))])
+} else := "{f.path} is setuid"
 
 # METADATA
 # title: "uid0"
@@ -65,9 +73,13 @@ uid0 contains hit if {
 	u.name != "root"
 	hit := {
 		"key": key,
-		"message": sprintf("%s has uid 0", [data.regate.lib.text.str(object.get(u, ["name"], null))]),
+		"message": _uid0_message(u),
 	}
 }
+
+_uid0_message(u) := message if {
+	message := sprintf("%s has uid 0", [data.regate.lib.text.str(object.get(u, ["name"], null))])
+} else := "{u.name} has uid 0"
 
 # METADATA
 # title: "secret"
@@ -80,9 +92,13 @@ secret contains hit if {
 	s.kind in {"aws-access-key", "private-key"}
 	hit := {
 		"key": key,
-		"message": sprintf("%s in %s:%s: %s", [data.regate.lib.text.str(object.get(s, ["kind"], null)), data.regate.lib.text.str(object.get(s, ["path"], null)), data.regate.lib.text.str(object.get(s, ["line"], null)), data.regate.lib.text.str(object.get(s, ["match"], null))]),
+		"message": _secret_message(s),
 	}
 }
+
+_secret_message(s) := message if {
+	message := sprintf("%s in %s:%s: %s", [data.regate.lib.text.str(object.get(s, ["kind"], null)), data.regate.lib.text.str(object.get(s, ["path"], null)), data.regate.lib.text.str(object.get(s, ["line"], null)), data.regate.lib.text.str(object.get(s, ["match"], null))])
+} else := "{s.kind} in {s.path}:{s.line}: {s.match}"
 
 # METADATA
 # title: "new_port"
@@ -96,9 +112,13 @@ new_port contains hit if {
 	glob.match("/image/exposed_ports/*", ["/"], c.path)
 	hit := {
 		"key": key,
-		"message": sprintf("new exposed port %s", [data.regate.lib.text.str(object.get(c, ["path"], null))]),
+		"message": _new_port_message(c),
 	}
 }
+
+_new_port_message(c) := message if {
+	message := sprintf("new exposed port %s", [data.regate.lib.text.str(object.get(c, ["path"], null))])
+} else := "new exposed port {c.path}"
 
 # METADATA
 # title: Findings of every rule, by rule id

@@ -15,9 +15,13 @@ root_user contains hit if {
 	input.image.effective_user in {"root", "0"}
 	hit := {
 		"key": "image",
-		"message": sprintf("image runs as %s", [data.regate.lib.text.str(object.get(input.image, ["effective_user"], null))]),
+		"message": _root_user_message,
 	}
 }
+
+_root_user_message := message if {
+	message := sprintf("image runs as %s", [data.regate.lib.text.str(object.get(input.image, ["effective_user"], null))])
+} else := "image runs as {image.effective_user}"
 
 # METADATA
 # title: "no_healthcheck"
@@ -44,9 +48,13 @@ too_many_layers contains hit if {
 	input.image.os == "linux"
 	hit := {
 		"key": "image",
-		"message": sprintf("%s layers", [data.regate.lib.text.str(data.regate.lib.text.size(object.get(input.image, ["layers"], null)))]),
+		"message": _too_many_layers_message,
 	}
 }
+
+_too_many_layers_message := message if {
+	message := sprintf("%s layers", [data.regate.lib.text.str(data.regate.lib.text.size(object.get(input.image, ["layers"], null)))])
+} else := "{count(image.layers)} layers"
 
 # METADATA
 # title: "ports"
@@ -59,9 +67,13 @@ ports contains hit if {
 	not p.port in data.regate.sets.allowed_ports
 	hit := {
 		"key": key,
-		"message": sprintf("port %s is exposed", [data.regate.lib.text.str(object.get(p, ["spec"], null))]),
+		"message": _ports_message(p),
 	}
 }
+
+_ports_message(p) := message if {
+	message := sprintf("port %s is exposed", [data.regate.lib.text.str(object.get(p, ["spec"], null))])
+} else := "port {p.spec} is exposed"
 
 # METADATA
 # title: "debug_env"
@@ -118,7 +130,7 @@ many_high contains hit if {
 	count({k | some k, v in input.vulnerabilities; _many_high_1(v)}) >= 5
 	hit := {
 		"key": "image",
-		"message": sprintf("%s fixable high", [data.regate.lib.text.str(count({k | some k, v in input.vulnerabilities; _many_high_1(v)}))]),
+		"message": _many_high_message,
 	}
 }
 
@@ -126,6 +138,10 @@ _many_high_1(v) if {
 	v.severity == "high"
 	v.fix.available == true
 }
+
+_many_high_message := message if {
+	message := sprintf("%s fixable high", [data.regate.lib.text.str(count({k | some k, v in input.vulnerabilities; _many_high_1(v)}))])
+} else := "{count(v in vulnerabilities where v.severity == high and v.fix.available)} fixable high"
 
 # METADATA
 # title: Findings of every rule, by rule id

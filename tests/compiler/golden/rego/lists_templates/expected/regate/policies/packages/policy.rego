@@ -16,9 +16,13 @@ denied contains hit if {
 	p.name in data.regate.sets.denied_packages
 	hit := {
 		"key": key,
-		"message": sprintf("%s %s is denied", [data.regate.lib.text.str(object.get(p, ["name"], null)), data.regate.lib.text.str(object.get(p, ["version"], null))]),
+		"message": _denied_message(p),
 	}
 }
+
+_denied_message(p) := message if {
+	message := sprintf("%s %s is denied", [data.regate.lib.text.str(object.get(p, ["name"], null)), data.regate.lib.text.str(object.get(p, ["version"], null))])
+} else := "{p.name} {p.version} is denied"
 
 # METADATA
 # title: "Tools that should not ship"
@@ -31,9 +35,13 @@ denied_inline contains hit if {
 	p.name in {"netcat", "nmap"}
 	hit := {
 		"key": key,
-		"message": sprintf("%s %s is denied", [data.regate.lib.text.str(object.get(p, ["name"], null)), data.regate.lib.text.str(object.get(p, ["version"], null))]),
+		"message": _denied_inline_message(p),
 	}
 }
+
+_denied_inline_message(p) := message if {
+	message := sprintf("%s %s is denied", [data.regate.lib.text.str(object.get(p, ["name"], null)), data.regate.lib.text.str(object.get(p, ["version"], null))])
+} else := "{p.name} {p.version} is denied"
 
 # METADATA
 # title: "outdated"
@@ -47,9 +55,13 @@ outdated contains hit if {
 	data.regate.lib.version.compare(p.type, p.version, data.regate.params.minimum_versions[p.name]) < 0
 	hit := {
 		"key": key,
-		"message": sprintf("%s %s is older than %s", [data.regate.lib.text.str(object.get(p, ["name"], null)), data.regate.lib.text.str(object.get(p, ["version"], null)), data.regate.lib.text.str(object.get(data.regate.params.minimum_versions, [p.name], null))]),
+		"message": _outdated_message(p),
 	}
 }
+
+_outdated_message(p) := message if {
+	message := sprintf("%s %s is older than %s", [data.regate.lib.text.str(object.get(p, ["name"], null)), data.regate.lib.text.str(object.get(p, ["version"], null)), data.regate.lib.text.str(object.get(data.regate.params.minimum_versions, [p.name], null))])
+} else := "{p.name} {p.version} is older than {minimum_versions[p.name]}"
 
 # METADATA
 # title: "license"
@@ -62,7 +74,7 @@ license contains hit if {
 	_license_2(p)
 	hit := {
 		"key": key,
-		"message": sprintf("%s is licensed %s", [data.regate.lib.text.str(object.get(p, ["name"], null)), data.regate.lib.text.str(object.get(p, ["licenses"], null))]),
+		"message": _license_message(p),
 	}
 }
 
@@ -78,6 +90,10 @@ _license_2(p) if {
 	some l in p.licenses
 	_license_1(p, l)
 }
+
+_license_message(p) := message if {
+	message := sprintf("%s is licensed %s", [data.regate.lib.text.str(object.get(p, ["name"], null)), data.regate.lib.text.str(object.get(p, ["licenses"], null))])
+} else := "{p.name} is licensed {p.licenses}"
 
 # METADATA
 # title: Findings of every rule, by rule id

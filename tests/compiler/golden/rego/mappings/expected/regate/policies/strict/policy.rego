@@ -17,9 +17,13 @@ critical contains hit if {
 	hit := {
 		"exceptions": {"allowlist:accepted/critical#1" | v.id in {"CVE-2020-1", "CVE-2020-2"}},
 		"key": key,
-		"message": sprintf("%s", [data.regate.lib.text.str(object.get(v, ["id"], null))]),
+		"message": _critical_message(v),
 	}
 }
+
+_critical_message(v) := message if {
+	message := sprintf("%s", [data.regate.lib.text.str(object.get(v, ["id"], null))])
+} else := "{v.id}"
 
 # METADATA
 # title: Findings of every rule, by rule id

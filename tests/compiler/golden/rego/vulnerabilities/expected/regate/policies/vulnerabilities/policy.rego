@@ -19,9 +19,13 @@ critical_fixable contains hit if {
 	hit := {
 		"exceptions": ({"policy:vulnerabilities/critical_fixable#1" | v.id == "CVE-2023-44487"} | {"policy:vulnerabilities/critical_fixable#2" | _critical_fixable_1(v)}),
 		"key": key,
-		"message": sprintf("%s in %s %s, fixed in %s", [data.regate.lib.text.str(object.get(v, ["id"], null)), data.regate.lib.text.str(object.get(v, ["package", "name"], null)), data.regate.lib.text.str(object.get(v, ["package", "version"], null)), data.regate.lib.text.str(object.get(v, ["fix", "versions"], null))]),
+		"message": _critical_fixable_message(v),
 	}
 }
+
+_critical_fixable_message(v) := message if {
+	message := sprintf("%s in %s %s, fixed in %s", [data.regate.lib.text.str(object.get(v, ["id"], null)), data.regate.lib.text.str(object.get(v, ["package", "name"], null)), data.regate.lib.text.str(object.get(v, ["package", "version"], null)), data.regate.lib.text.str(object.get(v, ["fix", "versions"], null))])
+} else := "{v.id} in {v.package.name} {v.package.version}, fixed in {v.fix.versions}"
 
 _critical_fixable_1(v) if {
 	v["package"].name == "openssl"
@@ -39,7 +43,7 @@ high_cvss contains hit if {
 	_high_cvss_1(v)
 	hit := {
 		"key": key,
-		"message": sprintf("%s has CVSS %s", [data.regate.lib.text.str(object.get(v, ["id"], null)), data.regate.lib.text.str(object.get(v, ["nvd_cvss", "base"], null))]),
+		"message": _high_cvss_message(v),
 	}
 }
 
@@ -50,6 +54,10 @@ _high_cvss_1(v) if {
 _high_cvss_1(v) if {
 	v.vendor_cvss.base >= 9
 }
+
+_high_cvss_message(v) := message if {
+	message := sprintf("%s has CVSS %s", [data.regate.lib.text.str(object.get(v, ["id"], null)), data.regate.lib.text.str(object.get(v, ["nvd_cvss", "base"], null))])
+} else := "{v.id} has CVSS {v.nvd_cvss.base}"
 
 # METADATA
 # title: "stale_fix"
@@ -64,9 +72,13 @@ stale_fix contains hit if {
 	v.fix.state != "wont-fix"
 	hit := {
 		"key": key,
-		"message": sprintf("%s has had a fix for %s days", [data.regate.lib.text.str(object.get(v, ["id"], null)), data.regate.lib.text.str(data.regate.lib.clock.days_since_or_null(object.get(v, ["published"], null)))]),
+		"message": _stale_fix_message(v),
 	}
 }
+
+_stale_fix_message(v) := message if {
+	message := sprintf("%s has had a fix for %s days", [data.regate.lib.text.str(object.get(v, ["id"], null)), data.regate.lib.text.str(data.regate.lib.clock.days_since_or_null(object.get(v, ["published"], null)))])
+} else := "{v.id} has had a fix for {days_since(v.published)} days"
 
 # METADATA
 # title: "os_only"
@@ -81,9 +93,13 @@ os_only contains hit if {
 	v.kev == true
 	hit := {
 		"key": key,
-		"message": sprintf("%s is known exploited", [data.regate.lib.text.str(object.get(v, ["id"], null))]),
+		"message": _os_only_message(v),
 	}
 }
+
+_os_only_message(v) := message if {
+	message := sprintf("%s is known exploited", [data.regate.lib.text.str(object.get(v, ["id"], null))])
+} else := "{v.id} is known exploited"
 
 # METADATA
 # title: Findings of every rule, by rule id
