@@ -1,0 +1,143 @@
+"""Compiled bundles cached on disk, so `regate check` in a pipeline compiles
+a policy once, not once per image or per run.
+
+An entry lives under `${REGATE_CACHE_DIR:-~/.cache/regate}/bundles/<key>/`,
+where the key hashes what the command was given (the policy paths, the
+working directory, the expiry date) and what compiles it (the regate version,
+a hash of regate's own code and Rego library, the OPA version). The entry
+records every file the compile read (policy modules, imports, list and param
+data files) with its hash and the policy files the given paths list; it is a
+hit only while all of them are unchanged and the cached bundle still hashes
+to what was written, so a hit is exactly what a fresh compile would give.
+Entries are written atomically, the record last: a crash leaves a miss.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from dataclasses import dataclass
+from datetime import date
+from functools import cache
+from pathlib import Path
+
+from . import __version__, ast
+from .bundle import bundle_files, manifest, tarball, write_atomically
+from .compile import compile_policies, today as utc_today
+from .diagnostics import Diagnostic, Level, Span
+from .loader import Program, policy_files
+
+CACHE_ENV = "REGATE_CACHE_DIR"
+_RECORD = "entry.json"
+_BUNDLE = "bundle.tar.gz"
+
+
+@dataclass(frozen=True)
+class CompiledBundle:
+    path: Path
+    revision: str
+    # Where the policy sources' `file:line:col` locations are relative to.
+    root: Path
+    warnings: tuple[Diagnostic, ...]
+    cached: bool
+
+
+def cache_dir() -> Path:
+    return Path(os.environ.get(CACHE_ENV) or Path.home() / ".cache" / "regate")
+
+
+def compile_cached(paths: list[str | Path], on: date | None, opa_version: str) -> CompiledBundle:
+    """The bundle of `paths`, from the cache when nothing it depends on changed.
+
+    Raises `Diagnostics` like `compile_policies` on errors (never cached).
+    """
+    on = on or utc_today()
+    entry = cache_dir() / "bundles" / _key(paths, on, opa_version)
+    found = _hit(entry, paths)
+    if found is not None:
+        return found
+    compiled = compile_policies(list(paths), on)
+    content = tarball(bundle_files(compiled))
+    write_atomically(entry / _BUNDLE, content)
+    program = compiled.program
+    record = {
+        "revision": manifest(compiled.files)["revision"],
+        "root": str(program.root),
+        "bundle_sha256": _sha256(content),
+        "listed": _listed(paths),
+        "inputs": {str(path): _file_hash(path) for path in _inputs(program)},
+        "warnings": [d.as_json() for d in compiled.warnings],
+    }
+    write_atomically(entry / _RECORD, json.dumps(record, indent=1, sort_keys=True).encode())
+    return _bundle(entry, record, cached=False)
+
+
+def _hit(entry: Path, paths) -> CompiledBundle | None:
+    try:
+        record = json.loads((entry / _RECORD).read_text(encoding="utf-8"))
+        valid = (
+            record["listed"] == _listed(paths)
+            and all(_file_hash(Path(path)) == digest for path, digest in record["inputs"].items())
+            and _sha256((entry / _BUNDLE).read_bytes()) == record["bundle_sha256"]
+        )
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    return _bundle(entry, record, cached=True) if valid else None
+
+
+def _bundle(entry: Path, record: dict, cached: bool) -> CompiledBundle:
+    warnings = tuple(
+        Diagnostic(w["code"], Level(w["level"]), Span(**w["location"]), w["message"], w.get("hint"))
+        for w in record["warnings"]
+    )
+    return CompiledBundle(entry / _BUNDLE, record["revision"], Path(record["root"]), warnings, cached)
+
+
+def _key(paths, on: date, opa_version: str) -> str:
+    parts = [__version__, _toolchain(), opa_version, os.getcwd(), on.isoformat(),
+             sorted(str(Path(p).resolve()) for p in paths)]
+    return _sha256(json.dumps(parts).encode())[:32]
+
+
+def _listed(paths) -> list[str]:
+    # A policy file added to or removed from a given directory changes this.
+    return sorted(str(p.resolve()) for p in policy_files(list(paths)))
+
+
+def _inputs(program: Program) -> list[Path]:
+    """Every file the compile read: modules (imports included) and data files."""
+    found = []
+    for module in program.modules:
+        path = Path(module.path).resolve()
+        found.append(path)
+        for decl in module.declarations:
+            if isinstance(decl, (ast.ListDecl, ast.ParamDecl)) and decl.source is not None:
+                found.append((path.parent / decl.source.path).resolve())
+    return sorted(set(found))
+
+
+def _file_hash(path: Path) -> str | None:
+    try:
+        return _sha256(path.read_bytes())
+    except OSError:
+        return None
+
+
+def _sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+@cache
+def _toolchain() -> str:
+    """A hash of regate's own code, grammar and Rego library: a changed compiler is a miss."""
+    digest = hashlib.sha256()
+    package = Path(__file__).resolve().parent
+    from .resources import grammar_file, iter_rego_library
+
+    for path in sorted(package.rglob("*.py")):
+        digest.update(path.relative_to(package).as_posix().encode() + b"\0" + path.read_bytes())
+    for name, source in iter_rego_library():
+        digest.update(name.encode() + b"\0" + source.encode())
+    digest.update(grammar_file().read_bytes())
+    return digest.hexdigest()

@@ -1,0 +1,364 @@
+"""`regate check`, `regate eval`, `regate push`: the CI gate.
+
+`check` compiles the policy (cached), turns what it is given into input
+documents, evaluates each with one engine and writes one report; the exit
+code is the verdict. What counts as one image (docs/cli.md):
+
+- an IMAGE_REF (not an existing path) or `--image REF|PATH`: one image each;
+- an image archive or OCI layout directory: one image each;
+- a regate input document (JSON with `schema_version`): one image each;
+- a directory that is not an image layout: each `*.json` in it is an input
+  document, one image each;
+- analysis files (Syft, Grype, Trivy, ...): together ONE image, merged with
+  the only image given, if one is.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from dataclasses import dataclass, field
+from datetime import date, datetime, timezone
+from pathlib import Path
+from typing import Callable
+
+import click
+
+from ..engine import DEFAULT_TIMEOUT, open_engine
+from ..engine.policy import PolicyInfo
+from ..errors import InputError, UserError
+from ..report import FORMATS, Result, Run, render, write
+
+_JSON_START = (b"{", b"[")
+
+
+@dataclass
+class Subject:
+    """One image to evaluate; its input document is built only when its turn comes,
+    from a prepared document or from extractions merged in order."""
+
+    label: str
+    document: Callable[[], dict] | None = None
+    extractions: list[Callable] = field(default_factory=list)
+
+    def load(self, baseline: dict | None) -> dict:
+        if self.document is not None:
+            return self.document()
+        from ..extract.document import build_document
+
+        extractions = [extract() for extract in self.extractions]
+        for extraction in extractions:
+            for warning in extraction.warnings:
+                click.echo(f"regate: warning: {extraction.source.path or extraction.source.format}: {warning}", err=True)
+        return build_document(extractions, baseline)
+
+
+# ------------------------------------------------------------------ options
+
+
+def _engine_options(command):
+    command = _connection_options(command)
+    return click.option("--engine", type=click.Choice(["cli", "server"]),
+                        help="Evaluate with `opa eval` (cli, the default without --opa-url) or an OPA server (server: "
+                             "the one at --opa-url, else a managed `opa run --server` started for this run).")(command)
+
+
+def _connection_options(command):
+    options = [
+        click.option("--opa-url", metavar="URL", help="Root URL of an OPA server to evaluate with."),
+        click.option("--opa-token", metavar="TOKEN", envvar="REGATE_OPA_TOKEN", show_envvar=True,
+                     help="Bearer token for --opa-url (prefer the environment variable: arguments are visible to other users)."),
+        click.option("--opa-ca-cert", type=click.Path(exists=True, dir_okay=False), help="CA bundle to verify the server's certificate."),
+        click.option("--opa-client-cert", type=click.Path(exists=True, dir_okay=False), help="Client certificate (PEM) for mutual TLS."),
+        click.option("--opa-client-key", type=click.Path(exists=True, dir_okay=False), help="Key of --opa-client-cert, if not in the same file."),
+        click.option("--insecure", is_flag=True, help="Do not verify the server's TLS certificate."),
+        click.option("--timeout", type=click.FloatRange(min=0, min_open=True), default=DEFAULT_TIMEOUT, show_default=True,
+                     help="Seconds one evaluation (or one request to the server) may take."),
+    ]
+    for option in reversed(options):
+        command = option(command)
+    return command
+
+
+def _report_options(command):
+    options = [
+        click.option("--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True, help="Report format."),
+        click.option("--fail-on", type=click.Choice(["stop", "warn"]), default="stop", show_default=True,
+                     help="Lowest final action that fails the command (exit 1)."),
+        click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
+                     help="Write the report here (atomically) instead of standard output."),
+        click.option("--now", metavar="RFC3339", help="Evaluate as of this time (sets `now` in every input document)."),
+    ]
+    for option in reversed(options):
+        command = option(command)
+    return command
+
+
+def _server_options(opa_url, opa_token, opa_ca_cert, opa_client_cert, opa_client_key, insecure, timeout):
+    from ..engine.server import ServerOptions
+
+    if opa_url is None:
+        if opa_ca_cert or opa_client_cert or opa_client_key or insecure:
+            raise UserError("--opa-ca-cert, --opa-client-cert, --opa-client-key and --insecure need --opa-url")
+        return None
+    return ServerOptions(opa_url, opa_token, opa_ca_cert, opa_client_cert, opa_client_key, insecure, timeout)
+
+
+def _now(value: str | None) -> tuple[str | None, date | None]:
+    """The `now` to put in input documents, and the date compile-time expiry warnings use."""
+    if value is None:
+        return None, None
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        moment = None
+    if moment is None or moment.tzinfo is None or "T" not in value.upper():
+        raise click.BadParameter(f"{value!r} is not an RFC 3339 time with an offset (e.g. 2026-01-31T12:00:00Z)",
+                                 param_hint="--now")
+    return value, moment.astimezone(timezone.utc).date()
+
+
+# ------------------------------------------------------------------ inputs
+
+
+def _starts_like_json(path: Path) -> bool:
+    with open(path, "rb") as handle:
+        return handle.read(64).lstrip(b"\xef\xbb\xbf \t\r\n").startswith(_JSON_START)
+
+
+def _looks_like_path(target: str) -> bool:
+    return target.startswith(("/", "./", "../", "~")) or target.endswith((".json", ".tar", ".tar.gz", ".tgz"))
+
+
+def is_input_document(doc) -> bool:
+    return isinstance(doc, dict) and "schema_version" in doc
+
+
+def prepared_document(doc, path: str) -> dict:
+    """A regate input document as given, refused when it departs from the input schema:
+    rules silently not matching a misspelt field would be a pass nobody earned."""
+    from ..extract.document import schema_errors
+
+    if not is_input_document(doc):
+        raise InputError(path, "is not a regate input document (no schema_version); "
+                               "pass image analysis files to `regate check` directly or run `regate extract`")
+    errors = schema_errors(doc)
+    if errors:
+        pointer, message = errors[0]
+        more = f" (and {len(errors) - 1} more problems)" if len(errors) > 1 else ""
+        raise InputError(path, f"is not a valid regate input document: {message[:300]}{more}", pointer)
+    return doc
+
+
+def _load_prepared(path: Path) -> dict:
+    from ..extract.jsonload import load_json
+
+    return prepared_document(load_json(path), str(path))
+
+
+def collect_subjects(targets: tuple[str, ...], images: tuple[str, ...], options) -> list[Subject]:
+    from ..extract.jsonload import load_json
+    from ..extract.registry import extract_image, extract_json, extract_path, path_adapters
+
+    subjects: list[Subject] = []
+    analysis = Subject("")  # analysis files, all about one image
+    image_subjects: list[Subject] = []
+
+    def add_image(label: str, extract: Callable) -> None:
+        image_subjects.append(Subject(label, extractions=[extract]))
+        subjects.append(image_subjects[-1])
+
+    for target in targets:
+        path = Path(target)
+        if not path.exists():
+            if _looks_like_path(target):
+                raise InputError(target, "no such file or directory")
+            add_image(target, lambda ref=target: extract_image(ref, options))
+        elif path.is_dir() and not any(a.detect_path(path) for a in path_adapters()):
+            documents = sorted(p for p in path.iterdir() if p.suffix == ".json" and p.is_file())
+            if not documents:
+                raise InputError(target, "is a directory with no input documents (*.json) and not an OCI image layout")
+            subjects += [Subject(str(p), document=lambda p=p: _load_prepared(p)) for p in documents]
+        elif path.is_file() and _starts_like_json(path):
+            doc = load_json(path)
+            if is_input_document(doc):
+                subjects.append(Subject(target, document=lambda doc=doc, target=target: prepared_document(doc, target)))
+                continue
+            extraction = extract_json(doc, target)
+            if not analysis.extractions:
+                subjects.append(analysis)
+            analysis.label = f"{analysis.label} + {target}" if analysis.label else target
+            analysis.extractions.append(lambda extraction=extraction: extraction)
+        else:
+            if not any(a.detect_path(path) for a in path_adapters()):
+                extract_path(path, options)  # raises the extractor's explanation of what this file is
+            add_image(target, lambda path=path: extract_path(path, options))
+    for image in images:
+        add_image(image, lambda ref=image: extract_image(ref, options))
+    if analysis.extractions and image_subjects:
+        if len(image_subjects) > 1:
+            raise UserError(f"analysis files ({analysis.label}) describe one image, but {len(image_subjects)} images "
+                            "are given; check each image with its own files, or prepare input documents with `regate extract`")
+        # Like `regate extract FILES --image X`: the files add to what regate reads from the image.
+        image_subjects[0].label += f" + {analysis.label}"
+        image_subjects[0].extractions += analysis.extractions
+        subjects = [s for s in subjects if s is not analysis]
+    if not subjects:
+        raise UserError("nothing to check: give an IMAGE_REF, --image, analysis files, input documents or a directory of them")
+    return subjects
+
+
+# ------------------------------------------------------------------ evaluation
+
+
+def _compile(policies: tuple[str, ...], today: date | None):
+    """The cached bundle of --policy; compile errors are printed and exit 2."""
+    from ..cache import compile_cached
+    from ..diagnostics import Diagnostics
+    from ..opa import find_opa
+    from .compile import _report_failure, print_diagnostics, sources_of
+
+    try:
+        compiled = compile_cached(list(policies), today, find_opa().version)
+    except Diagnostics as found:
+        _report_failure(found, policies)
+        sys.exit(2)
+    if compiled.warnings:
+        print_diagnostics(list(compiled.warnings), sources_of(policies))
+    return compiled
+
+
+def _evaluate(kind: str, bundle: Path | None, local: PolicyInfo | None, server, timeout: float,
+              subjects: list[Subject], baseline: dict | None, now: str | None, fail_on: str, timings: dict) -> Run:
+    """Every subject through one engine: one `opa eval` per input, or one server for all."""
+    results = []
+    with open_engine(kind, bundle, server, timeout) as engine:
+        if server is not None and local is not None:
+            engine.require_revision(local.revision)
+        policy = local if local is not None else engine.served_policy()
+        for subject in subjects:
+            started = time.monotonic()
+            document = subject.load(baseline)
+            if now is not None:
+                document["now"] = now
+            extracted = time.monotonic()
+            decision = engine.evaluate(document)
+            del document  # one image's document at a time, however many images
+            results.append(Result(subject.label, decision,
+                                  {"extract": extracted - started, "evaluate": time.monotonic() - extracted}))
+        info = engine.describe()
+    return Run(tuple(results), policy, info, fail_on, timings)
+
+
+def _emit(run: Run, fmt: str, output: Path | None) -> None:
+    color = fmt == "text" and output is None and sys.stdout.isatty() and "NO_COLOR" not in os.environ
+    text = render(fmt, run, color)
+    if output is None:
+        click.echo(text, nl=False)
+        return
+    write(output, text)
+    images = f"{len(run.results)} image{'s' if len(run.results) != 1 else ''}"
+    verdict = "ERROR" if run.failed else run.verdict
+    click.echo(f"regate: {verdict} ({images}); {fmt} report written to {output}", err=True)
+
+
+def _kind(engine: str | None, server) -> str:
+    return engine or ("server" if server is not None else "cli")
+
+
+# ------------------------------------------------------------------ commands
+
+
+@click.command("check")
+@click.argument("targets", nargs=-1, metavar="[IMAGE_REF | FILE | DIR]...")
+@click.option("--image", "images", multiple=True, metavar="REF|PATH",
+              help="An image to check: a docker-archive or OCI path, else a reference the Docker daemon knows (repeatable).")
+@click.option("--policy", "policies", multiple=True, type=click.Path(exists=True),
+              help="Policy file or directory (repeatable). May be left out with --opa-url: the server's policy is used.")
+@_engine_options
+@_report_options
+@click.option("--baseline", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="A previous `regate extract` document; extracted images get `changes` against it.")
+@click.option("--no-syft", is_flag=True, help="Do not run syft on images even when it is installed.")
+def check_command(targets, images, policies, engine, opa_url, opa_token, opa_ca_cert, opa_client_cert, opa_client_key,
+                  insecure, timeout, fmt, fail_on, output, now, baseline, no_syft):
+    """Check images against policies: exit 0 to pass, 1 on STOP (or WARN with --fail-on warn), 2 on errors.
+
+    Each IMAGE_REF, --image, image archive, input document, or input document in a
+    DIR is one image; analysis FILEs (Syft, Grype, Trivy, ...) together describe one.
+    """
+    from ..extract.base import ExtractOptions
+    from ..extract.document import load_baseline
+    from ..extract.jsonload import load_json
+
+    started = time.monotonic()
+    now, today = _now(now)
+    server = _server_options(opa_url, opa_token, opa_ca_cert, opa_client_cert, opa_client_key, insecure, timeout)
+    if not policies and server is None:
+        raise UserError("give the policy to check against with --policy PATH (or --opa-url of a server that serves it)")
+    options = ExtractOptions(run_syft=not no_syft, progress=sys.stderr.isatty())
+    subjects = collect_subjects(targets, images, options)
+    previous = load_baseline(load_json(baseline), str(baseline)) if baseline else None
+    if previous is not None and all(s.document is not None for s in subjects):
+        raise UserError("--baseline applies to images and analysis files regate extracts; "
+                        "prepared input documents already carry their `changes`")
+    compiled = _compile(policies, today) if policies else None
+    local = None
+    if compiled is not None:
+        from ..engine.policy import read_bundle
+
+        local = PolicyInfo.from_files(read_bundle(compiled.path), compiled.root)
+    timings = {"compile": time.monotonic() - started}
+    run = _evaluate(_kind(engine, server), compiled.path if compiled else None, local, server, timeout,
+                    subjects, previous, now, fail_on, timings)
+    timings["total"] = time.monotonic() - started
+    _emit(run, fmt, output)
+    sys.exit(run.exit_code)
+
+
+@click.command("eval")
+@click.option("--bundle", type=click.Path(exists=True, path_type=Path),
+              help="A bundle (.tar.gz or directory) from `regate compile`. May be left out with --opa-url.")
+@click.option("--input", "inputs", multiple=True, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="A regate input document (repeatable; each is one image).")
+@_engine_options
+@_report_options
+def eval_command(bundle, inputs, engine, opa_url, opa_token, opa_ca_cert, opa_client_cert, opa_client_key, insecure,
+                 timeout, fmt, fail_on, output, now):
+    """Evaluate prepared input documents with a prepared bundle; exit codes as `regate check`."""
+    from ..engine.policy import read_bundle
+
+    started = time.monotonic()
+    now, _ = _now(now)
+    server = _server_options(opa_url, opa_token, opa_ca_cert, opa_client_cert, opa_client_key, insecure, timeout)
+    if bundle is None and server is None:
+        raise UserError("give the bundle to evaluate with --bundle PATH (or --opa-url of a server that serves it)")
+    local = PolicyInfo.from_files(read_bundle(bundle)) if bundle else None
+    subjects = [Subject(str(path), document=lambda path=path: _load_prepared(path)) for path in inputs]
+    timings: dict[str, float] = {}
+    run = _evaluate(_kind(engine, server), bundle, local, server, timeout, subjects, None, now, fail_on, timings)
+    timings["total"] = time.monotonic() - started
+    _emit(run, fmt, output)
+    sys.exit(run.exit_code)
+
+
+@click.command("push")
+@click.option("--policy", "policies", multiple=True, required=True, type=click.Path(exists=True),
+              help="Policy file or directory (repeatable).")
+@_connection_options
+def push_command(policies, opa_url, opa_token, opa_ca_cert, opa_client_cert, opa_client_key, insecure, timeout):
+    """Compile policies and upload their modules and data to the OPA server at --opa-url."""
+    from ..engine.policy import read_bundle
+    from ..engine.push import push
+    from ..engine.server import ServerEngine
+
+    server = _server_options(opa_url, opa_token, opa_ca_cert, opa_client_cert, opa_client_key, insecure, timeout)
+    if server is None:
+        raise UserError("regate push uploads to an OPA server: give --opa-url URL")
+    compiled = _compile(policies, None)
+    with ServerEngine.connect(server) as target:
+        pushed = push(target, read_bundle(compiled.path))
+    removed = f", removed {pushed.removed} stale" if pushed.removed else ""
+    click.echo(f"pushed revision {pushed.revision[:12]} to {server.url}: {pushed.modules} Rego packages and "
+               f"data.regate{removed}", err=True)

@@ -1,0 +1,67 @@
+"""The OPA CLI engine: `opa eval` on the bundle, one process per input document."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from pathlib import Path
+
+from ..errors import EngineError
+from ..opa import Opa
+from . import Engine, EngineInfo
+from .decision import QUERY, validate
+
+
+class CliEngine(Engine):
+    def __init__(self, bundle: Path, opa: Opa, timeout: float):
+        self.bundle = bundle
+        self.opa = opa
+        self.timeout = timeout
+
+    def describe(self) -> EngineInfo:
+        return EngineInfo("cli", self.opa.version, str(self.bundle))
+
+    def evaluate(self, document: dict) -> dict:
+        args = ("eval", "--format", "json", "--bundle", str(self.bundle), "--stdin-input", QUERY)
+        try:
+            # subprocess.run kills `opa` when the timeout expires: nothing outlives the call.
+            done = self.opa.run(*args, input_text=json.dumps(document), timeout=self.timeout)
+        except subprocess.TimeoutExpired:
+            raise EngineError(f"opa eval did not finish within {self.timeout:g} s (--timeout)") from None
+        except OSError as exc:
+            raise EngineError(f"cannot run {self.opa.path}: {exc.strerror or exc}") from None
+        if done.returncode != 0:
+            raise EngineError(f"opa eval failed (exit status {done.returncode}): {_failure(done)}")
+        return validate(_decision_value(done.stdout), "opa eval")
+
+
+def _decision_value(stdout: str):
+    """The value of the query, or None when it is undefined."""
+    try:
+        output = json.loads(stdout)
+    except json.JSONDecodeError:
+        raise EngineError(f"opa eval printed something that is not JSON: {_excerpt(stdout)}") from None
+    if not isinstance(output, dict):
+        raise EngineError(f"opa eval printed an unexpected result: {_excerpt(stdout)}")
+    results = output.get("result")
+    if not results:
+        return None
+    try:
+        return results[0]["expressions"][0]["value"]
+    except (KeyError, IndexError, TypeError):
+        raise EngineError(f"opa eval printed an unexpected result: {_excerpt(stdout)}") from None
+
+
+def _failure(done: subprocess.CompletedProcess) -> str:
+    # With --format json, OPA reports evaluation errors as JSON on stdout.
+    try:
+        errors = json.loads(done.stdout).get("errors") or []
+        messages = [f"{e.get('code', 'error')}: {e.get('message', '')}" for e in errors if isinstance(e, dict)]
+    except (json.JSONDecodeError, AttributeError):
+        messages = []
+    return "; ".join(messages) or _excerpt(done.stderr or done.stdout) or "no output"
+
+
+def _excerpt(text: str, limit: int = 300) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[:limit] + "…"

@@ -1,0 +1,98 @@
+"""Reports of a run: one module per format, each a `render(run) -> str`.
+
+A `Run` holds one `Result` per evaluated image plus what produced them (the
+policy revision and rule metadata, the engine, timings). Decisions are
+redacted when a `Result` is made, so no format can print a secret.
+"""
+
+from __future__ import annotations
+
+import importlib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import NamedTuple
+
+from .. import __version__
+from ..bundle import write_atomically
+from ..engine import EngineInfo
+from ..engine.decision import exit_code, worst
+from ..engine.policy import PolicyInfo
+from .redact import redact
+
+FORMATS = ("text", "json", "sarif", "junit", "github", "markdown")
+_MODULES = {"json": "jsonreport"}
+
+
+@dataclass
+class Result:
+    # What the user named: a file, a directory entry, an image reference.
+    subject: str
+    decision: dict
+    # Seconds spent per stage ("extract", "evaluate").
+    timings: dict[str, float] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.decision = redact(self.decision)
+
+    @property
+    def image(self) -> str:
+        """The image's best name: its reference, else digest or id, else the subject."""
+        image = self.decision.get("image") or {}
+        return image.get("reference") or image.get("digest") or image.get("id") or self.subject
+
+    def counts(self) -> dict[str, int]:
+        """Findings by effective action."""
+        out = {"STOP": 0, "WARN": 0, "GO": 0}
+        for finding in self.decision["findings"]:
+            out[finding["effective_action"]] += 1
+        return out
+
+
+@dataclass(frozen=True)
+class Run:
+    results: tuple[Result, ...]
+    policy: PolicyInfo
+    engine: EngineInfo
+    fail_on: str = "stop"
+    timings: dict[str, float] = field(default_factory=dict)
+    regate_version: str = __version__
+
+    @property
+    def verdict(self) -> str:
+        return worst(r.decision["final_action"] for r in self.results)
+
+    @property
+    def exit_code(self) -> int:
+        return exit_code((r.decision for r in self.results), self.fail_on)
+
+    @property
+    def failed(self) -> bool:
+        """An input could not be evaluated (exit 2)."""
+        return any(r.decision["errors"] for r in self.results)
+
+
+class Location(NamedTuple):
+    path: str
+    line: int
+    column: int
+
+
+def location(policy: PolicyInfo, source: str | None) -> Location | None:
+    """`file:line:col` of a policy source as a path CI tools can open."""
+    if not source:
+        return None
+    file, _, rest = source.rpartition(":")
+    file, _, line = file.rpartition(":")
+    if not file or not line.isdigit() or not rest.isdigit():
+        return None
+    return Location(policy.source_path(file), int(line), int(rest))
+
+
+def render(fmt: str, run: Run, color: bool = False) -> str:
+    module = importlib.import_module(f".{_MODULES.get(fmt, fmt)}", __name__)
+    return module.render(run, color=color) if fmt == "text" else module.render(run)
+
+
+def write(path: Path, text: str) -> None:
+    """Write a report so that readers see the whole of it or nothing."""
+    write_atomically(path, text.encode("utf-8"))

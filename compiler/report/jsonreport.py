@@ -1,0 +1,42 @@
+"""`--format json`: every decision document whole, with what produced it.
+
+The shape (`report_version` 1) is described in docs/reports.md; fields are only
+ever added within a version.
+"""
+
+from __future__ import annotations
+
+import json
+
+from . import Run
+
+
+def _ms(timings: dict[str, float]) -> dict[str, float]:
+    return {stage: round(seconds * 1000, 3) for stage, seconds in sorted(timings.items())}
+
+
+def document(run: Run) -> dict:
+    return {
+        "report_version": 1,
+        "regate_version": run.regate_version,
+        "verdict": run.verdict,
+        "exit_code": run.exit_code,
+        "fail_on": run.fail_on.upper(),
+        "policy": {"revision": run.policy.revision},
+        "engine": run.engine.as_json(),
+        "timings_ms": _ms(run.timings),
+        "results": [
+            {
+                "subject": result.subject,
+                "image": result.decision.get("image"),
+                "final_action": result.decision["final_action"],
+                "decision": result.decision,
+                "timings_ms": _ms(result.timings),
+            }
+            for result in run.results
+        ],
+    }
+
+
+def render(run: Run) -> str:
+    return json.dumps(document(run), indent=2, ensure_ascii=False) + "\n"

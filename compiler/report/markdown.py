@@ -1,0 +1,70 @@
+"""`--format markdown`: a summary to post as a pull-request comment. A table
+of images, then each image's findings in a collapsed section."""
+
+from __future__ import annotations
+
+from ..engine.decision import rank
+from . import Result, Run, location
+
+_MARK = {"STOP": "🛑 STOP", "WARN": "⚠️ WARN", "GO": "✅ GO", "ERROR": "🛑 ERROR"}
+
+
+def _cell(text: str) -> str:
+    """Table-safe, and no HTML a comment would render."""
+    text = " ".join(str(text).split())
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("|", "\\|")
+
+
+def _code(text: str) -> str:
+    return f"`{text}`" if "`" not in text else _cell(text)
+
+
+def render(run: Run) -> str:
+    verdict = "ERROR" if run.failed else run.verdict
+    lines = [f"## regate: {_MARK[verdict]}", "",
+             "| Image | Action | Reason | STOP | WARN | GO |", "|---|---|---|---:|---:|---:|"]
+    for result in run.results:
+        counts = result.counts()
+        decision = result.decision
+        lines.append(f"| {_code(result.image)} | {_MARK[decision['final_action']]} | "
+                     f"{_cell(decision['final_reason'].replace('_', ' '))} | {counts['STOP']} | {counts['WARN']} | {counts['GO']} |")
+    for result in run.results:
+        if result.decision["findings"] or result.decision["errors"] or result.decision.get("image_rule"):
+            lines += [""] + _details(run, result)
+    engine = run.engine
+    lines += ["", f"<sub>regate {run.regate_version} · policy revision `{run.policy.revision[:12] or 'unknown'}` · "
+                  f"OPA {engine.opa_version} ({'managed server' if engine.managed else engine.name}) · "
+                  f"failing on {run.fail_on.upper()}</sub>", ""]
+    return "\n".join(lines)
+
+
+def _details(run: Run, result: Result) -> list[str]:
+    decision = result.decision
+    findings = sorted(decision["findings"], key=lambda f: -rank(f["effective_action"]))
+    noun = "finding" if len(findings) == 1 else "findings"
+    lines = [f"<details><summary>{_cell(result.image)}: {len(findings)} {noun}</summary>", ""]
+    for error in decision["errors"]:
+        lines.append(f"- **error:** {_cell(error)}")
+    rule = decision.get("image_rule")
+    if rule:
+        lines.append(f"- **{_cell(rule.get('verdict', ''))} image** `{_cell(rule.get('pattern', ''))}`"
+                     f"{': ' + _cell(rule['reason']) if rule.get('reason') else ''}")
+    if findings:
+        if len(lines) > 2:
+            lines.append("")
+        lines += ["| Action | Rule | Finding | Exception | Source |", "|---|---|---|---|---|"]
+        for finding in findings:
+            exception = finding.get("exception")
+            excepted = ""
+            if exception:
+                excepted = f"{finding['action']} excepted by {exception['id']}"
+                excepted += f" until {exception['until']}" if exception.get("until") else ""
+                excepted += f": {exception['reason']}" if exception.get("reason") else ""
+            elif finding.get("expired_exceptions"):
+                excepted = "expired: " + ", ".join(finding["expired_exceptions"])
+            where = location(run.policy, finding.get("source"))
+            lines.append(f"| {_MARK[finding['effective_action']]} | {_code(finding['policy'] + '/' + finding['rule'])} | "
+                         f"{_cell(finding['message'])} | {_cell(excepted)} | "
+                         f"{_code(f'{where.path}:{where.line}') if where else ''} |")
+    lines += ["", "</details>"]
+    return lines
