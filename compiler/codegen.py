@@ -444,6 +444,8 @@ class RuleGenerator:
         if call.name == "days_since":
             function = "days_since_or_null" if safe else "days_since"
             return f"{LIB}.clock.{function}({self.term(call.args[0], scope, safe)})"
+        if call.name == "octal":
+            return f"{LIB}.text.octal({self.term(call.args[0], scope, safe)})"
         if call.name in ("lower", "upper"):
             return f"{call.name}({LIB}.text.str({self.term(call.args[0], scope, safe)}))"
         if call.name in ("startswith", "endswith", "contains"):

@@ -409,6 +409,15 @@ class Typer:
                 return None
         return BOOL
 
+    def call_octal(self, call: ast.Call, scope: Scope) -> Type | None:
+        if not self._arity(call, 1):
+            return None
+        t = self.type(call.args[0], scope)
+        if t is not None and t.kind not in ("number", "any"):
+            self.report("E302", call.args[0].span, f"octal() needs a number, not {t.describe()}")
+            return None
+        return STRING if t is not None else None
+
     def _text_function(self, call: ast.Call, scope: Scope, arity: int, result: Type) -> Type | None:
         if not self._arity(call, arity):
             return None

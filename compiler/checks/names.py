@@ -13,7 +13,7 @@ RESERVED = {
     "not", "null", "package", "some", "true", "with", "rules", "key", "hit",
 }
 FUNCTIONS = {"count", "any", "all", "exists", "days_since", "lower", "upper", "startswith", "endswith", "contains",
-             "bits_set"}
+             "bits_set", "octal"}
 
 
 def check_names(policy_set: PolicySet) -> tuple[PolicySet, list[Diagnostic]]:

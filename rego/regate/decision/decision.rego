@@ -100,10 +100,16 @@ active_allowlists := {a | some a in _mapping.allowlists} if {
 	count(config.mappings) == 0
 } else := set()
 
-_hits contains [policy_id, rule_id, hit] if {
+# METADATA
+# title: Policies actually evaluated
+# description: None when the input is invalid or an image allow/deny entry decided.
+evaluated := selected if {
 	count(errors) == 0
 	image_rule == null
-	some policy_id in selected
+} else := []
+
+_hits contains [policy_id, rule_id, hit] if {
+	some policy_id in evaluated
 	pkg := config.policies[policy_id]["package"]
 	some rule_id, found in data.regate.policies[pkg].rules
 	some hit in found
@@ -179,7 +185,7 @@ _counts(policy_findings) := {lower(action): n |
 # METADATA
 # title: Per-policy results, in evaluation order
 policies := [result |
-	some policy_id in selected
+	some policy_id in evaluated
 	mine := [f | some f in findings; f.policy == policy_id]
 	result := {
 		"id": policy_id,

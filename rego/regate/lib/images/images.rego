@@ -22,6 +22,13 @@ names contains _field("id")
 
 names contains sprintf("%s/%s@%s", [_field("registry"), _field("repository"), _field("digest")])
 
+# An image known by no name still meets catch-all patterns such as "*".
+names contains "" if {
+	not _field("reference")
+	not _field("digest")
+	not _field("id")
+}
+
 # METADATA
 # title: Whether a pattern matches any name of the image
 # description: Patterns are globs in which * matches any characters, / included.

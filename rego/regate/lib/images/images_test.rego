@@ -30,6 +30,8 @@ test_fail_other_registry_does_not_match if {
 	not images.matches_any(["docker.io/*", "*:1.5"]) with input as image
 }
 
-test_fail_no_image_no_names if {
-	count(images.names) == 0 with input as {}
+test_success_an_unnamed_image_meets_only_catch_all_patterns if {
+	images.names == {""} with input as {}
+	images.matches("*") with input as {}
+	not images.matches("*:latest") with input as {"image": {"reference": ""}}
 }

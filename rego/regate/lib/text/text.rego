@@ -33,6 +33,13 @@ _scalar(e) := e if is_string(e)
 _scalar(e) := json.marshal(e) if not is_string(e)
 
 # METADATA
+# title: A number in octal, as file modes are written
+# description: 2541 becomes "4755"; anything else becomes "".
+octal(x) := sprintf("%o", [x]) if is_number(x)
+
+octal(x) := "" if not is_number(x)
+
+# METADATA
 # title: Whether a set built from a condition is non-empty
 # description: Lets a condition appear as true or false in a message.
 truth(s) := count(s) > 0

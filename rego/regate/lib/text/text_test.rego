@@ -29,3 +29,9 @@ test_fail_size_of_null_is_not_undefined if {
 	text.size(null) == 0
 	text.size([1, 2]) == 2
 }
+
+test_success_octal if {
+	text.octal(2541) == "4755"
+	text.octal(420) == "644"
+	text.octal(null) == ""
+}
