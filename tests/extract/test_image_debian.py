@@ -5,10 +5,12 @@ from __future__ import annotations
 import json
 import os
 import subprocess
+import tracemalloc
 
 import pytest
 
 from regate.extract.base import ExtractOptions
+from regate.extract.document import build_document
 from regate.extract.image import extract_from_daemon, extract_image_path
 from support.debian import TAG
 
@@ -47,6 +49,7 @@ def test_debian_filesystem_users_and_distro(debian):
     assert facts["users"]["root"]["group"] == "root"
     assert facts["files"]["/etc/os-release"]["contents"].startswith('PRETTY_NAME="Debian GNU/Linux 12')
     assert debian.warnings == []
+    assert build_document([debian])["packages"] == facts["packages"]
 
 
 def test_syft_and_dpkg_agree_with_the_document(debian, debian_image, syft_bin, tmp_path):
@@ -66,5 +69,14 @@ def test_debian_through_the_daemon(debian, debian_image, docker_daemon, monkeypa
         docker_daemon.client.images.load(handle)
     monkeypatch.setenv("DOCKER_HOST", docker_daemon.host)
     # Syft reads this one from the daemon too (docker:REF).
-    from_daemon = extract_from_daemon(TAG, OPTIONS)
-    assert from_daemon.facts == debian.facts
+    assert extract_from_daemon(TAG, OPTIONS).facts == debian.facts
+
+    # `docker save` is streamed through, never held: the archive is ~170 MB.
+    tracemalloc.start()
+    try:
+        extract_from_daemon(TAG, ExtractOptions(run_syft=False))
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert debian_image.stat().st_size > 150 << 20
+    assert peak < 32 << 20, f"peak Python memory {peak / 1e6:.1f} MB"
