@@ -48,7 +48,9 @@ def parse_json(text: str, path: str, max_depth: int = MAX_JSON_DEPTH) -> Any:
     try:
         doc = json.loads(text, parse_constant=_refuse_constant)
     except json.JSONDecodeError as exc:
-        detail = "the document ends early (truncated?)" if exc.pos >= len(text.rstrip()) else exc.msg
+        # The decoder reports an unterminated string only when the input ends inside it.
+        ends_early = exc.pos >= len(text.rstrip()) or exc.msg.startswith("Unterminated string")
+        detail = f"{exc.msg}; the document ends early (truncated?)" if ends_early else exc.msg
         raise InputError(path, f"invalid JSON at line {exc.lineno} column {exc.colno}: {detail}") from None
     except RecursionError:
         raise InputError(path, f"JSON nested deeper than {max_depth} levels; no image analysis format nests that deep") from None

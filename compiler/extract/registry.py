@@ -59,9 +59,8 @@ def path_adapters() -> list[PathAdapter]:
 
 
 def accepted_formats() -> str:
-    lines = [f"  - {adapter.description}" for adapter in JSON_ADAPTERS]
-    lines += [f"  - {adapter.description}" for adapter in path_adapters()]
-    return "accepted formats:\n" + "\n".join(lines)
+    """One line (error messages are one line) naming every readable format."""
+    return "accepted formats: " + "; ".join(adapter.description for adapter in (*JSON_ADAPTERS, *path_adapters()))
 
 
 def _is_archive(path: Path) -> bool:

@@ -74,8 +74,8 @@ def _files(report: View, facts: Facts) -> None:
             bits = stat.S_IMODE(mode)
             entry.update(type=_FILE_TYPES.get(stat.S_IFMT(mode), "unknown"), mode=bits,
                          setuid=bool(bits & stat.S_ISUID), setgid=bool(bits & stat.S_ISGID))
-        if record.int("size") is not None:
-            entry["size"] = record.int("size")
+        if record.size("size") is not None:
+            entry["size"] = record.size("size")
         if record.str("linkdst"):
             entry["link_target"] = record.str("linkdst")
         if isinstance(sha256.get(path), str) and sha256[path]:
@@ -88,7 +88,7 @@ def _history(report: View) -> tuple[list[dict], list[str], list[int]]:
     history, created_by, sizes = [], [], []
     for index, item in enumerate(reversed(report.arr("docker_history"))):
         item.expect_object()
-        size = item.int("Size") or 0
+        size = item.size("Size") or 0
         entry: dict = {"index": index, "empty_layer": size == 0}
         created = rfc3339(item.raw("Created"))  # Unix seconds in Anchore's exports
         if created:

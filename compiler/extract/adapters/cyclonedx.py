@@ -167,6 +167,8 @@ class CycloneDxJson:
         by_ref: dict[str, dict] = {}
         for component in _walk(root.arr("components")):
             kind = component.str("type")
+            if kind != "operating-system" and "aquasecurity:trivy:Class" in _properties(component):
+                continue  # Trivy's scan targets (lock files), which hold packages but are none
             if kind == "operating-system":
                 image["distro"] = _distro(component)
             elif kind == "file":

@@ -43,8 +43,8 @@ def inspect_facts(root: View) -> dict:
         image["digest"] = reference_digest(repo_digests[0])
     if root.str("Id"):
         image["id"] = root.str("Id")
-    if root.int("Size") is not None:
-        image["size"] = root.int("Size")
+    if root.size("Size") is not None:
+        image["size"] = root.size("Size")
     return image
 
 

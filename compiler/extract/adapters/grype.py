@@ -67,12 +67,12 @@ def _epss(vuln: View, ids: list[str]) -> dict | None:
     if not items:
         return None
     chosen = next((item for vid in ids for item in items if item.str("cve") == vid), None)
-    chosen = chosen or max(items, key=lambda item: item.num("epss") or 0)
+    chosen = chosen or max(items, key=lambda item: item.fraction("epss") or 0)
     out = {}
-    if chosen.num("epss") is not None:
-        out["score"] = chosen.num("epss")
-    if chosen.num("percentile") is not None:
-        out["percentile"] = chosen.num("percentile")
+    if chosen.fraction("epss") is not None:
+        out["score"] = chosen.fraction("epss")
+    if chosen.fraction("percentile") is not None:
+        out["percentile"] = chosen.fraction("percentile")
     date = rfc3339(chosen.str("date"))
     if date:
         out["date"] = date

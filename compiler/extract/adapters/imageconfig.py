@@ -136,8 +136,8 @@ def map_manifest(manifest: View) -> dict:
         blob: dict = {"index": index}
         if layer.str("digest"):
             blob["blob_digest"] = layer.str("digest")
-        if layer.int("size") is not None:
-            blob["blob_size"] = layer.int("size")
+        if layer.size("size") is not None:
+            blob["blob_size"] = layer.size("size")
         blobs.append(blob)
     if blobs:
         image["layers"] = blobs

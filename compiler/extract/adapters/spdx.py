@@ -51,16 +51,22 @@ def _evidence(root: View) -> dict[str, list[str]]:
     return out
 
 
+def _is_scan_target(package: View) -> bool:
+    """Trivy lists the lock files it read as packages annotated `Class: lang-pkgs`; they hold packages but are none."""
+    return any(note.expect_object().str("comment").startswith("Class: ") for note in package.arr("annotations"))
+
+
 def _package(package: View, locations: list[dict]) -> dict:
     purls = _refs(package, ("purl",))
     licenses = [package.str(field) for field in ("licenseConcluded", "licenseDeclared")]
+    found_in = package.str("sourceInfo").partition("package found in: ")[2]  # Trivy's wording
     return entries.package(
         name=package.str("name"),
         version=package.str("versionInfo"),
         purl=purls[0] if purls else "",
         cpes=_refs(package, ("cpe23Type", "cpe22Type")),
         licenses=[name for name in licenses if name not in _NO_LICENSE],
-        locations=[file["path"] for file in locations],
+        locations=[file["path"] for file in locations] + ([found_in] if found_in else []),
         layer=next((file["layer"] for file in locations if file.get("layer")), ""),
     )
 
@@ -131,7 +137,7 @@ class SpdxJson:
                 image["distro"] = {"name": distro_id(package.str("name"))}
                 if package.str("versionInfo"):
                     image["distro"]["version"] = package.str("versionInfo")
-            else:
+            elif not _is_scan_target(package):
                 located = [files[ref] for ref in evidence.get(package.str("SPDXID"), []) if ref in files]
                 pkg = _package(package, located)
                 add_entry(facts, "packages", pkg["key"], pkg)

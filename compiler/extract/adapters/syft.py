@@ -55,7 +55,7 @@ def image_facts(meta: View) -> dict:
     config = _embedded_json(meta, "config")
     if config is not None:
         image = map_config(config)
-    sizes = {layer.str("digest"): layer.int("size") for layer in meta.arr("layers") if layer.int("size") is not None}
+    sizes = {layer.str("digest"): layer.size("size") for layer in meta.arr("layers") if layer.size("size") is not None}
     syft_layers = layers([layer.str("digest") for layer in meta.arr("layers")], [], sizes)
     image["layers"] = merge_layers(image.get("layers", []), syft_layers)
     manifest = _embedded_json(meta, "manifest")
@@ -80,8 +80,8 @@ def image_facts(meta: View) -> dict:
     for field in ("architecture", "os"):
         if meta.str(field) and field not in image:
             image[field] = meta.str(field)
-    if meta.int("imageSize") is not None:
-        image["size"] = meta.int("imageSize")
+    if meta.size("imageSize") is not None:
+        image["size"] = meta.size("imageSize")
     labels = {name: {"name": name, "value": value.value} for name, value in meta.obj("labels").entries() if isinstance(value.value, str)}
     if labels and "labels" not in image:
         image["labels"] = labels
@@ -200,7 +200,7 @@ def _secrets(doc: View, facts: Facts) -> None:
         path = found.obj("location").str("path")
         for hit in found.arr("secrets"):
             value = hit.str("value")
-            length = hit.int("length") or len(value) or 1
+            length = min(max(hit.int("length") or len(value), 1), 64)  # a placeholder as long as the secret, within reason
             key, entry = entries.secret(
                 entries.secret_kind(hit.str("classification")),
                 path,

@@ -63,7 +63,7 @@ def _full_version(item: View) -> str:
     return f"{epoch}:{version}" if epoch else version
 
 
-def _package(item: View, default_type: str, version: str, name_field: str) -> dict:
+def _package(item: View, default_type: str, version: str, name_field: str, lock_file: str) -> dict:
     identifier = item.obj("PkgIdentifier") if item.has("PkgIdentifier") else item.obj("Identifier")
     purl = identifier.str("PURL")
     return entries.package(
@@ -72,7 +72,7 @@ def _package(item: View, default_type: str, version: str, name_field: str) -> di
         type="" if purl else default_type,
         purl=purl,
         licenses=item.strs("Licenses"),
-        locations=[item.str("PkgPath") or item.str("FilePath")],
+        locations=[item.str("PkgPath") or item.str("FilePath") or lock_file],
         layer=item.obj("Layer").str("DiffID"),
         source_name=item.str("SrcName"),
     )
@@ -123,11 +123,13 @@ def _result(result: View, facts: Facts, licenses_by_name: dict[str, list[str]]) 
     result.expect_object()
     target = result.str("Target")
     default_type = trivy_type(result.str("Type"))
+    # A language result's target is the lock file or manifest its packages were read from.
+    lock_file = target if result.str("Class") == "lang-pkgs" else ""
     for item in result.arr("Packages"):
-        pkg = _package(item.expect_object(), default_type, _full_version(item), "Name")
+        pkg = _package(item.expect_object(), default_type, _full_version(item), "Name", lock_file)
         add_entry(facts, "packages", pkg["key"], pkg)
     for item in result.arr("Vulnerabilities"):
-        pkg = _package(item.expect_object(), default_type, item.str("InstalledVersion"), "PkgName")
+        pkg = _package(item.expect_object(), default_type, item.str("InstalledVersion"), "PkgName", lock_file)
         add_entry(facts, "packages", pkg["key"], pkg)
         key, vuln = _vulnerability(item, pkg)
         add_entry(facts, "vulnerabilities", key, vuln)
@@ -162,7 +164,7 @@ def _image(root: View) -> dict:
     if is_image and (config.str("architecture") or config.obj("rootfs").strs("diff_ids") or config.obj("config").value):
         image = map_config(config)
     blobs = [item.expect_object() for item in metadata.arr("Layers")]
-    sizes = {item.str("DiffID"): item.int("Size") for item in blobs if item.int("Size") is not None}
+    sizes = {item.str("DiffID"): item.size("Size") for item in blobs if item.size("Size") is not None}
     trivy_layers = layers(metadata.strs("DiffIDs"), [], sizes)
     for layer, blob in zip(trivy_layers, blobs):
         if blob.str("Digest"):
@@ -184,8 +186,8 @@ def _image(root: View) -> dict:
         image["digest"] = reference_digest(repo_digests[0])
     if metadata.str("ImageID"):
         image["id"] = metadata.str("ImageID")
-    if metadata.int("Size"):
-        image["size"] = metadata.int("Size")
+    if metadata.size("Size"):
+        image["size"] = metadata.size("Size")
     os_info = metadata.obj("OS")
     if os_info.str("Family"):
         image["distro"] = {"name": distro_id(os_info.str("Family"))}

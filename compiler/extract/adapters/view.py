@@ -129,6 +129,20 @@ class View:
             return int(child)
         raise self.error(f"expected an integer, found {describe(child)}", key)
 
+    def size(self, key: str) -> int | None:
+        """A byte count: an integer that is not negative."""
+        value = self.int(key)
+        if value is not None and value < 0:
+            raise self.error(f"expected a size in bytes, found {value}", key)
+        return value
+
+    def fraction(self, key: str) -> float | None:
+        """A number between 0 and 1 (probabilities, percentiles)."""
+        value = self.num(key)
+        if value is not None and not 0 <= value <= 1:
+            raise self.error(f"expected a number between 0 and 1, found {value}", key)
+        return value
+
     def num(self, key: str) -> float | None:
         child = self._child(key)
         if child is None or child == "":

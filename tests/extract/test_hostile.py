@@ -1,0 +1,180 @@
+"""Hostile and broken JSON: each gets a clear InputError naming the file, never a traceback."""
+
+from __future__ import annotations
+
+import copy
+import random
+
+import pytest
+
+from corpus_helpers import corpus, raw
+from regate.errors import InputError
+from regate.extract.base import ExtractOptions
+from regate.extract.document import build_document
+from regate.extract.jsonload import MAX_JSON_DEPTH, load_json
+from regate.extract.registry import extract_json, extract_path
+
+
+def refused(path, **kwargs) -> InputError:
+    with pytest.raises(InputError) as caught:
+        extract_path(path, ExtractOptions(), **kwargs)
+    assert caught.value.path == str(path)
+    return caught.value
+
+
+def test_truncated_json(write_json):
+    text = corpus("grype/grype-repo_keycloak-21.0.2_rhel9.1_explain-fixture.json").read_text()
+    error = refused(write_json(text[: len(text) // 2]))
+    assert "invalid JSON at line" in error.message and "truncated" in error.message
+
+
+def test_invalid_json_gives_line_and_column(write_json):
+    error = refused(write_json('{\n  "matches": [\n    {"artifact": }\n  ]\n}'))
+    assert error.message.startswith("invalid JSON at line 3 column 18")
+
+
+@pytest.mark.parametrize("text", ["[" * 100_000, "[" * 100_000 + "]" * 100_000, '{"a":' * 50_000 + "1" + "}" * 50_000])
+def test_deep_nesting_is_refused_before_it_hurts(write_json, text):
+    error = refused(write_json(text))
+    assert f"nested deeper than {MAX_JSON_DEPTH} levels" in error.message
+
+
+def test_nesting_just_over_the_limit(write_json):
+    ok = "[" * MAX_JSON_DEPTH + "]" * MAX_JSON_DEPTH
+    assert load_json(write_json(ok)) is not None
+    error = refused(write_json("[" + ok + "]"))
+    assert "(under /0/0/0" in error.message
+
+
+def test_files_over_the_size_cap_are_not_read(tmp_path):
+    huge = tmp_path / "huge.json"
+    with open(huge, "wb") as handle:  # sparse: 600 MB on paper, a few bytes on disk
+        handle.write(b'{"padding": "')
+        handle.truncate(600 * 1024 * 1024)
+    error = refused(huge)
+    assert "over the 536,870,912-byte limit" in error.message
+
+
+def test_size_cap_is_configurable(write_json):
+    path = write_json({"padding": "x" * 5000})
+    error = refused(path, max_json_bytes=1000)
+    assert "is 5,015 bytes, over the 1,000-byte limit" in error.message
+
+
+@pytest.mark.parametrize("text, words", [
+    ("42", "a JSON int is not a format regate knows"),
+    ('"an SBOM"', "a JSON string is not a format regate knows"),
+    ("null", "a JSON null is not a format regate knows"),
+    ("[1, 2, 3]", "a JSON array of 3 item(s) (int) is not a format regate knows"),
+    ("{}", "an empty JSON object is not a format regate knows"),
+    ('{"bomFormat": "SPDX", "specVersion": "1.5", "serialNumber": "x"}', "a JSON object with keys bomFormat, specVersion, serialNumber is not"),
+])
+def test_json_of_the_wrong_shape(write_json, text, words):
+    error = refused(write_json(text))
+    assert words in error.message
+    assert "accepted formats:" in error.message and "Grype JSON" in error.message
+
+
+@pytest.mark.parametrize("text, words", [
+    ('{"a": NaN}', "NaN is not valid JSON"),
+    ('{"a": -Infinity}', "-Infinity is not valid JSON"),
+    ("   \n", "is empty"),
+])
+def test_not_quite_json(write_json, text, words):
+    assert words in refused(write_json(text)).message
+
+
+def test_not_utf8(tmp_path):
+    path = tmp_path / "latin1.json"
+    path.write_bytes('{"name": "caf\xe9"}'.encode("latin-1"))
+    assert "is not UTF-8 text" in refused(path).message
+
+
+def test_utf8_byte_order_mark_is_accepted(tmp_path):
+    path = tmp_path / "bom.json"
+    path.write_bytes(b"\xef\xbb\xbf" + corpus("image-config/anchore-engine_nginx-1.19.5_image_config.json").read_bytes())
+    assert extract_path(path, ExtractOptions()).source.format == "image-config"
+
+
+def test_missing_file(tmp_path):
+    assert "no such file" in refused(tmp_path / "nope.json").message
+
+
+@pytest.mark.parametrize("doc, pointer", [
+    ({"descriptor": {"name": "grype"}, "matches": [{"artifact": "busybox", "vulnerability": {"id": "CVE-1"}}]}, "/matches/0/artifact"),
+    ({"descriptor": {"name": "grype"}, "matches": [{"artifact": {"name": "a", "version": "1", "type": "apk"}, "vulnerability": {}}]}, "/matches/0/vulnerability/id"),
+    ({"descriptor": {"name": "syft"}, "artifacts": [{"name": "a", "version": ["1"]}]}, "/artifacts/0/version"),
+    ({"SchemaVersion": 2, "Results": [{"Target": "x", "Vulnerabilities": {"oops": 1}}]}, "/Results/0/Vulnerabilities"),
+    ({"architecture": "amd64", "rootfs": {"diff_ids": []}, "config": {"ExposedPorts": {"eighty/tcp": {}}}}, "/config/ExposedPorts/eighty~1tcp"),
+    ({"architecture": "amd64", "rootfs": {"diff_ids": []}, "config": {"Labels": {"a": 1}}}, "/config/Labels/a"),
+    ([{"Id": "sha256:1", "Config": {"Env": "PATH=/bin", "User": ["root"]}, "RootFS": {"Layers": []}}], "/0/Config/User"),
+])
+def test_wrong_types_inside_a_known_format_name_the_pointer(write_json, doc, pointer):
+    assert refused(write_json(doc)).pointer == pointer
+
+
+def test_several_images_in_one_inspect_output(write_json):
+    one = raw("image-config/anchore-engine_busybox_docker-inspect.extracted.json")
+    assert "inspects 2 images" in refused(write_json([one, one])).message
+
+
+def test_a_directory_that_is_not_an_image(tmp_path):
+    (tmp_path / "notes.txt").write_text("hello")
+    assert "is a directory" in refused(tmp_path).message
+
+
+_REPLACEMENTS = ["text", 7, 2.5, True, None, [], {}, ["x"], {"x": 1}]
+
+
+def _pointers(doc, prefix=""):
+    yield prefix
+    if isinstance(doc, dict):
+        for key, value in doc.items():
+            yield from _pointers(value, f"{prefix}/{key.replace('~', '~0').replace('/', '~1')}")
+    elif isinstance(doc, list):
+        for index, value in enumerate(doc):
+            yield from _pointers(value, f"{prefix}/{index}")
+
+
+def _replace(doc, pointer, value):
+    parts = [p.replace("~1", "/").replace("~0", "~") for p in pointer.split("/")[1:]]
+    node = doc
+    for part in parts[:-1]:
+        node = node[int(part)] if isinstance(node, list) else node[part]
+    node[int(parts[-1]) if isinstance(node, list) else parts[-1]] = value
+
+
+FUZZED = [
+    "syft/anchore-engine_alpine-latest_syft-0.15.2.json",
+    "syft/kubevuln_alpine-3.17.2_syft-1.32.0_schema16.0.39.json",
+    "syft/guac_alpine-latest_syft-0.58.0_cyclonedx-1.4.json",
+    "syft/guac_alpine-latest_syft-0.57.0_spdx-2.2.json",
+    "grype/grype-repo_keycloak-21.0.2_rhel9.1_explain-fixture.json",
+    "grype/defectdojo_busybox-1.32.1_grype-0.94.0_epss.json",
+    "trivy/trivy-repo_centos-7_golden.json",
+    "trivy/defectdojo_fs_misconfig_secrets.json",
+    "image-config/anchore-engine_busybox_docker-inspect.extracted.json",
+    "image-config/anchore-engine_nginx-1.19.5_image_config.json",
+    "anchore-outputs/anchore-engine_export_busybox.json",
+]
+
+
+@pytest.mark.parametrize("name", FUZZED)
+def test_values_of_unexpected_types_never_crash(write_json, name):
+    """Replace random values of a real file with values of other types: every result is
+    either a schema-valid document or an InputError, never another exception."""
+    original = raw(name)
+    pointers = [p for p in _pointers(original) if p]
+    rng = random.Random(name)
+    outcomes = {"document": 0, "refused": 0}
+    for _ in range(100):
+        doc = copy.deepcopy(original)
+        _replace(doc, rng.choice(pointers), rng.choice(_REPLACEMENTS))
+        try:
+            build_document([extract_json(doc, name)])  # validates the document against the schema
+        except InputError as exc:
+            assert exc.path == name
+            outcomes["refused"] += 1
+        else:
+            outcomes["document"] += 1
+    assert outcomes["document"] and outcomes["refused"], outcomes
