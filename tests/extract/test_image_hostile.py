@@ -292,3 +292,19 @@ def test_re_adding_a_deleted_directory_keeps_only_new_content(tmp_path):
     files = extract_image_path(write_docker_archive(spec, tmp_path / "image.tar"), OPTIONS).facts["files"]
     assert sorted(p for p in files if p.startswith("/app")) == ["/app", "/app/new.txt"]
     assert "secrets" not in files
+
+
+def test_endless_extension_headers_count_against_the_member_limit(tmp_path):
+    member = tarfile.TarInfo("x")
+    member.pax_headers = {"comment": "padding"}
+    pax_only = member.tobuf(tarfile.PAX_FORMAT)[:1024]  # the PAX header and its data, no member
+    layer = pax_only * 3000 + tar_bytes(info("x", b"1"))
+    error = extract_error(image_with_raw_layer(tmp_path, layer), limits=Limits(max_members=2000))
+    assert "more than 2000 archive members" in error.message
+
+
+def test_sparse_members_get_a_clear_error(tmp_path):
+    member, data = info("sparse", b"abc")
+    member.pax_headers = {"GNU.sparse.major": "1", "GNU.sparse.minor": "0"}
+    error = extract_error(image_with_raw_layer(tmp_path, tar_bytes((member, data), fmt=tarfile.PAX_FORMAT)))
+    assert "sparse tar members are not supported" in error.message

@@ -18,9 +18,8 @@ from .layers import Layer, normalize, read_layer
 from .limits import Budget, Where
 from .manifest import docker_plan, oci_plan, parse_json
 from .progress import Progress
-from .tarstream import BLOCK, Peekable, Source, decompressed, iter_tar, looks_like_tar, read_all
+from .tarstream import BLOCK, Peekable, Source, decompressed, iter_tar, looks_compressed, looks_like_tar, read_all
 
-_COMPRESSED = (b"\x1f\x8b", b"\x28\xb5\x2f\xfd", b"BZh", b"\xfd7zXZ\x00")
 _DOCKER_NAMES = re.compile(r"^(?:[0-9a-f]{64}(?:/.*|\.json)|manifest\.json|repositories)$")
 _OCI_NAMES = re.compile(r"^(?:oci-layout|index\.json|blobs(?:/.*)?)$")
 # How many leading members format detection looks at.
@@ -70,7 +69,7 @@ def read_archive(source: Source, where: Where, options: ExtractOptions, budget: 
         elif entry.type == "file":
             head = Peekable(data)
             first = head.peek(BLOCK)
-            if looks_like_tar(first) or first.startswith(_COMPRESSED):
+            if looks_like_tar(first) or looks_compressed(first):
                 label = f"layer {len(layers) + 1}"
                 layers[name] = read_layer(progress.track(head, label), member, plan_read, budget)
             elif first.lstrip()[:1] in (b"{", b"["):

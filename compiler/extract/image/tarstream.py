@@ -31,6 +31,8 @@ _TYPES = {
 # Types whose header is followed by no data, whatever their size field says.
 _HEADER_ONLY = {"hardlink", "symlink", "char", "block", "dir", "fifo"}
 
+_PAX_KEYS = frozenset({"path", "linkpath", "size", "uid", "gid"})
+
 _GZIP = b"\x1f\x8b"
 _OTHER_COMPRESSION = {
     b"\x28\xb5\x2f\xfd": "zstd",
@@ -148,6 +150,10 @@ def decompressed(source: Source, where: Where) -> tuple[Source, str]:
     return peekable, ""
 
 
+def looks_compressed(head: bytes) -> bool:
+    return head.startswith(_GZIP) or any(head.startswith(magic) for magic in _OTHER_COMPRESSION)
+
+
 def looks_like_tar(head: bytes) -> bool:
     """True for a tar header block (or the empty archive's zero block)."""
     if len(head) < BLOCK:
@@ -178,6 +184,8 @@ def iter_tar(source: Source, where: Where, budget: Budget) -> Iterator[tuple[Tar
         kind = block[156:157]
         size = _number(block[124:136], where)
         if kind in (b"x", b"g", b"L", b"K"):
+            # Counted like members, so endless extension headers end too.
+            budget.count_member(where)
             if size > budget.limits.max_header_bytes:
                 raise where.error(f"tar extension header of {size} bytes (limit {budget.limits.max_header_bytes})")
             payload = _read_exact(source, _padded(size), where)[:size]
@@ -235,7 +243,7 @@ def _entry(block: bytes, overrides: dict[str, str], where: Where) -> TarEntry | 
         return None
     name = overrides.get("path") or _name(block)
     linkname = overrides.get("linkpath") or _cstr(block[157:257])
-    if "GNU.sparse.major" in overrides or "GNU.sparse.size" in overrides or kind == b"S":
+    if kind == b"S":
         raise where.inside(name).error("sparse tar members are not supported")
     if kind in (b"M", b"N"):
         raise where.inside(name).error("multi-volume tar archives are not supported")
@@ -310,7 +318,11 @@ def _pax_records(payload: bytes, where: Where) -> dict[str, str]:
         key, sep, value = payload[space + 1:end - 1].partition(b"=")
         if not sep:
             raise where.error("malformed PAX header")
-        records[key.decode("utf-8", errors="replace")] = value.decode("utf-8", errors="replace")
+        if key.startswith(b"GNU.sparse."):
+            raise where.error("sparse tar members are not supported")
+        # Only what regate reads is kept: global headers cannot pile up data.
+        if key.decode("ascii", errors="replace") in _PAX_KEYS:
+            records[key.decode()] = value.decode("utf-8", errors="replace")
         pos = end
     for key in ("size", "uid", "gid"):
         if key in records and not records[key].isdigit():
