@@ -250,7 +250,21 @@ class RuleGenerator:
             lines.append(f"some key, {binding.var} in {source}")
             self.origins[lines[0]] = binding.span
         for conjunct in conjuncts:
-            lines += self.cond(conjunct, scope)
+            lines += self.inline_any(conjunct, scope, lines) or self.cond(conjunct, scope)
+        return lines
+
+    def inline_any(self, expr: ast.Expr, scope: Scope, body: list[str]) -> list[str] | None:
+        """`any(x in c where ...)` as a top-level condition of the rule body needs no helper:
+        `some x in c` and the condition go straight into the body (a hit found twice is one)."""
+        if not (isinstance(expr, ast.Call) and expr.name == "any" and expr.binding is not None):
+            return None
+        var = expr.binding.var
+        if any(re.search(rf"(?<![.\w]){re.escape(var)}\b", line) for line in body):
+            return None  # the name is taken in this body
+        inner = scope.bind(expr.binding, self.typer.type(expr.binding.collection, scope).item)
+        lines = [f"some {var} in {self.term(expr.binding.collection, scope)}"] + self.cond(expr.where, inner)
+        for line in lines:
+            self.origins.setdefault(line, expr.span)
         return lines
 
     def _pinned_key(self, binding: ast.Binding, collection: Type | None, conjuncts) -> tuple | None:

@@ -123,40 +123,44 @@ _unexpired(exception) if exception.until_ns == null
 
 _unexpired(exception) if clock.now_ns < exception.until_ns
 
-_candidates(policy_id, hit) := [id |
-	some id in object.get(hit, "exceptions", set())
-	_in_scope(policy_id, config.exceptions[id])
-]
+_unexcepted := {"applied": null, "expired": []}
 
-_applied(policy_id, hit) := {
-	"id": id,
-	"until": exception.until,
-	"reason": exception.reason,
-	"source": exception.source,
-} if {
-	usable := sort([id | some id in _candidates(policy_id, hit); _unexpired(config.exceptions[id])])
-	count(usable) > 0
-	id := usable[0]
-	exception := config.exceptions[id]
-} else := null
+# Most findings carry no exception ids: answer those without any lookup.
+_exceptions(policy_id, hit) := _unexcepted if {
+	count(object.get(hit, "exceptions", set())) == 0
+} else := result if {
+	candidates := [id | some id in hit.exceptions; _in_scope(policy_id, config.exceptions[id])]
+	usable := sort([id | some id in candidates; _unexpired(config.exceptions[id])])
+	result := {
+		"applied": _describe_exception(usable),
+		"expired": sort([id | some id in candidates; not _unexpired(config.exceptions[id])]),
+	}
+}
 
-_expired(policy_id, hit) := sort([id | some id in _candidates(policy_id, hit); not _unexpired(config.exceptions[id])])
+_describe_exception(ids) := null if {
+	count(ids) == 0
+} else := {
+	"id": ids[0],
+	"until": config.exceptions[ids[0]].until,
+	"reason": config.exceptions[ids[0]].reason,
+	"source": config.exceptions[ids[0]].source,
+}
 
 _finding(policy_id, rule_id, hit) := {
 	"policy": policy_id,
 	"rule": rule_id,
 	"action": rule.action,
-	"effective_action": _effective(rule.action, exception),
+	"effective_action": _effective(rule.action, exceptions.applied),
 	"message": hit.message,
 	"key": hit.key,
-	"exception": exception,
-	"expired_exceptions": _expired(policy_id, hit),
+	"exception": exceptions.applied,
+	"expired_exceptions": exceptions.expired,
 	"title": rule.title,
 	"severity": rule.severity,
 	"source": rule.source,
 } if {
 	rule := config.policies[policy_id].rules[rule_id]
-	exception := _applied(policy_id, hit)
+	exceptions := _exceptions(policy_id, hit)
 }
 
 _effective(action, exception) := action if exception == null

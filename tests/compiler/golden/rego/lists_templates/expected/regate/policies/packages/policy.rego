@@ -71,7 +71,8 @@ _outdated_message(p) := message if {
 #   source: "packages.regate:15:3"
 license contains hit if {
 	some key, p in input.packages
-	_license_2(p)
+	some l in p.licenses
+	_license_1(p, l)
 	hit := {
 		"key": key,
 		"message": _license_message(p),
@@ -84,11 +85,6 @@ _license_1(_, l) if {
 
 _license_1(_, l) if {
 	glob.match("GPL-3*", ["/"], l)
-}
-
-_license_2(p) if {
-	some l in p.licenses
-	_license_1(p, l)
 }
 
 _license_message(p) := message if {
