@@ -53,7 +53,7 @@ def _document(size: int) -> dict:
         "severity": ["critical", "high", "low"][i % 3], "fix": {"state": "fixed", "versions": ["2.0"]}}
         for i in range(size // 2)}
     files = {f"/usr/share/doc/f{i}": {} for i in range(size)}
-    files["/etc/passwd"] = {"contents": "root:x:0:0::/root:/bin/sh\n"}
+    files["/etc/passwd"] = {"contents": "root:x:0:0::/root:/bin/sh\ntoor:x:0:0::/root:/bin/sh\n"}
     return complete({"packages": packages, "vulnerabilities": vulnerabilities, "files": files,
                      "now": "2026-01-01T00:00:00Z"})
 
