@@ -230,7 +230,8 @@ def _compile(policies: tuple[str, ...], today: date | None):
 
 
 def _evaluate(kind: str, bundle: Path | None, local: PolicyInfo | None, server, timeout: float,
-              subjects: list[Subject], baseline: dict | None, now: str | None, fail_on: str, timings: dict) -> Run:
+              subjects: list[Subject], baseline: dict | None, now: str | None, fail_on: str, timings: dict,
+              cached: bool | None = None) -> Run:
     """Every subject through one engine: one `opa eval` per input, or one server for all."""
     results = []
     with open_engine(kind, bundle, server, timeout) as engine:
@@ -248,7 +249,7 @@ def _evaluate(kind: str, bundle: Path | None, local: PolicyInfo | None, server, 
             results.append(Result(subject.label, decision,
                                   {"extract": extracted - started, "evaluate": time.monotonic() - extracted}))
         info = engine.describe()
-    return Run(tuple(results), policy, info, fail_on, timings)
+    return Run(tuple(results), policy, info, fail_on, timings, cached)
 
 
 def _emit(run: Run, fmt: str, output: Path | None) -> None:
@@ -311,7 +312,7 @@ def check_command(targets, images, policies, engine, opa_url, opa_token, opa_ca_
         local = PolicyInfo.from_files(read_bundle(compiled.path), compiled.root)
     timings = {"compile": time.monotonic() - started}
     run = _evaluate(_kind(engine, server), compiled.path if compiled else None, local, server, timeout,
-                    subjects, previous, now, fail_on, timings)
+                    subjects, previous, now, fail_on, timings, compiled.cached if compiled else None)
     timings["total"] = time.monotonic() - started
     _emit(run, fmt, output)
     sys.exit(run.exit_code)

@@ -54,7 +54,8 @@ _FINDING_FIELDS: dict[str, type | tuple[type, ...]] = {
     "action": str,
     "effective_action": str,
     "message": str,
-    "key": str,
+    # An index for findings over a list collection (`changes`), else a string.
+    "key": (str, int),
     "exception": (dict, type(None)),
     "expired_exceptions": list,
     "source": str,

@@ -11,6 +11,7 @@ job leaves no OPA behind.
 from __future__ import annotations
 
 import ctypes
+import re
 import signal
 import socket
 import subprocess
@@ -67,14 +68,28 @@ def _client(options: ServerOptions, retries: int = 2) -> OpaClient:
     cert = (options.client_cert, options.client_key) if options.client_key else options.client_cert
     client = OpaClient(host=host, port=parts.port or (443 if https else 80), ssl=(options.ca_cert or True) if https else False,
                        cert=cert, token=options.token, timeout=options.timeout, retries=retries)
-    if https and options.insecure:
-        # The client ties https to certificate verification (`ssl` is both);
-        # --insecure keeps https and drops the verification, as asked.
+    if https and (options.ca_cert or options.insecure):
+        # The client ties https to verification (`ssl` is both), so --insecure
+        # needs the session itself; --opa-ca-cert is set there too because
+        # requests lets REQUESTS_CA_BUNDLE override a session's `verify`
+        # (psf/requests#3829), and an explicit option must win.
+        _pin_verify(client._session, False if options.insecure else options.ca_cert)
+    return client
+
+
+def _pin_verify(session: requests.Session, verify: bool | str) -> None:
+    merge = session.merge_environment_settings
+
+    def merged(*args, **kwargs):
+        settings = merge(*args, **kwargs)
+        settings["verify"] = verify
+        return settings
+
+    session.merge_environment_settings = merged
+    if verify is False:
         import urllib3
 
-        client._session.verify = False
         urllib3.disable_warnings(urllib3.exceptions.InsecureRequestWarning)
-    return client
 
 
 def _opa_message(response: requests.Response | None) -> str:
@@ -215,8 +230,10 @@ class ServerEngine(Engine):
 
 def _reason(exc: Exception) -> str:
     text = str(exc.args[0] if exc.args else exc)
-    # urllib3 wraps the cause in a long repr; its last part is the readable one.
-    return text.rsplit(": ", 1)[-1].rstrip(")'\"") if "Caused by" in text else text
+    if "Caused by" in text:
+        # urllib3 wraps the cause in a long repr; its last part is the readable one.
+        text = text.rsplit(": ", 1)[-1]
+    return re.sub(r"\s*\(_ssl\.c:\d+\)", "", text).rstrip(")'\" ")
 
 
 def free_port() -> int:

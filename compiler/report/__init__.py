@@ -55,6 +55,8 @@ class Run:
     engine: EngineInfo
     fail_on: str = "stop"
     timings: dict[str, float] = field(default_factory=dict)
+    # Whether the bundle came from the compile cache; None when regate compiled nothing.
+    cached: bool | None = None
     regate_version: str = __version__
 
     @property

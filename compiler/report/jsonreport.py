@@ -22,7 +22,7 @@ def document(run: Run) -> dict:
         "verdict": run.verdict,
         "exit_code": run.exit_code,
         "fail_on": run.fail_on.upper(),
-        "policy": {"revision": run.policy.revision},
+        "policy": {"revision": run.policy.revision, "cached": run.cached},
         "engine": run.engine.as_json(),
         "timings_ms": _ms(run.timings),
         "results": [

@@ -1,0 +1,275 @@
+"""The OPA server engine against real `opa run --server` processes: the managed
+one regate starts and stops, and servers the tests start the way users run
+their own (with a bundle, with pushed policies, with a token, with TLS)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+from pathlib import Path
+
+import pytest
+import requests
+
+from engine.gatehelpers import EXAMPLES, NOW, decisions, opa_server, pid_alive, regate, report, write_policy
+from engine.gatehelpers import isolated_cache  # noqa: F401  (autouse: a compile cache per test process)
+from regate.bundle import write_bundle, write_directory
+from regate.compile import compile_policies
+from regate.engine import open_engine
+from regate.engine.server import ManagedOpa, ServerEngine
+from regate.errors import EngineError
+
+PRODUCTION = EXAMPLES / "production"
+VULNERABLE = PRODUCTION / "inputs" / "vulnerable.json"
+CLEAN = PRODUCTION / "inputs" / "clean.json"
+
+
+@pytest.fixture(scope="module")
+def bundle(tmp_path_factory) -> Path:
+    path = tmp_path_factory.mktemp("bundle") / "production.tar.gz"
+    write_bundle(compile_policies([PRODUCTION]), path)
+    return path
+
+
+@pytest.fixture(scope="module")
+def expected(bundle) -> list[dict]:
+    """The decisions of `opa eval`, which every server path must reproduce."""
+    docs = [dict(json.loads(p.read_text()), now=NOW) for p in (VULNERABLE, CLEAN)]
+    with open_engine("cli", bundle) as cli:
+        return [cli.evaluate(doc) for doc in docs]
+
+
+def _check(*args) -> subprocess.CompletedProcess:
+    return regate("check", "--format", "json", "--now", NOW, *args, VULNERABLE, CLEAN)
+
+
+# ------------------------------------------------------------ managed server
+
+
+def test_one_managed_server_serves_every_input_and_is_stopped(bundle, opa):
+    docs = [json.loads(p.read_text()) for p in (VULNERABLE, CLEAN, VULNERABLE)]
+    with open_engine("server", bundle) as engine:
+        pid = engine.process.pid
+        assert pid_alive(pid)
+        assert [d["final_action"] for d in engine.evaluate_many(docs)] == ["STOP", "GO", "STOP"]
+        assert engine.process.pid == pid
+        assert engine.describe().managed
+    assert not pid_alive(pid)
+
+
+def test_managed_server_is_stopped_when_the_run_fails(bundle, opa):
+    with pytest.raises(EngineError):
+        with open_engine("server", bundle) as engine:
+            pid = engine.process.pid
+            engine.evaluate({"not": "an input document"} | {"schema_version": 1})
+            raise EngineError("a failure after the server started")
+    assert not pid_alive(pid)
+
+
+def test_managed_server_with_a_bad_bundle_fails_closed(tmp_path, opa):
+    broken = tmp_path / "broken.tar.gz"
+    broken.write_bytes(b"not a bundle")
+    manager = ManagedOpa(opa, broken)
+    with pytest.raises(EngineError, match="opa run --server exited"):
+        manager.start()
+    assert manager.process.poll() is not None
+
+
+def test_check_through_the_managed_server_leaves_no_opa_behind(expected, tmp_path):
+    cache = tmp_path / "cache"
+    result = regate("check", "--policy", PRODUCTION, "--engine", "server", "--format", "json", "--now", NOW,
+                    VULNERABLE, CLEAN, env={**os.environ, "REGATE_CACHE_DIR": str(cache)})
+    assert result.returncode == 1, result.stderr
+    assert decisions(result) == expected
+    engine = report(result)["engine"]
+    assert engine["managed"] and engine["name"] == "server"
+    # The managed server ran on a bundle under this test's own cache directory.
+    leftovers = [p for p in Path("/proc").iterdir() if p.name.isdigit() and _cmdline_mentions(p, str(cache))]
+    assert leftovers == []
+
+
+def _cmdline_mentions(proc: Path, text: str) -> bool:
+    try:
+        return text.encode() in (proc / "cmdline").read_bytes()
+    except OSError:
+        return False
+
+
+# ------------------------------------------------------------ a server with the bundle
+
+
+def test_server_that_loads_the_bundle_itself(bundle, expected, opa):
+    with opa_server(opa, "--bundle", str(bundle)) as url:
+        with_policy = _check("--opa-url", url, "--policy", PRODUCTION)
+        assert with_policy.returncode == 1, with_policy.stderr
+        assert decisions(with_policy) == expected
+        # Without --policy the server's own policy describes the findings.
+        without = _check("--opa-url", url)
+        assert without.returncode == 1, without.stderr
+        assert decisions(without) == expected
+        assert report(without)["policy"]["revision"] == report(with_policy)["policy"]["revision"]
+        assert report(without)["engine"] == {"name": "server", "opa_version": opa.version, "target": url, "managed": False}
+
+
+def test_server_with_another_revision_is_refused(bundle, opa, tmp_path):
+    other = write_policy(tmp_path / "other", 'policy "p" {\n  rule r stop {\n    when image.user == ""\n    message "m"\n  }\n}\n')
+    with opa_server(opa, "--bundle", str(bundle)) as url:
+        result = _check("--opa-url", url, "--policy", other)
+    assert result.returncode == 2
+    assert result.stdout == ""
+    assert "serves revision" in result.stderr and "regate push" in result.stderr
+
+
+def test_server_without_a_regate_policy_fails_closed(opa):
+    with opa_server(opa) as url:
+        result = _check("--opa-url", url)
+    assert result.returncode == 2 and result.stdout == ""
+    assert "serves no regate policy" in result.stderr
+
+
+def test_unreachable_server_fails_closed():
+    from regate.engine.server import free_port
+
+    result = _check("--opa-url", f"http://127.0.0.1:{free_port()}")
+    assert result.returncode == 2 and result.stdout == ""
+    assert "cannot reach the OPA server" in result.stderr
+
+
+# ------------------------------------------------------------ regate push
+
+
+def test_push_then_check_through_the_server(expected, opa, tmp_path):
+    with opa_server(opa) as url:
+        pushed = regate("push", "--opa-url", url, "--policy", PRODUCTION)
+        assert pushed.returncode == 0, pushed.stderr
+        assert "pushed revision" in pushed.stderr
+        result = _check("--opa-url", url, "--policy", PRODUCTION)
+        assert result.returncode == 1, result.stderr
+        assert decisions(result) == expected
+        # A different policy replaces the old one: its packages go, data.regate follows.
+        other = write_policy(tmp_path / "other", 'policy "other" {\n  rule r warn {\n    when image.os == "linux"\n'
+                                                 '    message "linux"\n  }\n}\n')
+        assert regate("push", "--opa-url", url, "--policy", other).returncode == 0
+        policies = {p["id"] for p in requests.get(f"{url}/v1/policies").json()["result"]}
+        assert "regate/policies/other" in policies and "regate/policies/production" not in policies
+        after = _check("--opa-url", url, "--policy", other)
+        assert after.returncode == 0, after.stderr
+        assert [d["final_action"] for d in decisions(after)] == ["WARN", "WARN"]
+
+
+def test_push_to_a_server_whose_bundle_owns_regate_is_refused(bundle, opa):
+    with opa_server(opa, "--bundle", str(bundle)) as url:
+        result = regate("push", "--opa-url", url, "--policy", PRODUCTION)
+    assert result.returncode == 2
+    assert "owned by bundle" in result.stderr
+
+
+# ------------------------------------------------------------ authentication and TLS
+
+AUTHZ = """package system.authz
+
+default allow := false
+
+allow if input.identity == "s3cret-token"
+
+allow if input.path == ["health"]
+"""
+
+
+def test_bearer_token(bundle, expected, opa, tmp_path):
+    directory = tmp_path / "bundle"
+    write_directory(compile_policies([PRODUCTION]), directory)
+    (tmp_path / "authz.rego").write_text(AUTHZ)
+    with opa_server(opa, "--authentication=token", "--authorization=basic", str(directory), str(tmp_path / "authz.rego")) as url:
+        refused = _check("--opa-url", url)
+        assert refused.returncode == 2 and refused.stdout == ""
+        assert "check --opa-token" in refused.stderr
+        accepted = regate("check", "--format", "json", "--now", NOW, "--opa-url", url, VULNERABLE, CLEAN,
+                          env={**os.environ, "REGATE_OPA_TOKEN": "s3cret-token"})
+        assert accepted.returncode == 1, accepted.stderr
+        assert decisions(accepted) == expected
+
+
+def _openssl(*args: str, cwd: Path) -> None:
+    subprocess.run(["openssl", *args], cwd=cwd, check=True, capture_output=True)
+
+
+@pytest.fixture(scope="module")
+def certificates(tmp_path_factory) -> Path:
+    """A CA, a server certificate for 127.0.0.1 and a client certificate, all signed by the CA."""
+    from conftest import require
+    import shutil
+
+    require(shutil.which("openssl") is not None, "openssl")
+    root = tmp_path_factory.mktemp("tls")
+    _openssl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "ca.key", "-out", "ca.pem", "-days", "2",
+             "-subj", "/CN=regate test CA", cwd=root)
+    (root / "server.ext").write_text("subjectAltName=IP:127.0.0.1\nextendedKeyUsage=serverAuth\n")
+    (root / "client.ext").write_text("extendedKeyUsage=clientAuth\n")
+    for name in ("server", "client"):
+        _openssl("req", "-newkey", "rsa:2048", "-nodes", "-keyout", f"{name}.key", "-out", f"{name}.csr",
+                 "-subj", f"/CN=regate test {name}", cwd=root)
+        _openssl("x509", "-req", "-in", f"{name}.csr", "-CA", "ca.pem", "-CAkey", "ca.key", "-CAcreateserial",
+                 "-out", f"{name}.pem", "-days", "2", "-extfile", f"{name}.ext", cwd=root)
+    return root
+
+
+@pytest.fixture
+def tls_server(bundle, opa, certificates):
+    """An https OPA server that requires a client certificate from the CA."""
+    import time
+
+    from regate.engine.server import free_port
+
+    port = free_port()
+    process = subprocess.Popen([opa.path, "run", "--server", "--addr", f"127.0.0.1:{port}", "--log-level", "error",
+                                "--tls-cert-file", str(certificates / "server.pem"),
+                                "--tls-private-key-file", str(certificates / "server.key"),
+                                "--tls-ca-cert-file", str(certificates / "ca.pem"), "--authentication=tls",
+                                "--bundle", str(bundle)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        url = f"https://127.0.0.1:{port}"
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                requests.get(f"{url}/health", verify=str(certificates / "ca.pem"),
+                             cert=(str(certificates / "client.pem"), str(certificates / "client.key")), timeout=2)
+                break
+            except requests.exceptions.ConnectionError:
+                assert time.monotonic() < deadline and process.poll() is None
+                time.sleep(0.05)
+        yield url
+    finally:
+        process.terminate()
+        process.wait(10)
+
+
+def test_mutual_tls(tls_server, certificates, expected):
+    client = ["--opa-client-cert", certificates / "client.pem", "--opa-client-key", certificates / "client.key"]
+    trusted = _check("--opa-url", tls_server, "--opa-ca-cert", certificates / "ca.pem", *client)
+    assert trusted.returncode == 1, trusted.stderr
+    assert decisions(trusted) == expected
+    # The system CAs do not know the test CA.
+    untrusted = _check("--opa-url", tls_server, *client)
+    assert untrusted.returncode == 2 and "TLS with the OPA server" in untrusted.stderr
+    insecure = _check("--opa-url", tls_server, "--insecure", *client)
+    assert insecure.returncode == 1, insecure.stderr
+    no_client_cert = _check("--opa-url", tls_server, "--opa-ca-cert", certificates / "ca.pem")
+    assert no_client_cert.returncode == 2 and no_client_cert.stdout == ""
+
+
+def test_tls_options_need_https(certificates):
+    result = _check("--opa-url", "http://127.0.0.1:1", "--opa-ca-cert", certificates / "ca.pem")
+    assert result.returncode == 2 and "need an https://" in result.stderr
+
+
+def test_served_revisions_name_bundle_and_push(bundle, opa):
+    with opa_server(opa, "--bundle", str(bundle)) as url:
+        from regate.engine.server import ServerOptions
+
+        with ServerEngine.connect(ServerOptions(url)) as engine:
+            revisions = engine.served_revisions()
+            policy = engine.served_policy()
+    assert len(revisions) == 1 and policy.revision == revisions[0]
+    assert policy.rule("production", "credentials")["action"] == "STOP"

@@ -1,0 +1,71 @@
+"""No report format prints a secret, even when a policy message interpolates
+the field that holds it."""
+
+from __future__ import annotations
+
+import pytest
+
+from engine.gatehelpers import NOW, regate, write_json, write_policy
+from engine.gatehelpers import isolated_cache  # noqa: F401  (autouse: a compile cache per test process)
+from regate.inputs import complete
+from regate.report import FORMATS
+from regate.report.redact import redact, redact_text
+
+# Fake credentials in the shapes the scanner knows; none was ever valid.
+GITHUB_TOKEN = "ghp_T3stT0kenN0tRealXXXXXXXXXXXXXXXXXXXX"
+AWS_KEY_ID = "AKIAQ7EXAMPLETESTKEY"
+SECRETS = (GITHUB_TOKEN, AWS_KEY_ID)
+
+LEAKY_POLICY = """policy "leaky" {
+  rule token_in_env stop {
+    for e in image.env where e.name == "GITHUB_TOKEN"
+    message "GITHUB_TOKEN={e.value}"
+  }
+
+  rule label warn {
+    for l in image.labels
+    message "label {l.name} is {l.value}"
+  }
+
+  rule secret stop {
+    for s in secrets
+    message "{s.kind} at {s.path}: {s.match}"
+  }
+}
+"""
+
+
+@pytest.fixture(scope="module")
+def leaky(tmp_path_factory):
+    root = tmp_path_factory.mktemp("leaky")
+    policy = write_policy(root / "policy", LEAKY_POLICY)
+    document = complete({
+        "image": {"reference": "registry.example.com/app:1",
+                  "env": {"GITHUB_TOKEN": GITHUB_TOKEN},
+                  "labels": {"build.key": f"aws_access_key_id={AWS_KEY_ID}"}},
+        "secrets": {"github-token:/app/.env:1": {"path": "/app/.env", "line": 1, "match": "GITHUB_TOKEN=ghp_****"}},
+    })
+    return policy, write_json(root / "input.json", document)
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_no_format_prints_a_planted_secret(leaky, fmt):
+    policy, document = leaky
+    result = regate("check", "--policy", policy, "--format", fmt, "--now", NOW, document)
+    assert result.returncode == 1, result.stderr
+    output = result.stdout + result.stderr
+    for secret in SECRETS:
+        assert secret not in output
+        # Only the masked form shows: a prefix to tell which credential, then stars.
+        assert secret[:4] + "*" * (len(secret) - 4) in output
+
+
+def test_redaction_masks_every_known_shape_and_leaves_the_rest():
+    assert redact_text(f"token {GITHUB_TOKEN} and {AWS_KEY_ID}.") == \
+        f"token ghp_{'*' * (len(GITHUB_TOKEN) - 4)} and AKIA{'*' * 16}."
+    assert redact_text("CVE-2024-0727 in openssl 3.0.11") == "CVE-2024-0727 in openssl 3.0.11"
+    # Masked text stays masked: redaction is idempotent.
+    once = redact_text(f"-----BEGIN RSA PRIVATE KEY-----MIIEpAIBAAKCAQEA3Tz2mr7SZiAMfQyu {GITHUB_TOKEN}")
+    assert redact_text(once) == once and GITHUB_TOKEN not in once and "MIIEpAIB" not in once
+    assert redact({"k": [GITHUB_TOKEN, 1, None], GITHUB_TOKEN: True}) == \
+        {"k": [redact_text(GITHUB_TOKEN), 1, None], redact_text(GITHUB_TOKEN): True}
