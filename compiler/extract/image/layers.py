@@ -131,8 +131,8 @@ def _read_file(item: FileEntry, data: MemberReader, plan: ReadPlan) -> None:
     while chunk := data.read(CHUNK):
         digest.update(chunk)
         size += len(chunk)
-        if len(head) < keep + 1:
-            head += chunk[: keep + 1 - len(head)]
+        if len(head) < keep:
+            head += chunk[: keep - len(head)]
     item.size = size
     item.sha256 = digest.hexdigest()
     if item.path in plan.capture and size <= plan.max_content_bytes:
