@@ -16,7 +16,7 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 
 from ..engine.decision import FAIL_ON, rank
-from . import Result, Run
+from . import Result, Run, location
 
 
 def render(run: Run) -> str:
@@ -61,7 +61,8 @@ def _suite(run: Run, result: Result) -> ET.Element:
             if not found:
                 _case(cases, f"regate.{policy['id']}", rule_id)
             for finding in found:
-                _finding_case(_case(cases, f"regate.{policy['id']}", f"{rule_id}: {finding['key']}"), finding, threshold)
+                _finding_case(_case(cases, f"regate.{policy['id']}", f"{rule_id}: {finding['key']}"), finding, threshold,
+                              location(run.policy, finding.get("source")))
     suite.extend(cases)
     suite.set("tests", str(len(cases)))
     for name, tag in (("failures", "failure"), ("errors", "error"), ("skipped", "skipped")):
@@ -78,9 +79,9 @@ def _case(cases: list[ET.Element], classname: str, name: str) -> ET.Element:
     return case
 
 
-def _finding_case(case: ET.Element, finding: dict, threshold: int) -> None:
+def _finding_case(case: ET.Element, finding: dict, threshold: int, where) -> None:
     action, effective = finding["action"], finding["effective_action"]
-    text = f"{effective}: {finding['message']} ({finding.get('source', '')})"
+    text = f"{effective}: {finding['message']}" + (f" ({where.path}:{where.line}:{where.column})" if where else "")
     exception = finding.get("exception")
     if exception:
         until = f" until {exception['until']}" if exception.get("until") else ""
