@@ -66,7 +66,7 @@ def _engine_options(command):
 
 def _connection_options(command):
     options = [
-        click.option("--opa-url", metavar="URL", help="Root URL of an OPA server to evaluate with."),
+        click.option("--opa-url", metavar="URL", help="Root URL of the OPA server, http(s)://HOST[:PORT]."),
         click.option("--opa-token", metavar="TOKEN", envvar="REGATE_OPA_TOKEN", show_envvar=True,
                      help="Bearer token for --opa-url (prefer the environment variable: arguments are visible to other users)."),
         click.option("--opa-ca-cert", type=click.Path(exists=True, dir_okay=False), help="CA bundle to verify the server's certificate."),
@@ -124,7 +124,7 @@ def _now(value: str | None) -> tuple[str | None, date | None]:
 
 def _starts_like_json(path: Path) -> bool:
     with open(path, "rb") as handle:
-        return handle.read(64).lstrip(b"\xef\xbb\xbf \t\r\n").startswith(_JSON_START)
+        return handle.read(4096).lstrip(b"\xef\xbb\xbf \t\r\n").startswith(_JSON_START)
 
 
 def _looks_like_path(target: str) -> bool:
@@ -258,7 +258,10 @@ def _emit(run: Run, fmt: str, output: Path | None) -> None:
     if output is None:
         click.echo(text, nl=False)
         return
-    write(output, text)
+    try:
+        write(output, text)
+    except OSError as exc:
+        raise UserError(f"cannot write the report to {output}: {exc.strerror or exc}") from None
     images = f"{len(run.results)} image{'s' if len(run.results) != 1 else ''}"
     verdict = "ERROR" if run.failed else run.verdict
     click.echo(f"regate: {verdict} ({images}); {fmt} report written to {output}", err=True)

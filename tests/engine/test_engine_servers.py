@@ -6,7 +6,10 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
+import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -87,6 +90,42 @@ def test_check_through_the_managed_server_leaves_no_opa_behind(expected, tmp_pat
     # The managed server ran on a bundle under this test's own cache directory.
     leftovers = [p for p in Path("/proc").iterdir() if p.name.isdigit() and _cmdline_mentions(p, str(cache))]
     assert leftovers == []
+
+
+def test_a_killed_regate_takes_its_managed_server_with_it(tmp_path):
+    cache = tmp_path / "cache"
+    inputs = tmp_path / "inputs"
+    inputs.mkdir()
+    for i in range(400):
+        (inputs / f"{i:03}.json").write_text(VULNERABLE.read_text())
+    process = subprocess.Popen([sys.executable, "-m", "regate", "check", "--policy", str(PRODUCTION), "--engine", "server",
+                                str(inputs)], env={**os.environ, "REGATE_CACHE_DIR": str(cache)},
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    servers: list[Path] = []
+    try:
+        servers = _wait_for(lambda: [p for p in Path("/proc").iterdir() if p.name.isdigit() and _cmdline_mentions(p, str(cache))
+                                     and pid_alive(int(p.name))])
+        assert servers, "the managed server never started"
+        process.kill()  # SIGKILL: regate runs no cleanup at all
+        process.wait()
+        assert _wait_for(lambda: not any(pid_alive(int(p.name)) for p in servers)), "the managed server outlived regate"
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+        for server in servers:  # only after a failure: no test leaves an OPA behind
+            if pid_alive(int(server.name)):
+                os.kill(int(server.name), signal.SIGKILL)
+
+
+def _wait_for(condition, timeout: float = 60):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        found = condition()
+        if found:
+            return found
+        time.sleep(0.05)
+    return condition()
 
 
 def _cmdline_mentions(proc: Path, text: str) -> bool:
