@@ -25,17 +25,23 @@ def _escape(token: object) -> str:
 
 def check_depth(doc: Any, path: str, max_depth: int = MAX_JSON_DEPTH) -> None:
     """Refuse documents nested deeper than `max_depth`, naming the place (iteratively: no recursion)."""
-    stack = [(doc, 1, "")]
+    # Each stack item carries its route as (key, parent route), turned into a pointer only for the error.
+    stack: list[tuple[Any, int, tuple | None]] = [(doc, 1, None)]
     while stack:
-        value, depth, pointer = stack.pop()
+        value, depth, route = stack.pop()
         if depth > max_depth:
+            keys = []
+            while route is not None:
+                key, route = route
+                keys.append(_escape(key))
+            pointer = "/" + "/".join(reversed(keys))
             where = pointer if len(pointer) <= 60 else pointer[:60] + "…"
             raise InputError(path, f"JSON nested deeper than {max_depth} levels (under {where}); "
                                    "no image analysis format nests that deep")
         children = value.items() if isinstance(value, dict) else enumerate(value)
         for key, child in children:
             if isinstance(child, (dict, list)):
-                stack.append((child, depth + 1, f"{pointer}/{_escape(key)}"))
+                stack.append((child, depth + 1, (key, route)))
 
 
 def _refuse_constant(name: str) -> Any:
@@ -68,7 +74,10 @@ def read_text(path: Path, max_bytes: int = MAX_JSON_BYTES) -> str:
             size = os.fstat(handle.fileno()).st_size
             if size > max_bytes:
                 raise InputError(str(path), f"is {size:,} bytes, over the {max_bytes:,}-byte limit for JSON input")
-            data = handle.read(max_bytes + 1)
+            # A regular file is read whole; pipes and /proc files report size 0 and are read up to the cap.
+            data = handle.read(size + 1) if size else handle.read(max_bytes + 1)
+            if size and len(data) > size:
+                data += handle.read(max_bytes + 1 - len(data))
     except IsADirectoryError:
         raise InputError(str(path), "is a directory, not a file") from None
     except FileNotFoundError:

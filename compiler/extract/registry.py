@@ -125,10 +125,10 @@ def extract_image_path(path: Path, options: ExtractOptions) -> Extraction:
     for adapter in adapters:
         if adapter.detect_path(path):
             return adapter.extract_path(path, options)
-    what = "a directory" if path.is_dir() else "an archive"
     if not adapters:
-        raise InputError(str(path), f"is {what}, but this regate cannot read images (regate.extract.image is missing)")
-    raise InputError(str(path), f"is {what} that is not a docker-archive, OCI layout or OCI archive; {accepted_formats()}")
+        raise InputError(str(path), "cannot be read: this regate cannot read images (regate.extract.image is missing)")
+    what = "a directory that is not an OCI layout" if path.is_dir() else "not a docker-archive or OCI archive"
+    raise InputError(str(path), f"is {what}; {accepted_formats()}")
 
 
 def extract_image(reference: str, options: ExtractOptions) -> Extraction:

@@ -12,7 +12,7 @@ from regate.errors import InputError
 from regate.extract.base import ExtractOptions
 from regate.extract.document import build_document
 from regate.extract.jsonload import MAX_JSON_DEPTH, load_json
-from regate.extract.registry import extract_json, extract_path
+from regate.extract.registry import extract_image, extract_json, extract_path
 
 
 def refused(path, **kwargs) -> InputError:
@@ -120,7 +120,7 @@ def test_several_images_in_one_inspect_output(write_json):
 
 def test_a_directory_that_is_not_an_image(tmp_path):
     (tmp_path / "notes.txt").write_text("hello")
-    assert "is a directory" in refused(tmp_path).message
+    assert "is a directory that is not an OCI layout" in refused(tmp_path).message
 
 
 _REPLACEMENTS = ["text", 7, 2.5, True, None, [], {}, ["x"], {"x": 1}]
@@ -178,3 +178,10 @@ def test_values_of_unexpected_types_never_crash(write_json, name):
         else:
             outcomes["document"] += 1
     assert outcomes["document"] and outcomes["refused"], outcomes
+
+
+def test_image_option_with_a_file_that_is_no_image():
+    sbom = corpus("syft/kubevuln_alpine-3.17.2_syft-1.32.0_schema16.0.39.json")
+    with pytest.raises(InputError) as caught:
+        extract_image(str(sbom), ExtractOptions())
+    assert "is not a docker-archive or OCI archive" in caught.value.message

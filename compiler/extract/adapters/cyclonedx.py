@@ -8,6 +8,8 @@ Components become packages (nested components included); the
 
 from __future__ import annotations
 
+import re
+
 from ..base import Extraction, Facts, Source
 from ..document import add_entry
 from . import cvss, entries
@@ -17,6 +19,7 @@ from .trivy import trivy_type
 from .view import View
 
 SUPPORTED_SPECS = ("1.4", "1.5", "1.6")
+_SYFT_LOCATION = re.compile(r"^syft:location:(\d+):path$")
 
 
 def _properties(component: View) -> dict[str, list[str]]:
@@ -54,7 +57,8 @@ def _walk(components: list[View]):
 
 def _package(component: View) -> dict:
     props = _properties(component)
-    locations = [value for name, values in sorted(props.items()) if name.startswith("syft:location:") and name.endswith(":path") for value in values]
+    numbered = [(int(m[1]), values) for name, values in props.items() if (m := _SYFT_LOCATION.match(name))]
+    locations = [value for _, values in sorted(numbered) for value in values]
     locations += props.get("aquasecurity:trivy:FilePath", [])
     return entries.package(
         name=component.str("name"),

@@ -44,7 +44,7 @@ def _scores(record: View, fallback_source: str) -> list[dict]:
 
 
 def _fix(vuln: View) -> dict:
-    if vuln.has("fix") or isinstance(vuln.raw("fix"), dict):
+    if vuln.raw("fix") is not None:
         fix = vuln.obj("fix")
         versions = fix.strs("versions")
         state = _FIX_STATES.get(fix.str("state").strip().lower(), "unknown")

@@ -12,6 +12,7 @@ from ..base import Extraction, Facts, Source
 from ..document import add_entry
 from . import cvss, entries
 from .imageconfig import layers, map_config, merge_layers, parse_reference, reference_digest
+from .licenses import normalize_licenses
 from .normalize import distro_id, rfc3339, severity, unique
 from .view import View
 
@@ -202,7 +203,7 @@ def _apply_licenses(facts: Facts, licenses_by_name: dict[str, list[str]], warnin
         if not found:
             warnings.append(f"license results name package {name!r}, which the report does not list; ignored")
         for pkg in found:
-            add_entry(facts, "packages", pkg["key"], {"licenses": entries.package(name=name, version="", licenses=names).get("licenses", [])})
+            add_entry(facts, "packages", pkg["key"], {"licenses": normalize_licenses(names)})
 
 
 class TrivyJson:

@@ -28,12 +28,21 @@ def escape(token: str | int) -> str:
 
 
 class View:
-    __slots__ = ("value", "path", "pointer")
+    # The pointer is built only when an error needs it: views are made for every value read.
+    __slots__ = ("value", "path", "_base", "_parent", "_key")
 
     def __init__(self, value: Any, path: str, pointer: str = ""):
         self.value = value
         self.path = path
-        self.pointer = pointer
+        self._base = pointer
+        self._parent: View | None = None
+        self._key: str | int = ""
+
+    @property
+    def pointer(self) -> str:
+        if self._parent is None:
+            return self._base
+        return f"{self._parent.pointer}/{escape(self._key)}"
 
     def error(self, message: str, key: str | int | None = None) -> InputError:
         pointer = self.pointer if key is None else f"{self.pointer}/{escape(key)}"
@@ -51,7 +60,9 @@ class View:
         return self._child(key)
 
     def at(self, key: str | int, child: Any) -> "View":
-        return View(child, self.path, f"{self.pointer}/{escape(key)}")
+        view = View(child, self.path)
+        view._parent, view._key = self, key
+        return view
 
     def obj(self, key: str) -> "View":
         """The object under `key`; missing or null reads as an empty object."""

@@ -1,0 +1,164 @@
+"""Extraction time and peak memory: the largest real-world files and a synthetic large report.
+
+The synthetic input is a Grype report of 10,000 packages and 5,000 vulnerabilities
+(10,000 matches: each CVE affects two packages) plus a Syft SBOM of the same
+10,000 packages, generated here in the current Grype/Syft shapes. Times are the
+median of --runs runs of extraction + merge + schema validation, in this process.
+Memory is measured once per input in a fresh subprocess: the peak of Python
+allocations during extraction (tracemalloc) and the process's peak resident set
+size (interpreter and imports included, about 25 MB).
+
+    python bench/extract_bench.py [--runs 5] [--packages 10000] [--vulnerabilities 5000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import tracemalloc
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from regate.extract.base import ExtractOptions  # noqa: E402
+from regate.extract.document import build_document  # noqa: E402
+from regate.extract.registry import extract_path  # noqa: E402
+
+CORPUS = ROOT / "tests" / "fixtures" / "realworld"
+LARGEST = [
+    "grype/defectdojo_python-3.6_grype-0.7.0_1509matches.json",
+    "syft/kubescape-storage_nginx-debian12_syft-0.85.0.json",
+    "grype/defectdojo_xjoin-kafka-connect-strimzi_rhel8.7_grype-0.96.0.json",
+    "syft/kubevuln_alpine-3.17.2_syft-1.32.0_schema16.0.39.json",
+    "anchore-outputs/anchore-engine_export_busybox.json",
+]
+
+
+def _artifact(index: int) -> dict:
+    name, version = f"lib{index:05d}", f"1.{index % 97}.{index % 13}-r{index % 5}"
+    return {
+        "id": f"{index:016x}", "name": name, "version": version, "type": "apk", "foundBy": "apk-db-cataloger",
+        "locations": [{"path": "/lib/apk/db/installed", "layerID": "sha256:" + "a" * 64}],
+        "licenses": [{"value": "GPL-2.0-or-later", "spdxExpression": "GPL-2.0-or-later", "type": "declared"}],
+        "language": "", "cpes": [{"cpe": f"cpe:2.3:a:{name}:{name}:{version}:*:*:*:*:*:*:*", "source": "syft-generated"}],
+        "purl": f"pkg:apk/alpine/{name}@{version}?arch=x86_64&distro=alpine-3.19.1",
+        "metadataType": "apk-db-entry", "metadata": {"package": name, "originPackage": name, "version": version},
+    }
+
+
+def synthetic_inputs(directory: Path, packages: int, vulnerabilities: int) -> tuple[Path, Path]:
+    artifacts = [_artifact(i) for i in range(packages)]
+    sbom = {"artifacts": artifacts, "artifactRelationships": [], "files": [],
+            "source": {"id": "x", "name": "bench", "version": "", "type": "image", "metadata": {
+                "userInput": "bench:latest", "imageID": "sha256:" + "b" * 64, "manifestDigest": "sha256:" + "c" * 64,
+                "layers": [{"digest": "sha256:" + "a" * 64, "size": 123456}], "tags": ["bench:latest"]}},
+            "distro": {"id": "alpine", "versionID": "3.19.1"}, "descriptor": {"name": "syft", "version": "1.18.1"},
+            "schema": {"version": "16.0.18"}}
+    matches = []
+    for index, artifact in enumerate(artifacts):
+        cve = f"CVE-2024-{index % vulnerabilities:05d}"
+        matches.append({
+            "vulnerability": {
+                "id": cve, "dataSource": f"https://security.alpinelinux.org/vuln/{cve}", "namespace": "alpine:distro:alpine:3.19",
+                "severity": ["Low", "Medium", "High", "Critical", "Negligible"][index % 5],
+                "urls": [f"https://www.cve.org/CVERecord?id={cve}"], "description": "synthetic",
+                "cvss": [], "fix": {"versions": [artifact["version"] + "1"] if index % 3 else [], "state": "fixed" if index % 3 else "not-fixed"},
+                "advisories": [], "epss": [{"cve": cve, "epss": 0.01, "percentile": 0.5, "date": "2025-06-18"}], "risk": 0.5,
+            },
+            "relatedVulnerabilities": [{
+                "id": cve, "dataSource": f"https://nvd.nist.gov/vuln/detail/{cve}", "namespace": "nvd:cpe", "severity": "High",
+                "urls": [], "description": "synthetic", "cvss": [{"source": "nvd@nist.gov", "type": "Primary", "version": "3.1",
+                "vector": "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H", "metrics": {"baseScore": 9.8, "exploitabilityScore": 3.9, "impactScore": 5.9},
+                "vendorMetadata": {}}],
+            }],
+            "matchDetails": [{"type": "exact-direct-match", "matcher": "apk-matcher", "searchedBy": {}, "found": {}}],
+            "artifact": {k: artifact[k] for k in ("id", "name", "version", "type", "locations", "language", "purl")}
+            | {"licenses": ["GPL-2.0-or-later"], "cpes": [artifact["cpes"][0]["cpe"]], "upstreams": []},
+        })
+    grype = {"matches": matches, "source": {"type": "image", "target": sbom["source"]["metadata"]},
+             "distro": {"name": "alpine", "version": "3.19.1", "idLike": []}, "descriptor": {"name": "grype", "version": "0.94.0"}}
+    sbom_path, grype_path = directory / "synthetic-syft.json", directory / "synthetic-grype.json"
+    sbom_path.write_text(json.dumps(sbom))
+    grype_path.write_text(json.dumps(grype))
+    return sbom_path, grype_path
+
+
+def extract_all(paths: list[Path]) -> dict:
+    return build_document([extract_path(path, ExtractOptions()) for path in paths])
+
+
+def timed(paths: list[Path], runs: int) -> tuple[float, float, dict]:
+    times, document = [], {}
+    for _ in range(runs):
+        start = time.perf_counter()
+        document = extract_all(paths)
+        times.append(time.perf_counter() - start)
+    return statistics.median(times), min(times), document
+
+
+def measure_memory(paths: list[Path]) -> dict:
+    """Peak memory of one extraction, in a fresh interpreter so earlier runs do not count."""
+    done = subprocess.run([sys.executable, __file__, "--measure-memory", *map(str, paths)],
+                          capture_output=True, text=True, check=True)
+    return json.loads(done.stdout)
+
+
+def _peak_rss() -> int:
+    """Peak resident set size of this process in bytes. Linux's VmHWM starts afresh at exec, unlike
+    ru_maxrss, which would count the memory of the benchmark process this one was forked from."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+
+
+def _measure_memory_here(paths: list[Path]) -> None:
+    tracemalloc.start()
+    extract_all(paths)
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    print(json.dumps({"python_peak": peak, "max_rss": _peak_rss()}))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--packages", type=int, default=10_000)
+    parser.add_argument("--vulnerabilities", type=int, default=5_000)
+    parser.add_argument("--measure-memory", nargs="+", type=Path, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.measure_memory:
+        _measure_memory_here(args.measure_memory)
+        return
+    with tempfile.TemporaryDirectory(prefix="regate-bench-") as tmp:
+        sbom, grype = synthetic_inputs(Path(tmp), args.packages, args.vulnerabilities)
+        cases = [(name, [CORPUS / name]) for name in LARGEST]
+        cases += [
+            (f"synthetic Grype ({args.packages:,} packages, {args.vulnerabilities:,} CVEs)", [grype]),
+            (f"synthetic Syft SBOM ({args.packages:,} packages)", [sbom]),
+            ("synthetic SBOM + Grype, merged", [sbom, grype]),
+        ]
+        header = f"{'input':<62} {'MB':>6} {'pkgs':>6} {'vulns':>6} {'median s':>9} {'min s':>7} {'py peak MB':>10} {'RSS MB':>7}"
+        print(f"regate extract benchmark, median of {args.runs} runs (Python {sys.version.split()[0]})")
+        print(header)
+        print("-" * len(header))
+        for name, paths in cases:
+            median, fastest, document = timed(paths, args.runs)
+            memory = measure_memory(paths)
+            size = sum(p.stat().st_size for p in paths) / 1e6
+            print(f"{name[:62]:<62} {size:>6.1f} {len(document['packages']):>6} {len(document['vulnerabilities']):>6} "
+                  f"{median:>9.3f} {fastest:>7.3f} {memory['python_peak'] / 1e6:>10.1f} {memory['max_rss'] / 1e6:>7.1f}")
+
+
+if __name__ == "__main__":
+    main()
