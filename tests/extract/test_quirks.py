@@ -26,6 +26,28 @@ def test_null_severity_is_unknown():
     assert vuln["severity"] == "unknown"
 
 
+def test_missing_severity_is_taken_from_the_related_record_of_the_same_id(write_json):
+    report = copy.deepcopy(raw(GRYPE_096))
+    match = report["matches"][0]
+    del match["vulnerability"]["severity"]
+    assert match["relatedVulnerabilities"][0]["id"] == match["vulnerability"]["id"] == "CVE-2023-38473"
+    match["relatedVulnerabilities"][0]["severity"] = "Critical"
+    document = extract(write_json(report))
+    assert document["vulnerabilities"]["CVE-2023-38473+rpm:avahi-libs@0.7-20.el8"]["severity"] == "critical"
+
+
+def test_schemaless_syft_output(write_json):
+    """Syft before schema 1.0 wrote no `schema` key (and some wrote locations as bare paths)."""
+    sbom = copy.deepcopy(raw(SYFT_015))
+    del sbom["schema"]
+    for artifact in sbom["artifacts"]:
+        artifact["locations"] = [location["path"] for location in artifact["locations"]]
+    document = extract(write_json(sbom))
+    assert set(document["packages"]) == {f"apk:{a['name']}@{a['version']}" for a in sbom["artifacts"]}
+    assert document["packages"]["apk:musl@1.2.2-r0"]["locations"] == ["/lib/apk/db/installed"]
+    assert "layer" not in document["packages"]["apk:musl@1.2.2-r0"]
+
+
 def test_empty_cvss_list_falls_back_to_related_records():
     """CVE-2024-26308 has `cvss: []`; its related GHSA record scores 7.5 (no source: GitHub's, a vendor)."""
     vuln = extract(corpus(GRYPE_096))["vulnerabilities"]["CVE-2024-26308+java-archive:commons-compress@1.21"]

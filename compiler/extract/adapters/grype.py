@@ -92,10 +92,16 @@ def _vulnerability(match: View, pkg: dict) -> tuple[str, dict]:
     aliases = unique(r.str("id") for r in related_records if r.str("id") != vuln_id)
     description = vuln.str("description") or next((r.str("description") for r in related_records if r.str("description")), "")
     urls = unique([vuln.str("dataSource"), *vuln.strs("urls"), *vuln.strs("links")])
+    # A record without a severity may have a related record of the same id (NVD's) that rates it;
+    # records of other ids (a GHSA for a CVE) rate something else and are not borrowed from.
+    rated = severity(vuln.raw("severity"))
+    if rated == "unknown":
+        same = [severity(r.raw("severity")) for r in related_records if r.str("id") == vuln_id]
+        rated = next((word for word in same if word != "unknown"), "unknown")
     return entries.vulnerability(
         vuln_id,
         pkg,
-        severity(vuln.raw("severity")),
+        rated,
         _fix(vuln),
         aliases=aliases,
         namespace=namespace,
