@@ -22,6 +22,7 @@ from .adapters.rejected import REJECTIONS
 from .adapters.spdx import SpdxJson
 from .adapters.syft import SyftJson
 from .adapters.trivy import TrivyJson
+from .adapters.view import describe
 from .base import Extraction, ExtractOptions, JsonAdapter, PathAdapter
 from .jsonload import MAX_JSON_BYTES, parse_json, read_text
 
@@ -73,15 +74,16 @@ def _is_archive(path: Path) -> bool:
     return tarfile.is_tarfile(path)  # pre-POSIX tar has no magic
 
 
-def describe(doc: Any) -> str:
+def summarize(doc: Any) -> str:
+    """What a JSON document is, for the unknown-format error."""
     if isinstance(doc, dict):
         keys = list(doc)[:6]
         more = "…" if len(doc) > 6 else ""
         return f"a JSON object with keys {', '.join(keys)}{more}" if keys else "an empty JSON object"
     if isinstance(doc, list):
-        kinds = sorted({type(item).__name__.replace("dict", "object").replace("list", "array") for item in doc})
-        return f"a JSON array of {len(doc)} item(s) ({', '.join(kinds) or 'empty'})"
-    return f"a JSON {type(doc).__name__.replace('str', 'string').replace('NoneType', 'null')}"
+        kinds = ", ".join(sorted({describe(item) for item in doc})) or "nothing"
+        return f"a JSON array of {len(doc)} item(s) ({kinds})"
+    return f"a JSON value that is {describe(doc)}"
 
 
 def extract_json(doc: Any, path: str) -> Extraction:
@@ -91,7 +93,7 @@ def extract_json(doc: Any, path: str) -> Extraction:
     for rejection in REJECTIONS:
         if rejection.detect(doc):
             raise InputError(path, rejection.reason(doc))
-    raise InputError(path, f"{describe(doc)} is not a format regate knows; {accepted_formats()}")
+    raise InputError(path, f"{summarize(doc)} is not a format regate knows; {accepted_formats()}")
 
 
 def _not_json_hint(text: str) -> str:

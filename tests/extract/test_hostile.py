@@ -62,10 +62,11 @@ def test_size_cap_is_configurable(write_json):
 
 
 @pytest.mark.parametrize("text, words", [
-    ("42", "a JSON int is not a format regate knows"),
-    ('"an SBOM"', "a JSON string is not a format regate knows"),
-    ("null", "a JSON null is not a format regate knows"),
-    ("[1, 2, 3]", "a JSON array of 3 item(s) (int) is not a format regate knows"),
+    ("42", "a JSON value that is a number is not a format regate knows"),
+    ('"an SBOM"', "a JSON value that is a string is not a format regate knows"),
+    ("null", "a JSON value that is null is not a format regate knows"),
+    ("[1, 2, 3]", "a JSON array of 3 item(s) (a number) is not a format regate knows"),
+    ('[{"a": 1}, "b"]', "a JSON array of 2 item(s) (a string, an object) is not a format regate knows"),
     ("{}", "an empty JSON object is not a format regate knows"),
     ('{"bomFormat": "SPDX", "specVersion": "1.5", "serialNumber": "x"}', "a JSON object with keys bomFormat, specVersion, serialNumber is not"),
 ])

@@ -29,6 +29,16 @@ def name_values(pairs: list[tuple[str, str]]) -> dict:
     return {name: {"name": name, "value": value} for name, value in pairs}
 
 
+def string_map(labels: View) -> dict:
+    """`{name, value}` entries of a JSON object of strings (image labels)."""
+    pairs = []
+    for name, value in labels.entries():
+        if not isinstance(value.value, str):
+            raise value.error(f"expected a string, found {describe(value.value)}")
+        pairs.append((name, value.value))
+    return name_values(pairs)
+
+
 def _healthcheck(check: View) -> dict:
     out: dict = {}
     test = check.strs("Test")
@@ -81,13 +91,9 @@ def map_config(blob: View, config: View | None = None) -> dict:
         env.append((name, value))
     if env:
         image["env"] = name_values(env)
-    labels = []
-    for name, value in config.obj("Labels").entries():
-        if not isinstance(value.value, str):
-            raise value.error(f"expected a string, found {describe(value.value)}")
-        labels.append((name, value.value))
+    labels = string_map(config.obj("Labels"))
     if labels:
-        image["labels"] = name_values(labels)
+        image["labels"] = labels
     ports = [port(spec, value) for spec, value in config.obj("ExposedPorts").entries()]
     if ports:
         image["exposed_ports"] = {p["spec"]: p for p in ports}

@@ -17,7 +17,7 @@ from ..base import Extraction, Facts, Source
 from ..document import add_entry
 from ..jsonload import parse_json
 from . import entries
-from .imageconfig import layers, map_config, map_manifest, merge_layers, parse_reference, reference_digest
+from .imageconfig import layers, map_config, map_manifest, merge_layers, parse_reference, reference_digest, string_map
 from .normalize import cpe_from_fields, distro_id, source_package_name, unique
 from .view import View
 
@@ -82,7 +82,7 @@ def image_facts(meta: View) -> dict:
             image[field] = meta.str(field)
     if meta.size("imageSize") is not None:
         image["size"] = meta.size("imageSize")
-    labels = {name: {"name": name, "value": value.value} for name, value in meta.obj("labels").entries() if isinstance(value.value, str)}
+    labels = string_map(meta.obj("labels"))
     if labels and "labels" not in image:
         image["labels"] = labels
     return image
