@@ -2,8 +2,9 @@
 opa-python-client, on a server the user runs or on a managed local one.
 
 A managed server is `opa run --server --bundle B` on a free loopback port,
-ready once `GET /health?bundles` answers 200 (the bundle is activated), and
-stopped by PID when the engine closes: terminate, then kill after a grace
+ready once `GET /health?bundles` answers 200 (the bundle is activated) and
+`GET /v1/config` shows the label regate gave it (so another server that took
+the port first is never mistaken for it), and stopped by PID when the engine closes: terminate, then kill after a grace
 period. On Linux it also gets SIGTERM if regate itself dies, so a killed CI
 job leaves no OPA behind.
 """
@@ -12,6 +13,7 @@ from __future__ import annotations
 
 import ctypes
 import re
+import secrets
 import signal
 import socket
 import subprocess
@@ -256,6 +258,7 @@ class ManagedOpa:
         self.ready_timeout = ready_timeout
         self.process: subprocess.Popen | None = None
         self.log = None
+        self.instance = secrets.token_hex(8)
 
     @property
     def pid(self) -> int | None:
@@ -279,7 +282,7 @@ class ManagedOpa:
     def _spawn(self, url: str) -> None:
         self.log = tempfile.TemporaryFile()
         args = [self.opa.path, "run", "--server", "--addr", url.removeprefix("http://"),
-                "--log-level", "error", "--bundle", str(self.bundle)]
+                "--log-level", "error", "--set", f"labels.regate_instance={self.instance}", "--bundle", str(self.bundle)]
         try:
             self.process = subprocess.Popen(args, stdin=subprocess.DEVNULL, stdout=self.log, stderr=subprocess.STDOUT,
                                             preexec_fn=_die_with_parent if sys.platform == "linux" else None)
@@ -299,8 +302,10 @@ class ManagedOpa:
                                   f"before serving {self.bundle}: {output[-800:] or 'no output'}")
             try:
                 if requests.get(f"{url}/health", params={"bundles": "true"}, timeout=2).status_code == 200:
-                    return True
-            except requests.exceptions.RequestException:
+                    labels = requests.get(f"{url}/v1/config", timeout=2).json().get("result", {}).get("labels", {})
+                    # Another process holds the port: ours will exit, a new port is tried.
+                    return labels.get("regate_instance") == self.instance
+            except (requests.exceptions.RequestException, ValueError, AttributeError):
                 pass
             time.sleep(0.02)
         raise EngineError(f"opa run --server did not become ready within {self.ready_timeout:g} s: "

@@ -9,6 +9,7 @@ import signal
 import subprocess
 import sys
 import time
+import uuid
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -87,31 +88,47 @@ def opa_children(parent: int | None = None) -> set[int]:
 
 @contextmanager
 def opa_server(opa, *args: str):
-    """An `opa run --server` the test starts itself (as users run their own), stopped by PID."""
+    """An `opa run --server` the test starts itself (as users run their own), stopped by PID.
+    Its label tells it from a server another test process started on the same port."""
     from regate.engine.server import free_port
 
-    url = f"http://127.0.0.1:{free_port()}"
-    process = subprocess.Popen([opa.path, "run", "--server", "--addr", url.removeprefix("http://"), "--log-level", "error",
-                                *args], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL)
+    for _ in range(5):
+        url = f"http://127.0.0.1:{free_port()}"
+        label = uuid.uuid4().hex
+        process = subprocess.Popen([opa.path, "run", "--server", "--addr", url.removeprefix("http://"), "--log-level",
+                                    "error", "--set", f"labels.test_instance={label}", *args],
+                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL)
+        if _ready(url, label, process):
+            break
+        _stop(process)
+    else:
+        pytest.fail("opa run --server did not start on a free port")
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            assert process.poll() is None, f"opa run exited with {process.returncode}"
-            try:
-                if requests.get(f"{url}/health", params={"bundles": "true"}, timeout=2).status_code == 200:
-                    break
-            except requests.exceptions.ConnectionError:
-                pass
-            assert time.monotonic() < deadline, "opa run did not become ready"
-            time.sleep(0.05)
         yield url
     finally:
-        process.send_signal(signal.SIGTERM)
+        _stop(process)
+
+
+def _ready(url: str, label: str, process: subprocess.Popen) -> bool:
+    deadline = time.monotonic() + 30
+    while process.poll() is None and time.monotonic() < deadline:
         try:
-            process.wait(10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+            if requests.get(f"{url}/health", params={"bundles": "true"}, timeout=2).status_code == 200:
+                config = requests.get(f"{url}/v1/config", timeout=2).json()["result"]
+                return config["labels"].get("test_instance") == label
+        except requests.exceptions.ConnectionError:
+            pass
+        time.sleep(0.05)
+    return False
+
+
+def _stop(process: subprocess.Popen) -> None:
+    process.send_signal(signal.SIGTERM)
+    try:
+        process.wait(10)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
 
 
 @pytest.fixture(scope="session", autouse=True)

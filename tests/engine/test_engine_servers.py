@@ -213,6 +213,8 @@ default allow := false
 allow if input.identity == "s3cret-token"
 
 allow if input.path == ["health"]
+
+allow if input.path == ["v1", "config"]
 """
 
 
