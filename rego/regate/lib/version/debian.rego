@@ -10,8 +10,10 @@
 #
 # Both versions are turned into strings whose plain string order is dpkg's
 # order, in a handful of builtin calls for the pair:
-#   - every ASCII punctuation character c is rewritten to U+0100+c and '~' to
-#     U+0001, so the characters sort by dpkg's weights;
+#   - every ASCII punctuation character c is rewritten to U+10FF00+c (above
+#     any other character) and '~' to U+0001, so the characters sort by
+#     dpkg's weights, and non-ASCII characters (which dpkg weighs by their
+#     bytes, between letters and punctuation) land between the two;
 #   - every run of digits becomes U+0002 (ending the non-digit run before it)
 #     plus the digits left-padded with zeros to a common width, and a part
 #     ending in non-digits gets U+0002 and only zeros (its implicit 0);
@@ -21,43 +23,43 @@ package regate.lib.version
 
 _debian_weight := {
 	"~": "\u0001",
-	"!": "\u0121",
-	"\"": "\u0122",
-	"#": "\u0123",
-	"$": "\u0124",
-	"%": "\u0125",
-	"&": "\u0126",
-	"'": "\u0127",
-	"(": "\u0128",
-	")": "\u0129",
-	"*": "\u012a",
-	"+": "\u012b",
-	",": "\u012c",
-	"-": "\u012d",
-	".": "\u012e",
-	"/": "\u012f",
-	":": "\u013a",
-	";": "\u013b",
-	"<": "\u013c",
-	"=": "\u013d",
-	">": "\u013e",
-	"?": "\u013f",
-	"@": "\u0140",
-	"[": "\u015b",
-	"\\": "\u015c",
-	"]": "\u015d",
-	"^": "\u015e",
-	"_": "\u015f",
-	"`": "\u0160",
-	"{": "\u017b",
-	"|": "\u017c",
-	"}": "\u017d",
+	"!": "\udbff\udf21",
+	"\"": "\udbff\udf22",
+	"#": "\udbff\udf23",
+	"$": "\udbff\udf24",
+	"%": "\udbff\udf25",
+	"&": "\udbff\udf26",
+	"'": "\udbff\udf27",
+	"(": "\udbff\udf28",
+	")": "\udbff\udf29",
+	"*": "\udbff\udf2a",
+	"+": "\udbff\udf2b",
+	",": "\udbff\udf2c",
+	"-": "\udbff\udf2d",
+	".": "\udbff\udf2e",
+	"/": "\udbff\udf2f",
+	":": "\udbff\udf3a",
+	";": "\udbff\udf3b",
+	"<": "\udbff\udf3c",
+	"=": "\udbff\udf3d",
+	">": "\udbff\udf3e",
+	"?": "\udbff\udf3f",
+	"@": "\udbff\udf40",
+	"[": "\udbff\udf5b",
+	"\\": "\udbff\udf5c",
+	"]": "\udbff\udf5d",
+	"^": "\udbff\udf5e",
+	"_": "\udbff\udf5f",
+	"`": "\udbff\udf60",
+	"{": "\udbff\udf7b",
+	"|": "\udbff\udf7c",
+	"}": "\udbff\udf7d",
 }
 
 # The epoch: digits up to INT_MAX, dpkg's limit.
 _debian_epoch_re := `0*(?:[1-9][0-9]{0,8}|1[0-9]{9}|20[0-9]{8}|21[0-3][0-9]{7}|214[0-6][0-9]{6}|2147[0-3][0-9]{5}|21474[0-7][0-9]{4}|214748[0-2][0-9]{3}|2147483[0-5][0-9]{2}|21474836[0-3][0-9]|214748364[0-7])|0+`
 
-# One weighted version (colon and hyphen appear as U+013A and U+012D),
+# One weighted version (colon and hyphen appear as U+10FF3A and U+10FF2D),
 # between optional blanks, in one of four forms:
 #   epoch:upstream-revision  (groups 1-3; the revision follows the last hyphen)
 #   epoch:upstream           (groups 4-5; no hyphen at all)
@@ -66,10 +68,10 @@ _debian_epoch_re := `0*(?:[1-9][0-9]{0,8}|1[0-9]{9}|20[0-9]{8}|21[0-3][0-9]{7}|2
 # The upstream version is never empty; a colon means the text before the
 # first one is the epoch; whitespace inside a version is a dpkg error.
 _debian_version_re := concat("", [
-	`[ \t]*(?:(`, _debian_epoch_re, `)\x{13a}(\S+?)\x{12d}([^\s\x{12d}]*)`,
-	`|(`, _debian_epoch_re, `)\x{13a}([^\s\x{12d}]+)`,
-	`|([^\s\x{13a}]+?)\x{12d}([^\s\x{12d}\x{13a}]*)`,
-	`|([^\s\x{12d}\x{13a}]+))[ \t]*`,
+	`[ \t]*(?:(`, _debian_epoch_re, `)\x{10ff3a}(\S+?)\x{10ff2d}([^\s\x{10ff2d}]*)`,
+	`|(`, _debian_epoch_re, `)\x{10ff3a}([^\s\x{10ff2d}]+)`,
+	`|([^\s\x{10ff3a}]+?)\x{10ff2d}([^\s\x{10ff2d}\x{10ff3a}]*)`,
+	`|([^\s\x{10ff2d}\x{10ff3a}]+))[ \t]*`,
 ])
 
 # Two weighted versions joined by a newline (groups 1-8 and 9-16).
