@@ -246,6 +246,13 @@ class RuleGenerator:
             lines.append(f"key := {keys}" if not keys.startswith("{") else f"some key in {keys}")
             lines.append(f"{binding.var} := {source}[key]")
             self.origins.update({line: conjunct.span for line in lines})
+        elif collection is not None and collection.array:
+            # Findings need string keys that do not shift when an element is added before them.
+            lines.append(f"some position, {binding.var} in {source}")
+            fallback = "format_int(position, 10)"
+            lines.append(f"key := object.get({binding.var}, {rego_string(collection.key)}, {fallback})"
+                         if collection.key else f"key := {fallback}")
+            self.origins.update({line: binding.span for line in lines})
         else:
             lines.append(f"some key, {binding.var} in {source}")
             self.origins[lines[0]] = binding.span
@@ -268,7 +275,7 @@ class RuleGenerator:
         return lines
 
     def _pinned_key(self, binding: ast.Binding, collection: Type | None, conjuncts) -> tuple | None:
-        if collection is None or collection.kind != "collection" or not collection.key:
+        if collection is None or collection.kind != "collection" or not collection.key or collection.array:
             return None
         for conjunct in conjuncts:
             if not isinstance(conjunct, ast.Compare) or conjunct.op not in ("==", "in"):

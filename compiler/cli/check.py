@@ -217,12 +217,12 @@ def _compile(policies: tuple[str, ...], today: date | None):
     from ..cache import compile_cached
     from ..diagnostics import Diagnostics
     from ..opa import find_opa
-    from .compile import _report_failure, print_diagnostics, sources_of
+    from .compile import print_diagnostics, report_failure, sources_of
 
     try:
         compiled = compile_cached(list(policies), today, find_opa().version)
     except Diagnostics as found:
-        _report_failure(found, policies)
+        report_failure(found, policies)
         sys.exit(2)
     if compiled.warnings:
         print_diagnostics(list(compiled.warnings), sources_of(policies))

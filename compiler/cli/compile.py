@@ -44,7 +44,8 @@ def _today(value: str | None) -> date | None:
         raise click.BadParameter(f"{value} is not a date (YYYY-MM-DD)", param_hint="--today") from None
 
 
-def _report_failure(found: Diagnostics, paths) -> None:
+def report_failure(found: Diagnostics, paths) -> None:
+    """Print the diagnostics of a failed run with the source lines they point at."""
     sources = sources_of(paths)
     for d in found.diagnostics:
         if d.span.file not in sources:
@@ -69,7 +70,7 @@ def compile_command(paths, output, fmt, today):
     try:
         compiled = compile_policies(list(paths), _today(today))
     except Diagnostics as found:
-        _report_failure(found, paths)
+        report_failure(found, paths)
         sys.exit(2)
     print_diagnostics(list(compiled.warnings), compiled.program.sources)
     writer = write_directory if fmt == "dir" else write_bundle
@@ -98,7 +99,7 @@ def lint_command(paths, today, fmt):
     if fmt == "json":
         click.echo(json.dumps([d.as_json() for d in found], indent=2))
     elif failed:
-        _report_failure(Diagnostics(found), paths)
+        report_failure(Diagnostics(found), paths)
     else:
         print_diagnostics(found, policy_set.program.sources)
     sys.exit(2 if failed else 0)

@@ -10,7 +10,7 @@ from pathlib import Path
 import click
 
 from ..diagnostics import Diagnostics
-from .compile import print_diagnostics, sources_of
+from .compile import report_failure
 
 
 @click.command("test")
@@ -38,11 +38,7 @@ def test_command(paths, select, fmt, coverage, threshold, output, timeout):
         try:
             results.append(run_set(root, pattern, coverage or threshold is not None, timeout))
         except Diagnostics as found:
-            sources = sources_of([root])
-            for d in found.diagnostics:
-                if d.span.file not in sources and Path(d.span.file).exists():
-                    sources[d.span.file] = Path(d.span.file).read_text(encoding="utf-8")
-            print_diagnostics(found.diagnostics, sources)
+            report_failure(found, [root])
             sys.exit(2)
     seconds = time.perf_counter() - started
     report = {"text": lambda: render.text(results, seconds, threshold), "json": lambda: render.as_json(results, seconds),

@@ -97,19 +97,25 @@ def _rank(extraction: Extraction) -> int:
     return 2 if fmt in REPORT_FORMATS else 1 if fmt in SBOM_FORMATS else 0
 
 
+def _identity(image: dict) -> dict[str, str]:
+    """What names an image: its id, its manifest digest, its repository (tags may differ)."""
+    repository = "/".join(p for p in (image.get("registry"), image.get("repository")) if p)
+    found = {"id": image.get("id") or "", "digest": image.get("digest") or "", "repository": repository}
+    return {k: v for k, v in found.items() if v}
+
+
 def _check_same_image(extractions: list[Extraction]) -> None:
-    seen: tuple[str, str] | None = None
+    seen: dict[str, tuple[str, str]] = {}
     for extraction in extractions:
-        image_id = extraction.facts.get("image", {}).get("id")
-        if not image_id:
-            continue
-        if seen and seen[0] != image_id:
-            raise InputError(
-                extraction.source.path or extraction.source.format,
-                f"describes image {image_id}, but {seen[1]} describes image {seen[0]}; "
-                "facts about different images cannot be merged into one document",
-            )
-        seen = seen or (image_id, extraction.source.path or extraction.source.format)
+        where = extraction.source.path or extraction.source.format
+        for field, value in _identity(extraction.facts.get("image", {})).items():
+            if field in seen and seen[field][0] != value:
+                raise InputError(
+                    where,
+                    f"describes image {field} {value}, but {seen[field][1]} describes {seen[field][0]}; "
+                    "facts about different images cannot be merged into one document",
+                )
+            seen.setdefault(field, (value, where))
 
 
 def _ensure_affected_packages(document: dict) -> None:

