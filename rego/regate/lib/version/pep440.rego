@@ -52,11 +52,11 @@ _pep440_key(v) := array.concat(
 	m := regex.find_all_string_submatch_n(_pep440_re, lower(s), 1)[0]
 }
 
-# Release numbers without trailing zeros: 1.0.0 == 1.0 == 1.
-_pep440_release(r) := array.slice(parts, 0, n) if {
-	parts := [_num(p) | some p in split(r, ".")]
-	n := max({j | some i, p in parts; p[0] != 0; j := i + 1} | {0})
-}
+# Release numbers without trailing zeros (1.0.0 == 1.0 == 1) and without
+# leading zeros (so [length, digits] orders them as numbers).
+_pep440_release(r) := [[count(n), n] |
+	some n in split(regex.replace(regex.replace(r, `(?:\.0+)+$`, ""), `(^|\.)0+([0-9])`, "${1}${2}"), ".")
+]
 
 _pep440_pre(m) := [-1, [0, ""]] if {
 	m[3] == ""

@@ -6,11 +6,13 @@
 #   (packaging.version) for Python, SemVer 2.0.0 for most language
 #   ecosystems, and a generic digit/non-digit ordering for the rest.
 #
-#   Every scheme turns a version into a sort key (nested arrays whose
-#   ordering under Rego's built-in comparison is the scheme's ordering), so a
-#   comparison is two parses and one `<`. A version that a scheme cannot parse
-#   makes that comparison fall back to the generic scheme for both sides, so
-#   `compare` is defined for any two strings.
+#   Every scheme turns both versions into sort keys, strings or nested
+#   arrays whose order under Rego's comparison of values is the scheme's
+#   order, built with a few regex/replace/sprintf calls rather than
+#   per-character work; a comparison is then one ordering of two values. A
+#   version that a scheme cannot parse makes that comparison fall back to the
+#   generic scheme for both sides, so `compare` is defined for any two
+#   strings.
 package regate.lib.version
 
 # Package types as Syft names them (plus the usual aliases) and the scheme
