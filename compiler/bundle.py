@@ -15,6 +15,7 @@ import tarfile
 import tempfile
 from pathlib import Path
 
+from .atomic import write_atomically
 from .compile import Compiled, canonical_json
 from .errors import UserError
 
@@ -54,18 +55,6 @@ def tarball(files: dict[str, bytes]) -> bytes:
     with gzip.GzipFile(fileobj=out, mode="wb", mtime=0, filename="") as gz:
         gz.write(raw.getvalue())
     return out.getvalue()
-
-
-def write_atomically(path: Path, content: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(content)
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
 
 
 def write_bundle(compiled: Compiled, out: Path) -> str:

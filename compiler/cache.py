@@ -23,7 +23,8 @@ from functools import cache
 from pathlib import Path
 
 from . import __version__, ast
-from .bundle import bundle_files, manifest, tarball, write_atomically
+from .atomic import write_atomically
+from .bundle import bundle_files, manifest, tarball
 from .compile import compile_policies, today as utc_today
 from .diagnostics import Diagnostic, Level, Span
 from .loader import Program, policy_files
@@ -59,7 +60,7 @@ def compile_cached(paths: list[str | Path], on: date | None, opa_version: str) -
         return found
     compiled = compile_policies(list(paths), on)
     content = tarball(bundle_files(compiled))
-    write_atomically(entry / _BUNDLE, content)
+    write_atomically(entry / _BUNDLE, content, make_parents=True)
     program = compiled.program
     record = {
         "revision": manifest(compiled.files)["revision"],

@@ -11,21 +11,22 @@ from __future__ import annotations
 
 import copy
 
-from .resources import INPUT_SCHEMA_VERSION
+from .extract.document import empty_document as empty_extracted
+
+
+# What a test may leave out about the image: a plain linux/amd64 image running as root.
+DEFAULT_IMAGE = {
+    "reference": "", "registry": "", "repository": "", "tag": "", "digest": "", "id": "",
+    "os": "linux", "architecture": "amd64", "layers": [], "history": [], "labels": {}, "env": {},
+    "user": "", "effective_user": "root", "exposed_ports": {}, "entrypoint": [], "cmd": [],
+    "workdir": "", "healthcheck": None, "stop_signal": "",
+}
 
 
 def empty_document() -> dict:
-    return {
-        "schema_version": INPUT_SCHEMA_VERSION,
-        "image": {
-            "reference": "", "registry": "", "repository": "", "tag": "", "digest": "", "id": "",
-            "os": "linux", "architecture": "amd64", "layers": [], "history": [], "labels": {}, "env": {},
-            "user": "", "effective_user": "root", "exposed_ports": {}, "entrypoint": [], "cmd": [],
-            "workdir": "", "healthcheck": None, "stop_signal": "",
-        },
-        "packages": {}, "vulnerabilities": {}, "files": {}, "secrets": {}, "users": {},
-        "misconfigurations": {}, "changes": [], "baseline": None, "sources": [],
-    }
+    document = empty_extracted()
+    document["image"] = copy.deepcopy(DEFAULT_IMAGE)
+    return document
 
 
 def merge(base: dict, partial: dict) -> dict:

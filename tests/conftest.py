@@ -6,9 +6,10 @@ from __future__ import annotations
 
 import os
 import shutil
+from pathlib import Path
 
 import pytest
-from support.components import FIXTURES, IN_CI, REALWORLD, ROOT, require  # noqa: F401  (re-exported)
+from support.components import require
 
 os.environ.setdefault("SYFT_CHECK_FOR_APP_UPDATE", "false")
 

@@ -132,7 +132,7 @@ def fmt_command(paths, check, show_diff):
             click.echo("".join(difflib.unified_diff(source.splitlines(True), formatted.splitlines(True),
                                                     f"{name} (original)", f"{name} (formatted)")))
         if not check:
-            from ..bundle import write_atomically
+            from ..atomic import write_atomically
 
             write_atomically(path, formatted.encode("utf-8"))
             click.echo(f"formatted {name}", err=True)

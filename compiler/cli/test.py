@@ -24,7 +24,7 @@ from .compile import report_failure
 @click.option("--timeout", type=float, default=600, show_default=True, help="Seconds before opa test is stopped.")
 def test_command(paths, select, fmt, coverage, threshold, output, timeout):
     """Run policy tests (*_test.yaml beside the policies). Exit 0 all passed, 1 a test failed, 2 error."""
-    from ..bundle import write_atomically
+    from ..atomic import write_atomically
     from ..testing import output as render
     from ..testing.runner import policy_sets, run_set
 

@@ -23,14 +23,13 @@ class Source:
     format: str
     version: str = ""
     path: str = ""
+    scanned: str = ""  # when the tool ran (RFC 3339), when it says
+    data_built: str = ""  # when its vulnerability data was built, when it says
 
     def as_json(self) -> dict[str, str]:
-        out = {"tool": self.tool, "format": self.format}
-        if self.version:
-            out["version"] = self.version
-        if self.path:
-            out["path"] = self.path
-        return out
+        fields = {"tool": self.tool, "format": self.format, "version": self.version, "path": self.path,
+                  "scanned": self.scanned, "data_built": self.data_built}
+        return {k: v for k, v in fields.items() if v or k in ("tool", "format")}
 
 
 @dataclass
@@ -40,6 +39,8 @@ class Extraction:
     facts: Facts
     source: Source
     warnings: list[str] = field(default_factory=list)
+    # Further tools whose facts are folded in (Syft listing an image's packages).
+    also: tuple[Source, ...] = ()
 
 
 class JsonAdapter(Protocol):

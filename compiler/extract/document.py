@@ -154,6 +154,7 @@ def build_document(extractions: Iterable[Extraction], baseline: dict | None = No
             for key, entry in extraction.facts.get(name, {}).items():
                 add_entry(document, name, key, json.loads(json.dumps(entry)))
         document["sources"].append(extraction.source.as_json())
+        document["sources"].extend(source.as_json() for source in extraction.also)
     for extraction in sorted(extractions, key=_rank):
         _merge_image(document["image"], json.loads(json.dumps(extraction.facts.get("image", {}))))
     _ensure_affected_packages(document)

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import NamedTuple
 
 from .. import __version__
-from ..bundle import write_atomically
+from ..atomic import write_atomically
 from ..engine import EngineInfo
 from ..engine.decision import exit_code, worst
 from ..engine.policy import PolicyInfo

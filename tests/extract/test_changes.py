@@ -10,7 +10,7 @@ import jsonpatch
 import jsonpointer
 import pytest
 
-from corpus_helpers import corpus, extract, raw
+from corpus_helpers import extract, raw
 from regate.errors import InputError
 from regate.extract.document import VOLATILE_IMAGE_FIELDS, VOLATILE_PACKAGE_FIELDS, load_baseline
 

@@ -106,6 +106,7 @@ _SECRET_KINDS = {
     "gitlab-pat": "gitlab-token",
     "slack-access-token": "slack-token",
     "slack-web-hook": "slack-webhook",
+    "stripe-secret-token": "stripe-key",
 }
 
 

@@ -143,4 +143,9 @@ class GrypeJson:
             image["distro"] = found_distro
         facts["image"] = image
         descriptor = root.obj("descriptor")
-        return Extraction(facts, Source(descriptor.str("name") or "grype", self.format, descriptor.str("version"), path))
+        database = descriptor.obj("db")
+        # Grype 0.9x nests the database's build time under "status".
+        built = database.raw("built") or database.obj("status").raw("built")
+        return Extraction(facts, Source(descriptor.str("name") or "grype", self.format, descriptor.str("version"), path,
+                                        scanned=rfc3339(descriptor.raw("timestamp")) or "",
+                                        data_built=rfc3339(built) or ""))

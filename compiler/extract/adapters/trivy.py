@@ -230,4 +230,5 @@ class TrivyJson:
         _apply_licenses(facts, licenses_by_name, warnings)
         facts["image"] = _image(root) if isinstance(doc, dict) else {}
         version = root.obj("Trivy").str("Version") if isinstance(doc, dict) else ""
-        return Extraction(facts, Source("trivy", self.format, version, path), warnings)
+        scanned = rfc3339(root.raw("CreatedAt")) if isinstance(doc, dict) else None
+        return Extraction(facts, Source("trivy", self.format, version, path, scanned=scanned or ""), warnings)

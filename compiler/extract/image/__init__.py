@@ -48,13 +48,15 @@ def extract_from_daemon(ref: str, options: ExtractOptions, limits: Limits = DEFA
 
 def _extraction(facts: Facts, fmt: str, syft_target: str, label: str, options: ExtractOptions,
                 budget: Budget) -> Extraction:
+    also: tuple[Source, ...] = ()
     if options.run_syft:
-        packages = syft_packages(syft_target, label)
-        if packages is not None:
-            facts["packages"] = packages
+        listed = syft_packages(syft_target, label)
+        if listed is not None:
+            facts["packages"], syft = listed
+            also = (syft,)
         else:
             budget.warn("syft is not installed: the image's packages are not listed")
-    return Extraction(facts, Source("regate", fmt, __version__, label), budget.all_warnings())
+    return Extraction(facts, Source("regate", fmt, __version__, label), budget.all_warnings(), also)
 
 
 class _ImagePath:

@@ -13,7 +13,6 @@ from typing import Any, Iterable, Iterator
 import docker
 import requests
 
-from ...errors import InputError
 from ..adapters.imageconfig import parse_reference, reference_digest
 from ..base import ExtractOptions, Facts
 from .archive import read_archive

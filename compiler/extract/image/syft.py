@@ -14,6 +14,7 @@ from typing import Any
 
 from ...errors import InputError
 from ..adapters.syft import SyftJson
+from ..base import Source
 from ..jsonload import load_json
 from ..tools import find_syft
 
@@ -21,10 +22,10 @@ from ..tools import find_syft
 TIMEOUT_SECONDS = 30 * 60
 
 
-def syft_packages(target: str, label: str) -> dict[str, Any] | None:
+def syft_packages(target: str, label: str) -> tuple[dict[str, Any], Source] | None:
     """Syft's packages for `target` (`docker-archive:PATH`, `oci-dir:PATH`,
-    `oci-archive:PATH` or `docker:REF`); None when Syft is not installed.
-    `label` names the image in errors."""
+    `oci-archive:PATH` or `docker:REF`) and the Syft that listed them; None when
+    Syft is not installed. `label` names the image in errors."""
     syft = find_syft()
     if syft is None:
         return None
@@ -42,4 +43,5 @@ def syft_packages(target: str, label: str) -> dict[str, Any] | None:
             reason = (done.stderr.strip().splitlines() or [f"exit code {done.returncode}"])[-1][:300]
             raise InputError(label, f"syft failed to list the packages: {reason}")
         extraction = SyftJson().extract(load_json(out), str(out))
-    return extraction.facts.get("packages", {})
+    source = Source(extraction.source.tool, extraction.source.format, extraction.source.version, target)
+    return extraction.facts.get("packages", {}), source
