@@ -131,24 +131,10 @@ def _looks_like_path(target: str) -> bool:
     return target.startswith(("/", "./", "../", "~")) or target.endswith((".json", ".tar", ".tar.gz", ".tgz"))
 
 
-def is_input_document(doc) -> bool:
-    return isinstance(doc, dict) and "schema_version" in doc
-
-
 def prepared_document(doc, path: str) -> dict:
-    """A regate input document as given, refused when it departs from the input schema:
-    rules silently not matching a misspelt field would be a pass nobody earned."""
-    from ..extract.document import schema_errors
+    from ..extract.document import load_input_document
 
-    if not is_input_document(doc):
-        raise InputError(path, "is not a regate input document (no schema_version); "
-                               "pass image analysis files to `regate check` directly or run `regate extract`")
-    errors = schema_errors(doc)
-    if errors:
-        pointer, message = errors[0]
-        more = f" (and {len(errors) - 1} more problems)" if len(errors) > 1 else ""
-        raise InputError(path, f"is not a valid regate input document: {message[:300]}{more}", pointer)
-    return doc
+    return load_input_document(doc, path, "pass image analysis files to `regate check` directly or run `regate extract`")
 
 
 def _load_prepared(path: Path) -> dict:
@@ -158,6 +144,7 @@ def _load_prepared(path: Path) -> dict:
 
 
 def collect_subjects(targets: tuple[str, ...], images: tuple[str, ...], options) -> list[Subject]:
+    from ..extract.document import is_input_document
     from ..extract.jsonload import load_json
     from ..extract.registry import extract_image, extract_json, extract_path, path_adapters
 

@@ -210,13 +210,24 @@ def validate(document: dict) -> None:
         raise DocumentInvalid(f"regate built an input document that fails its own schema (a bug in regate):\n{listed}")
 
 
-def load_baseline(doc: Any, path: str) -> dict:
-    """A previous regate input document, checked before it is compared with anything."""
-    if not isinstance(doc, dict) or doc.get("schema_version") != INPUT_SCHEMA_VERSION or "image" not in doc:
-        raise InputError(path, f"is not a regate input document (schema_version {INPUT_SCHEMA_VERSION}); "
-                               "a baseline is the output of a previous `regate extract`")
+def is_input_document(doc: Any) -> bool:
+    """A regate input document (the output of `regate extract`), rather than a tool's output."""
+    return isinstance(doc, dict) and "schema_version" in doc
+
+
+def load_input_document(doc: Any, path: str, hint: str) -> dict:
+    """A prepared input document, refused with the offending JSON Pointer when it departs from the
+    schema: rules silently not matching a misspelt field would be a pass nobody earned."""
+    if not is_input_document(doc) or doc.get("schema_version") != INPUT_SCHEMA_VERSION:
+        raise InputError(path, f"is not a regate input document (schema_version {INPUT_SCHEMA_VERSION}); {hint}")
     errors = schema_errors(doc)
     if errors:
         pointer, message = errors[0]
-        raise InputError(path, f"is not a valid regate input document: {message[:300]}", pointer)
+        more = f" (and {len(errors) - 1} more problems)" if len(errors) > 1 else ""
+        raise InputError(path, f"is not a valid regate input document: {message[:300]}{more}", pointer)
     return doc
+
+
+def load_baseline(doc: Any, path: str) -> dict:
+    """A previous regate input document, checked before it is compared with anything."""
+    return load_input_document(doc, path, "a baseline is the output of a previous `regate extract`")

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ..errors import InputError
 from ..extract.base import ExtractOptions
 from ..inputs import complete, merge
 from .spec import Case
@@ -37,17 +36,13 @@ class Fixtures:
 
 def _read(paths: tuple[Path, ...]) -> dict:
     """A regate input document as it is, or scanner outputs extracted into one."""
-    from ..extract.document import build_document, schema_errors
+    from ..extract.document import build_document, is_input_document, load_input_document
     from ..extract.jsonload import load_json
     from ..extract.registry import extract_path
 
     if len(paths) == 1 and paths[0].suffix == ".json":
         doc = load_json(paths[0])
-        if isinstance(doc, dict) and "schema_version" in doc:
-            problems = schema_errors(doc)
-            if problems:
-                pointer, message = problems[0]
-                raise InputError(str(paths[0]), f"is not a valid regate input document: {message[:200]}", pointer)
-            return doc
+        if is_input_document(doc):
+            return load_input_document(doc, str(paths[0]), "give scanner output or a `regate extract` document")
     options = ExtractOptions(run_syft=False, progress=False)
     return build_document([extract_path(path, options) for path in paths])

@@ -10,7 +10,6 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 FIXTURES = ROOT / "tests" / "fixtures"
-REALWORLD = ROOT.parent / "shared" / "realworld"
 IN_CI = os.environ.get("CI", "").lower() == "true"
 
 
