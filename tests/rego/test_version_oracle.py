@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import require
+from support.components import require
 
 LIB = Path(__file__).resolve().parents[2] / "rego" / "regate" / "lib" / "version"
 SEED = 440_2024
