@@ -10,14 +10,28 @@ from .errors import UserError
 
 
 def write_atomically(path: Path, content: bytes | str, make_parents: bool = False) -> None:
-    """Write to a temporary file beside `path`, flush it to disk, then rename it over `path`."""
+    """Write to a temporary file beside `path`, flush it to disk, then rename it over `path`.
+
+    Only regular files are replaced: `-o /dev/null` or a named pipe is written
+    to as it is (renaming over a device would swap it for a plain file), and a
+    symbolic link is followed so the link survives.
+    """
     path = Path(path)
+    data = content.encode("utf-8") if isinstance(content, str) else content
+    if path.exists() and not path.is_file():
+        try:
+            with open(path, "wb") as handle:
+                handle.write(data)
+        except OSError as exc:
+            raise UserError(f"cannot write {path}: {exc.strerror}") from None
+        return
+    if path.is_symlink():
+        path = path.resolve()
     directory = path.parent
     if make_parents:
         directory.mkdir(parents=True, exist_ok=True)
     elif not directory.is_dir():
         raise UserError(f"cannot write {path}: directory {directory} does not exist")
-    data = content.encode("utf-8") if isinstance(content, str) else content
     try:
         fd, temporary = tempfile.mkstemp(dir=directory, prefix=f".{path.name}.", suffix=".tmp")
     except OSError as exc:
