@@ -139,6 +139,24 @@ def scan_text(text: str, path: str, layer: str = "") -> list[dict[str, Any]]:
     return list(findings.values())
 
 
+def mask_secrets(text: str) -> str:
+    """`text` with every credential the scanner would recognise masked (overlaps merged)."""
+    if not _ANY.search(text):
+        return text
+    merged: list[list[int]] = []
+    for start, end in sorted({m.span(1) for rule in RULES for m in rule.pattern.finditer(text)}):
+        if merged and start < merged[-1][1]:
+            merged[-1][1] = max(merged[-1][1], end)
+        elif start < end:
+            merged.append([start, end])
+    out, position = [], 0
+    for start, end in merged:
+        out += [text[position:start], mask_secret(text[start:end])]
+        position = end
+    out.append(text[position:])
+    return "".join(out)
+
+
 def keyed(findings: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
     """The document's `secrets` collection: keyed `<kind>:<path>:<line>`."""
     return {f"{f['kind']}:{f['path']}:{f['line']}": f for f in findings}

@@ -9,7 +9,8 @@ from engine.gatehelpers import NOW, regate, write_json, write_policy
 from engine.gatehelpers import isolated_cache  # noqa: F401  (autouse: a compile cache per test process)
 from regate.inputs import complete
 from regate.report import FORMATS
-from regate.report.redact import redact, redact_text
+from regate.extract.secrets import mask_secrets as redact_text
+from regate.report.redact import redact
 
 # Fake credentials in the shapes the scanner knows; none was ever valid.
 GITHUB_TOKEN = "ghp_T3stT0kenN0tRealXXXXXXXXXXXXXXXXXXXX"
