@@ -252,7 +252,8 @@ class Printer:
             if isinstance(part, str):
                 out.append(quote(part)[1:-1].replace("{", "{{").replace("}", "}}"))
             else:
-                out.append("{" + self.expr(part.expr) + "}")
+                # String literals inside an interpolation are written \"...\" in the message.
+                out.append("{" + self.expr(part.expr).replace('"', '\\"') + "}")
         return '"' + "".join(out) + '"'
 
     # --------------------------------------------------------- expressions

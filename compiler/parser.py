@@ -349,7 +349,7 @@ class AstBuilder(Transformer):
 
     def _interpolation(self, token: Token, column: int, text: str) -> ast.Expr | None:
         # Pad so that positions inside the expression are columns of the source line.
-        padded = " " * (column - 1) + text
+        padded = " " * (column - 1) + _unescape_quotes(text)
         line = token.line + self.line_base
         if not text.strip():
             self.problems.append(error("E004", Span(self.file, line, column - 1, line, column + 1),
@@ -466,6 +466,16 @@ class AstBuilder(Transformer):
         items = [i for i in items if i is not None]
         pairs = tuple((self._str(items[i]), items[i + 1]) for i in range(0, len(items), 2))
         return ast.Literal("object", pairs, self._span(meta))
+
+
+def _unescape_quotes(text: str) -> str:
+    """A string literal inside `{...}` is written \\"...\\"; each backslash becomes a space
+    outside the literal (before an opening quote, after a closing one), so columns stay put."""
+    parts = text.split('\\"')
+    out = parts[0]
+    for i, part in enumerate(parts[1:]):
+        out += (' "' if i % 2 == 0 else '" ') + part
+    return out
 
 
 class _Clause:

@@ -70,3 +70,12 @@ def test_string_quoting_round_trips(value):
 def test_numbers_keep_their_spelling():
     source = 'param size = 1GB\nparam ratio = 0.5\nparam low = -3\n'
     assert format_source("p", source) == source
+
+
+def test_string_literals_inside_interpolations():
+    source = 'policy "p" {\n  rule r warn {\n    for s in secrets where s.kind == "x"\n    message "{s.path} {startswith(s.path, \\"/app\\")}"\n  }\n}\n'
+    assert format_source("p", source) == source
+    message = parse_module("p", source).declarations[0].rules[0].body.message
+    call = message.parts[2].expr
+    assert call.args[1].value == "/app"
+    assert (call.args[1].span.line, call.args[1].span.column) == (4, 44)  # the opening quote
