@@ -12,10 +12,12 @@ Merge rules (docs/input.md describes them for users):
 
 from __future__ import annotations
 
+import copy
 import json
 from functools import cache
 from typing import Any, Iterable
 
+import fastjsonschema
 import jsonpatch
 from jsonschema import Draft202012Validator
 
@@ -194,8 +196,20 @@ def _validator() -> Draft202012Validator:
     return Draft202012Validator(input_schema())
 
 
+@cache
+def _fast_check():
+    """The schema compiled to Python: about 8x faster than jsonschema, but it stops at the first
+    problem, so a document it rejects goes through jsonschema for the full list."""
+    return fastjsonschema.compile(copy.deepcopy(input_schema()))  # it annotates the schema it is given
+
+
 def schema_errors(document: Any) -> list[tuple[str, str]]:
     """(JSON Pointer, message) of every way `document` departs from the input schema."""
+    try:
+        _fast_check()(document)
+        return []
+    except fastjsonschema.JsonSchemaException:
+        pass
     out = []
     for error in sorted(_validator().iter_errors(document), key=lambda e: list(map(str, e.absolute_path))):
         pointer = "".join("/" + str(part).replace("~", "~0").replace("/", "~1") for part in error.absolute_path)
