@@ -389,7 +389,8 @@ class RuleGenerator:
         if isinstance(right, ast.Ref) and not right.segments:
             symbol = scope.lookup(right.root)
             if symbol is not None and symbol.kind == "list":
-                return f"{element} in data.regate.sets.{right.root}"
+                # A set indexed by the element is OPA's fastest membership test.
+                return f"data.regate.sets.{right.root}[{element}]"
         if right_type.kind == "object":
             return f"object.get({self.term(right, scope)}, {element}, null) != null"
         return f"{element} in {self.term(right, scope)}"

@@ -163,9 +163,9 @@ _finding(policy_id, rule_id, hit) := {
 	exceptions := _exceptions(policy_id, hit)
 }
 
-_effective(action, exception) := action if exception == null
-
-_effective(_, exception) := "GO" if exception != null
+_effective(action, exception) := "GO" if {
+	exception != null
+} else := action
 
 # METADATA
 # title: Every finding, sorted by policy, rule, key and message
@@ -181,9 +181,9 @@ _action_of_rank := {0: "GO", 1: "WARN", 2: "STOP"}
 # title: The worst of some actions (STOP > WARN > GO); GO for none
 worst(actions) := _action_of_rank[max({0} | {_rank[a] | some a in actions})]
 
-_counts(policy_findings) := {lower(action): n |
+_counts(policy_findings) := {lower(action): count([a | some a in actions; a == action]) |
+	actions := [f.effective_action | some f in policy_findings]
 	some action in ["STOP", "WARN", "GO"]
-	n := count([f | some f in policy_findings; f.effective_action == action])
 }
 
 # METADATA

@@ -64,7 +64,7 @@ _too_many_layers_message := message if {
 #   source: "image.regate:21:3"
 ports contains hit if {
 	some key, p in input.image.exposed_ports
-	not p.port in data.regate.sets.allowed_ports
+	not data.regate.sets.allowed_ports[p.port]
 	hit := {
 		"key": key,
 		"message": _ports_message(p),

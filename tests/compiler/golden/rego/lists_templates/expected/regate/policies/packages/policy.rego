@@ -13,7 +13,7 @@ package regate.policies.packages
 #   source: "packages.regate:4:3"
 denied contains hit if {
 	some key, p in input.packages
-	p.name in data.regate.sets.denied_packages
+	data.regate.sets.denied_packages[p.name]
 	hit := {
 		"key": key,
 		"message": _denied_message(p),
@@ -80,7 +80,7 @@ license contains hit if {
 }
 
 _license_1(_, l) if {
-	l in data.regate.sets.denied_licenses
+	data.regate.sets.denied_licenses[l]
 }
 
 _license_1(_, l) if {
