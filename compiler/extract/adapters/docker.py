@@ -11,7 +11,7 @@ A manifest list or OCI index describes several images: `rejected.py` refuses it.
 from __future__ import annotations
 
 from ..base import Extraction, Source
-from .imageconfig import map_config, map_manifest, parse_reference, reference_digest
+from .imageconfig import image_names, map_config, map_manifest
 from .view import View
 
 MANIFEST_TYPES = (
@@ -32,15 +32,7 @@ def inspect_facts(root: View) -> dict:
         "rootfs": {"diff_ids": root.obj("RootFS").strs("Layers")},
     }
     image = map_config(View(blob, root.path, root.pointer), root.obj("Config"))
-    for tag in root.strs("RepoTags"):
-        reference = parse_reference(tag)
-        if reference:
-            image.update(reference)
-            break
-    repo_digests = root.strs("RepoDigests")
-    if repo_digests:
-        image["repo_digests"] = repo_digests
-        image["digest"] = reference_digest(repo_digests[0])
+    image.update(image_names(root.strs("RepoTags"), root.strs("RepoDigests")))
     if root.str("Id"):
         image["id"] = root.str("Id")
     if root.size("Size") is not None:

@@ -216,3 +216,20 @@ def reference_digest(text: str) -> str:
     """The digest part of `name@sha256:...` (repo digests), or empty."""
     _, _, digest = text.partition("@")
     return digest
+
+
+def image_names(candidates: list[str], repo_digests: list[str], digest: str = "") -> dict:
+    """The naming fields of `image`: the reference from the first candidate that parses, the
+    repo digests, and the digest (the one given, else the first repo digest's)."""
+    names: dict = {}
+    for candidate in candidates:
+        reference = parse_reference(candidate) if candidate else None
+        if reference:
+            names.update(reference)
+            break
+    if repo_digests:
+        names["repo_digests"] = repo_digests
+    digest = digest or (reference_digest(repo_digests[0]) if repo_digests else "")
+    if digest:
+        names["digest"] = digest
+    return names

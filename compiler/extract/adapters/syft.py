@@ -17,7 +17,7 @@ from ..base import Extraction, Facts, Source
 from ..document import add_entry
 from ..jsonload import parse_json
 from . import entries
-from .imageconfig import layers, map_config, map_manifest, merge_layers, parse_reference, reference_digest, string_map
+from .imageconfig import image_names, layers, map_config, map_manifest, merge_layers, string_map
 from .normalize import cpe_from_fields, distro_id, source_package_name, unique
 from .view import View
 
@@ -64,17 +64,8 @@ def image_facts(meta: View) -> dict:
     if not image["layers"]:
         del image["layers"]
 
-    for candidate in [meta.str("userInput"), *meta.strs("tags")]:
-        reference = parse_reference(candidate) if candidate else None
-        if reference:
-            image.update(reference)
-            break
-    repo_digests = meta.strs("repoDigests")
-    if repo_digests:
-        image["repo_digests"] = repo_digests
-    digest = meta.str("manifestDigest") or (reference_digest(repo_digests[0]) if repo_digests else "")
-    if digest:
-        image["digest"] = digest
+    image.update(image_names([meta.str("userInput"), *meta.strs("tags")], meta.strs("repoDigests"),
+                             meta.str("manifestDigest")))
     if meta.str("imageID"):
         image["id"] = meta.str("imageID")
     for field in ("architecture", "os"):

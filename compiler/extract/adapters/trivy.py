@@ -11,7 +11,7 @@ from __future__ import annotations
 from ..base import Extraction, Facts, Source
 from ..document import add_entry
 from . import cvss, entries
-from .imageconfig import layers, map_config, merge_layers, parse_reference, reference_digest
+from .imageconfig import image_names, layers, map_config, merge_layers
 from .licenses import normalize_licenses
 from .normalize import distro_id, rfc3339, severity, unique
 from .view import View
@@ -176,15 +176,7 @@ def _image(root: View) -> dict:
     candidates = [metadata.str("Reference"), *metadata.strs("RepoTags")]
     if is_image:
         candidates.append(root.str("ArtifactName"))
-    for candidate in candidates:
-        reference = parse_reference(candidate) if candidate else None
-        if reference:
-            image.update(reference)
-            break
-    repo_digests = metadata.strs("RepoDigests")
-    if repo_digests:
-        image["repo_digests"] = repo_digests
-        image["digest"] = reference_digest(repo_digests[0])
+    image.update(image_names(candidates, metadata.strs("RepoDigests")))
     if metadata.str("ImageID"):
         image["id"] = metadata.str("ImageID")
     if metadata.size("Size"):
