@@ -324,20 +324,4 @@ def map_exprs(node, fn):
     return fn(rebuilt) if isinstance(rebuilt, EXPR_TYPES) else rebuilt
 
 
-def walk_exprs(node):
-    """Every expression inside `node`, outermost first."""
-    if isinstance(node, tuple):
-        for n in node:
-            yield from walk_exprs(n)
-        return
-    if not dataclasses.is_dataclass(node) or isinstance(node, (Span, Name)):
-        return
-    if isinstance(node, EXPR_TYPES):
-        yield node
-    for f in dataclasses.fields(node):
-        value = getattr(node, f.name)
-        if dataclasses.is_dataclass(value) or isinstance(value, tuple):
-            yield from walk_exprs(value)
-
-
 EXPR_TYPES = (Literal, Ref, Compare, Arith, And, Or, Not, Call)

@@ -121,13 +121,6 @@ def field_type(t: Type, name: str) -> Type | None:
     return type_of_schema(props[name], name)
 
 
-def element_type(t: Type) -> Type | None:
-    """What indexing a list or a keyed collection yields."""
-    if t.kind in ("list", "collection"):
-        return t.item
-    return None
-
-
 @cache
 def roots() -> dict[str, Type]:
     """Top-level names of the input document visible to policies."""

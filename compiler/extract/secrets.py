@@ -22,7 +22,6 @@ import re2
 from .masking import mask_in_line, mask_secret
 
 # Anchore skips files above 10 kB by default; so does `ExtractOptions`.
-DEFAULT_MAX_BYTES = 10 * 1024
 # How much of a line before the secret a finding's excerpt keeps, so the
 # excerpt shows the match even on long (minified) lines.
 _CONTEXT_BEFORE = 80
@@ -155,11 +154,6 @@ def mask_secrets(text: str) -> str:
         position = end
     out.append(text[position:])
     return "".join(out)
-
-
-def keyed(findings: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
-    """The document's `secrets` collection: keyed `<kind>:<path>:<line>`."""
-    return {f"{f['kind']}:{f['path']}:{f['line']}": f for f in findings}
 
 
 def _overlap(a: tuple[int, int], b: tuple[int, int]) -> bool:

