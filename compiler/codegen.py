@@ -246,7 +246,7 @@ class RuleGenerator:
             lines.append(f"key := {keys}" if not keys.startswith("{") else f"some key in {keys}")
             lines.append(f"{binding.var} := {source}[key]")
             self.origins.update({line: conjunct.span for line in lines})
-        elif collection is not None and collection.array:
+        elif collection is not None and (collection.array or collection.kind == "list"):
             # Findings need string keys that do not shift when an element is added before them.
             lines.append(f"some position, {binding.var} in {source}")
             fallback = "format_int(position, 10)"
