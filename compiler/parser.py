@@ -16,6 +16,8 @@ from . import ast
 from .diagnostics import Diagnostic, Diagnostics, Span, error
 from .resources import grammar_file
 
+# Deeper nesting than any real policy needs; the AST passes are recursive.
+MAX_DEPTH = 200
 SIZE_UNITS = {
     "KB": 10**3, "MB": 10**6, "GB": 10**9, "TB": 10**12,
     "KiB": 2**10, "MiB": 2**20, "GiB": 2**30, "TiB": 2**40,
@@ -48,6 +50,12 @@ def parse_module(path: str, source: str) -> ast.Module:
         tree = _parser().parse(source, start="start")
     except UnexpectedInput as exc:
         raise Diagnostics([_syntax_diagnostic(path, source, exc)]) from None
+    too_deep = _deeper_than(tree, MAX_DEPTH)
+    if too_deep is not None:
+        line, column = too_deep
+        raise Diagnostics([error("E006", Span(path, line, column, line, column + 1),
+                                 f"expression nested more than {MAX_DEPTH} levels deep",
+                                 "split the condition into rules or simplify it")])
     builder = AstBuilder(path)
     try:
         declarations = builder.transform(tree)
@@ -56,6 +64,18 @@ def parse_module(path: str, source: str) -> ast.Module:
             raise Diagnostics([exc.orig_exc.diagnostic]) from None
         raise
     return ast.Module(path=path, source=source, declarations=tuple(declarations), problems=tuple(builder.problems))
+
+
+def _deeper_than(tree, limit: int) -> tuple[int, int] | None:
+    """(line, column) of a node nested deeper than `limit`, found without recursion."""
+    stack = [(tree, 0)]
+    while stack:
+        node, depth = stack.pop()
+        if depth > limit:
+            meta = node.meta
+            return (getattr(meta, "line", 1), getattr(meta, "column", 1))
+        stack.extend((child, depth + 1) for child in node.children if hasattr(child, "children"))
+    return None
 
 
 def _syntax_diagnostic(path: str, source: str, exc: UnexpectedInput) -> Diagnostic:
@@ -363,6 +383,10 @@ class AstBuilder(Transformer):
             self.problems.append(Diagnostic(diagnostic.code, diagnostic.level,
                                             Span(self.file, line, span.column, line, span.end_column),
                                             diagnostic.message + " in message interpolation", diagnostic.hint))
+            return None
+        if _deeper_than(tree, MAX_DEPTH) is not None:
+            self.problems.append(error("E006", Span(self.file, line, column, line, column + 1),
+                                       f"expression nested more than {MAX_DEPTH} levels deep"))
             return None
         return AstBuilder(self.file, line_base=line - 1).transform(tree)
 

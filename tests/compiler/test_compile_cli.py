@@ -101,3 +101,12 @@ def test_fmt_refuses_broken_files(tmp_path):
     result = regate("fmt", str(tmp_path / "p.regate"))
     assert result.returncode == 2 and "E001" in result.stderr
     assert (tmp_path / "p.regate").read_text() == original
+
+
+def test_absurdly_deep_nesting_is_an_error_not_a_crash(tmp_path):
+    for name, condition in (("rule", "not " * 5000 + 'image.user == "x"'),
+                            ("message", 'image.user == "x" message "{' + "not " * 5000 + 'true}"')):
+        source = f'policy "p" {{ rule r warn {{ when {condition}' + (' message "m"' if name == "rule" else "") + " } }"
+        (tmp_path / f"{name}.regate").write_text(source)
+        result = regate("lint", str(tmp_path / f"{name}.regate"))
+        assert result.returncode == 2 and "error[E006]: expression nested more than 200 levels deep" in result.stderr
