@@ -11,6 +11,9 @@ from dataclasses import dataclass
 from enum import Enum
 
 
+WINDOW = 120  # characters of a source line shown around a caret
+
+
 @dataclass(frozen=True, order=True)
 class Span:
     """A region of a source file; lines and columns are 1-based, end exclusive."""
@@ -63,7 +66,14 @@ class Diagnostic:
             else:
                 end = len(expanded.rstrip())
             width = max(end - start, 1)
-            lines.append(f" {number} | {expanded.rstrip()}")
+            shown = expanded.rstrip()
+            if len(shown) > WINDOW:  # show the part of a very long line around the caret
+                first = max(0, start - WINDOW // 2)
+                prefix = "…" if first else ""
+                shown = prefix + shown[first:first + WINDOW] + ("…" if first + WINDOW < len(shown) else "")
+                start = start - first + len(prefix)
+                width = min(width, WINDOW)
+            lines.append(f" {number} | {shown}")
             lines.append(f" {gutter} | {' ' * start}{'^' * width}")
         if self.hint:
             lines.append(f"  hint: {self.hint}")
