@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-
 from regate.diagnostics import Span, error
 
 
