@@ -27,6 +27,11 @@ def worst(actions: Iterable[str]) -> str:
     return max(actions, key=rank, default="GO")
 
 
+def worst_first(findings: Iterable[dict]) -> list[dict]:
+    """Findings grouped by effective action, STOP first; the decision's order within a group."""
+    return sorted(findings, key=lambda f: -rank(f["effective_action"]))
+
+
 def exit_code(decisions: Iterable[dict], fail_on: str = "stop") -> int:
     """2 when any decision could not be evaluated, 1 when any reaches `fail_on`, else 0."""
     decisions = list(decisions)

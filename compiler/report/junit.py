@@ -85,7 +85,8 @@ def _finding_case(case: ET.Element, finding: dict, threshold: int, where) -> Non
     exception = finding.get("exception")
     if exception:
         until = f" until {exception['until']}" if exception.get("until") else ""
-        ET.SubElement(case, "skipped", message=f"{action} excepted by {exception['id']}{until}: {exception.get('reason') or ''}".rstrip(": "))
+        reason = f": {exception['reason']}" if exception.get("reason") else ""
+        ET.SubElement(case, "skipped", message=f"{action} excepted by {exception['id']}{until}{reason}")
     elif effective != "GO" and rank(effective) >= threshold:
         ET.SubElement(case, "failure", message=finding["message"], type=effective).text = text
     else:

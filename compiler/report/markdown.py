@@ -3,7 +3,7 @@ of images, then each image's findings in a collapsed section."""
 
 from __future__ import annotations
 
-from ..engine.decision import rank
+from ..engine.decision import worst_first
 from . import Result, Run, location
 
 _MARK = {"STOP": "🛑 STOP", "WARN": "⚠️ WARN", "GO": "✅ GO", "ERROR": "🛑 ERROR"}
@@ -40,7 +40,7 @@ def render(run: Run) -> str:
 
 def _details(run: Run, result: Result) -> list[str]:
     decision = result.decision
-    findings = sorted(decision["findings"], key=lambda f: -rank(f["effective_action"]))
+    findings = worst_first(decision["findings"])
     noun = "finding" if len(findings) == 1 else "findings"
     lines = [f"<details><summary>{_cell(result.image)}: {len(findings)} {noun}</summary>", ""]
     for error in decision["errors"]:

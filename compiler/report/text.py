@@ -5,7 +5,7 @@ CLI asks on a TTY without NO_COLOR)."""
 
 from __future__ import annotations
 
-from ..engine.decision import ACTIONS, rank
+from ..engine.decision import ACTIONS, worst_first
 from . import Result, Run, location
 
 _COLOURS = {"STOP": "1;31", "WARN": "33", "GO": "32", "ERROR": "1;31", "dim": "2", "bold": "1"}
@@ -43,7 +43,7 @@ def _image(run: Run, result: Result, paint) -> list[str]:
         counts = policy.get("findings") or {}
         tally = ", ".join(f"{counts.get(a.lower(), 0)} {a.lower()}" for a in reversed(ACTIONS))
         lines.append(f"  policy {policy['id']}: {paint(policy['action'], policy['action'])} ({tally})")
-    findings = sorted(decision["findings"], key=lambda f: -rank(f["effective_action"]))
+    findings = worst_first(decision["findings"])
     if findings:
         width = max(len(f"{f['policy']}/{f['rule']}") for f in findings)
         lines.append("")
