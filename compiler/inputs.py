@@ -1,32 +1,20 @@
 """Partial input documents made whole: what policy tests write by hand.
 
 A test says only what matters (`vulnerabilities: {CVE-1: {severity: high}}`);
-`complete` merges it onto an empty document and fills each collection
-entry's derivable fields (its key, a port's number and protocol, a file's
-path, a vulnerability's fix and package) so that it has the shape extracted
-documents have.
+`complete` merges it onto the extractor's empty document and fills each
+collection entry's derivable fields (its key, a port's number and protocol, a
+file's path, a vulnerability's fix and package) so that it has the shape
+extracted documents have. It never invents a fact an extracted document would
+lack: an image field the test does not give is absent, as it is in a real
+document whose tools did not report it, so a rule about a missing field is
+tested the way the gate evaluates it.
 """
 
 from __future__ import annotations
 
 import copy
 
-from .extract.document import empty_document as empty_extracted
-
-
-# What a test may leave out about the image: a plain linux/amd64 image running as root.
-DEFAULT_IMAGE = {
-    "reference": "", "registry": "", "repository": "", "tag": "", "digest": "", "id": "",
-    "os": "linux", "architecture": "amd64", "layers": [], "history": [], "labels": {}, "env": {},
-    "user": "", "effective_user": "root", "exposed_ports": {}, "entrypoint": [], "cmd": [],
-    "workdir": "", "healthcheck": None, "stop_signal": "",
-}
-
-
-def empty_document() -> dict:
-    document = empty_extracted()
-    document["image"] = copy.deepcopy(DEFAULT_IMAGE)
-    return document
+from .extract.document import empty_document
 
 
 def merge(base: dict, partial: dict) -> dict:
@@ -43,11 +31,14 @@ def merge(base: dict, partial: dict) -> dict:
 def complete(partial: dict) -> dict:
     doc = merge(empty_document(), partial)
     image = doc["image"]
-    if "effective_user" not in (partial.get("image") or {}):
-        image["effective_user"] = image.get("user") or "root"
-    image["exposed_ports"] = {k: _port(k, v) for k, v in image.get("exposed_ports", {}).items()}
+    if "user" in image and "effective_user" not in image:
+        # As the extractor does whenever it reads a config: an empty user runs as root.
+        image["effective_user"] = image["user"] or "root"
+    if "exposed_ports" in image:
+        image["exposed_ports"] = {k: _port(k, v) for k, v in image["exposed_ports"].items()}
     for name in ("env", "labels"):
-        image[name] = {k: _named(k, v) for k, v in image.get(name, {}).items()}
+        if name in image:
+            image[name] = {k: _named(k, v) for k, v in image[name].items()}
     doc["packages"] = {k: _package(k, v) for k, v in doc["packages"].items()}
     doc["vulnerabilities"] = {k: _vulnerability(k, v) for k, v in doc["vulnerabilities"].items()}
     doc["files"] = {k: {"path": k, "type": "file", **v} for k, v in doc["files"].items()}

@@ -1,16 +1,8 @@
 """`regate check`, `regate eval`, `regate push`: the CI gate.
 
 `check` compiles the policy (cached), turns what it is given into input
-documents, evaluates each with one engine and writes one report; the exit
-code is the verdict. What counts as one image (docs/cli.md):
-
-- an IMAGE_REF (not an existing path) or `--image REF|PATH`: one image each;
-- an image archive or OCI layout directory: one image each;
-- a regate input document (JSON with `schema_version`): one image each;
-- a directory that is not an image layout: each `*.json` in it is an input
-  document, one image each;
-- analysis files (Syft, Grype, Trivy, ...): together ONE image, merged with
-  the only image given, if one is.
+documents (`regate.subjects`: what counts as one image), evaluates each with
+one engine and writes one report; the exit code is the verdict.
 """
 
 from __future__ import annotations
@@ -18,41 +10,16 @@ from __future__ import annotations
 import os
 import sys
 import time
-from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
 from pathlib import Path
-from typing import Callable
 
 import click
 
 from ..engine import DEFAULT_TIMEOUT, open_engine
 from ..engine.policy import PolicyInfo
-from ..errors import InputError, UserError
+from ..errors import UserError
 from ..report import FORMATS, Result, Run, render, write
-
-_JSON_START = (b"{", b"[")
-
-
-@dataclass
-class Subject:
-    """One image to evaluate; its input document is built only when its turn comes,
-    from a prepared document or from extractions merged in order."""
-
-    label: str
-    document: Callable[[], dict] | None = None
-    extractions: list[Callable] = field(default_factory=list)
-
-    def load(self, baseline: dict | None) -> dict:
-        if self.document is not None:
-            return self.document()
-        from ..extract.document import build_document
-
-        extractions = [extract() for extract in self.extractions]
-        for extraction in extractions:
-            for warning in extraction.warnings:
-                click.echo(f"regate: warning: {extraction.source.path or extraction.source.format}: {warning}", err=True)
-        return build_document(extractions, baseline)
-
+from ..subjects import Subject, collect_subjects, load_prepared
 
 # ------------------------------------------------------------------ options
 
@@ -117,83 +84,6 @@ def _now(value: str | None) -> tuple[str | None, date | None]:
         raise click.BadParameter(f"{value!r} is not an RFC 3339 time with an offset (e.g. 2026-01-31T12:00:00Z)",
                                  param_hint="--now")
     return value, moment.astimezone(timezone.utc).date()
-
-
-# ------------------------------------------------------------------ inputs
-
-
-def _starts_like_json(path: Path) -> bool:
-    with open(path, "rb") as handle:
-        return handle.read(4096).lstrip(b"\xef\xbb\xbf \t\r\n").startswith(_JSON_START)
-
-
-def _looks_like_path(target: str) -> bool:
-    return target.startswith(("/", "./", "../", "~")) or target.endswith((".json", ".tar", ".tar.gz", ".tgz"))
-
-
-def prepared_document(doc, path: str) -> dict:
-    from ..extract.document import load_input_document
-
-    return load_input_document(doc, path, "pass image analysis files to `regate check` directly or run `regate extract`")
-
-
-def _load_prepared(path: Path) -> dict:
-    from ..extract.jsonload import load_json
-
-    return prepared_document(load_json(path), str(path))
-
-
-def collect_subjects(targets: tuple[str, ...], images: tuple[str, ...], options) -> list[Subject]:
-    from ..extract.document import is_input_document
-    from ..extract.jsonload import load_json
-    from ..extract.registry import extract_image, extract_json, extract_path, path_adapters
-
-    subjects: list[Subject] = []
-    analysis = Subject("")  # analysis files, all about one image
-    image_subjects: list[Subject] = []
-
-    def add_image(label: str, extract: Callable) -> None:
-        image_subjects.append(Subject(label, extractions=[extract]))
-        subjects.append(image_subjects[-1])
-
-    for target in targets:
-        path = Path(target)
-        if not path.exists():
-            if _looks_like_path(target):
-                raise InputError(target, "no such file or directory")
-            add_image(target, lambda ref=target: extract_image(ref, options))
-        elif path.is_dir() and not any(a.detect_path(path) for a in path_adapters()):
-            documents = sorted(p for p in path.iterdir() if p.suffix == ".json" and p.is_file())
-            if not documents:
-                raise InputError(target, "is a directory with no input documents (*.json) and not an OCI image layout")
-            subjects += [Subject(str(p), document=lambda p=p: _load_prepared(p)) for p in documents]
-        elif path.is_file() and _starts_like_json(path):
-            doc = load_json(path)
-            if is_input_document(doc):
-                subjects.append(Subject(target, document=lambda doc=doc, target=target: prepared_document(doc, target)))
-                continue
-            extraction = extract_json(doc, target)
-            if not analysis.extractions:
-                subjects.append(analysis)
-            analysis.label = f"{analysis.label} + {target}" if analysis.label else target
-            analysis.extractions.append(lambda extraction=extraction: extraction)
-        else:
-            if not any(a.detect_path(path) for a in path_adapters()):
-                extract_path(path, options)  # raises the extractor's explanation of what this file is
-            add_image(target, lambda path=path: extract_path(path, options))
-    for image in images:
-        add_image(image, lambda ref=image: extract_image(ref, options))
-    if analysis.extractions and image_subjects:
-        if len(image_subjects) > 1:
-            raise UserError(f"analysis files ({analysis.label}) describe one image, but {len(image_subjects)} images "
-                            "are given; check each image with its own files, or prepare input documents with `regate extract`")
-        # Like `regate extract FILES --image X`: the files add to what regate reads from the image.
-        image_subjects[0].label += f" + {analysis.label}"
-        image_subjects[0].extractions += analysis.extractions
-        subjects = [s for s in subjects if s is not analysis]
-    if not subjects:
-        raise UserError("nothing to check: give an IMAGE_REF, --image, analysis files, input documents or a directory of them")
-    return subjects
 
 
 # ------------------------------------------------------------------ evaluation
@@ -326,7 +216,7 @@ def eval_command(bundle, inputs, engine, opa_url, opa_token, opa_ca_cert, opa_cl
     if bundle is None and server is None:
         raise UserError("give the bundle to evaluate with --bundle PATH (or --opa-url of a server that serves it)")
     local = PolicyInfo.from_files(read_bundle(bundle)) if bundle else None
-    subjects = [Subject(str(path), document=lambda path=path: _load_prepared(path)) for path in inputs]
+    subjects = [Subject(str(path), document=lambda path=path: load_prepared(path)) for path in inputs]
     timings: dict[str, float] = {}
     run = _evaluate(_kind(engine, server), bundle, local, server, timeout, subjects, None, now, fail_on, timings)
     timings["total"] = time.monotonic() - started

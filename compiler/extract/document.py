@@ -165,12 +165,17 @@ def build_document(extractions: Iterable[Extraction], baseline: dict | None = No
     for name in COLLECTIONS:
         document[name] = dict(sorted(document[name].items()))
     if baseline is not None:
-        document["changes"] = changes(baseline, document)
-        document["baseline"] = {
-            field: baseline["image"][field] for field in ("reference", "digest", "id") if baseline["image"].get(field)
-        }
+        with_baseline(document, baseline)
     validate(document)
     return document
+
+
+def with_baseline(document: dict, baseline: dict) -> None:
+    """`changes` from `baseline` to `document`, and the baseline's identity."""
+    document["changes"] = changes(baseline, document)
+    document["baseline"] = {
+        field: baseline["image"][field] for field in ("reference", "digest", "id") if baseline["image"].get(field)
+    }
 
 
 def _comparable(document: dict) -> dict:

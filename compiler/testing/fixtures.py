@@ -1,9 +1,18 @@
-"""The input document of a test case: inline, from files, or both, at the case's time."""
+"""The input document of a test case: inline, from files, or both, at the case's time.
+
+A case's files become the document `regate check` would evaluate for them:
+the same subjects, the same extraction (Syft included where `check` runs it),
+the same merge and validation. Inline input is completed the way
+`regate.inputs` documents, then held to the same schema as any document the
+gate is given, so a passing test is a passing gate.
+"""
 
 from __future__ import annotations
 
+import copy
 from pathlib import Path
 
+from ..errors import InputError
 from ..extract.base import ExtractOptions
 from ..inputs import complete, merge
 from .spec import Case
@@ -12,37 +21,39 @@ from .spec import Case
 class Fixtures:
     """Builds case inputs, reading each file (or set of files) once."""
 
-    def __init__(self):
+    def __init__(self, options: ExtractOptions | None = None):
+        self._options = options or ExtractOptions(run_syft=True, progress=False)
         self._documents: dict[tuple[Path, ...], dict] = {}
 
     def input_for(self, case: Case) -> dict:
-        document = complete(merge(self.document(case.input_files), case.input) if case.input_files else case.input)
-        if case.baseline_file is not None:
-            from ..extract.document import changes
+        from ..extract.document import load_input_document, with_baseline
 
-            baseline = self.document((case.baseline_file,))
-            document["changes"] = changes(baseline, document)
-            document["baseline"] = {k: baseline["image"][k] for k in ("reference", "digest", "id")
-                                    if baseline["image"].get(k)}
+        if case.input_files:
+            document = copy.deepcopy(self.document(case.input_files))
+            if case.input:
+                document = complete(merge(document, case.input))
+        else:
+            document = complete(case.input)
+        if case.baseline_file is not None:
+            with_baseline(document, self.document((case.baseline_file,)))
+        document = load_input_document(document, _label(case), "the case's input does not fit the input schema")
         if case.now:
-            document["now"] = case.now
+            document["now"] = case.now  # as `regate check --now` sets it
         return document
 
     def document(self, paths: tuple[Path, ...]) -> dict:
         if paths not in self._documents:
-            self._documents[paths] = _read(paths)
+            self._documents[paths] = self._read(paths)
         return self._documents[paths]
 
+    def _read(self, paths: tuple[Path, ...]) -> dict:
+        from ..subjects import collect_subjects
 
-def _read(paths: tuple[Path, ...]) -> dict:
-    """A regate input document as it is, or scanner outputs extracted into one."""
-    from ..extract.document import build_document, is_input_document, load_input_document
-    from ..extract.jsonload import load_json
-    from ..extract.registry import extract_path
+        subjects = collect_subjects(tuple(str(p) for p in paths), (), self._options)
+        if len(subjects) != 1:
+            raise InputError(" + ".join(map(str, paths)), f"describe {len(subjects)} images; a case is one image")
+        return subjects[0].load(None)
 
-    if len(paths) == 1 and paths[0].suffix == ".json":
-        doc = load_json(paths[0])
-        if is_input_document(doc):
-            return load_input_document(doc, str(paths[0]), "give scanner output or a `regate extract` document")
-    options = ExtractOptions(run_syft=False, progress=False)
-    return build_document([extract_path(path, options) for path in paths])
+
+def _label(case: Case) -> str:
+    return " + ".join(map(str, case.input_files)) or f"the input of case {case.name!r}"

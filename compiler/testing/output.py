@@ -65,7 +65,9 @@ def text(sets: list[SetResult], seconds: float, threshold: float | None) -> str:
                 out.extend("        " + line for line in describe_failure(result, failure, result_set.compiled))
         if result_set.coverage is not None:
             cov = result_set.coverage
-            out.append(f"coverage of {result_set.root}: {cov.percent:.1f}% of policy lines ({cov.covered}/{cov.total})")
+            failing = sum(r.status != "PASS" for r in result_set.results)
+            scope = f", by the {len(result_set.results) - failing} passing cases" if failing else ""
+            out.append(f"coverage of {result_set.root}: {cov.percent:.1f}% of policy lines ({cov.covered}/{cov.total}){scope}")
             for gap in cov.gaps:
                 what = gap.text if gap.kind == "rule" else f"condition never held: {gap.text}"
                 out.append(f"  {gap.span}: {what}")

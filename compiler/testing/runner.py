@@ -82,9 +82,14 @@ def run_set(root: Path, select: re.Pattern | None, with_coverage: bool, timeout:
         opa = find_opa()
         ran = opa.run("test", "--format", "json", str(bundle_dir), str(tests_dir), timeout=timeout)
         results = _results(ran, index)
+        passed = [r.test for r in results if r.status == "PASS"]
         report = None
-        if with_coverage:
-            covered = opa.run("test", "--coverage", "--format", "json", str(bundle_dir), str(tests_dir), timeout=timeout)
+        if with_coverage and passed:
+            # opa prints no coverage report once a test fails: measure what the passing cases cover,
+            # the failing ones are reported (and located) from the run above.
+            only = "^(" + "|".join(re.escape(f"{t.package}.{t.rule}") for t in passed) + ")$"
+            covered = opa.run("test", "--coverage", "--format", "json", "--run", only, str(bundle_dir), str(tests_dir),
+                              timeout=timeout)
             report = _coverage_report(covered)
     result = SetResult(root, compiled, results)
     if report is not None:
@@ -165,10 +170,8 @@ def _results(ran, index: dict) -> list[CaseResult]:
 
 
 def _coverage_report(ran) -> dict:
-    # With failing tests opa prints their names before the JSON report.
-    start = 0 if ran.stdout.startswith("{") else ran.stdout.find("\n{") + 1
     try:
-        report = json.loads(ran.stdout[start:]) if start or ran.stdout.startswith("{") else None
+        report = json.loads(ran.stdout)
     except json.JSONDecodeError:
         report = None
     if not isinstance(report, dict):

@@ -9,7 +9,7 @@ import pytest
 
 from engine.gatehelpers import NOW, decisions, regate, report, write_json
 from engine.gatehelpers import isolated_cache  # noqa: F401  (autouse: a compile cache per test process)
-from regate.inputs import complete
+from regate.inputs import complete, merge
 
 POLICY = Path(__file__).parent / "policies" / "anchore"
 
@@ -30,6 +30,11 @@ CASES = {
                "vulnerabilities": {"CVE-2000-0003+deb:c@1": CRITICAL}},
     "golden-latest": {"image": {"reference": "registry.example.com/golden/base:latest"}},
 }
+
+
+# What every case's image config says unless the case says otherwise: linux, no USER (so root).
+CONFIG = {"os": "linux", "user": ""}
+CASES = {name: merge({"image": CONFIG}, partial) for name, partial in CASES.items()}
 
 
 @pytest.fixture(scope="module")

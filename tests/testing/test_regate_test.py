@@ -139,3 +139,14 @@ def test_a_policy_error_is_exit_2(opa, production):
     result = regate(production, cwd=production.parent)
     assert result.returncode == 2
     assert "error[E301]" in result.stderr
+
+
+def test_coverage_with_a_failing_case_reports_the_case_and_the_coverage(opa, production):
+    tests = production / "production_test.yaml"
+    tests.write_text(tests.read_text().replace("counts: {exposed_ports: 1}", "counts: {exposed_ports: 5}"))
+    result = regate(production, "--coverage", cwd=production.parent)
+    assert result.returncode == 1, result.stdout + result.stderr
+    line = _line_of(tests, "counts: {exposed_ports: 5}")
+    assert f"production/production_test.yaml:{line}:31: counts.exposed_ports: expected 5, got 1" in result.stdout
+    cases = len(json.loads(regate(production, "--format", "json", cwd=production.parent).stdout)["sets"][0]["cases"])
+    assert f"% of policy lines (" in result.stdout and f"by the {cases - 1} passing cases" in result.stdout
