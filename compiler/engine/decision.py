@@ -10,21 +10,13 @@ from __future__ import annotations
 from typing import Any, Iterable
 
 from ..errors import EngineError
+from .actions import ACTIONS, rank, worst
+from .consistency import disagreements
 
 QUERY = "data.regate.decision.main"
-# Best first: the index is the severity of an action.
-ACTIONS = ("GO", "WARN", "STOP")
 FAIL_ON = {"stop": "STOP", "warn": "WARN"}
 
 EXIT_PASS, EXIT_FAIL, EXIT_ERROR = 0, 1, 2
-
-
-def rank(action: str) -> int:
-    return ACTIONS.index(action)
-
-
-def worst(actions: Iterable[str]) -> str:
-    return max(actions, key=rank, default="GO")
 
 
 def worst_first(findings: Iterable[dict]) -> list[dict]:
@@ -78,7 +70,8 @@ def _check_fields(value: Any, fields: dict, where: str) -> None:
 
 
 def validate(decision: Any, origin: str) -> dict:
-    """`decision` if it has the contract's shape; EngineError naming `origin` otherwise."""
+    """`decision` if it has the contract's shape and agrees with itself (`consistency`);
+    EngineError naming `origin` and what is wrong otherwise."""
     if decision is None:
         raise EngineError(f"{origin}: {QUERY} is undefined; is this a regate bundle?")
     try:
@@ -98,6 +91,8 @@ def validate(decision: Any, origin: str) -> dict:
             raise EngineError("the decision lists errors but is not STOP")
     except EngineError as exc:
         raise EngineError(f"{origin}: not a regate decision: {exc}") from None
+    if problems := disagreements(decision):
+        raise EngineError(f"{origin}: the decision contradicts itself: {'; '.join(problems)}")
     return decision
 
 
