@@ -12,6 +12,7 @@ from typing import Any, Iterable
 from ..errors import EngineError
 from .actions import ACTIONS, rank, worst
 from .consistency import disagreements
+from .shapes import kind_of
 
 QUERY = "data.regate.decision.main"
 FAIL_ON = {"stop": "STOP", "warn": "WARN"}
@@ -61,12 +62,12 @@ _FINDING_FIELDS: dict[str, type | tuple[type, ...]] = {
 
 def _check_fields(value: Any, fields: dict, where: str) -> None:
     if not isinstance(value, dict):
-        raise EngineError(f"{where} is {_kind(value)}, not an object")
+        raise EngineError(f"{where} is {kind_of(value)}, not an object")
     for name, kind in fields.items():
         if name not in value:
             raise EngineError(f"{where} has no `{name}`")
         if not isinstance(value[name], kind) or isinstance(value[name], bool) and kind is int:
-            raise EngineError(f"{where}.{name} is {_kind(value[name])}")
+            raise EngineError(f"{where}.{name} is {kind_of(value[name])}")
 
 
 def validate(decision: Any, origin: str) -> dict:
@@ -95,8 +96,3 @@ def validate(decision: Any, origin: str) -> dict:
         raise EngineError(f"{origin}: the decision contradicts itself: {'; '.join(problems)}")
     return decision
 
-
-def _kind(value: Any) -> str:
-    if value is None:
-        return "null"
-    return {dict: "an object", list: "an array", str: "a string", bool: "a boolean"}.get(type(value), "a number")

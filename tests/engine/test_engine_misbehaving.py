@@ -16,9 +16,11 @@ from pathlib import Path
 
 import pytest
 
-from engine.gatehelpers import EXAMPLES, regate
+from engine.gatehelpers import EXAMPLES, pid_alive, regate
 from engine.gatehelpers import isolated_cache  # noqa: F401  (autouse: a compile cache per test process)
-from regate.engine.server import free_port
+from regate.engine.managed import ManagedOpa, free_port
+from regate.errors import EngineError
+from regate.opa import Opa
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "engine"
 PRODUCTION = EXAMPLES / "production" / "production.regate"
@@ -84,3 +86,87 @@ def test_a_server_answering_go_beside_a_stop_is_an_error(mode, expected):
     with fake_server(mode) as url:
         result = regate("check", "--opa-url", url, VULNERABLE)
     _failed(result, f"the OPA server at {url}: the decision contradicts itself: ", expected)
+
+
+# ------------------------------------------------------ answers of the wrong shape
+
+
+@pytest.mark.parametrize("mode, expected", [
+    ("bundles_list", ": data.system.bundles is an array, expected an object"),
+    ("bundles_manifest_str", ": data.system.bundles['b'].manifest is a string, expected an object"),
+    ("bundles_body_list", " answered an array where a JSON object was expected while reading data.system.bundles"),
+    ("query_list", ": the answer to `opa.runtime().version`, its first row is a number, expected an object"),
+    ("toplist", " answered an array where a JSON object was expected while evaluating data.regate.decision.main"),
+    ("html", " answered something that is not JSON where a JSON object was expected while evaluating"),
+    ("badjson", " answered something that is not JSON while evaluating data.regate.decision.main"),
+    ("list", ": not a regate decision: the decision is an array, not an object"),
+])
+def test_a_server_answering_the_wrong_shape_is_an_error(mode, expected, revision):
+    with fake_server(mode, revision) as url:
+        result = regate("check", "--opa-url", url, "--policy", PRODUCTION, VULNERABLE)
+    _failed(result, f"the OPA server at {url}{expected}")
+
+
+@pytest.fixture(scope="module")
+def revision(tmp_path_factory) -> str:
+    """The revision PRODUCTION compiles to, which fakesrv.py reports as its bundle's."""
+    from regate.bundle import write_directory
+    from regate.compile import compile_policies
+    from regate.engine.policy import PolicyInfo, read_bundle
+
+    bundle = tmp_path_factory.mktemp("bundle") / "production"
+    write_directory(compile_policies([PRODUCTION]), bundle)
+    return PolicyInfo.from_files(read_bundle(bundle)).revision
+
+
+# ------------------------------------------------------ time limits
+
+
+def test_a_server_trickling_its_answer_is_stopped_at_the_timeout():
+    # fakesrv's trickle mode sends one byte every 0.5 s: about 100 s for its answer.
+    with fake_server("trickle") as url:
+        started = time.monotonic()
+        result = regate("check", "--opa-url", url, "--timeout", "3", VULNERABLE)
+        elapsed = time.monotonic() - started
+    _failed(result, f"the OPA server at {url} did not answer within 3 s while evaluating data.regate.decision.main")
+    # Python's start-up and the requests before the evaluation (version, policy) come on top of the 3 s.
+    assert elapsed < 15, elapsed
+
+
+def test_an_opa_that_hangs_on_its_version_is_an_error():
+    started = time.monotonic()
+    result = regate("check", "--policy", PRODUCTION, VULNERABLE, env=_fake_opa("sleep_version"))
+    _failed(result, "sleep_version did not answer `opa version` within 10 s")
+    assert time.monotonic() - started < 30
+
+
+def _script(path: Path, body: str) -> Path:
+    path.write_text(f'#!/bin/sh\nif [ "$1" = version ]; then echo "Version: 1.22.3"; exit 0; fi\n{body}\n')
+    path.chmod(0o755)
+    return path
+
+
+def _gone(pid: int, within: float = 10) -> bool:
+    deadline = time.monotonic() + within
+    while time.monotonic() < deadline:
+        if not pid_alive(pid):
+            return True
+        time.sleep(0.05)
+    return False
+
+
+def test_a_timeout_kills_what_opa_eval_started(tmp_path):
+    # A child of `opa` keeps the output pipes open: killing `opa` alone would leave it running.
+    opa = _script(tmp_path / "opa", f"sleep 60 & echo $! > {tmp_path}/child; wait")
+    result = regate("check", "--policy", PRODUCTION, "--timeout", "1", VULNERABLE,
+                    env={**os.environ, "REGATE_OPA": str(opa)})
+    _failed(result, "opa eval did not finish within 1 s (--timeout)")
+    assert _gone(int((tmp_path / "child").read_text()))
+
+
+def test_stopping_a_managed_server_stops_what_it_started(tmp_path):
+    opa = _script(tmp_path / "opa", f"sleep 60 & echo $! > {tmp_path}/child; sleep 60")
+    manager = ManagedOpa(Opa(str(opa), "1.22.3"), tmp_path / "bundle.tar.gz", ready_timeout=1)
+    with pytest.raises(EngineError, match="did not become ready within 1 s"):
+        manager.start()
+    assert _gone(int((tmp_path / "child").read_text()))
