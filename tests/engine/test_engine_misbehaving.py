@@ -31,6 +31,13 @@ def _fake_opa(name: str) -> dict:
     return {**os.environ, "REGATE_OPA": str(FIXTURES / "fakeopa" / name)}
 
 
+def _script(path: Path, body: str) -> Path:
+    """A fake `opa` that answers `opa version` like OPA and runs `body` for anything else."""
+    path.write_text(f'#!/bin/sh\nif [ "$1" = version ]; then echo "Version: 1.22.3"; exit 0; fi\n{body}\n')
+    path.chmod(0o755)
+    return path
+
+
 @contextmanager
 def fake_server(mode: str, revision: str = ""):
     """fakesrv.py in `mode` on a free loopback port, stopped by PID."""
@@ -119,6 +126,26 @@ def revision(tmp_path_factory) -> str:
     return PolicyInfo.from_files(read_bundle(bundle)).revision
 
 
+@pytest.mark.parametrize("printed, expected", [
+    ("[1]", "the output is an array, expected an object"),
+    ('{"result": "x"}', "`result` is a string, expected an array"),
+    ('{"result": [1]}', "result[0] is a number, expected an object"),
+    ('{"result": [{"expressions": {}}]}', "result[0].expressions is an object, expected an array"),
+    ('{"result": [{"expressions": []}]}', "result[0].expressions[0] is null, expected an object"),
+    ('{"result": [{"expressions": [{}]}]}', "result[0].expressions[0] has no `value`"),
+])
+def test_opa_eval_printing_the_wrong_shape_is_an_error(printed, expected, tmp_path):
+    opa = _script(tmp_path / "opa", f"echo '{printed}'")
+    result = regate("check", "--policy", PRODUCTION, VULNERABLE, env={**os.environ, "REGATE_OPA": str(opa)})
+    _failed(result, f"opa eval printed JSON of an unexpected shape: {expected}")
+
+
+def test_opa_eval_failing_with_odd_errors_is_an_error(tmp_path):
+    opa = _script(tmp_path / "opa", """echo '{"errors": 5}'; exit 1""")
+    result = regate("check", "--policy", PRODUCTION, VULNERABLE, env={**os.environ, "REGATE_OPA": str(opa)})
+    _failed(result, 'opa eval failed (exit status 1): {"errors": 5}')
+
+
 # ------------------------------------------------------ time limits
 
 
@@ -138,12 +165,6 @@ def test_an_opa_that_hangs_on_its_version_is_an_error():
     result = regate("check", "--policy", PRODUCTION, VULNERABLE, env=_fake_opa("sleep_version"))
     _failed(result, "sleep_version did not answer `opa version` within 10 s")
     assert time.monotonic() - started < 30
-
-
-def _script(path: Path, body: str) -> Path:
-    path.write_text(f'#!/bin/sh\nif [ "$1" = version ]; then echo "Version: 1.22.3"; exit 0; fi\n{body}\n')
-    path.chmod(0o755)
-    return path
 
 
 def _gone(pid: int, within: float = 10) -> bool:
