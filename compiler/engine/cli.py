@@ -6,7 +6,7 @@ import json
 import subprocess
 from pathlib import Path
 
-from ..errors import EngineError
+from ..errors import EngineError, one_line
 from ..opa import Opa
 from . import Engine, EngineInfo
 from .decision import QUERY, validate
@@ -41,7 +41,7 @@ def _decision_value(stdout: str):
     try:
         output = json.loads(stdout)
     except json.JSONDecodeError:
-        raise EngineError(f"opa eval printed something that is not JSON: {_excerpt(stdout)}") from None
+        raise EngineError(f"opa eval printed something that is not JSON: {one_line(stdout)}") from None
     try:
         results = expect(expect(output, dict, "the output").get("result", []), list, "`result`")
         if not results:
@@ -64,9 +64,5 @@ def _failure(done: subprocess.CompletedProcess) -> str:
     errors = output.get("errors") if isinstance(output, dict) else None
     listed = errors if isinstance(errors, list) else []
     messages = [f"{e.get('code', 'error')}: {e.get('message', '')}" for e in listed if isinstance(e, dict)]
-    return "; ".join(messages) or _excerpt(done.stderr or done.stdout) or "no output"
+    return "; ".join(messages) or one_line(done.stderr or done.stdout) or "no output"
 
-
-def _excerpt(text: str, limit: int = 300) -> str:
-    text = " ".join(text.split())
-    return text if len(text) <= limit else text[:limit] + "…"
