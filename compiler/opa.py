@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
-from .errors import UserError
+from .errors import EngineError, UserError
 
 MINIMUM_VERSION = (1, 0, 0)
 # `opa version` answers in milliseconds; this only stops a binary that hangs.
@@ -38,9 +38,15 @@ class Opa:
     path: str
     version: str
 
-    def run(self, *args: str, input_text: str | None = None, timeout: float | None = 300,
+    def run(self, *args: str, input_text: str | None = None, timeout: float = 300,
             cwd: str | None = None) -> subprocess.CompletedProcess[str]:
-        return run_isolated([self.path, *args], input_text, timeout, cwd)
+        """`opa ARGS`, whatever its exit status; EngineError when it cannot start or outlasts `timeout`."""
+        try:
+            return run_isolated([self.path, *args], input_text, timeout, cwd)
+        except subprocess.TimeoutExpired:
+            raise EngineError(f"opa {args[0]} did not finish within {timeout:g} s (--timeout)") from None
+        except OSError as exc:
+            raise EngineError(f"cannot run {self.path}: {exc.strerror or exc}") from None
 
 
 def run_isolated(argv: list[str], input_text: str | None = None, timeout: float | None = None,

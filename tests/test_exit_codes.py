@@ -63,3 +63,19 @@ def test_a_report_nobody_reads_to_the_end_is_exit_2_not_a_verdict(fmt, opa, tmp_
     assert process.wait(120) == 2, stderr
     assert stderr.splitlines()[-1] == "regate: error: the output was closed before regate finished writing it (broken pipe)"
     assert "Traceback" not in stderr and "Exception ignored" not in stderr
+
+
+@pytest.mark.parametrize("behaviour, expected", [
+    ("echo '[1, 2]'", "opa test returned something other than an array of objects: [1, 2]"),
+    ("echo 'opa: out of memory' >&2; exit 1", "opa test failed: opa: out of memory"),
+    ("sleep 30", "opa test did not finish within 1 s (--timeout)"),
+])
+def test_regate_test_with_a_broken_opa_is_exit_2(behaviour, expected, tmp_path):
+    # Exit 1 would say a policy test failed; none ran.
+    opa = tmp_path / "opa"
+    opa.write_text(f'#!/bin/sh\nif [ "$1" = version ]; then echo "Version: 1.22.3"; exit 0; fi\n{behaviour}\n')
+    opa.chmod(0o755)
+    result = subprocess.run([sys.executable, "-m", "regate", "test", "--timeout", "1", str(PRODUCTION)],
+                            capture_output=True, text=True, env={**os.environ, "REGATE_OPA": str(opa)}, timeout=120)
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert result.stderr.strip() == f"regate: error: {expected}"
