@@ -17,6 +17,7 @@ import traceback
 import click
 
 from .. import __version__
+from ..engine.decision import EXIT_ERROR
 from ..errors import UserError, one_line
 
 COMMANDS = {
@@ -63,7 +64,6 @@ def cli() -> None:
 
 # Set (to anything but "" or "0") to see the traceback of an internal error.
 DEBUG_VARIABLE = "REGATE_DEBUG"
-EXIT_ERROR = 2
 
 
 def main() -> None:

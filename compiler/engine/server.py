@@ -60,9 +60,9 @@ def _client(options: ServerOptions, retries: int = 2) -> OpaClient:
     cert = (options.client_cert, options.client_key) if options.client_key else options.client_cert
     client = OpaClient(host=host, port=parts.port or (443 if https else 80), ssl=(options.ca_cert or True) if https else False,
                        cert=cert, token=options.token, timeout=options.timeout, retries=retries)
-    adapter = DeadlineAdapter(options.timeout, retries)
-    client._session.mount("http://", adapter)
-    client._session.mount("https://", adapter)
+    transport = DeadlineAdapter(options.timeout, retries)
+    client._session.mount("http://", transport)
+    client._session.mount("https://", transport)
     if https and (options.ca_cert or options.insecure):
         # The client ties https to verification (`ssl` is both), so --insecure
         # needs the session itself; --opa-ca-cert is set there too because
@@ -135,10 +135,12 @@ class ServerEngine(Engine):
 
     @contextmanager
     def request(self, doing: str):
-        """Turns every way a request can fail into an EngineError saying what regate was doing."""
+        """The requests in the block share one --timeout deadline; every way they can fail
+        becomes an EngineError saying what regate was doing."""
         where = self.where
         try:
-            yield
+            with self.client._session.get_adapter(self.url).shared_deadline():
+                yield
         except requests.exceptions.SSLError as exc:
             raise EngineError(f"TLS with {where} failed while {doing}: {_reason(exc)}; "
                               "check --opa-ca-cert and --opa-client-cert/--opa-client-key") from None

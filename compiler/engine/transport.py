@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import time
+from contextlib import contextmanager
 
 import requests
 import urllib3
@@ -35,7 +36,9 @@ class UnexpectedAnswer(requests.exceptions.RequestException):
 
 
 class DeadlineAdapter(HTTPAdapter):
-    """Each request ends within `limit` seconds, or raises requests' Timeout.
+    """Each request ends within `limit` seconds, or raises requests' Timeout;
+    inside `shared_deadline()` all requests together do (a redirect is a second
+    request, and so are the client's own second attempts).
 
     Failed connections and gateway errors are retried `retries` times while the
     deadline allows: every request regate sends is a query or an idempotent
@@ -46,12 +49,21 @@ class DeadlineAdapter(HTTPAdapter):
         super().__init__(max_retries=0)
         self.limit = limit
         self.retries = retries
+        self._deadline: float | None = None
+
+    @contextmanager
+    def shared_deadline(self):
+        self._deadline = time.monotonic() + self.limit
+        try:
+            yield
+        finally:
+            self._deadline = None
 
     def send(self, request, stream=False, timeout=None, verify=True, cert=None, proxies=None):
         # The body is read below within the deadline, byte for byte as sent: a
         # compressed body would be inflated in reads the deadline cannot bound.
         request.headers["Accept-Encoding"] = "identity"
-        deadline = time.monotonic() + self.limit
+        deadline = self._deadline or time.monotonic() + self.limit
         attempt = 0
         while True:
             try:
