@@ -138,8 +138,9 @@ class ServerEngine(Engine):
         """The requests in the block share one --timeout deadline; every way they can fail
         becomes an EngineError saying what regate was doing."""
         where = self.where
+        deadline = self.client._session.get_adapter(self.url).shared_deadline()
         try:
-            with self.client._session.get_adapter(self.url).shared_deadline():
+            with deadline:
                 yield
         except requests.exceptions.SSLError as exc:
             raise EngineError(f"TLS with {where} failed while {doing}: {_reason(exc)}; "
