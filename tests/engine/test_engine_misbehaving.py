@@ -114,6 +114,13 @@ def test_a_server_answering_the_wrong_shape_is_an_error(mode, expected, revision
     _failed(result, f"the OPA server at {url}{expected}")
 
 
+def test_a_policy_list_of_the_wrong_shape_stops_a_push():
+    # opa-python-client reads the list itself; regate reports the shape, not the client's AttributeError.
+    with fake_server("policies_str") as url:
+        result = regate("push", "--opa-url", url, "--policy", PRODUCTION)
+    _failed(result, f"the OPA server at {url} answered a document of an unexpected shape while listing its policies")
+
+
 @pytest.fixture(scope="module")
 def revision(tmp_path_factory) -> str:
     """The revision PRODUCTION compiles to, which fakesrv.py reports as its bundle's."""
