@@ -15,21 +15,39 @@ it finds; a new part of the contract is a new function in `CHECKS`.
 from __future__ import annotations
 
 from collections import Counter
+from dataclasses import dataclass
 from typing import Callable, Iterator
 
 from .actions import ACTIONS, worst
 
 Check = Callable[[dict], Iterator[str]]
 
-# What decided the final action, when not the policies: the final action it
-# implies (None: the policy set's choice) and the image rule verdict it needs.
-_SHORTCUTS = {
-    "invalid_input": ("STOP", None),
-    "denylisted": ("STOP", "deny"),
-    "allowlisted": ("GO", "allow"),
-    "no_mapping": (None, None),
+
+@dataclass(frozen=True)
+class Reason:
+    """What a `final_reason` implies about the rest of the decision."""
+
+    # The final action it means; None: the worst policy action (policy_evaluation), or the
+    # policy set's declared choice, which the decision does not carry (no_mapping).
+    final: str | None
+    # Whether `errors` must be non-empty (True) or empty (False); None: either.
+    errors: bool | None
+    # The verdict of the image rule that decided, if one did.
+    verdict: str | None = None
+    # Whether an image allow/deny entry would have decided first, so `image_rule` must be null.
+    no_image_rule: bool = False
+
+
+REASONS = {
+    "policy_evaluation": Reason(None, errors=False, no_image_rule=True),
+    "invalid_input": Reason("STOP", errors=True),
+    # Data the input `require`s is missing (with the data-availability section of the contract).
+    "data_unavailable": Reason("STOP", errors=True),
+    "denylisted": Reason("STOP", errors=False, verdict="deny"),
+    "allowlisted": Reason("GO", errors=False, verdict="allow"),
+    # An image no mapping matches is an error unless the policy set declares what it gets.
+    "no_mapping": Reason(None, errors=None, no_image_rule=True),
 }
-REASONS = ("policy_evaluation", *_SHORTCUTS)
 
 
 def disagreements(decision: dict) -> list[str]:
@@ -88,25 +106,25 @@ def _final_action(decision: dict) -> Iterator[str]:
         expected = worst(p["action"] for p in decision["policies"])
         if final != expected:
             yield f"final_action is {final}, but the worst action of the evaluated policies is {expected}"
-    elif reason in _SHORTCUTS:
-        implied = _SHORTCUTS[reason][0]
-        if implied is not None and final != implied:
-            yield f"final_action is {final}, but final_reason {reason} means {implied}"
+    elif reason in REASONS and REASONS[reason].final not in (None, final):
+        yield f"final_action is {final}, but final_reason {reason} means {REASONS[reason].final}"
 
 
-def _shortcut_evaluates_nothing(decision: dict) -> Iterator[str]:
+def _only_policy_evaluation_evaluates(decision: dict) -> Iterator[str]:
     reason = decision["final_reason"]
-    if reason in _SHORTCUTS and (decision["policies"] or decision["findings"]):
+    if reason in REASONS and reason != "policy_evaluation" and (decision["policies"] or decision["findings"]):
         yield (f"final_reason {reason} means no policy was evaluated, but the decision lists "
                f"{_count(len(decision['policies']), 'policy', 'policies')} and {_count(len(decision['findings']), 'finding')}")
 
 
 def _image_rule(decision: dict) -> Iterator[str]:
     reason, rule = decision["final_reason"], decision["image_rule"]
+    if reason not in REASONS:
+        return
     verdict = rule.get("verdict") if isinstance(rule, dict) else None
-    if reason in ("policy_evaluation", "no_mapping") and rule is not None:
+    if REASONS[reason].no_image_rule and rule is not None:
         yield f"final_reason is {reason}, but image_rule {verdict!r} matched (an image allow/deny entry decides first)"
-    needed = _SHORTCUTS.get(reason, (None, None))[1]
+    needed = REASONS[reason].verdict
     if needed is not None and verdict != needed:
         yield f"final_reason is {reason}, but image_rule has verdict {verdict!r} (expected {needed!r})"
 
@@ -117,9 +135,10 @@ def _mapping(decision: dict) -> Iterator[str]:
 
 
 def _errors(decision: dict) -> Iterator[str]:
-    invalid = decision["final_reason"] == "invalid_input"
-    if invalid != bool(decision["errors"]):
-        yield f"final_reason is {decision['final_reason']}, but the decision lists {_count(len(decision['errors']), 'error')}"
+    reason = decision["final_reason"]
+    required = REASONS[reason].errors if reason in REASONS else None
+    if required is not None and required != bool(decision["errors"]):
+        yield f"final_reason is {reason}, but the decision lists {_count(len(decision['errors']), 'error')}"
 
 
 def _count(number: int, one: str, many: str | None = None) -> str:
@@ -138,7 +157,7 @@ CHECKS: tuple[Check, ...] = (
     _policy_actions,
     _policy_counts,
     _final_action,
-    _shortcut_evaluates_nothing,
+    _only_policy_evaluation_evaluates,
     _image_rule,
     _mapping,
     _errors,
