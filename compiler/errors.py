@@ -1,10 +1,18 @@
 """Errors caused by the user's input, as opposed to bugs in regate.
 
-The CLI turns any `UserError` into a one-line message and exit code 2; every
-other exception is a bug and keeps its traceback.
+The CLI turns any `UserError` into a one-line message and exit code 2. Every
+other exception is a bug in regate: also exit 2 (never 1, which CI reads as a
+failed policy), with a one-line "internal error" message; REGATE_DEBUG=1 adds
+the traceback.
 """
 
 from __future__ import annotations
+
+
+def one_line(text: str, limit: int = 300) -> str:
+    """`text` for an error message: whitespace collapsed, at most `limit` characters."""
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[:limit] + "…"
 
 
 class UserError(Exception):

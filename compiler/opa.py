@@ -6,17 +6,22 @@ checkout (where `make setup` builds it).
 
 from __future__ import annotations
 
+import ctypes
 import os
 import re
 import shutil
+import signal
 import subprocess
+import sys
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
-from .errors import UserError
+from .errors import EngineError, UserError
 
 MINIMUM_VERSION = (1, 0, 0)
+# `opa version` answers in milliseconds; this only stops a binary that hangs.
+VERSION_TIMEOUT = 10.0
 _CHECKOUT_OPA = Path(__file__).resolve().parent.parent / ".tools" / "bin" / "opa"
 _HOW_TO_GET = (
     "set REGATE_OPA to an OPA 1.x binary, put `opa` on PATH, or run `make setup` "
@@ -33,12 +38,48 @@ class Opa:
     path: str
     version: str
 
-    def run(self, *args: str, input_text: str | None = None, timeout: float | None = 300,
+    def run(self, *args: str, input_text: str | None = None, timeout: float = 300,
             cwd: str | None = None) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            [self.path, *args], input=input_text, capture_output=True, text=True,
-            timeout=timeout, cwd=cwd, check=False,
-        )
+        """`opa ARGS`, whatever its exit status; EngineError when it cannot start or outlasts `timeout`."""
+        try:
+            return run_isolated([self.path, *args], input_text, timeout, cwd)
+        except subprocess.TimeoutExpired:
+            raise EngineError(f"opa {args[0]} did not finish within {timeout:g} s (--timeout)") from None
+        except OSError as exc:
+            raise EngineError(f"cannot run {self.path}: {exc.strerror or exc}") from None
+
+
+def run_isolated(argv: list[str], input_text: str | None = None, timeout: float | None = None,
+                 cwd: str | None = None) -> subprocess.CompletedProcess[str]:
+    """`subprocess.run` for programs regate must be able to stop: the program runs in a
+    session of its own, and a timeout or an interruption kills that whole process group.
+    Killing only the direct child (what subprocess.run does) leaves whatever it started
+    running, holding the output pipes open. Raises subprocess.TimeoutExpired."""
+    stdin = subprocess.PIPE if input_text is not None else subprocess.DEVNULL
+    with subprocess.Popen(argv, stdin=stdin, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=cwd,
+                          start_new_session=True, preexec_fn=die_with_parent) as process:
+        try:
+            stdout, stderr = process.communicate(input_text, timeout=timeout)
+        except BaseException:
+            kill_group(process, signal.SIGKILL)
+            raise
+    return subprocess.CompletedProcess(argv, process.returncode, stdout, stderr)
+
+
+def kill_group(process: subprocess.Popen, sig: int) -> None:
+    """Signal the process group `process` leads (it was started with start_new_session).
+    Only called before the leader is reaped, so its id cannot have been reused."""
+    try:
+        os.killpg(process.pid, sig)
+    except ProcessLookupError:
+        pass
+
+
+def die_with_parent() -> None:
+    """In a child before exec: SIGTERM when regate dies, however it dies (Linux only)."""
+    if sys.platform == "linux":
+        PR_SET_PDEATHSIG = 1
+        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
 
 
 def _candidates() -> list[tuple[str, str]]:
@@ -54,7 +95,9 @@ def _candidates() -> list[tuple[str, str]]:
 
 def _version_of(path: str) -> str:
     try:
-        out = subprocess.run([path, "version"], capture_output=True, text=True, timeout=30, check=False)
+        out = run_isolated([path, "version"], timeout=VERSION_TIMEOUT)
+    except subprocess.TimeoutExpired:
+        raise OpaNotFound(f"{path} did not answer `opa version` within {VERSION_TIMEOUT:g} s; {_HOW_TO_GET}") from None
     except OSError as exc:
         raise OpaNotFound(f"cannot run OPA at {path}: {exc.strerror}; {_HOW_TO_GET}") from None
     match = re.search(r"^Version:\s*v?(\S+)", out.stdout, re.M)

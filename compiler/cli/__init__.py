@@ -1,19 +1,24 @@
 """The `regate` command line: a thin layer mapping results to exit codes.
 
-Exit codes: 0 success / pass, 1 policy failed (STOP) or a test failed,
-2 user error (bad policy, bad input, engine failure). Subcommands live in
-their own modules and are imported only when invoked.
+Exit codes: 0 success / pass, 1 policy failed (STOP) or a test failed, 2
+everything else: a user error (bad policy, bad input, engine failure), an
+interrupted run, a closed output, or a bug in regate. CI reads 1 as "the
+policy said no", so nothing that is not a verdict may exit 1. Subcommands live
+in their own modules and are imported only when invoked.
 """
 
 from __future__ import annotations
 
 import importlib
+import os
 import sys
+import traceback
 
 import click
 
 from .. import __version__
-from ..errors import UserError
+from ..engine.decision import EXIT_ERROR
+from ..errors import UserError, one_line
 
 COMMANDS = {
     "compile": "regate.cli.compile:compile_command",
@@ -28,7 +33,18 @@ COMMANDS = {
 }
 
 
+class OutputClosed(Exception):
+    """Whoever read regate's output stopped reading before it was all written."""
+
+
 class LazyGroup(click.Group):
+    def invoke(self, ctx: click.Context):
+        try:
+            return super().invoke(ctx)
+        except BrokenPipeError:
+            # click would swallow it and exit 1, which CI reads as a failed policy.
+            raise OutputClosed() from None
+
     def list_commands(self, ctx: click.Context) -> list[str]:
         return sorted(COMMANDS)
 
@@ -46,6 +62,10 @@ def cli() -> None:
     """Policy-as-code for container images, compiled to Rego and evaluated by OPA."""
 
 
+# Set (to anything but "" or "0") to see the traceback of an internal error.
+DEBUG_VARIABLE = "REGATE_DEBUG"
+
+
 def main() -> None:
     try:
         cli.main(standalone_mode=False)
@@ -53,12 +73,37 @@ def main() -> None:
         sys.exit(done.exit_code)
     except click.ClickException as exc:
         exc.show()
-        sys.exit(2)
-    except click.exceptions.Abort:
-        click.echo("aborted", err=True)
-        sys.exit(2)
+        sys.exit(EXIT_ERROR)
+    except (click.exceptions.Abort, KeyboardInterrupt):
+        _say("regate: aborted")
+        sys.exit(EXIT_ERROR)
     except UserError as exc:
-        click.echo(f"regate: error: {exc}", err=True)
+        _say(f"regate: error: {exc}")
         sys.exit(exc.exit_code)
-    except BrokenPipeError:
-        sys.exit(1)
+    except OutputClosed:
+        # The report is incomplete, which is no verdict. Later writes to the closed pipe
+        # (Python's own flush at exit, which would otherwise exit 120) go nowhere.
+        try:
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        except (OSError, ValueError):
+            pass
+        _say("regate: error: the output was closed before regate finished writing it (broken pipe)")
+        sys.exit(EXIT_ERROR)
+    except Exception as exc:  # a bug in regate: still an error, never a verdict
+        if os.environ.get(DEBUG_VARIABLE, "") not in ("", "0"):
+            traceback.print_exc()
+        message = one_line(str(exc))
+        _say(f"regate: internal error: {type(exc).__name__}{': ' + message if message else ''} "
+             f"(a bug in regate; {DEBUG_VARIABLE}=1 shows the traceback)")
+        sys.exit(EXIT_ERROR)
+
+
+def _say(line: str) -> None:
+    """One line on stderr, with anything that looks like a secret masked; stderr may be closed too."""
+    from ..extract.secrets import mask_secrets
+
+    try:
+        click.echo(mask_secrets(line), err=True)
+    except OSError:
+        pass
+

@@ -6,7 +6,8 @@
   starts on a free loopback port for the run and stops afterwards.
 
 Both return the decision document of `data.regate.decision.main`, checked
-against the contract (`regate.engine.decision.validate`); every failure is an
+against the contract (`regate.engine.decision.validate`: its shape, and that
+it agrees with itself, `regate.engine.consistency`); every failure is an
 `EngineError`, never a verdict.
 """
 

@@ -6,10 +6,11 @@ import json
 import subprocess
 from pathlib import Path
 
-from ..errors import EngineError
+from ..errors import EngineError, one_line
 from ..opa import Opa
 from . import Engine, EngineInfo
 from .decision import QUERY, validate
+from .shapes import expect
 
 
 class CliEngine(Engine):
@@ -23,13 +24,8 @@ class CliEngine(Engine):
 
     def evaluate(self, document: dict) -> dict:
         args = ("eval", "--format", "json", "--bundle", str(self.bundle), "--stdin-input", QUERY)
-        try:
-            # subprocess.run kills `opa` when the timeout expires: nothing outlives the call.
-            done = self.opa.run(*args, input_text=json.dumps(document), timeout=self.timeout)
-        except subprocess.TimeoutExpired:
-            raise EngineError(f"opa eval did not finish within {self.timeout:g} s (--timeout)") from None
-        except OSError as exc:
-            raise EngineError(f"cannot run {self.opa.path}: {exc.strerror or exc}") from None
+        # A timeout kills `opa` and anything it started (Opa.run): nothing outlives the call.
+        done = self.opa.run(*args, input_text=json.dumps(document), timeout=self.timeout)
         if done.returncode != 0:
             raise EngineError(f"opa eval failed (exit status {done.returncode}): {_failure(done)}")
         return validate(_decision_value(done.stdout), "opa eval")
@@ -40,28 +36,28 @@ def _decision_value(stdout: str):
     try:
         output = json.loads(stdout)
     except json.JSONDecodeError:
-        raise EngineError(f"opa eval printed something that is not JSON: {_excerpt(stdout)}") from None
-    if not isinstance(output, dict):
-        raise EngineError(f"opa eval printed an unexpected result: {_excerpt(stdout)}")
-    results = output.get("result")
-    if not results:
-        return None
+        raise EngineError(f"opa eval printed something that is not JSON: {one_line(stdout)}") from None
     try:
-        return results[0]["expressions"][0]["value"]
-    except (KeyError, IndexError, TypeError):
-        raise EngineError(f"opa eval printed an unexpected result: {_excerpt(stdout)}") from None
+        results = expect(expect(output, dict, "the output").get("result", []), list, "`result`")
+        if not results:
+            return None
+        expressions = expect(expect(results[0], dict, "result[0]").get("expressions"), list, "result[0].expressions")
+        first = expect(expressions[0] if expressions else None, dict, "result[0].expressions[0]")
+        if "value" not in first:
+            raise EngineError("result[0].expressions[0] has no `value`")
+    except EngineError as exc:
+        raise EngineError(f"opa eval printed JSON of an unexpected shape: {exc}") from None
+    return first["value"]
 
 
 def _failure(done: subprocess.CompletedProcess) -> str:
     # With --format json, OPA reports evaluation errors as JSON on stdout.
     try:
-        errors = json.loads(done.stdout).get("errors") or []
-        messages = [f"{e.get('code', 'error')}: {e.get('message', '')}" for e in errors if isinstance(e, dict)]
-    except (json.JSONDecodeError, AttributeError):
-        messages = []
-    return "; ".join(messages) or _excerpt(done.stderr or done.stdout) or "no output"
+        output = json.loads(done.stdout)
+    except json.JSONDecodeError:
+        output = None
+    errors = output.get("errors") if isinstance(output, dict) else None
+    listed = errors if isinstance(errors, list) else []
+    messages = [f"{e.get('code', 'error')}: {e.get('message', '')}" for e in listed if isinstance(e, dict)]
+    return "; ".join(messages) or one_line(done.stderr or done.stdout) or "no output"
 
-
-def _excerpt(text: str, limit: int = 300) -> str:
-    text = " ".join(text.split())
-    return text if len(text) <= limit else text[:limit] + "…"

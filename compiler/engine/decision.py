@@ -10,21 +10,14 @@ from __future__ import annotations
 from typing import Any, Iterable
 
 from ..errors import EngineError
+from .actions import ACTIONS, rank, worst
+from .consistency import disagreements
+from .shapes import kind_of
 
 QUERY = "data.regate.decision.main"
-# Best first: the index is the severity of an action.
-ACTIONS = ("GO", "WARN", "STOP")
 FAIL_ON = {"stop": "STOP", "warn": "WARN"}
 
 EXIT_PASS, EXIT_FAIL, EXIT_ERROR = 0, 1, 2
-
-
-def rank(action: str) -> int:
-    return ACTIONS.index(action)
-
-
-def worst(actions: Iterable[str]) -> str:
-    return max(actions, key=rank, default="GO")
 
 
 def worst_first(findings: Iterable[dict]) -> list[dict]:
@@ -69,16 +62,17 @@ _FINDING_FIELDS: dict[str, type | tuple[type, ...]] = {
 
 def _check_fields(value: Any, fields: dict, where: str) -> None:
     if not isinstance(value, dict):
-        raise EngineError(f"{where} is {_kind(value)}, not an object")
+        raise EngineError(f"{where} is {kind_of(value)}, not an object")
     for name, kind in fields.items():
         if name not in value:
             raise EngineError(f"{where} has no `{name}`")
         if not isinstance(value[name], kind) or isinstance(value[name], bool) and kind is int:
-            raise EngineError(f"{where}.{name} is {_kind(value[name])}")
+            raise EngineError(f"{where}.{name} is {kind_of(value[name])}")
 
 
 def validate(decision: Any, origin: str) -> dict:
-    """`decision` if it has the contract's shape; EngineError naming `origin` otherwise."""
+    """`decision` if it has the contract's shape and agrees with itself (`consistency`);
+    EngineError naming `origin` and what is wrong otherwise."""
     if decision is None:
         raise EngineError(f"{origin}: {QUERY} is undefined; is this a regate bundle?")
     try:
@@ -98,10 +92,7 @@ def validate(decision: Any, origin: str) -> dict:
             raise EngineError("the decision lists errors but is not STOP")
     except EngineError as exc:
         raise EngineError(f"{origin}: not a regate decision: {exc}") from None
+    if problems := disagreements(decision):
+        raise EngineError(f"{origin}: the decision contradicts itself: {'; '.join(problems)}")
     return decision
 
-
-def _kind(value: Any) -> str:
-    if value is None:
-        return "null"
-    return {dict: "an object", list: "an array", str: "a string", bool: "a boolean"}.get(type(value), "a number")

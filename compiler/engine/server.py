@@ -1,25 +1,15 @@
 """The OPA server engine: `POST /v1/data/regate/decision/main` through
-opa-python-client, on a server the user runs or on a managed local one.
+opa-python-client, on a server the user runs or on a managed local one
+(`managed.ManagedOpa`).
 
-A managed server is `opa run --server --bundle B` on a free loopback port,
-ready once `GET /health?bundles` answers 200 (the bundle is activated) and
-`GET /v1/config` shows the label regate gave it (so another server that took
-the port first is never mistaken for it), and stopped by PID when the engine closes: terminate, then kill after a grace
-period. On Linux it also gets SIGTERM if regate itself dies, so a killed CI
-job leaves no OPA behind.
+Requests go through `transport.DeadlineAdapter`: `--timeout` bounds each
+request as a whole, and an answer that is not a JSON object is refused before
+the client reads it. What the answers hold is checked here, field by field.
 """
 
 from __future__ import annotations
 
-import ctypes
 import re
-import secrets
-import signal
-import socket
-import subprocess
-import sys
-import tempfile
-import time
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -33,11 +23,11 @@ from ..errors import EngineError, UserError
 from ..opa import Opa
 from . import DEFAULT_TIMEOUT, Engine, EngineInfo
 from .decision import validate
+from .managed import ManagedOpa
 from .policy import PolicyInfo
+from .shapes import expect
+from .transport import DeadlineAdapter, UnexpectedAnswer
 
-READY_TIMEOUT = 30.0
-STOP_GRACE = 5.0
-_PORT_ATTEMPTS = 3
 # opa-python-client's get_data reports an undefined document with this code.
 _UNDEFINED = "PolicyNotFoundError"
 
@@ -70,6 +60,9 @@ def _client(options: ServerOptions, retries: int = 2) -> OpaClient:
     cert = (options.client_cert, options.client_key) if options.client_key else options.client_cert
     client = OpaClient(host=host, port=parts.port or (443 if https else 80), ssl=(options.ca_cert or True) if https else False,
                        cert=cert, token=options.token, timeout=options.timeout, retries=retries)
+    transport = DeadlineAdapter(options.timeout, retries)
+    client._session.mount("http://", transport)
+    client._session.mount("https://", transport)
     if https and (options.ca_cert or options.insecure):
         # The client ties https to verification (`ssl` is both), so --insecure
         # needs the session itself; --opa-ca-cert is set there too because
@@ -99,13 +92,15 @@ def _opa_message(response: requests.Response | None) -> str:
         return ""
     try:
         body = response.json()
-        return str(body.get("message") or body)
     except ValueError:
-        return " ".join(response.text.split())[:300]
+        body = None
+    if isinstance(body, dict) and body.get("message"):
+        return str(body["message"])
+    return " ".join(response.text.split())[:300]
 
 
 class ServerEngine(Engine):
-    def __init__(self, client: OpaClient, url: str, opa_version: str, timeout: float, process: "ManagedOpa | None" = None):
+    def __init__(self, client: OpaClient, url: str, opa_version: str, timeout: float, process: ManagedOpa | None = None):
         self.client = client
         self.url = url
         self.opa_version = opa_version
@@ -140,10 +135,13 @@ class ServerEngine(Engine):
 
     @contextmanager
     def request(self, doing: str):
-        """Turns every way a request can fail into an EngineError saying what regate was doing."""
-        where = f"the OPA server at {self.url}"
+        """The requests in the block share one --timeout deadline; every way they can fail
+        becomes an EngineError saying what regate was doing."""
+        where = self.where
+        deadline = self.client._session.get_adapter(self.url).shared_deadline()
         try:
-            yield
+            with deadline:
+                yield
         except requests.exceptions.SSLError as exc:
             raise EngineError(f"TLS with {where} failed while {doing}: {_reason(exc)}; "
                               "check --opa-ca-cert and --opa-client-cert/--opa-client-key") from None
@@ -161,17 +159,28 @@ class ServerEngine(Engine):
         except (ConnectionsError, PolicyNotFoundError) as exc:
             hint = "; check --opa-token" if exc.expression in ("unauthorized", "forbidden") else ""
             raise EngineError(f"{where} refused {doing}: {exc.message or exc.expression}{hint}") from None
+        except UnexpectedAnswer as exc:
+            raise EngineError(f"{where} answered {exc} while {doing}") from None
+        except requests.exceptions.JSONDecodeError:
+            raise EngineError(f"{where} answered something that is not JSON while {doing}") from None
         except requests.exceptions.RequestException as exc:
             raise EngineError(f"request to {where} failed while {doing}: {_reason(exc)}") from None
         except ValueError:
             raise EngineError(f"{where} answered something that is not JSON while {doing}") from None
+        except (AttributeError, KeyError, TypeError):
+            # Raised inside opa-python-client, which reads members of answers without checking their
+            # shape (`policies` items, error details); regate's own reads are checked with `expect`.
+            raise EngineError(f"{where} answered a document of an unexpected shape while {doing}") from None
 
     def evaluate(self, document: dict) -> dict:
         with self.request("evaluating data.regate.decision.main"):
-            response = self.client.query_rule(document, "regate.decision", "main")
-        if not isinstance(response, dict):
-            raise EngineError(f"the OPA server at {self.url} answered an unexpected document")
-        return validate(response.get("result"), f"the OPA server at {self.url}")
+            answer = self.client.query_rule(document, "regate.decision", "main")
+        expect(answer, dict, f"{self.where}: the answer to data.regate.decision.main")
+        return validate(answer.get("result"), self.where)
+
+    @property
+    def where(self) -> str:
+        return f"the OPA server at {self.url}"
 
     def data(self, path: str):
         """`data.<path>` on the server (path with `/`), or None when undefined."""
@@ -186,41 +195,48 @@ class ServerEngine(Engine):
     def served_revisions(self) -> list[str]:
         """Revisions of the regate policy the server has: its bundles' and the last `regate push`'s."""
         found = []
-        for bundle in (self.data("system/bundles") or {}).values():
-            revision = (bundle.get("manifest") or {}).get("revision") if isinstance(bundle, dict) else None
-            if revision:
-                found.append(str(revision))
+        bundles = self.data("system/bundles")
+        for name, bundle in expect({} if bundles is None else bundles, dict, f"{self.where}: data.system.bundles").items():
+            what = f"{self.where}: data.system.bundles[{name!r}]"
+            manifest = expect(expect(bundle, dict, what).get("manifest", {}), dict, f"{what}.manifest")
+            found.append(expect(manifest.get("revision", ""), str, f"{what}.manifest.revision"))
         pushed = self.data("regate/push")
-        if isinstance(pushed, dict) and pushed.get("revision"):
-            found.append(str(pushed["revision"]))
-        return sorted(set(found))
+        if pushed is not None:
+            what = f"{self.where}: data.regate.push"
+            found.append(expect(expect(pushed, dict, what).get("revision", ""), str, f"{what}.revision"))
+        return sorted(set(found) - {""})
 
     def require_revision(self, expected: str) -> None:
         served = self.served_revisions()
         if expected in served:
             return
         what = f"revision {', '.join(r[:12] for r in served)}" if served else "no regate bundle or pushed policy it can name"
-        raise EngineError(f"the OPA server at {self.url} serves {what}, but the --policy sources compile to revision "
+        raise EngineError(f"{self.where} serves {what}, but the --policy sources compile to revision "
                           f"{expected[:12]}; run `regate push` or update the server's bundle")
 
     def served_policy(self) -> PolicyInfo:
         config = self.data("regate/config")
-        if not isinstance(config, dict):
-            raise EngineError(f"the OPA server at {self.url} has no data.regate.config: it serves no regate policy "
+        if config is None:
+            raise EngineError(f"{self.where} has no data.regate.config: it serves no regate policy "
                               "(load a regate bundle into it or run `regate push`)")
+        expect(config, dict, f"{self.where}: data.regate.config")
         revisions = self.served_revisions()
         return PolicyInfo(revisions[0] if len(revisions) == 1 else "", config)
 
     def _version(self) -> str:
         with self.request("asking its version"):
             try:
-                rows = self.client.ad_hoc_query("v := opa.runtime().version").get("result") or []
+                answer = self.client.ad_hoc_query("v := opa.runtime().version")
             except requests.exceptions.HTTPError as exc:
                 # Servers with an authorization policy may refuse ad hoc queries; the version is only reported.
                 if exc.response is not None and exc.response.status_code in (401, 403):
                     return "unknown"
                 raise
-        return str(rows[0].get("v", "unknown")) if rows else "unknown"
+        what = f"{self.where}: the answer to `opa.runtime().version`"
+        rows = expect(expect(answer, dict, what).get("result", []), list, f"{what}, its result")
+        if not rows:
+            return "unknown"
+        return expect(expect(rows[0], dict, f"{what}, its first row").get("v", "unknown"), str, f"{what}, its `v`")
 
     def close(self) -> None:
         try:
@@ -236,92 +252,3 @@ def _reason(exc: Exception) -> str:
         # urllib3 wraps the cause in a long repr; its last part is the readable one.
         text = text.rsplit(": ", 1)[-1]
     return re.sub(r"\s*\(_ssl\.c:\d+\)", "", text).rstrip(")'\" ")
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def _die_with_parent() -> None:
-    PR_SET_PDEATHSIG = 1
-    ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
-
-
-class ManagedOpa:
-    """`opa run --server` on a bundle, owned by this process."""
-
-    def __init__(self, opa: Opa, bundle: Path, ready_timeout: float = READY_TIMEOUT):
-        self.opa = opa
-        self.bundle = bundle
-        self.ready_timeout = ready_timeout
-        self.process: subprocess.Popen | None = None
-        self.log = None
-        self.instance = secrets.token_hex(8)
-
-    @property
-    def pid(self) -> int | None:
-        return self.process.pid if self.process else None
-
-    def start(self) -> str:
-        """The server's URL once its bundle is active. Another process may take the
-        probed port before OPA binds it; then OPA exits and a new port is tried."""
-        for _ in range(_PORT_ATTEMPTS):
-            url = f"http://127.0.0.1:{free_port()}"
-            self._spawn(url)
-            try:
-                if self._wait_ready(url):
-                    return url
-            except BaseException:
-                self.stop()
-                raise
-            self.stop()
-        raise EngineError(f"opa run --server could not bind a loopback port in {_PORT_ATTEMPTS} attempts")
-
-    def _spawn(self, url: str) -> None:
-        self.log = tempfile.TemporaryFile()
-        args = [self.opa.path, "run", "--server", "--addr", url.removeprefix("http://"),
-                "--log-level", "error", "--set", f"labels.regate_instance={self.instance}", "--bundle", str(self.bundle)]
-        try:
-            self.process = subprocess.Popen(args, stdin=subprocess.DEVNULL, stdout=self.log, stderr=subprocess.STDOUT,
-                                            preexec_fn=_die_with_parent if sys.platform == "linux" else None)
-        except OSError as exc:
-            self.log.close()
-            raise EngineError(f"cannot run {self.opa.path}: {exc.strerror or exc}") from None
-
-    def _wait_ready(self, url: str) -> bool:
-        """True when ready, False when OPA lost the port race; EngineError for anything else."""
-        deadline = time.monotonic() + self.ready_timeout
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                output = self._output()
-                if "address already in use" in output:
-                    return False
-                raise EngineError(f"opa run --server exited with status {self.process.returncode} "
-                                  f"before serving {self.bundle}: {output[-800:] or 'no output'}")
-            try:
-                if requests.get(f"{url}/health", params={"bundles": "true"}, timeout=2).status_code == 200:
-                    labels = requests.get(f"{url}/v1/config", timeout=2).json().get("result", {}).get("labels", {})
-                    # Another process holds the port: ours will exit, a new port is tried.
-                    return labels.get("regate_instance") == self.instance
-            except (requests.exceptions.RequestException, ValueError, AttributeError):
-                pass
-            time.sleep(0.02)
-        raise EngineError(f"opa run --server did not become ready within {self.ready_timeout:g} s: "
-                          f"{self._output()[-800:] or 'no output'}")
-
-    def _output(self) -> str:
-        self.log.seek(0)
-        return " ".join(self.log.read().decode("utf-8", "replace").split())
-
-    def stop(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(STOP_GRACE)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
-        if self.log is not None:
-            self.log.close()

@@ -135,8 +135,8 @@ def _parse(ran) -> list[dict]:
         parsed = json.loads(ran.stdout)
     except json.JSONDecodeError:
         raise EngineError(f"opa test failed: {(ran.stderr or ran.stdout).strip()[:2000]}") from None
-    if not isinstance(parsed, list):
-        raise EngineError(f"opa test returned something unexpected: {ran.stdout[:500]}")
+    if not isinstance(parsed, list) or not all(isinstance(entry, dict) for entry in parsed):
+        raise EngineError(f"opa test returned something other than an array of objects: {ran.stdout[:500]}")
     return parsed
 
 

@@ -20,7 +20,8 @@ from engine.gatehelpers import isolated_cache  # noqa: F401  (autouse: a compile
 from regate.bundle import write_bundle, write_directory
 from regate.compile import compile_policies
 from regate.engine import open_engine
-from regate.engine.server import ManagedOpa, ServerEngine
+from regate.engine.managed import ManagedOpa
+from regate.engine.server import ServerEngine
 from regate.errors import EngineError
 
 PRODUCTION = EXAMPLES / "production"
@@ -168,7 +169,7 @@ def test_server_without_a_regate_policy_fails_closed(opa):
 
 
 def test_unreachable_server_fails_closed():
-    from regate.engine.server import free_port
+    from regate.engine.managed import free_port
 
     result = _check("--opa-url", f"http://127.0.0.1:{free_port()}")
     assert result.returncode == 2 and result.stdout == ""
@@ -261,7 +262,7 @@ def tls_server(bundle, opa, certificates):
     """An https OPA server that requires a client certificate from the CA."""
     import time
 
-    from regate.engine.server import free_port
+    from regate.engine.managed import free_port
 
     port = free_port()
     process = subprocess.Popen([opa.path, "run", "--server", "--addr", f"127.0.0.1:{port}", "--log-level", "error",

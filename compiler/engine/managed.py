@@ -1,0 +1,113 @@
+"""The managed OPA server: `opa run --server --bundle B` on a free loopback
+port, owned by this process.
+
+It is ready once `GET /health?bundles` answers 200 (the bundle is activated)
+and `GET /v1/config` shows the label regate gave it (so another server that
+took the port first is never mistaken for it). It runs in a session of its
+own and is stopped with its whole process group when the engine closes:
+SIGTERM, then SIGKILL after a grace period. On Linux it also gets SIGTERM if
+regate itself dies, so a killed CI job leaves no OPA behind.
+"""
+
+from __future__ import annotations
+
+import secrets
+import signal
+import socket
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+
+import requests
+
+from ..errors import EngineError
+from ..opa import Opa, die_with_parent, kill_group
+
+READY_TIMEOUT = 30.0
+STOP_GRACE = 5.0
+_PORT_ATTEMPTS = 3
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+class ManagedOpa:
+    """`opa run --server` on a bundle, owned by this process."""
+
+    def __init__(self, opa: Opa, bundle: Path, ready_timeout: float = READY_TIMEOUT):
+        self.opa = opa
+        self.bundle = bundle
+        self.ready_timeout = ready_timeout
+        self.process: subprocess.Popen | None = None
+        self.log = None
+        self.instance = secrets.token_hex(8)
+
+    @property
+    def pid(self) -> int | None:
+        return self.process.pid if self.process else None
+
+    def start(self) -> str:
+        """The server's URL once its bundle is active. Another process may take the
+        probed port before OPA binds it; then OPA exits and a new port is tried."""
+        for _ in range(_PORT_ATTEMPTS):
+            url = f"http://127.0.0.1:{free_port()}"
+            self._spawn(url)
+            try:
+                if self._wait_ready(url):
+                    return url
+            except BaseException:
+                self.stop()
+                raise
+            self.stop()
+        raise EngineError(f"opa run --server could not bind a loopback port in {_PORT_ATTEMPTS} attempts")
+
+    def _spawn(self, url: str) -> None:
+        self.log = tempfile.TemporaryFile()
+        args = [self.opa.path, "run", "--server", "--addr", url.removeprefix("http://"),
+                "--log-level", "error", "--set", f"labels.regate_instance={self.instance}", "--bundle", str(self.bundle)]
+        try:
+            self.process = subprocess.Popen(args, stdin=subprocess.DEVNULL, stdout=self.log, stderr=subprocess.STDOUT,
+                                            start_new_session=True, preexec_fn=die_with_parent)
+        except OSError as exc:
+            self.log.close()
+            raise EngineError(f"cannot run {self.opa.path}: {exc.strerror or exc}") from None
+
+    def _wait_ready(self, url: str) -> bool:
+        """True when ready, False when OPA lost the port race; EngineError for anything else."""
+        deadline = time.monotonic() + self.ready_timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                output = self._output()
+                if "address already in use" in output:
+                    return False
+                raise EngineError(f"opa run --server exited with status {self.process.returncode} "
+                                  f"before serving {self.bundle}: {output[-800:] or 'no output'}")
+            try:
+                if requests.get(f"{url}/health", params={"bundles": "true"}, timeout=2).status_code == 200:
+                    labels = requests.get(f"{url}/v1/config", timeout=2).json().get("result", {}).get("labels", {})
+                    # Another process holds the port: ours will exit, a new port is tried.
+                    return labels.get("regate_instance") == self.instance
+            except (requests.exceptions.RequestException, ValueError, AttributeError):
+                pass
+            time.sleep(0.02)
+        raise EngineError(f"opa run --server did not become ready within {self.ready_timeout:g} s: "
+                          f"{self._output()[-800:] or 'no output'}")
+
+    def _output(self) -> str:
+        self.log.seek(0)
+        return " ".join(self.log.read().decode("utf-8", "replace").split())
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            kill_group(self.process, signal.SIGTERM)
+            try:
+                self.process.wait(STOP_GRACE)
+            except subprocess.TimeoutExpired:
+                kill_group(self.process, signal.SIGKILL)
+                self.process.wait()
+        if self.log is not None:
+            self.log.close()
