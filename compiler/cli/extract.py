@@ -15,7 +15,7 @@ from ..resources import input_schema
 
 
 def _dump(document: dict) -> str:
-    return json.dumps(document, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+    return json.dumps(document, indent=2, sort_keys=True, ensure_ascii=False, allow_nan=False) + "\n"
 
 
 @click.command("schema")

@@ -10,6 +10,8 @@ import re
 from datetime import datetime, timedelta, timezone
 from urllib.parse import unquote
 
+from ..numbers import decimal
+
 SEVERITIES = ("unknown", "negligible", "low", "medium", "high", "critical")
 
 # Words scanners and vendors use for the same rung of the ladder.
@@ -173,8 +175,8 @@ def with_epoch(package_type: str, version: str, epoch: object) -> str:
     """
     if package_type != "rpm" or not version or ":" in version:
         return version
-    if isinstance(epoch, str) and epoch.isdigit():
-        epoch = int(epoch)
+    if isinstance(epoch, str):
+        epoch = decimal(epoch)
     if isinstance(epoch, int) and not isinstance(epoch, bool) and epoch > 0:
         return f"{epoch}:{version}"
     return version

@@ -14,9 +14,10 @@ from pathlib import Path
 from ...errors import InputError
 from ..base import ExtractOptions, Facts
 from .assemble import build_facts, read_plan
-from .layers import Layer, normalize, read_layer
+from .layers import Layer, read_layer
 from .limits import Budget, Where
 from .manifest import docker_plan, oci_plan, parse_json
+from .paths import normalize
 from .progress import Progress
 from .tarstream import BLOCK, Peekable, Source, decompressed, iter_tar, looks_compressed, looks_like_tar, read_all
 

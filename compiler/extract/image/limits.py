@@ -26,6 +26,11 @@ class Limits:
     max_json_bytes: int = 16 << 20
     max_json_total: int = 64 << 20
     max_link_hops: int = 40
+    # File contents kept in memory (configured paths, and files named like them).
+    max_content_total: int = 64 << 20
+    # Paths seen through directory symlinks, listed besides the real ones;
+    # nested links to big trees multiply them.
+    max_aliases: int = 500_000
 
 
 DEFAULT_LIMITS = Limits()
@@ -51,6 +56,7 @@ class Budget:
     bytes_read: int = 0
     members: int = 0
     json_bytes: int = 0
+    content_bytes: int = 0
     warnings: list[str] = field(default_factory=list)
     _warnings_dropped: int = 0
 
@@ -78,6 +84,11 @@ class Budget:
         self.json_bytes += size
         if self.json_bytes > self.limits.max_json_total:
             raise where.error(f"more than {self.limits.max_json_total} bytes of JSON metadata")
+
+    def hold_content(self, size: int, where: Where) -> None:
+        self.content_bytes += size
+        if self.content_bytes > self.limits.max_content_total:
+            raise where.error(f"more than {self.limits.max_content_total} bytes of file contents to keep in memory")
 
     def warn(self, message: str) -> None:
         # One image can produce a warning per member; keep the report readable.
