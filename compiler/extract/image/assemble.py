@@ -113,7 +113,7 @@ def _files(fs: Filesystem, options: ExtractOptions, budget: Budget, where: Where
     """Every path of the final filesystem, as a process in the container sees them: also those
     reached through directory symlinks, each described by the entry it leads to."""
     configured = set(options.content_paths)
-    aliases = fs.aliases(budget.limits.max_link_hops, budget.limits.max_aliases, where)
+    aliases = fs.aliases(budget, where)
     out: dict[str, dict[str, Any]] = {}
     for path in sorted([*fs.entries, *aliases]):
         real = aliases.get(path, path)

@@ -15,7 +15,7 @@ too: `aliases` lists every path seen through a directory symlink.
 from __future__ import annotations
 
 from .layers import FileEntry, Layer
-from .limits import Where
+from .limits import Budget, Where
 from .paths import resolve_path
 
 
@@ -60,13 +60,14 @@ class Filesystem:
         entry = self.lookup(path)
         return path == "/" or (entry.type == "dir" if entry is not None else path in self._children)
 
-    def aliases(self, max_hops: int, max_aliases: int, where: Where) -> dict[str, str]:
+    def aliases(self, budget: Budget, where: Where) -> dict[str, str]:
         """Every path that goes through a symlink to a directory → the real path it names.
 
         Walked like `find -L`: a symlink to a directory that contains the link
         (or contains a directory the walk jumped from) is a loop and is not
         entered, so `/usr/bin/X11 -> .` adds nothing.
         """
+        max_hops, max_aliases = budget.limits.max_link_hops, budget.limits.max_aliases
         out: dict[str, str] = {}
         for link in sorted(p for p, (entry, _) in self.entries.items() if entry.type == "symlink"):
             parent = link.rsplit("/", 1)[0] or "/"
@@ -80,6 +81,7 @@ class Filesystem:
                     entry = self.lookup(child)
                     if entry is not None:  # implied directories are not listed, seen directly or not
                         out[path] = child
+                        budget.hold_file(path, where)
                         if len(out) > max_aliases:
                             raise where.error(
                                 f"more than {max_aliases} paths seen through directory symlinks (at {link}); "

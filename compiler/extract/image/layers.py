@@ -13,7 +13,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Any
+from typing import Any, Sequence
 
 from .. import secrets
 from .limits import Budget, Where
@@ -55,7 +55,7 @@ class FileEntry:
     sha256: str = ""
     link_target: str = ""
     contents: bytes | None = None
-    secrets: list[dict[str, Any]] = field(default_factory=list)
+    secrets: Sequence[dict[str, Any]] = ()  # not a list per entry: most files have no findings
 
 
 @dataclass
@@ -112,6 +112,7 @@ def _add(layer: Layer, entry: TarEntry, data: MemberReader, where: Where, plan: 
             raise where.inside(entry.name).error(f"whiteout {base!r} names no file; the image is malformed")
         layer.whiteouts.append(f"{parent.rstrip('/')}/{hidden}")
         return
+    budget.hold_file(path, where.inside(entry.name))
     item = FileEntry(path=path, type=entry.type, mode=entry.mode, uid=entry.uid, gid=entry.gid)
     if entry.type == "symlink":
         # Kept as written (what readlink shows); resolution clamps at the root.
@@ -157,5 +158,5 @@ def _read_file(item: FileEntry, data: MemberReader, plan: ReadPlan, budget: Budg
     if captured and size <= plan.max_content_bytes:
         budget.hold_content(size, where)
         item.contents = bytes(head)
-    if plan.scan_secrets and size <= plan.secret_scan_max_bytes:
+    if plan.scan_secrets and 0 < size <= plan.secret_scan_max_bytes:
         item.secrets = secrets.scan_bytes(bytes(head), item.path)
