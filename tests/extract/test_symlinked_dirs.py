@@ -138,3 +138,13 @@ def test_paths_seen_through_symlinks_are_bounded(tmp_path):
         facts(image, Limits(max_aliases=40))
     assert "more than 40 paths seen through directory symlinks (at /b)" in caught.value.message
     assert caught.value.path == str(image)
+
+
+def test_a_link_to_a_file_of_another_name_is_reported_not_silently_empty(tmp_path):
+    image = archive(tmp_path, (d("/etc"), d("/opt"), f("/opt/accounts", PASSWD), link("/etc/passwd", "/opt/accounts")))
+    result = extract_image_path(image, OPTIONS)
+    assert "contents" not in result.facts["files"]["/etc/passwd"]
+    assert "/etc/passwd: contents not kept, it leads to /opt/accounts, which has another name " \
+           "(pass --content /opt/accounts to keep it)" in result.warnings
+    options = ExtractOptions(run_syft=False, content_paths=(*OPTIONS.content_paths, "/opt/accounts"))
+    assert "toor" in extract_image_path(image, options).facts["users"]

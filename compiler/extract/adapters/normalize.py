@@ -74,7 +74,10 @@ def rfc3339(value: object) -> str | None:
     if offset and offset not in ("Z", "z"):
         sign = -1 if offset[0] == "-" else 1
         digits = offset[1:].replace(":", "")
-        moment -= sign * timedelta(hours=int(digits[:2]), minutes=int(digits[2:]))
+        try:
+            moment -= sign * timedelta(hours=int(digits[:2]), minutes=int(digits[2:]))
+        except OverflowError:  # 9999-12-31T23:59-01:00 is past the last date Python has
+            return None
     text = moment.strftime("%Y-%m-%dT%H:%M:%S")
     fraction = (fraction or "").rstrip("0")
     return f"{text}.{fraction}Z" if fraction else f"{text}Z"

@@ -139,9 +139,14 @@ def _files(fs: Filesystem, options: ExtractOptions, budget: Budget, where: Where
             target = fs.resolve(path, budget.limits.max_link_hops)
             if target is not None and target.contents is not None:
                 item["contents"] = _text(target)
-            elif target is not None and target.type == "file":
+            elif target is not None and target.type == "file" and target.size > options.max_content_bytes:
                 budget.warn(f"{path}: contents not kept, {target.size} bytes is over the "
                             f"{options.max_content_bytes}-byte content limit")
+            elif target is not None and target.type == "file":
+                # Only files named like a captured path are kept while streaming; a link to
+                # another name is known only once the whole image is read.
+                budget.warn(f"{path}: contents not kept, it leads to {target.path}, which has another name "
+                            f"(pass --content {target.path} to keep it)")
         out[path] = item
     return out
 
