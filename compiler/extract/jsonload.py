@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import InputError
+from .numbers import clip
 
 MAX_JSON_BYTES = 512 * 1024 * 1024
 MAX_JSON_DEPTH = 256
@@ -53,8 +54,7 @@ def _refuse_constant(name: str) -> Any:
 def _finite_float(text: str) -> float:
     value = float(text)
     if not math.isfinite(value):
-        shown = text if len(text) <= 40 else text[:20] + "…"
-        raise ValueError(f"the number {shown} is out of range (larger than a double can hold)")
+        raise ValueError(f"the number {clip(text)} is out of range (larger than a double can hold)")
     return value
 
 

@@ -27,3 +27,8 @@ def decimal(text: str, signed: bool = False) -> int | None:
 
 def in_range(value: int) -> bool:
     return -INT_LIMIT <= value < INT_LIMIT
+
+
+def clip(text: str) -> str:
+    """Text found where a number belongs, cut short for a message (it may run to thousands of digits)."""
+    return text if len(text) <= 40 else text[:20] + "…"

@@ -12,7 +12,7 @@ import math
 from typing import Any, Iterator
 
 from ...errors import InputError
-from ..numbers import decimal, in_range
+from ..numbers import clip, decimal, in_range
 
 _TYPE_NAMES = {dict: "an object", list: "an array", str: "a string", bool: "a boolean", type(None): "null"}
 
@@ -29,8 +29,7 @@ def _short(value: object) -> str:
     """A number as found, cut short: an integer may have thousands of digits (too many for str())."""
     if isinstance(value, int) and value.bit_length() > 128:
         return f"a {value.bit_length()}-bit integer"
-    text = repr(value) if isinstance(value, str) else str(value)
-    return text if len(text) <= 40 else f"{text[:20]}… ({len(text)} characters)"
+    return repr(clip(value)) if isinstance(value, str) else clip(str(value))
 
 
 def escape(token: str | int) -> str:

@@ -9,7 +9,7 @@ from ..adapters.imageconfig import map_config, parse_reference, reference_digest
 from ..adapters.normalize import distro_id
 from ..adapters.view import View
 from ..base import ExtractOptions, Facts
-from ..numbers import decimal
+from ..numbers import clip, decimal
 from .filesystem import Filesystem
 from .layers import FileEntry, Layer, ReadPlan
 from .limits import Budget, Where
@@ -190,8 +190,7 @@ def _id(text: str, kind: str, line: int, where: Where) -> int:
     users must not pass because a user went unread."""
     value = decimal(text)
     if value is None:
-        shown = text if len(text) <= 40 else text[:20] + "…"
-        raise where.error(f"line {line}: {kind} {shown!r} is not a decimal number in 64-bit range")
+        raise where.error(f"line {line}: {kind} {clip(text)!r} is not a decimal number in 64-bit range")
     return value
 
 

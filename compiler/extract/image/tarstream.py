@@ -18,7 +18,7 @@ import zlib
 from dataclasses import dataclass
 from typing import Iterator, Protocol
 
-from ..numbers import decimal
+from ..numbers import clip, decimal
 from .limits import Budget, Where
 
 BLOCK = 512
@@ -327,8 +327,7 @@ def _pax_records(payload: bytes, where: Where) -> dict[str, str]:
         pos = end
     for key in ("size", "uid", "gid"):
         if key in records and decimal(records[key]) is None:
-            shown = records[key] if len(records[key]) <= 40 else records[key][:20] + "…"
-            raise where.error(f"invalid PAX {key} {shown!r}: expected a decimal number in 64-bit range")
+            raise where.error(f"invalid PAX {key} {clip(records[key])!r}: expected a decimal number in 64-bit range")
     return records
 
 
