@@ -148,3 +148,10 @@ def test_a_link_to_a_file_of_another_name_is_reported_not_silently_empty(tmp_pat
            "(pass --content /opt/accounts to keep it)" in result.warnings
     options = ExtractOptions(run_syft=False, content_paths=(*OPTIONS.content_paths, "/opt/accounts"))
     assert "toor" in extract_image_path(image, options).facts["users"]
+
+
+def test_whiteout_under_a_lower_layer_symlink_hides_the_linked_directory(tmp_path):
+    # The upper layer holds an `etc` directory with the whiteout: overlayfs shows it, not /real.
+    found = facts(archive(tmp_path, (*etc_files("/real"), link("/etc", "/real")), (Entry("/etc/.wh.passwd"),)))
+    assert not any(p.startswith("/etc") for p in found["files"]), sorted(found["files"])
+    assert "/real/passwd" in found["files"]

@@ -3,8 +3,8 @@
 Follows the OCI image spec's changeset rules: in each layer, opaque markers
 and whiteouts first remove what lower layers put there, then the layer's own
 entries are written; a non-directory replacing a directory takes its subtree
-with it, and a path written under a lower layer's non-directory replaces it
-with a directory (overlayfs shows the upper directory).
+with it, and a path written (or whited out) under a lower layer's
+non-directory replaces it with a directory (overlayfs shows the upper one).
 
 Paths are resolved as the kernel resolves them inside the image root: a
 symlink in any component is followed, `..` stops at the root. A process in the
@@ -34,6 +34,7 @@ class Filesystem:
         for directory in layer.opaque_dirs:
             self._drop(directory, keep_self=True)
         for path in layer.whiteouts:
+            self._replace_ancestors(path)  # the whiteout's directory is in the upper layer
             self._drop(path, keep_self=False)
         for path, entry in layer.entries.items():
             if entry.type != "dir" and path in self._children:
