@@ -99,6 +99,7 @@ def _add(layer: Layer, entry: TarEntry, data: MemberReader, where: Where, plan: 
             raise where.inside(entry.name).error("member path goes through a symlink loop")
         parent = resolved
         path = f"{parent.rstrip('/')}/{base}"
+    budget.hold_file(path, where.inside(entry.name))  # whiteouts too: a million of them fill memory as well
     if base == OPAQUE:
         layer.opaque_dirs.append(parent)
         return
@@ -112,7 +113,6 @@ def _add(layer: Layer, entry: TarEntry, data: MemberReader, where: Where, plan: 
             raise where.inside(entry.name).error(f"whiteout {base!r} names no file; the image is malformed")
         layer.whiteouts.append(f"{parent.rstrip('/')}/{hidden}")
         return
-    budget.hold_file(path, where.inside(entry.name))
     item = FileEntry(path=path, type=entry.type, mode=entry.mode, uid=entry.uid, gid=entry.gid)
     if entry.type == "symlink":
         # Kept as written (what readlink shows); resolution clamps at the root.
