@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import sys
 from pathlib import Path
@@ -15,7 +16,12 @@ from ..resources import input_schema
 
 
 def _dump(document: dict) -> str:
-    return json.dumps(document, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+    # json.dumps with an indent joins a list of one small string per token (gigabytes for an image
+    # of a million files); json.dump writes them out one by one and the buffer holds only the text.
+    buffer = io.StringIO()
+    json.dump(document, buffer, indent=2, sort_keys=True, ensure_ascii=False, allow_nan=False)
+    buffer.write("\n")
+    return buffer.getvalue()
 
 
 @click.command("schema")

@@ -146,6 +146,15 @@ def empty_document() -> dict:
     }
 
 
+def _plain(value: Any, pointer: str) -> Any:
+    """A deep copy through JSON. Adapters refuse NaN and Infinity; should one slip through, it stops
+    here rather than reach OPA, which reads such a document as invalid JSON."""
+    try:
+        return json.loads(json.dumps(value, allow_nan=False))
+    except ValueError:
+        raise DocumentInvalid(f"regate built {pointer} holding NaN or Infinity, which is not JSON (a bug in regate)") from None
+
+
 def build_document(extractions: Iterable[Extraction], baseline: dict | None = None) -> dict:
     """One schema-valid input document from the facts of several inputs (given in input order)."""
     extractions = list(extractions)
@@ -154,11 +163,11 @@ def build_document(extractions: Iterable[Extraction], baseline: dict | None = No
     for extraction in extractions:
         for name in COLLECTIONS:
             for key, entry in extraction.facts.get(name, {}).items():
-                add_entry(document, name, key, json.loads(json.dumps(entry)))
+                add_entry(document, name, key, _plain(entry, f"/{name}/{key}"))
         document["sources"].append(extraction.source.as_json())
         document["sources"].extend(source.as_json() for source in extraction.also)
     for extraction in sorted(extractions, key=_rank):
-        _merge_image(document["image"], json.loads(json.dumps(extraction.facts.get("image", {}))))
+        _merge_image(document["image"], _plain(extraction.facts.get("image", {}), "/image"))
     _ensure_affected_packages(document)
     for vuln in document["vulnerabilities"].values():
         _finish_vulnerability(vuln)

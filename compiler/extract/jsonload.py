@@ -3,17 +3,20 @@
 Python's parser recurses once per nesting level and gives up (RecursionError)
 near 1,000; regate refuses anything nested deeper than `MAX_JSON_DEPTH` so the
 code after the parser never meets such a document. NaN and Infinity are not
-JSON (OPA rejects them) and are refused too.
+JSON (OPA rejects them) and are refused too, as are number literals too large
+for a double (`1e999`), which Python would read as Infinity.
 """
 
 from __future__ import annotations
 
 import json
+import math
 import os
 from pathlib import Path
 from typing import Any
 
 from ..errors import InputError
+from .numbers import clip
 
 MAX_JSON_BYTES = 512 * 1024 * 1024
 MAX_JSON_DEPTH = 256
@@ -48,11 +51,18 @@ def _refuse_constant(name: str) -> Any:
     raise ValueError(f"{name} is not valid JSON")
 
 
+def _finite_float(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):
+        raise ValueError(f"the number {clip(text)} is out of range (larger than a double can hold)")
+    return value
+
+
 def parse_json(text: str, path: str, max_depth: int = MAX_JSON_DEPTH) -> Any:
     if not text.strip():
         raise InputError(path, "is empty; expected a JSON document")
     try:
-        doc = json.loads(text, parse_constant=_refuse_constant)
+        doc = json.loads(text, parse_constant=_refuse_constant, parse_float=_finite_float)
     except json.JSONDecodeError as exc:
         # The decoder reports an unterminated string only when the input ends inside it.
         ends_early = exc.pos >= len(text.rstrip()) or exc.msg.startswith("Unterminated string")

@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import copy
+import json
 import random
 
 import pytest
 
 from corpus_helpers import corpus, raw
+from engine.gatehelpers import EXAMPLES, regate
 from regate.errors import InputError
 from regate.extract.base import ExtractOptions
-from regate.extract.document import build_document
+from regate.extract.document import DocumentInvalid, build_document
 from regate.extract.jsonload import MAX_JSON_DEPTH, load_json
 from regate.extract.registry import extract_image, extract_json, extract_path
 
@@ -186,3 +188,73 @@ def test_image_option_with_a_file_that_is_no_image():
     with pytest.raises(InputError) as caught:
         extract_image(str(sbom), ExtractOptions())
     assert "is not a docker-archive or OCI archive" in caught.value.message
+
+
+# Issue #8: values that crashed an adapter or put NaN/Infinity in the document (reproducers s01–s05
+# of /work/shared/reproducers are these corpus files with the one value replaced).
+GRYPE = "grype/defectdojo_busybox-1.32.1_grype-0.94.0_epss.json"
+ANCHORE = "anchore-outputs/anchore-engine_export_busybox.json"
+TRIVY = "trivy/defectdojo_fs_misconfig_secrets.json"
+SHADOW_MODE = "/0/image/imagedata/analysis_report/file_list/files.allinfo/base/~1etc~1shadow/mode"
+V3_SCORE = "/Results/0/Vulnerabilities/0/CVSS/nvd/V3Score"
+PORTS = "/config/ExposedPorts"
+
+HOSTILE_VALUES = [
+    # (id, corpus file, JSON Pointer replaced (through JSON held in strings), value, error pointer, words)
+    ("s01-superscript-size", GRYPE, "/source/target/imageSize", "²", "/source/target/imageSize", "expected an integer"),
+    ("s01-5000-digit-size", GRYPE, "/source/target/imageSize", "9" * 5000, "/source/target/imageSize", "expected an integer"),
+    ("s02-non-ascii-base64", GRYPE, "/source/target/config", "eyJhcmNo\u00e9", "/source/target/config", "is not base64-encoded"),
+    ("s03-mode-2**64", ANCHORE, SHADOW_MODE, 2 ** 64, SHADOW_MODE, "integer 18446744073709551616 is out of range"),
+    ("s03-mode-negative", ANCHORE, SHADOW_MODE, -1, SHADOW_MODE, "expected an unsigned 32-bit integer, found -1"),
+    ("s04-cvss-1e999", TRIVY, V3_SCORE, "1e999", V3_SCORE, "expected a finite number, found '1e999'"),
+    ("s05-cvss-nan", TRIVY, V3_SCORE, "NaN", V3_SCORE, "expected a finite number, found 'NaN'"),
+    ("cvss-infinity", TRIVY, V3_SCORE, "-Infinity", V3_SCORE, "expected a finite number"),
+    ("port-superscript", "image-config/anchore-engine_nginx-1.19.5_image_config.json", PORTS, {"8²/tcp": {}},
+     "/config/ExposedPorts/8²~1tcp", "is not a port"),
+]
+
+
+def _replace_through_strings(doc, pointer: str, value):
+    """`_replace`, also inside JSON documents held in strings (Anchore's per-file records)."""
+    parts = [p.replace("~1", "/").replace("~0", "~") for p in pointer.split("/")[1:]]
+
+    def into(node, rest):
+        if isinstance(node, str):
+            return json.dumps(into(json.loads(node), rest))
+        key = int(rest[0]) if isinstance(node, list) else rest[0]
+        node[key] = value if len(rest) == 1 else into(node[key], rest[1:])
+        return node
+
+    return into(doc, parts)
+
+
+@pytest.mark.parametrize("name, pointer, value, error_pointer, words",
+                         [case[1:] for case in HOSTILE_VALUES], ids=[case[0] for case in HOSTILE_VALUES])
+def test_hostile_values_are_refused_with_their_pointer(write_json, name, pointer, value, error_pointer, words):
+    path = write_json(_replace_through_strings(raw(name), pointer, value))
+    done = regate("extract", path)
+    assert done.returncode == 2 and done.stdout == ""
+    assert done.stderr.startswith(f"regate: error: {path} at {error_pointer}: "), done.stderr
+    assert words in done.stderr
+
+
+def test_non_finite_cvss_fails_the_check_instead_of_reaching_opa(write_json):
+    path = write_json(_replace_through_strings(raw(TRIVY), V3_SCORE, "1e999"))
+    done = regate("check", "--policy", EXAMPLES / "production" / "production.regate", path)
+    assert done.returncode == 2, done.stdout
+    assert f"{path} at {V3_SCORE}: expected a finite number" in done.stderr
+
+
+@pytest.mark.parametrize("literal", ["1e999", "-1E400", "123456789e999"])
+def test_number_literals_beyond_a_double_are_refused(write_json, literal):
+    original = corpus(TRIVY).read_text()
+    text = original.replace('"V3Score": 7.5', f'"V3Score": {literal}', 1)
+    assert text != original
+    assert f"the number {literal} is out of range" in refused(write_json(text)).message
+
+
+def test_the_document_never_holds_nan_or_infinity():
+    extraction = extract_json(raw(TRIVY), "trivy.json")
+    next(iter(extraction.facts["vulnerabilities"].values()))["cvss"][0]["base"] = float("nan")
+    with pytest.raises(DocumentInvalid, match="holding NaN or Infinity"):
+        build_document([extraction])

@@ -6,6 +6,8 @@ from __future__ import annotations
 import io
 import json
 import os
+import subprocess
+import sys
 import tarfile
 import tempfile
 import tracemalloc
@@ -308,3 +310,81 @@ def test_sparse_members_get_a_clear_error(tmp_path):
     member.pax_headers = {"GNU.sparse.major": "1", "GNU.sparse.minor": "0"}
     error = extract_error(image_with_raw_layer(tmp_path, tar_bytes((member, data), fmt=tarfile.PAX_FORMAT)))
     assert "sparse tar members are not supported" in error.message
+
+
+# Issue #8: layers of /work/shared/reproducers/i02–i06 (mkimg.py), on top of the known bad image.
+def pax(name: str, data: bytes = b"", **headers: str) -> tuple:
+    member, data = info(name, data)
+    member.pax_headers = headers
+    return member, data
+
+
+def passwd_layer(passwd: str, group: str = "root:x:0:\n") -> bytes:
+    return tar_bytes(info("etc/passwd", passwd.encode()), info("etc/group", group.encode()))
+
+
+REPRODUCERS = [
+    # (id, hostile layer, member or in-image path named in the error, words)
+    ("i02-passwd-superscript-uid", passwd_layer("root:x:²:0:root:/root:/bin/sh\n"), "/etc/passwd",
+     "line 1: uid '²' is not a decimal number"),
+    ("i02-group-superscript-gid", passwd_layer("root:x:0:0:root:/root:/bin/sh\n", "root:x:³:\n"), "/etc/group",
+     "line 1: gid '³' is not a decimal number"),
+    ("i03-passwd-5000-digit-uid", passwd_layer("root:x:0:0:r:/root:/bin/sh\nbig:x:" + "9" * 5000 + ":0::/:/bin/sh\n"),
+     "/etc/passwd", "line 2: uid '99999999999999999999…' is not a decimal number"),
+    ("i04-pax-size-superscript", tar_bytes(pax("a", b"x", size="²"), fmt=tarfile.PAX_FORMAT), "layer.tar",
+     "invalid PAX size '²'"),
+    ("i05-pax-uid-5000-digits", tar_bytes(pax("a", b"x", uid="9" * 5000), fmt=tarfile.PAX_FORMAT), "layer.tar",
+     "invalid PAX uid '99999999999999999999…'"),
+    ("i06-whiteout-empty-name", tar_bytes(info(".wh.")), "layer.tar:.wh.", "whiteout '.wh.' names no file"),
+    ("whiteout-dot", tar_bytes(info("usr/.wh..")), "layer.tar:usr/.wh..", "whiteout '.wh..' names no file"),
+    ("whiteout-dotdot", tar_bytes(info("usr/.wh...")), "layer.tar:usr/.wh...", "whiteout '.wh...' names no file"),
+]
+
+
+@pytest.mark.parametrize("layer, where, words", [case[1:] for case in REPRODUCERS], ids=[case[0] for case in REPRODUCERS])
+def test_hostile_layers_are_refused_naming_the_place(tmp_path, layer, where, words):
+    image = image_with_raw_layer(tmp_path, layer)
+    done = subprocess.run([sys.executable, "-m", "regate", "extract", "--no-syft", "--image", str(image)],
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 2 and done.stdout == "" and "Traceback" not in done.stderr, done.stderr
+    message = done.stderr.splitlines()[-1]
+    assert message.startswith(f"regate: error: {image} at ") and where in message and words in message, message
+
+
+def test_a_whiteout_of_a_real_name_still_deletes(tmp_path):
+    files = extract_image_path(image_with_raw_layer(tmp_path, tar_bytes(info("usr/bin/.wh.wall"))), OPTIONS).facts["files"]
+    assert "/usr/bin/wall" not in files and "/usr/bin/passwd" in files
+
+
+def test_oversized_manifest_is_named_with_the_limit(tmp_path):
+    manifest = json.dumps([{"Config": "c.json", "RepoTags": ["a:b"] * 500, "Layers": []}]).encode()
+    error = extract_error(outer_archive(tmp_path, info("manifest.json", manifest)), limits=Limits(max_json_bytes=2000))
+    assert error.pointer == "manifest.json"
+    assert error.message == f"is {len(manifest):,} bytes, over the 2,000-byte limit for JSON metadata; not read"
+
+
+def test_oversized_config_is_named_with_the_limit(tmp_path):
+    archive = write_docker_archive(build_image(BAD), tmp_path / "image.tar")
+    with tarfile.open(archive) as tar:
+        config = json.load(tar.extractfile("manifest.json"))[0]["Config"]
+        size = tar.getmember(config).size
+    error = extract_error(archive, limits=Limits(max_json_bytes=size - 1))
+    assert error.pointer == config and "over the" in error.message
+
+
+def test_memory_for_files_is_bounded_per_file(tmp_path):
+    """Many empty members: each costs memory though it holds no data. The limit stops them early."""
+    layer = tar_bytes(*(info(f"d/f{i}") for i in range(2000)))
+    image = image_with_raw_layer(tmp_path, layer)
+    assert len(extract_image_path(image, OPTIONS, Limits(max_files_memory=8 << 20)).facts["files"]) > 2000
+    error = extract_error(image, limits=Limits(max_files_memory=2 << 20))
+    assert "need more than the 2,097,152-byte memory limit" in error.message
+    assert "layer.tar:d/f" in error.pointer
+
+
+def test_contents_kept_in_memory_are_bounded(tmp_path):
+    # Files named like a captured path are kept (they may be seen through a directory symlink).
+    layer = tar_bytes(*(info(f"home/u{i}/passwd", b"u:x:1:1::/:/bin/sh\n" * 50) for i in range(40)))
+    error = extract_error(image_with_raw_layer(tmp_path, layer), limits=Limits(max_content_total=20_000))
+    assert "more than 20000 bytes of file contents to keep in memory" in error.message
+    assert error.pointer.endswith("/passwd")

@@ -31,6 +31,7 @@ def test_severity(given, expected):
     ("2023-02-07T23:30:00-0230", "2023-02-08T02:00:00Z"),
     ("0001-01-01T00:00:00Z", None),
     ("2023-13-01", None),
+    ("9999-12-31T23:59:59-01:00", None),  # past the last date Python has: was an OverflowError
     ("yesterday", None),
     (1494886545, "2017-05-15T22:15:45Z"),
     (0, None),
@@ -81,6 +82,8 @@ def test_purl():
     ("rpm", "1.0-1", None, "1.0-1"),
     ("rpm", "1.0-1", 0, "1.0-1"),
     ("deb", "1.0-1", 2, "1.0-1"),
+    ("rpm", "1.0-1", "²", "1.0-1"),  # str.isdigit accepts it, int() did not
+    ("rpm", "1.0-1", "9" * 5000, "1.0-1"),
 ])
 def test_epochs(kind, version, epoch, expected):
     assert with_epoch(kind, version, epoch) == expected
@@ -152,8 +155,33 @@ def test_ports(spec, expected):
     assert port(spec, View({}, "x.json", "/config/ExposedPorts")) == expected
 
 
-@pytest.mark.parametrize("spec", ["http/tcp", "70000/tcp", "80/icmp", "8000-8010/tcp", ""])
+@pytest.mark.parametrize("spec", ["http/tcp", "70000/tcp", "80/icmp", "8000-8010/tcp", "", "8²/tcp", "9" * 5000, "-1/tcp"])
 def test_bad_ports_are_input_errors(spec):
     with pytest.raises(InputError) as caught:
         port(spec, View({}, "x.json", "/config/ExposedPorts/x"))
     assert caught.value.pointer == "/config/ExposedPorts/x"
+
+
+@pytest.mark.parametrize("value, expected", [
+    (7, 7), ("42", 42), (" -3 ", -3), (2.0, 2), (2 ** 63 - 1, 2 ** 63 - 1), ("", None), (None, None),
+])
+def test_view_integers(value, expected):
+    assert View({"n": value}, "x.json").int("n") == expected
+
+
+@pytest.mark.parametrize("value, words", [
+    ("²", "not a decimal integer"), ("9" * 5000, "not a decimal integer"), ("0x10", "not a decimal integer"),
+    (2 ** 63, "integer 9223372036854775808 is out of range"), pytest.param(10 ** 5000, "a 16610-bit integer is out of range", id="10**5000"),
+    (1e300, "is out of range"), (2.5, "found a number"), (True, "found a boolean"),
+])
+def test_view_integers_refused_with_their_pointer(value, words):
+    with pytest.raises(InputError) as caught:
+        View({"n": value}, "x.json", "/a").int("n")
+    assert words in caught.value.message and caught.value.pointer == "/a/n"
+
+
+@pytest.mark.parametrize("value", [float("nan"), float("inf"), "NaN", "-Infinity", "1e999", "inf", 10 ** 30])
+def test_view_numbers_are_finite(value):
+    with pytest.raises(InputError) as caught:
+        View({"n": value}, "x.json", "/a").num("n")
+    assert caught.value.pointer == "/a/n"

@@ -68,7 +68,7 @@ def _files(report: View, facts: Facts) -> None:
     sha256 = {path: value.value for path, value in _base(report, "file_checksums", "files.sha256sums").entries()}
     for path, value in _base(report, "file_list", "files.allinfo").entries():
         record = _record(value)
-        mode = record.int("mode")
+        mode = record.uint("mode", 32)  # st_mode; stat.S_IMODE overflows on larger or negative values
         entry: dict = {"path": path, "type": "unknown"}
         if mode is not None:
             bits = stat.S_IMODE(mode)

@@ -19,7 +19,7 @@ from .trivy import trivy_type
 from .view import View
 
 SUPPORTED_SPECS = ("1.4", "1.5", "1.6")
-_SYFT_LOCATION = re.compile(r"^syft:location:(\d+):path$")
+_SYFT_LOCATION = re.compile(r"^syft:location:([0-9]{1,9}):path$")
 
 
 def _properties(component: View) -> dict[str, list[str]]:

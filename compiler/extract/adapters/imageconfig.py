@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 
+from ..numbers import decimal
 from .normalize import rfc3339
 from .view import View, describe
 
@@ -18,11 +19,12 @@ _PROTOCOLS = ("tcp", "udp", "sctp")
 
 def port(spec: str, where: View) -> dict:
     """`80/tcp` → {port: 80, protocol: tcp, spec: 80/tcp}; a bare number is TCP, as Docker reads it."""
-    number, _, protocol = spec.strip().partition("/")
+    text, _, protocol = spec.strip().partition("/")
     protocol = (protocol or "tcp").lower()
-    if not number.isdigit() or not 0 <= int(number) <= 65535 or protocol not in _PROTOCOLS:
+    number = decimal(text)
+    if number is None or number > 65535 or protocol not in _PROTOCOLS:
         raise where.error(f"{spec!r} is not a port: expected <port>[/tcp|udp|sctp]")
-    return {"port": int(number), "protocol": protocol, "spec": f"{int(number)}/{protocol}"}
+    return {"port": number, "protocol": protocol, "spec": f"{number}/{protocol}"}
 
 
 def name_values(pairs: list[tuple[str, str]]) -> dict:

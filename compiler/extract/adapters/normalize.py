@@ -10,6 +10,8 @@ import re
 from datetime import datetime, timedelta, timezone
 from urllib.parse import unquote
 
+from ..numbers import decimal
+
 SEVERITIES = ("unknown", "negligible", "low", "medium", "high", "critical")
 
 # Words scanners and vendors use for the same rung of the ladder.
@@ -72,7 +74,10 @@ def rfc3339(value: object) -> str | None:
     if offset and offset not in ("Z", "z"):
         sign = -1 if offset[0] == "-" else 1
         digits = offset[1:].replace(":", "")
-        moment -= sign * timedelta(hours=int(digits[:2]), minutes=int(digits[2:]))
+        try:
+            moment -= sign * timedelta(hours=int(digits[:2]), minutes=int(digits[2:]))
+        except OverflowError:  # 9999-12-31T23:59-01:00 is past the last date Python has
+            return None
     text = moment.strftime("%Y-%m-%dT%H:%M:%S")
     fraction = (fraction or "").rstrip("0")
     return f"{text}.{fraction}Z" if fraction else f"{text}Z"
@@ -173,8 +178,8 @@ def with_epoch(package_type: str, version: str, epoch: object) -> str:
     """
     if package_type != "rpm" or not version or ":" in version:
         return version
-    if isinstance(epoch, str) and epoch.isdigit():
-        epoch = int(epoch)
+    if isinstance(epoch, str):
+        epoch = decimal(epoch)
     if isinstance(epoch, int) and not isinstance(epoch, bool) and epoch > 0:
         return f"{epoch}:{version}"
     return version

@@ -10,7 +10,6 @@ has kept one shape, which Grype reports embed too (`image_facts`).
 from __future__ import annotations
 
 import base64
-import binascii
 
 from ...errors import InputError
 from ..base import Extraction, Facts, Source
@@ -41,7 +40,7 @@ def _embedded_json(meta: View, field: str) -> View | None:
     where = meta.at(field, text)
     try:
         raw = base64.b64decode(text, validate=True).decode("utf-8")
-    except (binascii.Error, UnicodeDecodeError):
+    except ValueError:  # binascii.Error, UnicodeDecodeError, and non-ASCII text
         raise where.error("is not base64-encoded UTF-8 text") from None
     try:
         return View(parse_json(raw, meta.path), meta.path, where.pointer)

@@ -8,9 +8,11 @@ instead of a Python traceback deep inside an adapter.
 
 from __future__ import annotations
 
+import math
 from typing import Any, Iterator
 
 from ...errors import InputError
+from ..numbers import clip, decimal, in_range
 
 _TYPE_NAMES = {dict: "an object", list: "an array", str: "a string", bool: "a boolean", type(None): "null"}
 
@@ -21,6 +23,13 @@ def describe(value: Any) -> str:
     if isinstance(value, (int, float)):
         return "a number"
     return _TYPE_NAMES.get(type(value), type(value).__name__)
+
+
+def _short(value: object) -> str:
+    """A number as found, cut short: an integer may have thousands of digits (too many for str())."""
+    if isinstance(value, int) and value.bit_length() > 128:
+        return f"a {value.bit_length()}-bit integer"
+    return repr(clip(value)) if isinstance(value, str) else clip(str(value))
 
 
 def escape(token: str | int) -> str:
@@ -127,18 +136,31 @@ class View:
         return out
 
     def int(self, key: str) -> int | None:
+        """An integer in 64-bit range; decimal strings are accepted (some tools quote numbers)."""
         child = self._child(key)
         if child is None or child == "":
             return None
-        if isinstance(child, bool):
-            raise self.error("expected an integer, found a boolean", key)
-        if isinstance(child, int):
-            return child
-        if isinstance(child, float) and child.is_integer():
-            return int(child)
-        if isinstance(child, str) and child.strip().lstrip("-").isdigit():
-            return int(child)
-        raise self.error(f"expected an integer, found {describe(child)}", key)
+        value = None
+        if isinstance(child, int) and not isinstance(child, bool):
+            value = child
+        elif isinstance(child, float) and child.is_integer():
+            value = int(child)
+        elif isinstance(child, str):
+            value = decimal(child, signed=True)
+            if value is None:
+                raise self.error("expected an integer, found a string that is not a decimal integer in 64-bit range", key)
+        if value is None:
+            raise self.error(f"expected an integer, found {describe(child)}", key)
+        if not in_range(value):
+            raise self.error(f"integer {_short(value)} is out of range (64-bit)", key)
+        return value
+
+    def uint(self, key: str, bits: int) -> int | None:
+        """A non-negative integer that fits in `bits` bits (file modes)."""
+        value = self.int(key)
+        if value is not None and not 0 <= value < 1 << bits:
+            raise self.error(f"expected an unsigned {bits}-bit integer, found {_short(value)}", key)
+        return value
 
     def size(self, key: str) -> int | None:
         """A byte count: an integer that is not negative."""
@@ -155,19 +177,27 @@ class View:
         return value
 
     def num(self, key: str) -> float | None:
+        """A finite number: NaN and Infinity are not JSON and must never reach a document."""
         child = self._child(key)
         if child is None or child == "":
             return None
         if isinstance(child, bool):
             raise self.error("expected a number, found a boolean", key)
-        if isinstance(child, (int, float)):
-            return child
+        value = child
         if isinstance(child, str):
             try:
-                return float(child)
+                value = float(child)
             except ValueError:
-                pass
-        raise self.error(f"expected a number, found {describe(child)}", key)
+                raise self.error("expected a number, found a string that is not a number", key) from None
+        if isinstance(value, int):
+            if not in_range(value):
+                raise self.error(f"number {_short(value)} is out of range (64-bit)", key)
+            return value
+        if not isinstance(value, float):
+            raise self.error(f"expected a number, found {describe(child)}", key)
+        if not math.isfinite(value):
+            raise self.error(f"expected a finite number, found {_short(child)} (NaN and Infinity are not JSON)", key)
+        return value
 
     def bool(self, key: str) -> bool | None:
         child = self._child(key)

@@ -14,9 +14,10 @@ from pathlib import Path
 from ...errors import InputError
 from ..base import ExtractOptions, Facts
 from .assemble import build_facts, read_plan
-from .layers import Layer, normalize, read_layer
+from .layers import Layer, read_layer
 from .limits import Budget, Where
 from .manifest import docker_plan, oci_plan, parse_json
+from .paths import normalize
 from .progress import Progress
 from .tarstream import BLOCK, Peekable, Source, decompressed, iter_tar, looks_compressed, looks_like_tar, read_all
 
@@ -55,6 +56,7 @@ def read_archive(source: Source, where: Where, options: ExtractOptions, budget: 
     stream, _ = decompressed(source, where)
     plan_read = read_plan(options)
     blobs: dict[str, bytes] = {}
+    oversized: dict[str, int] = {}  # JSON members too large to hold → their size, for the error if needed
     layers: dict[str, Layer] = {}
     links: dict[str, str] = {}
     for entry, data in iter_tar(stream, where, budget):
@@ -75,13 +77,19 @@ def read_archive(source: Source, where: Where, options: ExtractOptions, budget: 
             elif first.lstrip()[:1] in (b"{", b"["):
                 if entry.size > budget.limits.max_json_bytes:
                     budget.warn(f"{member.pointer}: JSON member of {entry.size} bytes skipped (over the limit)")
+                    oversized[name] = entry.size
+                    blobs.pop(name, None)  # a later member of the same name replaces an earlier one
                     continue
+                oversized.pop(name, None)
                 budget.hold_json(entry.size, member)
                 blobs[name] = read_all(head)
     progress.finish()
 
     def blob(name: str, at: Where) -> bytes:
-        found = blobs.get(_follow(name, links, at, budget))
+        member = _follow(name, links, at, budget)
+        found = blobs.get(member)
+        if member in oversized:
+            raise at.inside(member).error(_too_large(oversized[member], budget))
         if found is None:
             raise at.error(f"the archive has no JSON member {name}")
         return found
@@ -100,11 +108,18 @@ def read_archive(source: Source, where: Where, options: ExtractOptions, budget: 
         fmt = "oci-archive"
         index = parse_json(blobs["index.json"], where.inside("index.json"))
         plan = oci_plan(index, lambda name, at: parse_json(blob(name, at), at.inside(name)), where, budget)
+    elif "manifest.json" in oversized or "index.json" in oversized:
+        name = "manifest.json" if "manifest.json" in oversized else "index.json"
+        raise where.inside(name).error(_too_large(oversized[name], budget))
     else:
         raise where.error("no manifest.json (docker save) or index.json (OCI) in the archive: not an image archive")
     config = blob(plan.config, where)
     facts = build_facts(config, plan, [layer(name) for name in plan.layers], options, budget, where)
     return facts, fmt
+
+
+def _too_large(size: int, budget: Budget) -> str:
+    return f"is {size:,} bytes, over the {budget.limits.max_json_bytes:,}-byte limit for JSON metadata; not read"
 
 
 def _member_name(name: str) -> str:

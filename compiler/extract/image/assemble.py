@@ -9,6 +9,7 @@ from ..adapters.imageconfig import map_config, parse_reference, reference_digest
 from ..adapters.normalize import distro_id
 from ..adapters.view import View
 from ..base import ExtractOptions, Facts
+from ..numbers import clip, decimal
 from .filesystem import Filesystem
 from .layers import FileEntry, Layer, ReadPlan
 from .limits import Budget, Where
@@ -61,10 +62,10 @@ def build_facts(
         image["distro"] = distro
 
     users = _users(_text(fs.resolve("/etc/passwd", budget.limits.max_link_hops)),
-                   _text(fs.resolve("/etc/group", budget.limits.max_link_hops)))
+                   _text(fs.resolve("/etc/group", budget.limits.max_link_hops)), where)
     return {
         "image": image,
-        "files": _files(fs, options, budget),
+        "files": _files(fs, options, budget, where),
         "users": users,
         "secrets": _secrets(layers),
     }
@@ -108,11 +109,15 @@ def _text(entry: FileEntry | None) -> str:
     return entry.contents.decode("utf-8", errors="replace")
 
 
-def _files(fs: Filesystem, options: ExtractOptions, budget: Budget) -> dict[str, dict[str, Any]]:
+def _files(fs: Filesystem, options: ExtractOptions, budget: Budget, where: Where) -> dict[str, dict[str, Any]]:
+    """Every path of the final filesystem, as a process in the container sees them: also those
+    reached through directory symlinks, each described by the entry it leads to."""
     configured = set(options.content_paths)
+    aliases = fs.aliases(budget, where)
     out: dict[str, dict[str, Any]] = {}
-    for path in sorted(fs.entries):
-        entry, layer = fs.entries[path]
+    for path in sorted([*fs.entries, *aliases]):
+        real = aliases.get(path, path)
+        entry, layer = fs.entries[real]
         item: dict[str, Any] = {
             "path": path,
             "type": entry.type,
@@ -124,7 +129,7 @@ def _files(fs: Filesystem, options: ExtractOptions, budget: Budget) -> dict[str,
             "layer": layer,
         }
         # Hard links share their target's data; symlinks only point at it.
-        data = fs.resolve(path, budget.limits.max_link_hops) if entry.type == "hardlink" else entry
+        data = fs.resolve(real, budget.limits.max_link_hops) if entry.type == "hardlink" else entry
         if entry.type in ("file", "hardlink") and data is not None and data.type == "file":
             item["size"] = data.size
             item["sha256"] = data.sha256
@@ -134,9 +139,14 @@ def _files(fs: Filesystem, options: ExtractOptions, budget: Budget) -> dict[str,
             target = fs.resolve(path, budget.limits.max_link_hops)
             if target is not None and target.contents is not None:
                 item["contents"] = _text(target)
-            elif target is not None and target.type == "file":
+            elif target is not None and target.type == "file" and target.size > options.max_content_bytes:
                 budget.warn(f"{path}: contents not kept, {target.size} bytes is over the "
                             f"{options.max_content_bytes}-byte content limit")
+            elif target is not None and target.type == "file":
+                # Only files named like a captured path are kept while streaming; a link to
+                # another name is known only once the whole image is read.
+                budget.warn(f"{path}: contents not kept, it leads to {target.path}, which has another name "
+                            f"(pass --content {target.path} to keep it)")
         out[path] = item
     return out
 
@@ -153,27 +163,35 @@ def _secrets(layers: list[Layer]) -> dict[str, dict[str, Any]]:
     return dict(sorted(out.items()))
 
 
-def _users(passwd: str, group: str) -> dict[str, dict[str, Any]]:
+def _users(passwd: str, group: str, where: Where) -> dict[str, dict[str, Any]]:
     groups: dict[int, str] = {}
-    for line in group.splitlines():
+    for number, line in enumerate(group.splitlines(), 1):
         fields = line.split(":")
-        if len(fields) >= 3 and fields[2].isdigit():
-            groups.setdefault(int(fields[2]), fields[0])
+        if len(fields) >= 3 and fields[0] and fields[0][0] not in "#+-":
+            groups.setdefault(_id(fields[2], "gid", number, where.inside("/etc/group")), fields[0])
     users: dict[str, dict[str, Any]] = {}
-    for line in passwd.splitlines():
+    for number, line in enumerate(passwd.splitlines(), 1):
         fields = line.split(":")
         # Comments, NIS `+` entries and malformed lines name no user.
-        if len(fields) < 7 or not fields[0] or fields[0][0] in "#+-":
+        if len(fields) < 7 or not fields[0] or fields[0][0] in "#+-" or fields[0] in users:
             continue
-        if not (fields[2].isdigit() and fields[3].isdigit()) or fields[0] in users:
-            continue
-        uid, gid = int(fields[2]), int(fields[3])
+        at = where.inside("/etc/passwd")
+        uid, gid = _id(fields[2], "uid", number, at), _id(fields[3], "gid", number, at)
         user = {"name": fields[0], "uid": uid, "gid": gid, "gecos": fields[4],
                 "home": fields[5], "shell": fields[6], "entry": line}
         if gid in groups:
             user["group"] = groups[gid]
         users[fields[0]] = user
     return users
+
+
+def _id(text: str, kind: str, line: int, where: Where) -> int:
+    """A uid or gid. One that is not a number is an error, not a skipped line: a policy about
+    users must not pass because a user went unread."""
+    value = decimal(text)
+    if value is None:
+        raise where.error(f"line {line}: {kind} {clip(text)!r} is not a decimal number in 64-bit range")
+    return value
 
 
 def _distro(os_release: str) -> dict[str, Any]:

@@ -12,10 +12,12 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass, field
-from typing import Any
+from functools import cached_property
+from typing import Any, Sequence
 
 from .. import secrets
 from .limits import Budget, Where
+from .paths import normalize, resolve_path
 from .tarstream import CHUNK, Digesting, MemberReader, Source, TarEntry, decompressed, iter_tar
 
 WHITEOUT = ".wh."
@@ -31,6 +33,16 @@ class ReadPlan:
     scan_secrets: bool
     secret_scan_max_bytes: int
 
+    @cached_property
+    def capture_names(self) -> frozenset[str]:
+        return frozenset(path.rsplit("/", 1)[1] for path in self.capture)
+
+    def captures(self, path: str) -> bool:
+        """Whether to keep the file's contents. A file seen through a directory symlink keeps its
+        name (`/etc -> /real` shows /real/passwd as /etc/passwd), and which symlinks the image has
+        is known only at its end: files named like a captured path are kept too."""
+        return path in self.capture or path.rsplit("/", 1)[1] in self.capture_names
+
 
 @dataclass(slots=True)
 class FileEntry:
@@ -43,36 +55,19 @@ class FileEntry:
     sha256: str = ""
     link_target: str = ""
     contents: bytes | None = None
-    secrets: list[dict[str, Any]] = field(default_factory=list)
+    secrets: Sequence[dict[str, Any]] = ()  # not a list per entry: most files have no findings
 
 
 @dataclass
 class Layer:
     entries: dict[str, FileEntry] = field(default_factory=dict)
+    symlinks: set[str] = field(default_factory=set)
     whiteouts: list[str] = field(default_factory=list)
     opaque_dirs: list[str] = field(default_factory=list)
     diff_id: str = ""
     size: int = 0
     blob_digest: str = ""
     blob_size: int = 0
-
-
-def normalize(name: str) -> tuple[str, bool]:
-    """The absolute path `name` denotes inside the image root, and whether it
-    tried to leave the root (`..` past `/`): like a chroot, it cannot."""
-    parts: list[str] = []
-    escaped = False
-    for part in name.split("/"):
-        if part in ("", "."):
-            continue
-        if part == "..":
-            if parts:
-                parts.pop()
-            else:
-                escaped = True
-            continue
-        parts.append(part)
-    return "/" + "/".join(parts), escaped
 
 
 def read_layer(source: Source, where: Where, plan: ReadPlan, budget: Budget) -> Layer:
@@ -97,33 +92,58 @@ def _add(layer: Layer, entry: TarEntry, data: MemberReader, where: Where, plan: 
         return
     parent, base = path.rsplit("/", 1)
     parent = parent or "/"
+    if layer.symlinks and _below_symlink(parent, layer.symlinks):
+        # Unpacking writes through a symlink the same layer created earlier.
+        resolved = resolve_path(parent, layer.entries.get, budget.limits.max_link_hops)
+        if resolved is None:
+            raise where.inside(entry.name).error("member path goes through a symlink loop")
+        parent = resolved
+        path = f"{parent.rstrip('/')}/{base}"
+    budget.hold_file(path, where.inside(entry.name))  # whiteouts too: a million of them fill memory as well
     if base == OPAQUE:
         layer.opaque_dirs.append(parent)
         return
     if base.startswith(WHITEOUT):
         # `.wh..wh.*` other than the opaque marker is AUFS bookkeeping.
-        if not base.startswith(WHITEOUT + WHITEOUT):
-            layer.whiteouts.append(f"{parent.rstrip('/')}/{base[len(WHITEOUT):]}")
+        if base.startswith(WHITEOUT + WHITEOUT):
+            return
+        hidden = base[len(WHITEOUT):]
+        if hidden in ("", ".", ".."):
+            # Read literally it would delete its own directory (the whole image for `/.wh.`).
+            raise where.inside(entry.name).error(f"whiteout {base!r} names no file; the image is malformed")
+        layer.whiteouts.append(f"{parent.rstrip('/')}/{hidden}")
         return
     item = FileEntry(path=path, type=entry.type, mode=entry.mode, uid=entry.uid, gid=entry.gid)
     if entry.type == "symlink":
         # Kept as written (what readlink shows); resolution clamps at the root.
         item.link_target = entry.linkname
+        layer.symlinks.add(path)
     elif entry.type == "hardlink":
         target, escaped = normalize(entry.linkname)
         if escaped:
             budget.warn(f"{where.inside(entry.name).pointer}: hard link target leaves the image root; read as {target}")
         item.link_target = target
     elif entry.type == "file":
-        _read_file(item, data, plan)
+        _read_file(item, data, plan, budget, where.inside(entry.name))
+    if entry.type != "symlink":
+        layer.symlinks.discard(path)
     layer.entries[path] = item
 
 
-def _read_file(item: FileEntry, data: MemberReader, plan: ReadPlan) -> None:
+def _below_symlink(path: str, symlinks: set[str]) -> bool:
+    while path:
+        if path in symlinks:
+            return True
+        path = path.rsplit("/", 1)[0]
+    return False
+
+
+def _read_file(item: FileEntry, data: MemberReader, plan: ReadPlan, budget: Budget, where: Where) -> None:
     keep = 0
     if plan.scan_secrets:
         keep = plan.secret_scan_max_bytes
-    if item.path in plan.capture:
+    captured = plan.captures(item.path)
+    if captured:
         keep = max(keep, plan.max_content_bytes)
     digest = hashlib.sha256()
     head = bytearray()
@@ -135,7 +155,8 @@ def _read_file(item: FileEntry, data: MemberReader, plan: ReadPlan) -> None:
             head += chunk[: keep - len(head)]
     item.size = size
     item.sha256 = digest.hexdigest()
-    if item.path in plan.capture and size <= plan.max_content_bytes:
+    if captured and size <= plan.max_content_bytes:
+        budget.hold_content(size, where)
         item.contents = bytes(head)
-    if plan.scan_secrets and size <= plan.secret_scan_max_bytes:
+    if plan.scan_secrets and 0 < size <= plan.secret_scan_max_bytes:
         item.secrets = secrets.scan_bytes(bytes(head), item.path)

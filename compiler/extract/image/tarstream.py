@@ -18,6 +18,7 @@ import zlib
 from dataclasses import dataclass
 from typing import Iterator, Protocol
 
+from ..numbers import clip, decimal
 from .limits import Budget, Where
 
 BLOCK = 512
@@ -325,8 +326,8 @@ def _pax_records(payload: bytes, where: Where) -> dict[str, str]:
             records[key.decode()] = value.decode("utf-8", errors="replace")
         pos = end
     for key in ("size", "uid", "gid"):
-        if key in records and not records[key].isdigit():
-            raise where.error(f"invalid PAX {key} {records[key]!r}")
+        if key in records and decimal(records[key]) is None:
+            raise where.error(f"invalid PAX {key} {clip(records[key])!r}: expected a decimal number in 64-bit range")
     return records
 
 
