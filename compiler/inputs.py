@@ -15,6 +15,7 @@ from __future__ import annotations
 import copy
 
 from .extract.document import empty_document
+from .extract.numbers import decimal
 
 
 def merge(base: dict, partial: dict) -> dict:
@@ -49,7 +50,7 @@ def complete(partial: dict) -> dict:
 
 def _port(key: str, value: dict | None) -> dict:
     number, _, protocol = key.partition("/")
-    out = {"port": int(number) if number.isdigit() else 0, "protocol": protocol or "tcp"}
+    out = {"port": decimal(number) or 0, "protocol": protocol or "tcp"}
     out.update(value or {})
     out.setdefault("spec", f"{out['port']}/{out['protocol']}")
     return out
