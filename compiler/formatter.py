@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from . import ast
+from .diagnostics import source_lines
 from .parser import parse_module
 
 INDENT = "  "
@@ -38,7 +39,7 @@ class Comment:
 def find_comments(source: str) -> list[Comment]:
     """`#` comments outside string literals (strings never span lines)."""
     found = []
-    for number, line in enumerate(source.splitlines(), start=1):
+    for number, line in enumerate(source_lines(source), start=1):
         in_string = escaped = False
         for column, char in enumerate(line):
             if in_string:

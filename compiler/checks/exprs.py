@@ -79,10 +79,17 @@ def parse_date(text: str) -> datetime | None:
         return None
 
 
+# RE2 would also log each rejected pattern to stderr, ahead of our own diagnostic.
+_QUIET = re2.Options()
+_QUIET.log_errors = False
+
+
 def regex_problem(pattern: str) -> str | None:
     """Why RE2 (the syntax OPA's regex builtins use) rejects `pattern`, or None."""
     try:
-        re2.compile(pattern)
+        re2.compile(pattern, options=_QUIET)
+    except UnicodeEncodeError:
+        return "it holds half of a UTF-16 surrogate pair"
     except re2.error as exc:
         reason = exc.args[0] if exc.args else ""
         return (reason.decode("utf-8", "replace") if isinstance(reason, bytes) else str(reason)) or "invalid"
