@@ -202,10 +202,10 @@ class AstBuilder(Transformer):
                                        "write the character itself, or both halves: \\uD83D\\uDE00"))
         return value
 
-    def _number(self, token: Token, sign: int = 1) -> int | float:
+    def _number(self, token: Token, span: Span, sign: int = 1) -> int | float:
         value = _number(token)
         if value is None:
-            self.invalid_values.append(error("E007", self._tok(token),
+            self.invalid_values.append(error("E007", span,
                                        f"number out of range: numbers are limited to {MAX_DIGITS} digits",
                                        "a size counts in bytes, so it stays below 1000000TB"
                                        if token.type == "SIZE" else None))
@@ -505,10 +505,12 @@ class AstBuilder(Transformer):
         return ast.Literal("string", self._str(token), self._span(meta))
 
     def number(self, meta, token):
-        return ast.Literal("number", self._number(token), self._span(meta), raw=str(token))
+        span = self._span(meta)
+        return ast.Literal("number", self._number(token, span), span, raw=str(token))
 
     def negative(self, meta, token):
-        return ast.Literal("number", self._number(token, -1), self._span(meta), raw=f"-{token}")
+        span = self._span(meta)
+        return ast.Literal("number", self._number(token, span, -1), span, raw=f"-{token}")
 
     def date(self, meta, token):
         return ast.Literal("date", str(token), self._span(meta))
@@ -568,5 +570,5 @@ def _number(token: Token) -> int | float | None:
         if token.type == "SIZE":
             value = int(Decimal(amount) * SIZE_UNITS[unit])
         else:
-            value = float(amount) if token.type == "FLOAT" else int(amount)
+            value = float(amount) if token.type == "FLOAT" else int(amount.lstrip("0") or "0")
     return value if value is not None and abs(value) < 10**MAX_DIGITS else None
