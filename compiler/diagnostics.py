@@ -57,6 +57,8 @@ class Diagnostic:
         lines = [head]
         text = _source_line(source, self.span.line)
         if text is not None:
+            # One visible character for each invisible one: columns stay, escape codes never reach the terminal.
+            text = "".join(c if c.isprintable() or c == "\t" else "\ufffd" for c in text.rstrip())
             number = str(self.span.line)
             gutter = " " * len(number)
             expanded = text.expandtabs(4)

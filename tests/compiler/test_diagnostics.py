@@ -18,4 +18,11 @@ def test_only_newline_ends_a_line_as_for_the_lexer():
     rendered = error("E001", Span("f", 3, 7, 3, 11), "bad").render(source).split("\n")
     assert rendered[1] == " 3 | third line"
     assert rendered[2] == "   |       ^^^^"
-    assert error("E001", Span("f", 1, 1, 1, 2), "bad").render(source).split("\n")[1] == " 1 | # a\x0cb\u2028c\x85d"
+    assert error("E001", Span("f", 1, 1, 1, 2), "bad").render(source).split("\n")[1] == " 1 | # a\ufffdb\ufffdc\ufffdd"
+
+
+def test_invisible_characters_of_a_source_line_are_shown_one_for_one():
+    line = 'x = "\x1b[2J\x7f" + y'
+    rendered = error("E001", Span("f", 1, 13, 1, 14), "bad").render(line).split("\n")
+    assert rendered[1] == ' 1 | x = "\ufffd[2J\ufffd" + y'
+    assert rendered[2].index("^") == rendered[1].index("+")
