@@ -17,14 +17,12 @@ import yaml
 
 from . import ast
 from .diagnostics import Diagnostic, Diagnostics, Span, error, printable
-from .parser import LONE_SURROGATE, MAX_DIGITS, parse_module
+from .parser import LONE_SURROGATE, MAX_DIGITS, MAX_NUMBER, parse_module
 
 POLICY_SUFFIX = ".regate"
 # Far above any real policy or list; they bound what a mistyped path can cost.
 MAX_POLICY_BYTES = 4 * 2**20
 MAX_DATA_BYTES = 64 * 2**20
-# The largest number a data file may hold: the same limit as number literals.
-MAX_NUMBER = 10**MAX_DIGITS
 
 
 class Unreadable(Exception):
@@ -74,6 +72,8 @@ def read_bytes(path: Path, limit: int) -> bytes:
     `/dev/zero` or a FIFO can neither exhaust memory nor block."""
     if "\0" in str(path):
         raise Unreadable("the path holds a NUL character")
+    if LONE_SURROGATE.search(str(path)):  # how Python passes on bytes that are not UTF-8
+        raise Unreadable("the path is not UTF-8, so no bundle could name it")
     try:
         info = os.stat(path)
         if not stat.S_ISREG(info.st_mode):
@@ -205,7 +205,8 @@ def _read_data(path: Path, source: ast.DataSource, problems: list[Diagnostic]) -
         problems.append(error("E104", source.span, f"{source.path} nests too deeply to be read"))
         return _MISSING
     except ValueError as exc:  # a number past Python's digit limit, a timestamp that is no date
-        reason = f"numbers are limited to {MAX_DIGITS} digits" if "digits" in str(exc) else str(exc)
+        too_long = "integer string conversion" in str(exc)
+        reason = f"numbers are limited to {MAX_DIGITS} digits" if too_long else str(exc)
         problems.append(error("E104", source.span, f"{source.path} holds a value that cannot be read: {reason}"))
         return _MISSING
     if source.key:

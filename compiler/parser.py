@@ -19,8 +19,9 @@ from .resources import grammar_file
 
 # Deeper nesting than any real policy needs; the AST passes are recursive.
 MAX_DEPTH = 200
-# Numbers stay exact in OPA, JSON and every consumer of the bundle (|n| < 2**63).
+# Integers stay exact in OPA, JSON and every consumer of the bundle (|n| < 2**63).
 MAX_DIGITS = 18
+MAX_NUMBER = 10**MAX_DIGITS
 SIZE_UNITS = {
     "KB": 10**3, "MB": 10**6, "GB": 10**9, "TB": 10**12,
     "KiB": 2**10, "MiB": 2**20, "GiB": 2**30, "TiB": 2**40,
@@ -139,8 +140,8 @@ def _expected(names: set[str]) -> str:
 def unescape(raw: str) -> str:
     r"""Body of a string token → its value. Unknown escapes keep their backslash,
     so regular expressions read naturally: "^\\d+$" and "^\d+$" are the same.
-    A surrogate pair (\uD83D\uDE00) is one character; a lone surrogate stays in
-    the value for `lone_surrogate` to report."""
+    A surrogate pair (\uD83D\uDE00) is one character; half of one stays in the
+    value, for the parser to report (E008)."""
     body = raw[1:-1]
     out = []
     i = 0
@@ -198,17 +199,17 @@ class AstBuilder(Transformer):
         lone = LONE_SURROGATE.search(value)
         if lone:
             self.invalid_values.append(error("E008", self._tok(token),
-                                       f"\\u{ord(lone.group()):04X} is half of a UTF-16 surrogate pair",
-                                       "write the character itself, or both halves: \\uD83D\\uDE00"))
+                                             f"\\u{ord(lone.group()):04X} is half of a UTF-16 surrogate pair",
+                                             "write the character itself, or both halves: \\uD83D\\uDE00"))
         return value
 
     def _number(self, token: Token, span: Span, sign: int = 1) -> int | float:
         value = _number(token)
         if value is None:
             self.invalid_values.append(error("E007", span,
-                                       f"number out of range: numbers are limited to {MAX_DIGITS} digits",
-                                       "a size counts in bytes, so it stays below 1000000TB"
-                                       if token.type == "SIZE" else None))
+                                             f"number out of range: numbers are limited to {MAX_DIGITS} digits",
+                                             "a size counts in bytes, so it stays below 1000000TB"
+                                             if token.type == "SIZE" else None))
             return 0
         return sign * value
 
@@ -571,4 +572,4 @@ def _number(token: Token) -> int | float | None:
             value = int(Decimal(amount) * SIZE_UNITS[unit])
         else:
             value = float(amount) if token.type == "FLOAT" else int(amount.lstrip("0") or "0")
-    return value if value is not None and abs(value) < 10**MAX_DIGITS else None
+    return value if value is not None and abs(value) < MAX_NUMBER else None

@@ -207,3 +207,13 @@ def test_dates_at_the_ends_of_the_calendar(moment, valid, tmp_path):
         assert result.returncode == 2
         assert result.stderr.startswith(f"p.regate:3:50: error[E306]: {moment} is not a valid date"), result.stderr
         assert f"p.regate:6:17: error[E306]: {moment} is not a valid date" in result.stderr
+
+
+def test_a_policy_file_whose_name_is_not_utf8_is_refused(tmp_path):
+    (tmp_path / "policies").mkdir()
+    with open(os.fsencode(tmp_path / "policies") + b"/a\xff.regate", "wb") as handle:
+        handle.write(b'policy "p" { rule r stop { when image.user == "root" message "m" } }\n')
+    result = regate("compile", "policies", "-o", "out.tar.gz", cwd=tmp_path)
+    assert result.returncode == 2
+    assert result.stderr.startswith("policies/a\\udcff.regate:1:1: error[E101]: cannot read policies/a\\udcff.regate: "
+                                    "the path is not UTF-8"), result.stderr
