@@ -66,8 +66,9 @@ def _resolved(path: Path) -> Path:
         return Path(os.path.abspath(path))
 
 
-def read_bytes(path: Path, limit: int) -> bytes:
-    """The content of a regular file of at most `limit` bytes, else `Unreadable`.
+def read_bytes(path: Path, limit: int, kind: str) -> bytes:
+    """The content of a regular file of at most `limit` bytes, else `Unreadable`
+    (naming the limit for this `kind` of file).
     Devices, pipes and directories are refused before they are opened, so
     `/dev/zero` or a FIFO can neither exhaust memory nor block."""
     if "\0" in str(path):
@@ -79,7 +80,7 @@ def read_bytes(path: Path, limit: int) -> bytes:
         if not stat.S_ISREG(info.st_mode):
             raise Unreadable("not a regular file")
         if info.st_size > limit:
-            raise Unreadable(f"larger than {limit // 2**20} MiB, the limit for this kind of file")
+            raise Unreadable(f"larger than {limit // 2**20} MiB, the limit for {kind}")
         with open(path, "rb") as handle:
             content = handle.read(limit + 1)
     except FileNotFoundError as exc:
@@ -87,7 +88,7 @@ def read_bytes(path: Path, limit: int) -> bytes:
     except OSError as exc:
         raise Unreadable(exc.strerror or str(exc)) from None
     if len(content) > limit:
-        raise Unreadable(f"larger than {limit // 2**20} MiB, the limit for this kind of file")
+        raise Unreadable(f"larger than {limit // 2**20} MiB, the limit for {kind}")
     return content
 
 
@@ -101,7 +102,7 @@ def decode(content: bytes) -> str:
 
 def read_source(path: Path) -> str:
     """The text of a policy file; `Unreadable` if it cannot be one."""
-    return decode(read_bytes(path, MAX_POLICY_BYTES))
+    return decode(read_bytes(path, MAX_POLICY_BYTES, "policy files"))
 
 
 def policy_files(paths: list[str | Path]) -> list[Path]:
@@ -189,7 +190,7 @@ _MISSING = object()
 
 def _read_data(path: Path, source: ast.DataSource, problems: list[Diagnostic]) -> object:
     try:
-        text = decode(read_bytes(path, MAX_DATA_BYTES))
+        text = decode(read_bytes(path, MAX_DATA_BYTES, "data files"))
     except Unreadable as exc:
         problems.append(error("E104", source.span, f"cannot read data file {printable(source.path)}: {exc}"))
         return _MISSING

@@ -159,8 +159,8 @@ def _policy_reading(tmp_path: Path, target: str, kind: str) -> subprocess.Comple
 
 
 @pytest.mark.parametrize("kind, size, says", [
-    ("import", 4 * 2**20 + 1, "larger than 4 MiB, the limit for this kind of file"),
-    ("data", 64 * 2**20 + 1, "larger than 64 MiB, the limit for this kind of file"),
+    ("import", 4 * 2**20 + 1, "huge: larger than 4 MiB, the limit for policy files"),
+    ("data", 64 * 2**20 + 1, "huge: larger than 64 MiB, the limit for data files"),
 ])
 def test_files_over_the_size_limit_are_refused_unread(kind, size, says, tmp_path):
     with open(tmp_path / "huge", "wb") as handle:
