@@ -14,7 +14,7 @@ from lark import Lark, Token, Transformer, v_args
 from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken, VisitError
 
 from . import ast
-from .diagnostics import Diagnostic, Diagnostics, Span, error, source_lines
+from .diagnostics import Diagnostic, Diagnostics, Span, error, printable, source_lines
 from .resources import grammar_file
 
 # Deeper nesting than any real policy needs; the AST passes are recursive.
@@ -110,11 +110,13 @@ def _syntax_diagnostic(path: str, source: str, exc: UnexpectedInput) -> Diagnost
 def _describe_token(token: Token) -> str:
     kind = {"NAME": "name", "STRING": "string", "INT": "number", "FLOAT": "number", "DATE": "date",
             "SIZE": "size"}.get(token.type)
+    # The caret shows where the token is; the message needs only its start.
+    value = printable(token.value if len(token.value) <= 40 else token.value[:40] + "…")
     if kind == "name":
-        return f'name "{token.value}"'
+        return f'name "{value}"'
     if kind:
-        return f"{kind} {token.value}"
-    return f'"{token.value}"'
+        return f"{kind} {value}"
+    return f'"{value}"'
 
 
 def _expected(names: set[str]) -> str:

@@ -217,3 +217,12 @@ def test_a_policy_file_whose_name_is_not_utf8_is_refused(tmp_path):
     assert result.returncode == 2
     assert result.stderr.startswith("policies/a\\udcff.regate:1:1: error[E101]: cannot read policies/a\\udcff.regate: "
                                     "the path is not UTF-8"), result.stderr
+
+
+def test_a_huge_unexpected_token_is_quoted_short_and_visible(tmp_path):
+    (tmp_path / "p.regate").write_text('policy "p" "\x1b[2J' + "x" * 100_000 + '"\n')
+    result = regate("lint", "p.regate", cwd=tmp_path)
+    assert result.returncode == 2
+    head = result.stderr.splitlines()[0]
+    assert head == 'p.regate:1:12: error[E001]: unexpected string "\\u001b[2J' + "x" * 35 + '…', head
+    assert "\x1b" not in result.stderr
