@@ -58,7 +58,9 @@ def complete(partial: dict) -> dict:
 
 def _port(key: str, value: dict | None) -> dict:
     number, _, protocol = key.partition("/")
-    out = {"port": int(number) if number.isdigit() else 0, "protocol": protocol or "tcp"}
+    # ASCII digits only: str.isdigit also accepts "²", which int() refuses.
+    is_port = number.isascii() and number.isdigit() and len(number) <= 5
+    out = {"port": int(number) if is_port else 0, "protocol": protocol or "tcp"}
     out.update(value or {})
     out.setdefault("spec", f"{out['port']}/{out['protocol']}")
     return out

@@ -226,3 +226,9 @@ def test_a_huge_unexpected_token_is_quoted_short_and_visible(tmp_path):
     head = result.stderr.splitlines()[0]
     assert head == 'p.regate:1:12: error[E001]: unexpected string "\\u001b[2J' + "x" * 35 + '…', head
     assert "\x1b" not in result.stderr
+
+
+def test_test_inputs_with_odd_port_keys_complete_without_error():
+    # `regate test` completes each case's input; "²" passed str.isdigit and then crashed int().
+    ports = complete({"image": {"exposed_ports": {"²/tcp": {}, "8080/tcp": {}, "9" * 5000 + "/udp": {}}}})
+    assert [p["port"] for p in ports["image"]["exposed_ports"].values()] == [0, 8080, 0]
