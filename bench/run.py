@@ -15,6 +15,7 @@ HERE = Path(__file__).resolve().parent
 BENCHMARKS = [
     ("compile: a 1,000-rule policy set", "compile_bench.py"),
     ("evaluation: generated vs expert Rego, 10,000 packages / 5,000 vulnerabilities", "rego_bench.py"),
+    ("evaluation: 1,000 to 4,000 exceptions on one rule", "exceptions_bench.py"),
     ("regate test: 200 rules, 1,000 cases", "test_bench.py"),
     ("extraction: real-world files and a synthetic 10,000-package report", "extract_bench.py"),
     ("extraction: a ~200 MB image archive", "image_bench.py"),

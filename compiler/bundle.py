@@ -68,12 +68,27 @@ def write_directory(compiled: Compiled, out: Path) -> str:
     """Write the bundle's files into a directory (loadable with `opa run -b DIR`).
 
     An existing directory is replaced only if it holds a bundle (a .manifest),
-    so stale modules never linger and nothing else is ever deleted.
+    so stale modules never linger and nothing else is ever deleted. A symbolic
+    link is followed, as `write_atomically` does for files: the directory it
+    points at is replaced and the link survives (the link itself is never
+    handed to rmtree).
     """
+    if out.is_symlink():
+        try:
+            out = out.resolve(strict=False)
+        except (OSError, RuntimeError) as exc:
+            raise UserError(f"cannot write {out}: the symbolic link cannot be followed ({exc})") from None
+    if out.exists() and not out.is_dir():
+        raise UserError(f"{out} exists and is not a directory; refusing to overwrite it")
     if out.exists() and any(out.iterdir()) and not (out / ".manifest").exists():
         raise UserError(f"{out} exists and is not a bundle directory; refusing to overwrite it")
+    if not out.parent.is_dir():
+        raise UserError(f"cannot write {out}: directory {out.parent} does not exist")
     files = bundle_files(compiled)
-    staging = Path(tempfile.mkdtemp(dir=out.parent if out.parent.exists() else None, prefix=f".{out.name}."))
+    try:
+        staging = Path(tempfile.mkdtemp(dir=out.parent, prefix=f".{out.name}."))
+    except OSError as exc:
+        raise UserError(f"cannot write {out}: {exc.strerror}") from None
     try:
         for name, content in files.items():
             (staging / name).parent.mkdir(parents=True, exist_ok=True)
@@ -81,6 +96,8 @@ def write_directory(compiled: Compiled, out: Path) -> str:
         if out.exists():
             shutil.rmtree(out)
         os.replace(staging, out)
+    except OSError as exc:
+        raise UserError(f"cannot write {out}: {exc.strerror or exc}") from None
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     return manifest(compiled.files)["revision"]

@@ -31,8 +31,14 @@ REGO_KEYWORDS = {"as", "contains", "data", "default", "else", "every", "false", 
 _IDENT = re.compile(r"^[a-zA-Z_][a-zA-Z0-9_]*$")
 
 
+# Characters OPA refuses in a Rego file (a byte-order mark) or in the YAML of a METADATA
+# comment (DEL, C1 controls, U+FFFE/U+FFFF; U+2028/U+2029 end a YAML 1.1 line): written
+# as escapes, which mean the same character in both.
+_UNSAFE_IN_REGO = re.compile("[\x7f-\x9f\u2028\u2029\ufeff\ufffe\uffff]")
+
+
 def rego_string(text: str) -> str:
-    return json.dumps(text, ensure_ascii=False)
+    return _UNSAFE_IN_REGO.sub(lambda m: f"\\u{ord(m.group()):04x}", json.dumps(text, ensure_ascii=False))
 
 
 def identifier(name: str) -> str:
@@ -48,9 +54,9 @@ def date_ns(text: str, end_of_day: bool = False) -> int:
     moment = parse_date(text)
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=timezone.utc)
-    if end_of_day and "T" not in text:
-        moment += timedelta(days=1)
     delta = moment - datetime(1970, 1, 1, tzinfo=timezone.utc)
+    if end_of_day and "T" not in text:
+        delta += timedelta(days=1)  # on the delta: the day after 9999-12-31 is no datetime
     return (delta.days * 86_400 + delta.seconds) * 10**9 + delta.microseconds * 1000
 
 
@@ -225,6 +231,8 @@ class RuleGenerator:
         if exceptions:
             hit.insert(0, f"\t\t\"exceptions\": {exceptions},")
         lines.append("hit := {\n" + "\n".join(hit) + "\n\t}")
+        if body.binding is not None:
+            lines = self.unused_lookup_dropped(lines, body.binding.var)
         head = _metadata(
             [("title", meta.title or rule.id), ("description", meta.description)],
             [("id", rule.id), ("action", rule.action), ("severity", meta.severity),
@@ -258,6 +266,18 @@ class RuleGenerator:
             self.origins[lines[0]] = binding.span
         for conjunct in conjuncts:
             lines += self.inline_any(conjunct, scope, lines) or self.cond(conjunct, scope)
+        return lines
+
+    def unused_lookup_dropped(self, lines: list[str], var: str) -> list[str]:
+        """A pinned lookup `f := coll[key]` whose `f` nothing after it uses becomes
+        `coll[key]`: the key must still exist, and `opa check --strict` rejects an
+        assignment that is never read."""
+        prefix = f"{var} := "
+        for i, line in enumerate(lines):
+            if line.startswith(prefix) and not _uses(var, lines[i + 1:]):
+                lookup = line.removeprefix(prefix)
+                self.origins[lookup] = self.origins[line]
+                return lines[:i] + [lookup] + lines[i + 1:]
         return lines
 
     def inline_any(self, expr: ast.Expr, scope: Scope, body: list[str]) -> list[str] | None:
@@ -524,6 +544,9 @@ class RuleGenerator:
 
     # ------------------------------------------------------------ exceptions
     def exception_terms(self, scope: Scope) -> str:
+        """The set of ids of the exceptions that hold for a finding. Many are one flat
+        `union({...})`: a chain of `|` nests once per exception, and OPA compiles that
+        nesting in quadratic time (minutes for a few thousand exceptions)."""
         terms = []
         for exception in self.exceptions:
             where = exception.allow.where
@@ -535,7 +558,7 @@ class RuleGenerator:
                 condition = [self.call_helper(self.helper([condition], scope), scope)]
             terms.append(f"{{{rego_string(exception.id)} | {condition[0]}}}")
         if len(terms) > 1:
-            return "(" + " | ".join(terms) + ")"
+            return "union({" + ", ".join(terms) + "})"
         return terms[0] if terms else ""
 
     # --------------------------------------------------------------- helpers
@@ -564,6 +587,10 @@ def _head(name: str, params: list[str], body: list[str]) -> str:
     """`name(a, _)`: parameters the body does not use are wildcards (opa check --strict)."""
     if not params:
         return name
-    code = _STRING_LITERAL.sub('""', "\n".join(body))
-    used = [p if re.search(rf"(?<![.\w]){re.escape(p)}\b", code) else "_" for p in params]
-    return f"{name}({', '.join(used)})"
+    return f"{name}({', '.join(p if _uses(p, body) else '_' for p in params)})"
+
+
+def _uses(var: str, lines: list[str]) -> bool:
+    """Whether Rego `lines` refer to variable `var` outside string literals."""
+    code = _STRING_LITERAL.sub('""', "\n".join(lines))
+    return re.search(rf"(?<![.\w]){re.escape(var)}\b", code) is not None

@@ -57,6 +57,8 @@ class Diagnostic:
         lines = [head]
         text = _source_line(source, self.span.line)
         if text is not None:
+            # One visible character for each invisible one: columns stay, escape codes never reach the terminal.
+            text = "".join(c if c.isprintable() or c == "\t" else "\ufffd" for c in text.rstrip())
             number = str(self.span.line)
             gutter = " " * len(number)
             expanded = text.expandtabs(4)
@@ -90,10 +92,22 @@ class Diagnostic:
 def _source_line(source: str | None, line: int) -> str | None:
     if source is None:
         return None
-    lines = source.splitlines()
+    lines = source_lines(source)
     if 1 <= line <= len(lines):
         return lines[line - 1]
     return None
+
+
+def source_lines(source: str) -> list[str]:
+    """The lines of a policy source as the lexer counts them: only "\\n" ends a line
+    (str.splitlines would also split at a form feed, U+2028 or U+0085)."""
+    return source.removesuffix("\n").split("\n")
+
+
+def printable(text: str) -> str:
+    """`text` for a message: control and other invisible characters as \\u escapes,
+    so a hostile file name can neither hide in nor drive the terminal."""
+    return "".join(c if c.isprintable() else f"\\u{ord(c):04x}" for c in text)
 
 
 def error(code: str, span: Span, message: str, hint: str | None = None) -> Diagnostic:

@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from . import ast
+from .diagnostics import source_lines
 from .parser import parse_module
 
 INDENT = "  "
@@ -38,7 +39,7 @@ class Comment:
 def find_comments(source: str) -> list[Comment]:
     """`#` comments outside string literals (strings never span lines)."""
     found = []
-    for number, line in enumerate(source.splitlines(), start=1):
+    for number, line in enumerate(source_lines(source), start=1):
         in_string = escaped = False
         for column, char in enumerate(line):
             if in_string:
@@ -62,9 +63,20 @@ def quote(value: str) -> str:
         if char == "\\":
             following = value[i + 1] if i + 1 < len(value) else ""
             out.append("\\\\" if following in _ESCAPE_LETTERS or not following else "\\")
+        elif char in _ESCAPED:
+            out.append(_ESCAPED[char])
         else:
-            out.append(_ESCAPED.get(char, char))
+            out.append(char if char.isprintable() else _unicode_escape(char))
     return '"' + "".join(out) + '"'
+
+
+def _unicode_escape(char: str) -> str:
+    """An invisible character as `\\uXXXX` (a UTF-16 pair past U+FFFF), so the file shows it."""
+    code = ord(char)
+    if code < 0x10000:
+        return f"\\u{code:04X}"
+    code -= 0x10000
+    return f"\\u{0xD800 + (code >> 10):04X}\\u{0xDC00 + (code & 0x3FF):04X}"
 
 
 def format_source(path: str, source: str) -> str:

@@ -7,17 +7,30 @@ further files relative to the importing one. Each file is parsed once.
 from __future__ import annotations
 
 import json
+import math
 import os
+import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import yaml
 
 from . import ast
-from .diagnostics import Diagnostic, Diagnostics, Span, error
-from .parser import parse_module
+from .diagnostics import Diagnostic, Diagnostics, Span, error, printable
+from .parser import LONE_SURROGATE, MAX_DIGITS, MAX_NUMBER, parse_module
 
 POLICY_SUFFIX = ".regate"
+# Far above any real policy or list; they bound what a mistyped path can cost.
+MAX_POLICY_BYTES = 4 * 2**20
+MAX_DATA_BYTES = 64 * 2**20
+
+
+class Unreadable(Exception):
+    """A policy or data file that cannot be read; the message says why."""
+
+
+class Missing(Unreadable):
+    """There is no file at that path."""
 
 
 @dataclass(frozen=True)
@@ -37,11 +50,59 @@ class Program:
 
 
 def display_path(path: Path) -> str:
-    absolute = path.resolve()
+    absolute = _resolved(path)
     try:
         return os.path.relpath(absolute)
     except ValueError:
         return str(absolute)
+
+
+def _resolved(path: Path) -> Path:
+    """`path` made absolute, following symlinks where it can (a loop or a NUL
+    byte is reported when the file is read, not here)."""
+    try:
+        return path.resolve()
+    except (OSError, RuntimeError, ValueError):
+        return Path(os.path.abspath(path))
+
+
+def read_bytes(path: Path, limit: int, kind: str) -> bytes:
+    """The content of a regular file of at most `limit` bytes, else `Unreadable`
+    (naming the limit for this `kind` of file).
+    Devices, pipes and directories are refused before they are opened, so
+    `/dev/zero` or a FIFO can neither exhaust memory nor block."""
+    if "\0" in str(path):
+        raise Unreadable("the path holds a NUL character")
+    if LONE_SURROGATE.search(str(path)):  # how Python passes on bytes that are not UTF-8
+        raise Unreadable("the path is not UTF-8, so no bundle could name it")
+    try:
+        info = os.stat(path)
+        if not stat.S_ISREG(info.st_mode):
+            raise Unreadable("not a regular file")
+        if info.st_size > limit:
+            raise Unreadable(f"larger than {limit // 2**20} MiB, the limit for {kind}")
+        with open(path, "rb") as handle:
+            content = handle.read(limit + 1)
+    except FileNotFoundError as exc:
+        raise Missing(exc.strerror) from None
+    except OSError as exc:
+        raise Unreadable(exc.strerror or str(exc)) from None
+    if len(content) > limit:
+        raise Unreadable(f"larger than {limit // 2**20} MiB, the limit for {kind}")
+    return content
+
+
+def decode(content: bytes) -> str:
+    """UTF-8 text, a leading byte-order mark dropped (editors on Windows add one)."""
+    try:
+        return content.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise Unreadable(f"not UTF-8 text (byte 0x{content[exc.start]:02x} at offset {exc.start})") from None
+
+
+def read_source(path: Path) -> str:
+    """The text of a policy file; `Unreadable` if it cannot be one."""
+    return decode(read_bytes(path, MAX_POLICY_BYTES, "policy files"))
 
 
 def policy_files(paths: list[str | Path]) -> list[Path]:
@@ -68,7 +129,7 @@ def load(paths: list[str | Path]) -> Program:
                            for p in paths] or [error("E101", Span(".", 1, 1, 1, 1), "no policy paths given")])
     while pending:
         path, imported_at = pending.pop(0)
-        resolved = path.resolve()
+        resolved = _resolved(path)
         if resolved in modules:
             continue
         module = _read_and_parse(path, imported_at, problems)
@@ -92,12 +153,12 @@ def load(paths: list[str | Path]) -> Program:
 def _read_and_parse(path: Path, imported_at: Span | None, problems: list[Diagnostic]) -> ast.Module | None:
     where = imported_at or Span(display_path(path), 1, 1, 1, 1)
     try:
-        source = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        problems.append(error("E101", where, f"file not found: {display_path(path)}"))
+        source = read_source(path)
+    except Missing:
+        problems.append(error("E101", where, f"file not found: {printable(display_path(path))}"))
         return None
-    except (OSError, UnicodeDecodeError) as exc:
-        problems.append(error("E101", where, f"cannot read {display_path(path)}: {exc}"))
+    except Unreadable as exc:
+        problems.append(error("E101", where, f"cannot read {printable(display_path(path))}: {exc}"))
         return None
     try:
         return parse_module(display_path(path), source)
@@ -129,9 +190,9 @@ _MISSING = object()
 
 def _read_data(path: Path, source: ast.DataSource, problems: list[Diagnostic]) -> object:
     try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        problems.append(error("E104", source.span, f"cannot read data file {source.path}: {exc.strerror or exc}"))
+        text = decode(read_bytes(path, MAX_DATA_BYTES, "data files"))
+    except Unreadable as exc:
+        problems.append(error("E104", source.span, f"cannot read data file {printable(source.path)}: {exc}"))
         return _MISSING
     try:
         value = json.loads(text) if path.suffix == ".json" else yaml.safe_load(text)
@@ -141,6 +202,14 @@ def _read_data(path: Path, source: ast.DataSource, problems: list[Diagnostic]) -
             f" at line {exc.lineno}, column {exc.colno}" if isinstance(exc, json.JSONDecodeError) else "")
         problems.append(error("E104", source.span, f"{source.path} is not valid YAML/JSON{where}"))
         return _MISSING
+    except RecursionError:
+        problems.append(error("E104", source.span, f"{source.path} nests too deeply to be read"))
+        return _MISSING
+    except ValueError as exc:  # a number past Python's digit limit, a timestamp that is no date
+        too_long = "integer string conversion" in str(exc)
+        reason = f"numbers are limited to {MAX_DIGITS} digits" if too_long else str(exc)
+        problems.append(error("E104", source.span, f"{source.path} holds a value that cannot be read: {reason}"))
+        return _MISSING
     if source.key:
         for part in source.key.split("."):
             if not isinstance(value, dict) or part not in value:
@@ -148,7 +217,42 @@ def _read_data(path: Path, source: ast.DataSource, problems: list[Diagnostic]) -
                                       f"keys there: {', '.join(sorted(map(str, value)))}" if isinstance(value, dict) else None))
                 return _MISSING
             value = value[part]
+    invalid = _invalid_value(value)
+    if invalid is not None:
+        pointer, reason = invalid
+        problems.append(error("E104", source.span, f"{source.path} at {pointer or '/'}: {reason}"))
+        return _MISSING
     return value
+
+
+def _invalid_value(value: object) -> tuple[str, str] | None:
+    """(JSON Pointer, reason) of the first value in `value` that has no exact JSON
+    form OPA reads: NaN and infinities, huge numbers, YAML dates and binaries, lone
+    surrogates (from YAML escapes). Iterative: nesting depth costs no stack."""
+    pending: list[tuple[str, object]] = [("", value)]
+    while pending:
+        pointer, item = pending.pop()
+        if isinstance(item, dict):
+            for key, child in item.items():
+                if not isinstance(key, str):
+                    return pointer, f"key {key!r} is not a string; quote it"
+                pending.append((f"{pointer}/{_pointer_part(key)}", child))
+        elif isinstance(item, list):
+            pending.extend((f"{pointer}/{i}", child) for i, child in enumerate(item))
+        elif isinstance(item, str):
+            if LONE_SURROGATE.search(item):
+                return pointer, "a string holds half of a UTF-16 surrogate pair"
+        elif isinstance(item, float) and not math.isfinite(item):
+            return pointer, f"{item} is not a number JSON can hold"
+        elif isinstance(item, (int, float)) and not isinstance(item, bool) and abs(item) >= MAX_NUMBER:
+            return pointer, f"number out of range: numbers are limited to {MAX_DIGITS} digits"
+        elif item is not None and not isinstance(item, (bool, int, float)):
+            return pointer, f"a YAML {type(item).__name__} is not plain data; quote it to make it a string"
+    return None
+
+
+def _pointer_part(key: str) -> str:
+    return key.replace("~", "~0").replace("/", "~1")
 
 
 def _at_key(source: ast.DataSource) -> str:

@@ -7,17 +7,21 @@ named after the grammar rules they transform.
 from __future__ import annotations
 
 import re
+from decimal import Decimal
 from functools import cache
 
 from lark import Lark, Token, Transformer, v_args
 from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken, VisitError
 
 from . import ast
-from .diagnostics import Diagnostic, Diagnostics, Span, error
+from .diagnostics import Diagnostic, Diagnostics, Span, error, printable, source_lines
 from .resources import grammar_file
 
 # Deeper nesting than any real policy needs; the AST passes are recursive.
 MAX_DEPTH = 200
+# Integers stay exact in OPA, JSON and every consumer of the bundle (|n| < 2**63).
+MAX_DIGITS = 18
+MAX_NUMBER = 10**MAX_DIGITS
 SIZE_UNITS = {
     "KB": 10**3, "MB": 10**6, "GB": 10**9, "TB": 10**12,
     "KiB": 2**10, "MiB": 2**20, "GiB": 2**30, "TiB": 2**40,
@@ -63,6 +67,8 @@ def parse_module(path: str, source: str) -> ast.Module:
         if isinstance(exc.orig_exc, _SyntaxProblem):
             raise Diagnostics([exc.orig_exc.diagnostic]) from None
         raise
+    if builder.invalid_values:
+        raise Diagnostics(builder.invalid_values + builder.problems)
     return ast.Module(path=path, source=source, declarations=tuple(declarations), problems=tuple(builder.problems))
 
 
@@ -88,7 +94,7 @@ def _syntax_diagnostic(path: str, source: str, exc: UnexpectedInput) -> Diagnost
         return error("E002", Span(path, line, column, line, column + 1),
                      f"unexpected character {char!r}")
     if isinstance(exc, UnexpectedEOF) or (isinstance(exc, UnexpectedToken) and exc.token.type == "$END"):
-        last = source.rstrip().splitlines() or [""]
+        last = source_lines(source.rstrip())
         end_line = len(last)
         end_col = len(last[-1]) + 1
         expected = _expected(getattr(exc, "expected", None) or getattr(exc, "accepts", None) or set())
@@ -104,11 +110,13 @@ def _syntax_diagnostic(path: str, source: str, exc: UnexpectedInput) -> Diagnost
 def _describe_token(token: Token) -> str:
     kind = {"NAME": "name", "STRING": "string", "INT": "number", "FLOAT": "number", "DATE": "date",
             "SIZE": "size"}.get(token.type)
+    # The caret shows where the token is; the message needs only its start.
+    value = printable(token.value if len(token.value) <= 40 else token.value[:40] + "…")
     if kind == "name":
-        return f'name "{token.value}"'
+        return f'name "{value}"'
     if kind:
-        return f"{kind} {token.value}"
-    return f'"{token.value}"'
+        return f"{kind} {value}"
+    return f'"{value}"'
 
 
 def _expected(names: set[str]) -> str:
@@ -133,7 +141,9 @@ def _expected(names: set[str]) -> str:
 
 def unescape(raw: str) -> str:
     r"""Body of a string token → its value. Unknown escapes keep their backslash,
-    so regular expressions read naturally: "^\\d+$" and "^\d+$" are the same."""
+    so regular expressions read naturally: "^\\d+$" and "^\d+$" are the same.
+    A surrogate pair (\uD83D\uDE00) is one character; half of one stays in the
+    value, for the parser to report (E008)."""
     body = raw[1:-1]
     out = []
     i = 0
@@ -142,7 +152,12 @@ def unescape(raw: str) -> str:
         if char == "\\" and i + 1 < len(body):
             nxt = body[i + 1]
             if nxt == "u" and re.fullmatch(r"[0-9a-fA-F]{4}", body[i + 2 : i + 6] or ""):
-                out.append(chr(int(body[i + 2 : i + 6], 16)))
+                code = int(body[i + 2 : i + 6], 16)
+                low = body[i + 8 : i + 12] if body.startswith("\\u", i + 6) else ""
+                if 0xD800 <= code < 0xDC00 and re.fullmatch(r"[dD][c-fC-F][0-9a-fA-F]{2}", low):
+                    code = 0x10000 + ((code - 0xD800) << 10) + (int(low, 16) - 0xDC00)
+                    i += 6
+                out.append(chr(code))
                 i += 6
                 continue
             out.append(_ESCAPES.get(nxt, "\\" + nxt))
@@ -166,6 +181,9 @@ class AstBuilder(Transformer):
         self.file = path
         self.line_base = line_base
         self.problems: list[Diagnostic] = []
+        # Values no later stage can hold (a lone surrogate, a number out of range):
+        # the file is rejected before anything opens, compiles or writes them.
+        self.invalid_values: list[Diagnostic] = []
 
     def _span(self, meta) -> Span:
         return _span(self.file, meta, self.line_base)
@@ -175,7 +193,27 @@ class AstBuilder(Transformer):
                     token.end_line + self.line_base, token.end_column)
 
     def _str(self, token: Token) -> str:
-        return unescape(str(token))
+        return self._checked(token, unescape(str(token)))
+
+    def _checked(self, token: Token, value: str) -> str:
+        """`value` of string `token`, with a problem recorded if it holds a lone surrogate:
+        such a string cannot be written as UTF-8, so no bundle or file name could hold it."""
+        lone = LONE_SURROGATE.search(value)
+        if lone:
+            self.invalid_values.append(error("E008", self._tok(token),
+                                             f"\\u{ord(lone.group()):04X} is half of a UTF-16 surrogate pair",
+                                             "write the character itself, or both halves: \\uD83D\\uDE00"))
+        return value
+
+    def _number(self, token: Token, span: Span, sign: int = 1) -> int | float:
+        value = _number(token)
+        if value is None:
+            self.invalid_values.append(error("E007", span,
+                                             f"number out of range: numbers are limited to {MAX_DIGITS} digits",
+                                             "a size counts in bytes, so it stays below 1000000TB"
+                                             if token.type == "SIZE" else None))
+            return 0
+        return sign * value
 
     # ---------------------------------------------------------------- top level
     def start(self, meta, *declarations):
@@ -360,7 +398,7 @@ class AstBuilder(Transformer):
                 text.append(raw[i])
                 i += 1
         flush()
-        return ast.Message(tuple(parts), unescape(raw), self._tok(token))
+        return ast.Message(tuple(parts), self._checked(token, unescape(raw)), self._tok(token))
 
     def _interp_problem(self, token: Token, start: int, end: int, message: str, hint: str) -> None:
         line = token.line + self.line_base
@@ -388,7 +426,11 @@ class AstBuilder(Transformer):
             self.problems.append(error("E006", Span(self.file, line, column, line, column + 1),
                                        f"expression nested more than {MAX_DEPTH} levels deep"))
             return None
-        return AstBuilder(self.file, line_base=line - 1).transform(tree)
+        builder = AstBuilder(self.file, line_base=line - 1)
+        expr = builder.transform(tree)
+        self.problems += builder.problems
+        self.invalid_values += builder.invalid_values
+        return expr
 
     # -------------------------------------------------------------- expressions
     def or_(self, meta, left, right):
@@ -466,10 +508,12 @@ class AstBuilder(Transformer):
         return ast.Literal("string", self._str(token), self._span(meta))
 
     def number(self, meta, token):
-        return ast.Literal("number", _number(token), self._span(meta), raw=str(token))
+        span = self._span(meta)
+        return ast.Literal("number", self._number(token, span), span, raw=str(token))
 
     def negative(self, meta, token):
-        return ast.Literal("number", -_number(token), self._span(meta), raw=f"-{token}")
+        span = self._span(meta)
+        return ast.Literal("number", self._number(token, span, -1), span, raw=f"-{token}")
 
     def date(self, meta, token):
         return ast.Literal("date", str(token), self._span(meta))
@@ -511,14 +555,23 @@ class _Clause:
         self.kind, self.value, self.span = kind, value, span
 
 
-def _number(token: Token) -> int | float:
+LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _number(token: Token) -> int | float | None:
+    """The value of a number token, or None if it has more than `MAX_DIGITS` digits
+    (its digits are counted before converting, so no size of token is slow)."""
     text = str(token)
-    if token.type == "SIZE":
-        unit = re.search(r"[A-Za-z]+$", text).group(0)
-        amount = float(text[: -len(unit)])
-        return int(amount * SIZE_UNITS[unit])
-    if token.type == "FLOAT":
-        return float(text)
     if token.type == "OCTAL":
-        return int(text[2:], 8)
-    return int(text)
+        digits = text[2:].lstrip("0") or "0"
+        value = int(digits, 8) if len(digits) <= 3 * MAX_DIGITS else None
+    else:
+        unit = re.search(r"[A-Za-z]+$", text).group(0) if token.type == "SIZE" else ""
+        amount = text[: len(text) - len(unit)]
+        if len(amount.split(".")[0].lstrip("0")) > MAX_DIGITS:
+            return None
+        if token.type == "SIZE":
+            value = int(Decimal(amount) * SIZE_UNITS[unit])
+        else:
+            value = float(amount) if token.type == "FLOAT" else int(amount.lstrip("0") or "0")
+    return value if value is not None and abs(value) < MAX_NUMBER else None

@@ -8,7 +8,7 @@ problem list, reports what is wrong. The code generator uses the same
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timezone
 
 import re2
 
@@ -71,18 +71,29 @@ def global_scope(policy_set: PolicySet) -> Scope:
 
 
 def parse_date(text: str) -> datetime | None:
+    """The moment `text` names, or None if it is none; a moment whose UTC time falls
+    outside years 1–9999 is none either (Python cannot convert it, nor compare it)."""
     try:
         if "T" in text:
-            return datetime.fromisoformat(text.replace("Z", "+00:00"))
+            moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+            moment.astimezone(timezone.utc)
+            return moment
         return datetime.combine(date.fromisoformat(text), datetime.min.time())
-    except ValueError:
+    except (ValueError, OverflowError):
         return None
+
+
+# RE2 would also log each rejected pattern to stderr, ahead of our own diagnostic.
+_QUIET = re2.Options()
+_QUIET.log_errors = False
 
 
 def regex_problem(pattern: str) -> str | None:
     """Why RE2 (the syntax OPA's regex builtins use) rejects `pattern`, or None."""
     try:
-        re2.compile(pattern)
+        re2.compile(pattern, options=_QUIET)
+    except UnicodeEncodeError:
+        return "it holds half of a UTF-16 surrogate pair"
     except re2.error as exc:
         reason = exc.args[0] if exc.args else ""
         return (reason.decode("utf-8", "replace") if isinstance(reason, bytes) else str(reason)) or "invalid"

@@ -24,13 +24,13 @@ def print_diagnostics(diagnostics: list[Diagnostic], sources: dict[str, str]) ->
 
 def sources_of(paths) -> dict[str, str]:
     """Source texts for rendering diagnostics, read again only when needed."""
-    from ..loader import display_path, policy_files
+    from ..loader import Unreadable, display_path, policy_files, read_source
 
     found = {}
     for path in policy_files(list(paths)):
         try:
-            found[display_path(path)] = path.read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError):
+            found[display_path(path)] = read_source(path)
+        except Unreadable:
             pass
     return found
 
@@ -46,12 +46,14 @@ def _today(value: str | None) -> date | None:
 
 def report_failure(found: Diagnostics, paths) -> None:
     """Print the diagnostics of a failed run with the source lines they point at."""
+    from ..loader import Unreadable, read_source
+
     sources = sources_of(paths)
     for d in found.diagnostics:
         if d.span.file not in sources:
             try:
-                sources[d.span.file] = Path(d.span.file).read_text(encoding="utf-8")
-            except (OSError, UnicodeDecodeError):
+                sources[d.span.file] = read_source(Path(d.span.file))
+            except Unreadable:
                 pass
     print_diagnostics(found.diagnostics, sources)
 
@@ -113,13 +115,17 @@ def fmt_command(paths, check, show_diff):
     """Rewrite policy files in canonical form."""
     import difflib
 
+    from ..errors import UserError
     from ..formatter import format_source
-    from ..loader import display_path, policy_files
+    from ..loader import Unreadable, display_path, policy_files, read_source
 
     unformatted = []
     for path in policy_files(list(paths)):
         name = display_path(path)
-        source = path.read_text(encoding="utf-8")
+        try:
+            source = read_source(path)
+        except Unreadable as exc:
+            raise UserError(f"cannot read {name}: {exc}") from None
         try:
             formatted = format_source(name, source)
         except Diagnostics as found:

@@ -28,8 +28,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import re2
-
+from ..checks.exprs import regex_problem
 from ..diagnostics import Diagnostic, Diagnostics, Span, did_you_mean, error
 from ..model import PolicySet
 from .yamlspan import load_located
@@ -202,11 +201,9 @@ class _Checker:
         if isinstance(message, dict):
             self.mapping(message, where + ("message",), {"matches": str}, ("matches",))
             message, matches = None, message.get("matches")
-            if isinstance(matches, str):
-                try:
-                    re2.compile(matches)
-                except re2.error as exc:
-                    self.report("E607", where + ("message", "matches"), f"invalid regular expression: {exc}")
+            problem = regex_problem(matches) if isinstance(matches, str) else None
+            if problem:
+                self.report("E607", where + ("message", "matches"), f"invalid regular expression: {problem}")
         action = self.choice(entry["action"], where + ("action",), ACTIONS) if "action" in entry else None
         return {**self.rule(entry.get("rule", ""), where + ("rule",), entry.get("policy")), "key": entry.get("key"),
                 "message": message, "matches": matches, "action": action, "path": list(where)}

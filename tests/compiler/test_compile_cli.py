@@ -110,3 +110,28 @@ def test_absurdly_deep_nesting_is_an_error_not_a_crash(tmp_path):
         (tmp_path / f"{name}.regate").write_text(source)
         result = regate("lint", str(tmp_path / f"{name}.regate"))
         assert result.returncode == 2 and "error[E006]: expression nested more than 200 levels deep" in result.stderr
+
+
+def test_dir_output_through_a_symlink_replaces_the_bundle_it_points_at(tmp_path):
+    (tmp_path / "p.regate").write_text(GOOD)
+    assert regate("compile", "p.regate", "-o", "v1", "--format", "dir", cwd=tmp_path).returncode == 0
+    (tmp_path / "current").symlink_to("v1")
+    (tmp_path / "v1" / "stale.rego").write_text("package stale\n")
+    result = regate("compile", "p.regate", "-o", "current", "--format", "dir", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert (tmp_path / "current").is_symlink() and (tmp_path / "current").readlink() == Path("v1")
+    assert (tmp_path / "v1" / ".manifest").is_file() and not (tmp_path / "v1" / "stale.rego").exists()
+
+
+def test_dir_output_refuses_what_is_not_a_bundle_directory(tmp_path):
+    (tmp_path / "p.regate").write_text(GOOD)
+    (tmp_path / "notes").mkdir()
+    (tmp_path / "notes" / "keep.txt").write_text("keep")
+    (tmp_path / "link").symlink_to("notes")
+    (tmp_path / "file").write_text("keep")
+    (tmp_path / "loop").symlink_to("loop")
+    for target, says in [("link", "is not a bundle directory"), ("file", "is not a directory"),
+                         ("loop", "cannot be followed"), ("missing/out", "directory missing does not exist")]:
+        result = regate("compile", "p.regate", "-o", target, "--format", "dir", cwd=tmp_path)
+        assert result.returncode == 2 and says in result.stderr, (target, result.stderr)
+    assert (tmp_path / "notes" / "keep.txt").read_text() == "keep" and (tmp_path / "file").read_text() == "keep"

@@ -12,7 +12,8 @@ from regate.formatter import find_comments, format_source, quote
 from regate.parser import parse_module, unescape
 
 ROOT = Path(__file__).resolve().parents[2]
-SOURCES = sorted(p for p in ROOT.glob("**/*.regate") if ".venv" not in p.parts and "errors" not in p.parts)
+SOURCES = sorted(p for p in ROOT.glob("**/*.regate")
+                 if ".venv" not in p.parts and "errors" not in p.parts and "hostile" not in p.parts)
 
 
 def shape(node):
@@ -80,3 +81,15 @@ def test_string_literals_inside_interpolations():
     assert call.args[1].value == "/app"
     assert (call.args[1].span.line, call.args[1].span.column) == (4, 44)  # the opening quote
 
+
+
+def test_comments_after_a_form_feed_stay_on_their_line():
+    source = '# page\x0cbreak\npolicy "p" {\n  rule r warn {\n    when image.user == "x"  # why\n    message "m"\n  }\n}\n'
+    assert format_source("p.regate", source) == source
+
+
+def test_invisible_characters_are_written_as_escapes_that_read_back_the_same():
+    value = "a\x00\x1f\x7f\x85\xa0\u2028\ufeff\uffff\U0001F600\U000E0001z\\d"
+    quoted = quote(value)
+    assert quoted == '"a\\u0000\\u001F\\u007F\\u0085\\u00A0\\u2028\\uFEFF\\uFFFF\U0001F600\\uDB40\\uDC01z\\d"'
+    assert unescape(quoted) == value

@@ -17,7 +17,7 @@ critical_fixable contains hit if {
 	data.regate.lib.severity.rank[v.severity] >= 5
 	v.fix.available == true
 	hit := {
-		"exceptions": ({"policy:vulnerabilities/critical_fixable#1" | v.id == "CVE-2023-44487"} | {"policy:vulnerabilities/critical_fixable#2" | _critical_fixable_1(v)}),
+		"exceptions": union({{"policy:vulnerabilities/critical_fixable#1" | v.id == "CVE-2023-44487"}, {"policy:vulnerabilities/critical_fixable#2" | _critical_fixable_1(v)}}),
 		"key": key,
 		"message": _critical_fixable_message(v),
 	}
