@@ -42,6 +42,8 @@ def policy_sets(paths: list[Path]) -> list[Path]:
     """Each path is a policy set, unless it holds none directly: then each subdirectory is tried."""
     found: list[Path] = []
     for path in paths:
+        if not (path.is_file() or path.is_dir()):
+            raise InputError(str(path), "is neither a policy file nor a directory")
         if path.is_file() or any(p.suffix == POLICY_SUFFIX for p in path.iterdir()):
             found.append(path)
         else:

@@ -30,6 +30,7 @@ from pathlib import Path
 
 from ..checks.exprs import regex_problem
 from ..diagnostics import Diagnostic, Diagnostics, Span, did_you_mean, error
+from ..loader import MAX_POLICY_BYTES, Unreadable, decode, read_bytes
 from ..model import PolicySet
 from .yamlspan import load_located
 
@@ -78,7 +79,10 @@ def is_test_file(path: Path) -> bool:
 
 
 def load_test_file(path: Path, display: str, policy_set: PolicySet) -> TestFile:
-    source = path.read_text(encoding="utf-8")
+    try:
+        source = decode(read_bytes(path, MAX_POLICY_BYTES, "test files"))
+    except Unreadable as exc:
+        raise Diagnostics([error("E601", Span(display, 1, 1, 1, 1), f"cannot read {display}: {exc}")]) from None
     value, spans = load_located(display, source)
     checker = _Checker(display, spans, policy_set)
     cases = checker.file(value, path.parent)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -150,3 +151,15 @@ def test_coverage_with_a_failing_case_reports_the_case_and_the_coverage(opa, pro
     assert f"production/production_test.yaml:{line}:31: counts.exposed_ports: expected 5, got 1" in result.stdout
     cases = len(json.loads(regate(production, "--format", "json", cwd=production.parent).stdout)["sets"][0]["cases"])
     assert f"% of policy lines (" in result.stdout and f"by the {cases - 1} passing cases" in result.stdout
+
+
+def test_a_path_that_is_no_file_or_directory_and_an_oversized_test_file_are_errors(opa, production):
+    (production / "fifo_test.yaml").unlink(missing_ok=True)
+    os.mkfifo(production / "fifo_test.yaml")
+    result = regate(production / "production.regate", production / "fifo_test.yaml", cwd=production.parent)
+    assert result.returncode == 2 and "fifo_test.yaml: is neither a policy file nor a directory" in result.stderr
+    (production / "fifo_test.yaml").unlink()
+    (production / "production_test.yaml").write_text("#" * (5 * 2**20))
+    result = regate(production, cwd=production.parent)
+    assert result.returncode == 2
+    assert "production_test.yaml:1:1: error[E601]: cannot read" in result.stderr and "limit for test files" in result.stderr
