@@ -41,17 +41,21 @@ class Subject:
     label: str
     document: Callable[[], dict] | None = None
     extractions: list[Callable] = field(default_factory=list)
+    name: str | None = None  # --name: the reference of an image whose inputs carry none
 
     def load(self, baseline: dict | None) -> dict:
-        if self.document is not None:
-            return self.document()
-        from ..extract.document import build_document
+        from ..extract.document import build_document, name_image
 
+        if self.document is not None:
+            document = self.document()
+            if self.name is not None:
+                name_image(document["image"], self.name)
+            return document
         extractions = [extract() for extract in self.extractions]
         for extraction in extractions:
             for warning in extraction.warnings:
                 click.echo(f"regate: warning: {extraction.source.path or extraction.source.format}: {warning}", err=True)
-        return build_document(extractions, baseline)
+        return build_document(extractions, baseline, self.name)
 
 
 # ------------------------------------------------------------------ options
@@ -117,6 +121,17 @@ def _now(value: str | None) -> tuple[str | None, date | None]:
         raise click.BadParameter(f"{value!r} is not an RFC 3339 time with an offset (e.g. 2026-01-31T12:00:00Z)",
                                  param_hint="--now")
     return value, moment.astimezone(timezone.utc).date()
+
+
+def _require(value: str | None) -> tuple[str, ...]:
+    from ..extract.coverage import DATA_KINDS
+
+    kinds = tuple(dict.fromkeys(k.strip() for k in (value or "").split(",") if k.strip()))
+    unknown = [k for k in kinds if k not in DATA_KINDS]
+    if unknown:
+        raise click.BadParameter(f"unknown kind of data {', '.join(map(repr, unknown))}; "
+                                 f"kinds: {', '.join(DATA_KINDS)}", param_hint="--require")
+    return kinds
 
 
 # ------------------------------------------------------------------ inputs
@@ -218,7 +233,7 @@ def _compile(policies: tuple[str, ...], today: date | None):
 
 def _evaluate(kind: str, bundle: Path | None, local: PolicyInfo | None, server, timeout: float,
               subjects: list[Subject], baseline: dict | None, now: str | None, fail_on: str, timings: dict,
-              cached: bool | None = None) -> Run:
+              cached: bool | None = None, require: tuple[str, ...] = ()) -> Run:
     """Every subject through one engine: one `opa eval` per input, or one server for all."""
     results = []
     with open_engine(kind, bundle, server, timeout) as engine:
@@ -230,6 +245,8 @@ def _evaluate(kind: str, bundle: Path | None, local: PolicyInfo | None, server, 
             document = subject.load(baseline)
             if now is not None:
                 document["now"] = now
+            if require:
+                document["require"] = list(require)
             extracted = time.monotonic()
             decision = engine.evaluate(document)
             del document  # one image's document at a time, however many images
@@ -272,8 +289,13 @@ def _kind(engine: str | None, server) -> str:
 @click.option("--baseline", type=click.Path(exists=True, dir_okay=False, path_type=Path),
               help="A previous `regate extract` document; extracted images get `changes` against it.")
 @click.option("--no-syft", is_flag=True, help="Do not run syft on images even when it is installed.")
+@click.option("--name", metavar="REF", help="The reference of the image, for an archive or report that carries none "
+                                            "(mappings and image lists match it).")
+@click.option("--require", metavar="KIND,...", callback=lambda _c, _p, value: _require(value),
+              help="Data the evaluation must have (packages, vulnerabilities, files, file_contents, secrets, users, "
+                   "misconfigurations, image_config, baseline); missing data is an error (exit 2).")
 def check_command(targets, images, policies, engine, opa_url, opa_token, opa_ca_cert, opa_client_cert, opa_client_key,
-                  insecure, timeout, fmt, fail_on, output, now, baseline, no_syft):
+                  insecure, timeout, fmt, fail_on, output, now, baseline, no_syft, name, require):
     """Check images against policies: exit 0 to pass, 1 on STOP (or WARN with --fail-on warn), 2 on errors.
 
     Each IMAGE_REF, --image, image archive, input document, or input document in a
@@ -290,6 +312,10 @@ def check_command(targets, images, policies, engine, opa_url, opa_token, opa_ca_
         raise UserError("give the policy to check against with --policy PATH (or --opa-url of a server that serves it)")
     options = ExtractOptions(run_syft=not no_syft, progress=sys.stderr.isatty())
     subjects = collect_subjects(targets, images, options)
+    if name is not None:
+        if len(subjects) > 1:
+            raise UserError(f"--name names one image, but {len(subjects)} are given")
+        subjects[0].name = name
     previous = load_baseline(load_json(baseline), str(baseline)) if baseline else None
     if previous is not None and all(s.document is not None for s in subjects):
         raise UserError("--baseline applies to images and analysis files regate extracts; "
@@ -302,7 +328,7 @@ def check_command(targets, images, policies, engine, opa_url, opa_token, opa_ca_
         local = PolicyInfo.from_files(read_bundle(compiled.path), compiled.root)
     timings = {"compile": time.monotonic() - started}
     run = _evaluate(_kind(engine, server), compiled.path if compiled else None, local, server, timeout,
-                    subjects, previous, now, fail_on, timings, compiled.cached if compiled else None)
+                    subjects, previous, now, fail_on, timings, compiled.cached if compiled else None, require)
     timings["total"] = time.monotonic() - started
     _emit(run, fmt, output)
     sys.exit(run.exit_code)

@@ -21,10 +21,11 @@ import fastjsonschema
 import jsonpatch
 from jsonschema import Draft202012Validator
 
-from ..errors import InputError
+from ..errors import InputError, UserError
 from ..resources import INPUT_SCHEMA_VERSION, input_schema
-from .adapters.imageconfig import merge_layers
+from .adapters.imageconfig import merge_layers, parse_reference
 from .base import Extraction, Facts
+from .coverage import coverage
 
 COLLECTIONS = ("packages", "vulnerabilities", "files", "secrets", "users", "misconfigurations")
 
@@ -146,7 +147,18 @@ def empty_document() -> dict:
     }
 
 
-def build_document(extractions: Iterable[Extraction], baseline: dict | None = None) -> dict:
+def name_image(image: dict, name: str) -> None:
+    """`--name REF`: the reference of an image whose inputs carry none (an untagged archive, a
+    filesystem report, an SBOM without a name), so that mappings and image lists can match it."""
+    parsed = parse_reference(name)
+    if parsed is None:
+        raise UserError(f"--name {name!r} is not an image reference (e.g. registry.example.com/team/app:1.2)")
+    if image.get("reference") and image["reference"] != parsed["reference"]:
+        raise UserError(f"--name {name}: the image is already named {image['reference']}")
+    image.update(parsed)
+
+
+def build_document(extractions: Iterable[Extraction], baseline: dict | None = None, image_name: str | None = None) -> dict:
     """One schema-valid input document from the facts of several inputs (given in input order)."""
     extractions = list(extractions)
     _check_same_image(extractions)
@@ -159,6 +171,8 @@ def build_document(extractions: Iterable[Extraction], baseline: dict | None = No
         document["sources"].extend(source.as_json() for source in extraction.also)
     for extraction in sorted(extractions, key=_rank):
         _merge_image(document["image"], json.loads(json.dumps(extraction.facts.get("image", {}))))
+    if image_name is not None:
+        name_image(document["image"], image_name)
     _ensure_affected_packages(document)
     for vuln in document["vulnerabilities"].values():
         _finish_vulnerability(vuln)
@@ -169,6 +183,7 @@ def build_document(extractions: Iterable[Extraction], baseline: dict | None = No
         document["baseline"] = {
             field: baseline["image"][field] for field in ("reference", "digest", "id") if baseline["image"].get(field)
         }
+    document["coverage"] = coverage(extractions, baseline is not None)
     validate(document)
     return document
 

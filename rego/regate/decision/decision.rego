@@ -24,6 +24,8 @@ main := {
 	"mapping": mapping_id,
 	"policies": policies,
 	"findings": findings,
+	"coverage": coverage,
+	"unavailable": unavailable,
 	"errors": sort(errors),
 }
 
@@ -31,15 +33,22 @@ _required := ["schema_version", "image", "packages", "vulnerabilities", "files",
 
 # METADATA
 # title: Why the input cannot be evaluated
-# description: An input that is not a regate input document is never a pass.
-errors contains "the input is not a JSON object" if not is_object(input)
+# description: |
+#   Non-empty means STOP and exit 2: an input that is not a regate input
+#   document, an image no mapping matches (unless the policy set declares
+#   what unmatched images get), data `require`d that no source provided.
+errors := (input_errors | mapping_errors) | required_errors
 
-errors contains sprintf("input.schema_version is %v; this bundle reads version 1", [input.schema_version]) if {
+# METADATA
+# title: Why the input is not a regate input document
+input_errors contains "the input is not a JSON object" if not is_object(input)
+
+input_errors contains sprintf("input.schema_version is %v; this bundle reads version 1", [input.schema_version]) if {
 	is_object(input)
 	input.schema_version != 1
 }
 
-errors contains sprintf("input.%s is missing", [name]) if {
+input_errors contains sprintf("input.%s is missing", [name]) if {
 	is_object(input)
 	some name in _required
 	not name in object.keys(input)
@@ -76,6 +85,27 @@ _mapping := config.mappings[_mapping_index]
 _unmapped if {
 	count(config.mappings) > 0
 	not _mapping
+}
+
+_image_name := n if {
+	some n in [image.reference, image.digest, image.id]
+	n != ""
+} else := "without a reference, digest or id"
+
+_tried := concat("; ", [sprintf("%s (images %s)", [m.id, concat(", ", m.images)]) | some m in config.mappings])
+
+# METADATA
+# title: An image no mapping matches, when the policy set does not say what it gets
+# description: Anchore gives such an image GO; here that is a declared choice (`unmatched go`), not an accident.
+mapping_errors contains msg if {
+	count(input_errors) == 0
+	_unmapped
+	image_rule == null
+	object.get(config, "unmatched", null) == null
+	msg := sprintf(
+		"no mapping matches image %s; mappings tried: %s. Name the image (--name REF) or declare `unmatched go|warn|stop`",
+		[_image_name, _tried],
+	)
 }
 
 # METADATA
@@ -196,6 +226,7 @@ policies := [result |
 		"title": config.policies[policy_id].title,
 		"action": worst([f.effective_action | some f in mine]),
 		"findings": _counts(mine),
+		"unavailable": [u.rule | some u in unavailable; u.policy == policy_id],
 		"source": config.policies[policy_id].source,
 	}
 ]
@@ -208,14 +239,16 @@ final_action := "STOP" if {
 	image_rule.verdict == "deny"
 } else := "GO" if {
 	image_rule.verdict == "allow"
-} else := "GO" if {
+} else := config.unmatched if {
 	_unmapped
 } else := worst([p.action | some p in policies])
 
 # METADATA
 # title: Why the final action is what it is
 final_reason := "invalid_input" if {
-	count(errors) > 0
+	count(input_errors) > 0
+} else := "data_unavailable" if {
+	count(required_errors) > 0
 } else := "denylisted" if {
 	image_rule.verdict == "deny"
 } else := "allowlisted" if {
