@@ -24,6 +24,8 @@ class Fixtures:
             document["changes"] = changes(baseline, document)
             document["baseline"] = {k: baseline["image"][k] for k in ("reference", "digest", "id")
                                     if baseline["image"].get(k)}
+            if "coverage" in document:
+                document["coverage"]["baseline"] = {"sources": ["baseline"]}
         if case.now:
             document["now"] = case.now
         return document
