@@ -10,6 +10,7 @@ package regate.decision
 
 import data.regate.config
 import data.regate.lib.clock
+import data.regate.lib.coverage
 import data.regate.lib.images
 
 # METADATA
@@ -24,7 +25,7 @@ main := {
 	"mapping": mapping_id,
 	"policies": policies,
 	"findings": findings,
-	"coverage": coverage,
+	"coverage": coverage.stated,
 	"unavailable": unavailable,
 	"errors": sort(errors),
 }
@@ -113,6 +114,13 @@ mapping_errors contains msg if {
 mapping_id := _mapping.id if {
 	_mapping
 } else := null
+
+# METADATA
+# title: Data `require`d (regate check --require) that the input lacks
+required_errors contains msg if {
+	count(input_errors) == 0
+	some msg in coverage.required_problems
+}
 
 # METADATA
 # title: Policies evaluated for this image, in order
@@ -206,6 +214,26 @@ findings := [_finding(entry[0], entry[1], entry[4]) |
 _rank := {"GO": 0, "WARN": 1, "STOP": 2}
 
 _action_of_rank := {0: "GO", 1: "WARN", 2: "STOP"}
+
+# METADATA
+# title: Evaluated rules that read data the input lacks, sorted by policy and rule
+# description: |
+#   Such a rule found nothing because it had nothing to look at, which is not
+#   a pass (Anchore's `vulnerability_data_unavailable`).
+unavailable := [entry |
+	some [policy_id, rule_id] in sort([[p, r] | some p in evaluated; some r, _ in config.policies[p].rules])
+	rule := config.policies[policy_id].rules[rule_id]
+	lacking := coverage.missing(rule)
+	count(lacking) > 0
+	entry := {
+		"policy": policy_id,
+		"rule": rule_id,
+		"action": rule.action,
+		"missing": lacking,
+		"title": rule.title,
+		"source": rule.source,
+	}
+]
 
 # METADATA
 # title: The worst of some actions (STOP > WARN > GO); GO for none
