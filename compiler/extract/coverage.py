@@ -46,9 +46,12 @@ _LISTS_WITHOUT_COVERING: dict[str, frozenset[str]] = {
 IMAGE_CONFIG_FIELDS = frozenset(name for name, field in input_schema()["$defs"]["image"]["properties"].items()
                                 if field.get("x-regate-data") == "image_config")
 
-# Fields the schema marks `x-regate-partial` that a format never fills.
+# Fields the schema marks `x-regate-partial` that a format never fills:
+# Grype has no vulnerability dates, Trivy and CycloneDX no EPSS, KEV or risk.
 UNFILLED: dict[str, dict[str, tuple[str, ...]]] = {
     "grype-json": {"vulnerabilities": ("modified", "published")},
+    "trivy-json": {"vulnerabilities": ("epss", "kev", "risk")},
+    "cyclonedx-json": {"vulnerabilities": ("epss", "kev", "risk")},
 }
 
 

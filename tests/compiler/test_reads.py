@@ -26,6 +26,8 @@ CASES = yaml.safe_load("""
 - {rule: 'when count(p in packages where p.name == "a") > 0', data: [packages]}
 - {rule: 'when any(v in vulnerabilities where v.modified > 2020-01-01)',
    data: [vulnerabilities], fields: [vulnerabilities.modified]}
+- {rule: 'for v in vulnerabilities where v.kev or v.epss.score > 0.5',
+   data: [vulnerabilities], fields: [vulnerabilities.epss, vulnerabilities.kev]}
 - {rule: 'for c in changes where c.op == "add"', data: [baseline]}
 - {rule: 'for s in sources where days_since(s.data_built) > 2', data: []}
 - {rule: 'for u in users where u.uid == 0 and u.name != "root"', data: [users]}

@@ -48,7 +48,11 @@ def test_grype_provides_vulnerabilities_without_dates_and_not_the_package_list()
                                                        "absent_fields": ["modified", "published"]}
 
 
-def test_a_source_that_fills_the_dates_makes_them_present():
+def test_trivy_gives_dates_but_no_exploit_data():
+    assert _coverage(TRIVY_FS)["vulnerabilities"]["absent_fields"] == ["epss", "kev", "risk"]
+
+
+def test_a_field_is_absent_only_when_no_source_fills_it():
     coverage = _coverage(GRYPE, TRIVY_FS)
     assert sorted(_provided(coverage)["vulnerabilities"]) == ["grype-json", "trivy-json"]
     assert "absent_fields" not in coverage["vulnerabilities"]
