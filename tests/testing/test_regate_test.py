@@ -139,3 +139,19 @@ def test_a_policy_error_is_exit_2(opa, production):
     result = regate(production, cwd=production.parent)
     assert result.returncode == 2
     assert "error[E301]" in result.stderr
+
+
+def test_a_package_rule_over_an_image_read_without_syft_is_unavailable_not_passed(opa, tmp_path):
+    from support.images import build_image, write_docker_archive
+
+    policy = tmp_path / "packages"
+    shutil.copytree(EXAMPLES / "packages", policy)
+    write_docker_archive(build_image(), policy / "inputs" / "image.tar")
+    tests = policy / "packages_test.yaml"
+    case = "cases:\n  - name: an image\n    input_file: inputs/image.tar\n    expect:\n      rules: {denied: %s}\n"
+    tests.write_text(case % "PASS")
+    result = regate(policy, cwd=tmp_path)
+    assert result.returncode == 1
+    assert "rules.denied: expected PASS, got UNAVAILABLE" in result.stdout
+    tests.write_text(case % "UNAVAILABLE")
+    assert regate(policy, cwd=tmp_path).returncode == 0
