@@ -253,6 +253,14 @@ class ImageRule:
 
 
 @dataclass(frozen=True)
+class Unmatched:
+    """`unmatched go|warn|stop`: the declared action for an image no mapping matches."""
+
+    action: str
+    span: Span
+
+
+@dataclass(frozen=True)
 class DataSource:
     """`from "file.yaml" key "a.b"`: a value loaded from a YAML/JSON file."""
 
@@ -294,7 +302,7 @@ class Import:
     span: Span
 
 
-Declaration = Union[Import, ListDecl, ParamDecl, Template, Policy, Allowlist, Mapping, ImageRule]
+Declaration = Union[Import, ListDecl, ParamDecl, Template, Policy, Allowlist, Mapping, ImageRule, Unmatched]
 
 
 @dataclass(frozen=True)

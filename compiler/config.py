@@ -11,6 +11,7 @@ from __future__ import annotations
 from . import ast
 from .codegen import date_ns, exception_defs, package_names, source_of
 from .model import PolicySet
+from .reads import rule_reads
 
 
 def data_document(policy_set: PolicySet) -> dict:
@@ -21,6 +22,8 @@ def data_document(policy_set: PolicySet) -> dict:
                 "policies": {p.id: _policy(policy_set, p, packages[p.id]) for p in policy_set.policies},
                 "policy_order": [p.id for p in policy_set.policies],
                 "mappings": [_mapping(policy_set, m) for m in policy_set.mappings],
+                # What an image no mapping matches gets; null makes it an error (docs/decision.md).
+                "unmatched": policy_set.unmatched[0].action.upper() if policy_set.unmatched else None,
                 "allowlists": [a.id for a in policy_set.allowlists],
                 "images": {
                     verdict: [
@@ -57,6 +60,7 @@ def _rule(policy_set: PolicySet, rule: ast.Rule) -> dict:
         "remediation": meta.remediation,
         "links": list(meta.links),
         "source": source_of(policy_set, rule.span),
+        "reads": rule_reads(rule),
     }
 
 

@@ -201,6 +201,9 @@ class Printer:
             text += f" because {quote(decl.reason)}"
         self.emit(decl.span, 0, text)
 
+    def decl_Unmatched(self, decl: ast.Unmatched) -> None:
+        self.emit(decl.span, 0, f"unmatched {decl.action}")
+
     # --------------------------------------------------------------- rules
     def rule(self, rule: ast.Rule, depth: int) -> None:
         header = f"rule {rule.id} {rule.action}"

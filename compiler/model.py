@@ -35,6 +35,8 @@ class PolicySet:
     mappings: tuple[ast.Mapping, ...]
     image_rules: tuple[ast.ImageRule, ...]
     today: date
+    # Every `unmatched` declaration; more than one is an error of the names pass.
+    unmatched: tuple[ast.Unmatched, ...] = ()
 
     def policy(self, policy_id: str) -> ast.Policy | None:
         return next((p for p in self.policies if p.id == policy_id), None)
@@ -60,7 +62,7 @@ def collect(program: Program, today: date) -> PolicySet:
     lists: dict[str, ListDef] = {}
     params: dict[str, ParamDef] = {}
     templates: dict[str, ast.Template] = {}
-    policies, allowlists, mappings, image_rules = [], [], [], []
+    policies, allowlists, mappings, image_rules, unmatched = [], [], [], [], []
     for module in program.modules:
         for decl in module.declarations:
             if isinstance(decl, ast.ListDecl):
@@ -82,8 +84,10 @@ def collect(program: Program, today: date) -> PolicySet:
                 mappings.append(decl)
             elif isinstance(decl, ast.ImageRule):
                 image_rules.append(decl)
+            elif isinstance(decl, ast.Unmatched):
+                unmatched.append(decl)
     return PolicySet(program, lists, params, templates, tuple(policies), tuple(allowlists),
-                     tuple(mappings), tuple(image_rules), today)
+                     tuple(mappings), tuple(image_rules), today, tuple(unmatched))
 
 
 def all_declarations(policy_set: PolicySet):

@@ -284,6 +284,9 @@ class AstBuilder(Transformer):
     def deny_image(self, meta, patterns, reason):
         return ast.ImageRule("deny", tuple(patterns), self._str(reason) if reason else None, self._span(meta))
 
+    def unmatched_decl(self, meta, action):
+        return ast.Unmatched(action, self._span(meta))
+
     def string_list(self, meta, *strings):
         return [ast.Name(self._str(s), self._tok(s)) for s in strings]
 

@@ -38,17 +38,21 @@ class Subject:
     label: str
     document: Callable[[], dict] | None = None
     extractions: list[Callable] = field(default_factory=list)
+    name: str | None = None  # --name: the reference of an image whose inputs carry none
 
     def load(self, baseline: dict | None, warn: Callable[[str], None] = _warn_on_stderr) -> dict:
-        if self.document is not None:
-            return self.document()
-        from .extract.document import build_document
+        from .extract.document import build_document, name_image
 
+        if self.document is not None:
+            document = self.document()
+            if self.name is not None:
+                name_image(document["image"], self.name)
+            return document
         extractions = [extract() for extract in self.extractions]
         for extraction in extractions:
             for warning in extraction.warnings:
                 warn(f"{extraction.source.path or extraction.source.format}: {warning}")
-        return build_document(extractions, baseline)
+        return build_document(extractions, baseline, self.name)
 
 
 def _starts_like_json(path: Path) -> bool:

@@ -14,7 +14,7 @@ from .resources import input_schema
 
 SEVERITIES = ("unknown", "negligible", "low", "medium", "high", "critical")
 SEVERITY_RANK = {name: rank for rank, name in enumerate(SEVERITIES)}
-HIDDEN_ROOTS = {"schema_version"}
+HIDDEN_ROOTS = {"schema_version", "coverage", "require"}
 
 
 @dataclass(frozen=True)

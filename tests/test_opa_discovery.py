@@ -12,7 +12,7 @@ POLICY = 'policy "p" { rule r warn { when image.effective_user == "root" message
 
 def _regate_test(tmp_path: Path, env: dict) -> subprocess.CompletedProcess:
     (tmp_path / "p.regate").write_text(POLICY)
-    (tmp_path / "p_test.yaml").write_text("cases:\n  - name: x\n    expect: {action: WARN}\n")
+    (tmp_path / "p_test.yaml").write_text("cases:\n  - name: x\n    input: {image: {user: \"\"}}\n    expect: {action: WARN}\n")
     return subprocess.run([sys.executable, "-m", "regate", "test", str(tmp_path)], capture_output=True, text=True,
                           env={**os.environ, **env})
 

@@ -22,6 +22,8 @@ def check_names(policy_set: PolicySet) -> tuple[PolicySet, list[Diagnostic]]:
     _duplicates(problems, [(p.id, p.id_span) for p in policy_set.policies], 'duplicate policy "{}"')
     _duplicates(problems, [(a.id, a.id_span) for a in policy_set.allowlists], 'duplicate allowlist "{}"')
     _duplicates(problems, [(m.id, m.id_span) for m in policy_set.mappings], 'duplicate mapping "{}"')
+    _duplicates(problems, [("unmatched", u.span) for u in policy_set.unmatched],
+                'the policy set declares "{}" twice')
     for policy in policy_set.policies:
         _duplicates(problems, [(r.id, r.id_span) for r in policy.rules],
                     'duplicate rule "{}" in policy "%s"' % policy.id.replace("{", "{{").replace("}", "}}"))

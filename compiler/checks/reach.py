@@ -113,6 +113,9 @@ def _contradiction(expr: ast.And) -> tuple | None:
 
 def _mappings(policy_set: PolicySet, problems: list[Diagnostic]) -> None:
     if not policy_set.mappings:
+        for unmatched in policy_set.unmatched:
+            problems.append(warning("W506", unmatched.span, f'"unmatched {unmatched.action}" has no effect: '
+                                    "without mappings every policy applies to every image"))
         return
     catch_all = None
     for mapping in policy_set.mappings:

@@ -86,6 +86,17 @@ def _now(value: str | None) -> tuple[str | None, date | None]:
     return value, moment.astimezone(timezone.utc).date()
 
 
+def _require(value: str | None) -> tuple[str, ...]:
+    from ..extract.coverage import DATA_KINDS
+
+    kinds = tuple(dict.fromkeys(k.strip() for k in (value or "").split(",") if k.strip()))
+    unknown = [k for k in kinds if k not in DATA_KINDS]
+    if unknown:
+        raise click.BadParameter(f"unknown kind of data {', '.join(map(repr, unknown))}; "
+                                 f"kinds: {', '.join(DATA_KINDS)}", param_hint="--require")
+    return kinds
+
+
 # ------------------------------------------------------------------ evaluation
 
 
@@ -108,7 +119,7 @@ def _compile(policies: tuple[str, ...], today: date | None):
 
 def _evaluate(kind: str, bundle: Path | None, local: PolicyInfo | None, server, timeout: float,
               subjects: list[Subject], baseline: dict | None, now: str | None, fail_on: str, timings: dict,
-              cached: bool | None = None) -> Run:
+              cached: bool | None = None, require: tuple[str, ...] = ()) -> Run:
     """Every subject through one engine: one `opa eval` per input, or one server for all."""
     results = []
     with open_engine(kind, bundle, server, timeout) as engine:
@@ -120,6 +131,8 @@ def _evaluate(kind: str, bundle: Path | None, local: PolicyInfo | None, server, 
             document = subject.load(baseline)
             if now is not None:
                 document["now"] = now
+            if require:
+                document["require"] = list(require)
             extracted = time.monotonic()
             decision = engine.evaluate(document)
             del document  # one image's document at a time, however many images
@@ -162,8 +175,13 @@ def _kind(engine: str | None, server) -> str:
 @click.option("--baseline", type=click.Path(exists=True, dir_okay=False, path_type=Path),
               help="A previous `regate extract` document; extracted images get `changes` against it.")
 @click.option("--no-syft", is_flag=True, help="Do not run syft on images even when it is installed.")
+@click.option("--name", metavar="REF", help="The reference of the image, for an archive or report that carries none "
+                                            "(mappings and image lists match it).")
+@click.option("--require", metavar="KIND,...", callback=lambda _c, _p, value: _require(value),
+              help="Data the evaluation must have (packages, vulnerabilities, files, file_contents, secrets, users, "
+                   "misconfigurations, image_config, baseline); missing data is an error (exit 2).")
 def check_command(targets, images, policies, engine, opa_url, opa_token, opa_ca_cert, opa_client_cert, opa_client_key,
-                  insecure, timeout, fmt, fail_on, output, now, baseline, no_syft):
+                  insecure, timeout, fmt, fail_on, output, now, baseline, no_syft, name, require):
     """Check images against policies: exit 0 to pass, 1 on STOP (or WARN with --fail-on warn), 2 on errors.
 
     Each IMAGE_REF, --image, image archive, input document, or input document in a
@@ -180,6 +198,10 @@ def check_command(targets, images, policies, engine, opa_url, opa_token, opa_ca_
         raise UserError("give the policy to check against with --policy PATH (or --opa-url of a server that serves it)")
     options = ExtractOptions(run_syft=not no_syft, progress=sys.stderr.isatty())
     subjects = collect_subjects(targets, images, options)
+    if name is not None:
+        if len(subjects) > 1:
+            raise UserError(f"--name names one image, but {len(subjects)} are given")
+        subjects[0].name = name
     previous = load_baseline(load_json(baseline), str(baseline)) if baseline else None
     if previous is not None and all(s.document is not None for s in subjects):
         raise UserError("--baseline applies to images and analysis files regate extracts; "
@@ -192,7 +214,7 @@ def check_command(targets, images, policies, engine, opa_url, opa_token, opa_ca_
         local = PolicyInfo.from_files(read_bundle(compiled.path), compiled.root)
     timings = {"compile": time.monotonic() - started}
     run = _evaluate(_kind(engine, server), compiled.path if compiled else None, local, server, timeout,
-                    subjects, previous, now, fail_on, timings, compiled.cached if compiled else None)
+                    subjects, previous, now, fail_on, timings, compiled.cached if compiled else None, require)
     timings["total"] = time.monotonic() - started
     _emit(run, fmt, output)
     sys.exit(run.exit_code)

@@ -36,8 +36,9 @@ def schema_command() -> None:
 @click.option("--baseline", type=click.Path(path_type=Path), help="A previous `regate extract` document; `changes` is the patch from it.")
 @click.option("--content", "contents", multiple=True, metavar="PATH", help="Also record the text of this file of the image (repeatable).")
 @click.option("--no-syft", is_flag=True, help="Do not run syft on --image even when it is installed.")
+@click.option("--name", metavar="REF", help="The reference of the image, for an archive or report that carries none.")
 @click.option("-o", "--output", type=click.Path(path_type=Path), help="Write the document here instead of standard output.")
-def extract_command(files: tuple[Path, ...], image: str | None, baseline: Path | None, contents: tuple[str, ...], no_syft: bool, output: Path | None) -> None:
+def extract_command(files: tuple[Path, ...], image: str | None, baseline: Path | None, contents: tuple[str, ...], no_syft: bool, name: str | None, output: Path | None) -> None:
     """Merge image analysis FILES (Syft, CycloneDX, SPDX, Grype, Trivy, docker inspect,
     image configs) and/or an --image into one regate input document."""
     from ..extract.document import build_document, load_baseline
@@ -62,7 +63,7 @@ def extract_command(files: tuple[Path, ...], image: str | None, baseline: Path |
         for warning in extraction.warnings:
             click.echo(f"regate: warning: {extraction.source.path or extraction.source.format}: {warning}", err=True)
     previous = load_baseline(load_json(baseline), str(baseline)) if baseline else None
-    text = _dump(build_document(extractions, previous))
+    text = _dump(build_document(extractions, previous, name))
     if output is None or str(output) == "-":
         click.echo(text, nl=False)
     else:

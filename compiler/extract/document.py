@@ -21,10 +21,11 @@ import fastjsonschema
 import jsonpatch
 from jsonschema import Draft202012Validator
 
-from ..errors import InputError
+from ..errors import InputError, UserError
 from ..resources import INPUT_SCHEMA_VERSION, input_schema
-from .adapters.imageconfig import merge_layers
+from .adapters.imageconfig import merge_layers, parse_reference
 from .base import Extraction, Facts
+from .coverage import coverage
 
 COLLECTIONS = ("packages", "vulnerabilities", "files", "secrets", "users", "misconfigurations")
 
@@ -155,7 +156,18 @@ def _plain(value: Any, pointer: str) -> Any:
         raise DocumentInvalid(f"regate built {pointer} holding NaN or Infinity, which is not JSON (a bug in regate)") from None
 
 
-def build_document(extractions: Iterable[Extraction], baseline: dict | None = None) -> dict:
+def name_image(image: dict, name: str) -> None:
+    """`--name REF`: the reference of an image whose inputs carry none (an untagged archive, a
+    filesystem report, an SBOM without a name), so that mappings and image lists can match it."""
+    parsed = parse_reference(name)
+    if parsed is None:
+        raise UserError(f"--name {name!r} is not an image reference (e.g. registry.example.com/team/app:1.2)")
+    if image.get("reference") and image["reference"] != parsed["reference"]:
+        raise UserError(f"--name {name}: the image is already named {image['reference']}")
+    image.update(parsed)
+
+
+def build_document(extractions: Iterable[Extraction], baseline: dict | None = None, image_name: str | None = None) -> dict:
     """One schema-valid input document from the facts of several inputs (given in input order)."""
     extractions = list(extractions)
     _check_same_image(extractions)
@@ -168,11 +180,14 @@ def build_document(extractions: Iterable[Extraction], baseline: dict | None = No
         document["sources"].extend(source.as_json() for source in extraction.also)
     for extraction in sorted(extractions, key=_rank):
         _merge_image(document["image"], _plain(extraction.facts.get("image", {}), "/image"))
+    if image_name is not None:
+        name_image(document["image"], image_name)
     _ensure_affected_packages(document)
     for vuln in document["vulnerabilities"].values():
         _finish_vulnerability(vuln)
     for name in COLLECTIONS:
         document[name] = dict(sorted(document[name].items()))
+    document["coverage"] = coverage(extractions)
     if baseline is not None:
         with_baseline(document, baseline)
     validate(document)
@@ -181,6 +196,8 @@ def build_document(extractions: Iterable[Extraction], baseline: dict | None = No
 
 def with_baseline(document: dict, baseline: dict) -> None:
     """`changes` from `baseline` to `document`, and the baseline's identity."""
+    if "coverage" in document:
+        document["coverage"]["baseline"] = {"sources": ["baseline"]}
     document["changes"] = changes(baseline, document)
     document["baseline"] = {
         field: baseline["image"][field] for field in ("reference", "digest", "id") if baseline["image"].get(field)

@@ -90,6 +90,30 @@ def location(policy: PolicyInfo, source: str | None) -> Location | None:
     return Location(policy.source_path(file), int(line), int(rest))
 
 
+def unavailable(decision: dict) -> list[dict]:
+    """Evaluated rules that read data the input lacks (`decision.unavailable`)."""
+    return decision.get("unavailable") or []
+
+
+def unavailable_message(entry: dict) -> str:
+    return (f"{entry['policy']}/{entry['rule']} could not be evaluated: data unavailable "
+            f"({', '.join(entry.get('missing') or [])})")
+
+
+def data_summary(decision: dict) -> tuple[str, str]:
+    """(what data the evaluation had and from where, what data it lacked), one line each."""
+    coverage = decision.get("coverage")
+    if not coverage:
+        return "not stated by the input document (taken as complete)", ""
+    by_origin: dict[str, list[str]] = {}
+    for kind, entry in coverage.items():
+        if entry.get("sources"):
+            absent = f" (without {'/'.join(entry['absent_fields'])})" if entry.get("absent_fields") else ""
+            by_origin.setdefault(", ".join(entry["sources"]), []).append(kind + absent)
+    had = "; ".join(f"{', '.join(kinds)} from {origin}" for origin, kinds in by_origin.items())
+    return had or "none", ", ".join(kind for kind, entry in coverage.items() if not entry.get("sources"))
+
+
 def render(fmt: str, run: Run, color: bool = False) -> str:
     module = importlib.import_module(f".{_MODULES.get(fmt, fmt)}", __name__)
     return module.render(run, color=color) if fmt == "text" else module.render(run)

@@ -7,7 +7,7 @@ STOP → `::error`, WARN → `::warning`, excepted findings and GO rules →
 
 from __future__ import annotations
 
-from . import Result, Run, location
+from . import Result, Run, data_summary, location, unavailable, unavailable_message
 
 _COMMANDS = {"STOP": "error", "WARN": "warning", "GO": "notice"}
 
@@ -43,7 +43,14 @@ def render(run: Run) -> str:
 
 def _image(run: Run, result: Result) -> list[str]:
     decision = result.decision
-    lines = [_command("error", f"{result.subject}: {error}", "regate: invalid input") for error in decision["errors"]]
+    title = f"regate: {decision['final_reason'].replace('_', ' ')}"
+    lines = [_command("error", f"{result.subject}: {error}", title) for error in decision["errors"]]
+    lacked = data_summary(decision)[1]
+    if lacked:
+        lines.append(_command("notice", f"{result.image}: no source provided {lacked}", "regate: data not provided"))
+    for entry in unavailable(decision):
+        lines.append(_command("warning", f"{result.image}: {unavailable_message(entry)}",
+                              f"{entry['policy']}/{entry['rule']} (data unavailable)", run, entry.get("source")))
     rule = decision.get("image_rule") or {}
     if rule.get("verdict") == "deny":
         lines.append(_command("error", f"{result.image} is denylisted by {rule.get('pattern')!r}: {rule.get('reason') or ''}",

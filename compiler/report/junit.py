@@ -7,8 +7,9 @@ One testsuite per image; one testcase per rule of each evaluated policy,
 A STOP finding is a failure. A WARN finding passes (its message goes to
 system-out) unless `--fail-on warn`, where it fails: the report fails exactly
 when the exit code does. An excepted finding is skipped, with the exception
-as the message. A denylisted image fails the testcase `image`; an input that
-could not be evaluated is an error.
+as the message, and so is a rule whose data is unavailable (it was not
+evaluated, it did not pass). A denylisted image fails the testcase `image`; an
+input that could not be evaluated is an error.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 
 from ..engine.decision import FAIL_ON, rank
-from . import Result, Run, location
+from . import Result, Run, data_summary, location, unavailable, unavailable_message
 
 
 def render(run: Run) -> str:
@@ -36,13 +37,14 @@ def _suite(run: Run, result: Result) -> ET.Element:
     properties = ET.SubElement(suite, "properties")
     for name, value in (("subject", result.subject), ("final_action", decision["final_action"]),
                         ("final_reason", decision["final_reason"]), ("mapping", decision.get("mapping") or ""),
-                        ("policy_revision", run.policy.revision)):
+                        ("policy_revision", run.policy.revision), ("data", data_summary(decision)[0]),
+                        ("no_data", data_summary(decision)[1])):
         ET.SubElement(properties, "property", name=name, value=value)
     threshold = rank(FAIL_ON[run.fail_on])
     cases: list[ET.Element] = []
     for error in decision["errors"]:
         case = _case(cases, "regate", "input")
-        ET.SubElement(case, "error", message=error, type="invalid_input").text = error
+        ET.SubElement(case, "error", message=error, type=decision["final_reason"]).text = error
     rule = decision.get("image_rule")
     if rule:
         case = _case(cases, "regate", "image")
@@ -54,11 +56,16 @@ def _suite(run: Run, result: Result) -> ET.Element:
     findings_by_rule: dict[tuple[str, str], list[dict]] = {}
     for finding in decision["findings"]:
         findings_by_rule.setdefault((finding["policy"], finding["rule"]), []).append(finding)
+    missing = {(u["policy"], u["rule"]): u for u in unavailable(decision)}
     for policy in decision["policies"]:
         rules = run.policy.config.get("policies", {}).get(policy["id"], {}).get("rules", {})
         for rule_id in sorted(set(rules) | {r for p, r in findings_by_rule if p == policy["id"]}):
             found = findings_by_rule.get((policy["id"], rule_id), [])
-            if not found:
+            if not found and (policy["id"], rule_id) in missing:
+                # Not a pass: the rule had nothing to look at.
+                message = unavailable_message(missing[(policy["id"], rule_id)])
+                ET.SubElement(_case(cases, f"regate.{policy['id']}", rule_id), "skipped", message=message)
+            elif not found:
                 _case(cases, f"regate.{policy['id']}", rule_id)
             for finding in found:
                 _finding_case(_case(cases, f"regate.{policy['id']}", f"{rule_id}: {finding['key']}"), finding, threshold,

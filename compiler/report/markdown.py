@@ -4,7 +4,7 @@ of images, then each image's findings in a collapsed section."""
 from __future__ import annotations
 
 from ..engine.decision import worst_first
-from . import Result, Run, location
+from . import Result, Run, data_summary, location, unavailable, unavailable_message
 
 _MARK = {"STOP": "🛑 STOP", "WARN": "⚠️ WARN", "GO": "✅ GO", "ERROR": "🛑 ERROR"}
 
@@ -29,7 +29,9 @@ def render(run: Run) -> str:
         lines.append(f"| {_code(result.image)} | {_MARK[decision['final_action']]} | "
                      f"{_cell(decision['final_reason'].replace('_', ' '))} | {counts['STOP']} | {counts['WARN']} | {counts['GO']} |")
     for result in run.results:
-        if result.decision["findings"] or result.decision["errors"] or result.decision.get("image_rule"):
+        decision = result.decision
+        if decision["findings"] or decision["errors"] or decision.get("image_rule") or unavailable(decision) \
+                or data_summary(decision)[1]:
             lines += [""] + _details(run, result)
     engine = run.engine
     lines += ["", f"<sub>regate {run.regate_version} · policy revision `{run.policy.revision[:12] or 'unknown'}` · "
@@ -45,6 +47,12 @@ def _details(run: Run, result: Result) -> list[str]:
     lines = [f"<details><summary>{_cell(result.image)}: {len(findings)} {noun}</summary>", ""]
     for error in decision["errors"]:
         lines.append(f"- **error:** {_cell(error)}")
+    had, lacked = data_summary(decision)
+    lines.append(f"- **data:** {_cell(had)}")
+    if lacked:
+        lines.append(f"- **no data:** {_cell(lacked)}")
+    for entry in unavailable(decision):
+        lines.append(f"- **data unavailable:** {_cell(unavailable_message(entry))}")
     rule = decision.get("image_rule")
     if rule:
         lines.append(f"- **{_cell(rule.get('verdict', ''))} image** `{_cell(rule.get('pattern', ''))}`"

@@ -6,8 +6,9 @@ title, description, remediation, links, action and severity (GitHub's
 policy sources, so code scanning shows it on the line that made it. Excepted
 findings stay, suppressed (`inSource`, accepted) with the exception as the
 justification. A denylisted image is a result of the synthetic rule
-`regate/denylisted-image` at the deny entry. Inputs that could not be
-evaluated are error notifications of the invocation.
+`regate/denylisted-image` at the deny entry. A rule whose data is unavailable
+is a `review` result at the rule (a warning: not a pass). Inputs that could
+not be evaluated are error notifications of the invocation.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ import hashlib
 import json
 import re
 
-from . import Result, Run, location
+from . import Result, Run, data_summary, location, unavailable, unavailable_message
 
 SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 DENYLISTED = "regate/denylisted-image"
@@ -46,7 +47,8 @@ def render(run: Run) -> str:
                 "policyRevision": run.policy.revision,
                 "engine": run.engine.as_json(),
                 "images": [{"subject": r.subject, "image": r.decision["image"], "finalAction": r.decision["final_action"],
-                            "finalReason": r.decision["final_reason"]} for r in run.results],
+                            "finalReason": r.decision["final_reason"], "data": data_summary(r.decision)[0],
+                            "noData": data_summary(r.decision)[1]} for r in run.results],
             },
         }],
     }
@@ -100,6 +102,12 @@ def _results(run: Run, result: Result, index: dict[str, int]) -> list[dict]:
         reason = f": {rule['reason']}" if rule.get("reason") else ""
         out.append(_result(run, result, DENYLISTED, index, "STOP", f"{result.image} is denylisted by {rule.get('pattern')!r}{reason}",
                            rule.get("source"), "image", {}))
+    for entry in unavailable(result.decision):
+        # `review`: nobody can say whether the rule holds; it had no data to look at.
+        rule_id = f"{entry['policy']}/{entry['rule']}"
+        unseen = _result(run, result, rule_id, index, "WARN", f"{result.image}: {unavailable_message(entry)}",
+                         entry.get("source"), "data-unavailable", {"missing": entry.get("missing") or []})
+        out.append({**unseen, "kind": "review"})
     for finding in result.decision["findings"]:
         rule_id = f"{finding['policy']}/{finding['rule']}"
         entry = _result(run, result, rule_id, index, finding["action"], f"{result.image}: {finding['message']}",

@@ -6,15 +6,16 @@ CLI asks on a TTY without NO_COLOR)."""
 from __future__ import annotations
 
 from ..engine.decision import ACTIONS, worst_first
-from . import Result, Run, location
+from . import Result, Run, data_summary, location, unavailable
 
-_COLOURS = {"STOP": "1;31", "WARN": "33", "GO": "32", "ERROR": "1;31", "dim": "2", "bold": "1"}
+_COLOURS = {"STOP": "1;31", "WARN": "33", "GO": "32", "ERROR": "1;31", "N/A": "35", "dim": "2", "bold": "1"}
 _REASONS = {
     "policy_evaluation": "the worst action of the evaluated policies",
     "denylisted": "the image is denylisted",
     "allowlisted": "the image is allowlisted",
     "no_mapping": "no mapping matches the image, so no policy applies",
     "invalid_input": "the input could not be evaluated",
+    "data_unavailable": "data the check requires (--require) is unavailable",
 }
 
 
@@ -43,12 +44,21 @@ def _image(run: Run, result: Result, paint) -> list[str]:
         counts = policy.get("findings") or {}
         tally = ", ".join(f"{counts.get(a.lower(), 0)} {a.lower()}" for a in reversed(ACTIONS))
         lines.append(f"  policy {policy['id']}: {paint(policy['action'], policy['action'])} ({tally})")
+    had, lacked = data_summary(decision)
+    lines.append(paint("dim", f"  data: {had}"))
+    if lacked:
+        lines.append(paint("dim", f"  no data: {lacked}"))
     findings = worst_first(decision["findings"])
-    if findings:
-        width = max(len(f"{f['policy']}/{f['rule']}") for f in findings)
+    missing = unavailable(decision)
+    if findings or missing:
+        width = max(len(f"{f['policy']}/{f['rule']}") for f in findings + missing)
         lines.append("")
         for finding in findings:
             lines += _finding(run, finding, width, paint)
+        for entry in missing:
+            name = f"{entry['policy']}/{entry['rule']}"
+            lines.append(f"  {paint('N/A', 'N/A ')}  {name.ljust(width)}  data unavailable: "
+                         f"{', '.join(entry['missing'])}{_at(run, entry.get('source'), paint)}")
     for error in decision["errors"]:
         lines.append(f"  {paint('ERROR', 'error')}  {error}")
     rule = decision.get("image_rule")
@@ -89,7 +99,10 @@ def _verdict(run: Run, paint) -> str:
     if run.failed:
         return f"{paint('ERROR', 'ERROR')}: an input could not be evaluated ({images}: {tally}) · exit {run.exit_code}"
     verdict = run.verdict
-    return f"{paint(verdict, verdict)}: {images} checked ({tally}), failing on {run.fail_on.upper()} · exit {run.exit_code}"
+    blind = sum(len(unavailable(r.decision)) for r in run.results)
+    blind_note = f", {blind} rule{'s' if blind != 1 else ''} without data" if blind else ""
+    return (f"{paint(verdict, verdict)}: {images} checked ({tally}{blind_note}), failing on {run.fail_on.upper()} · "
+            f"exit {run.exit_code}")
 
 
 def _painter(color: bool):

@@ -11,7 +11,7 @@ cases:
     expect:
       action: STOP                    # final action
       reason: policy_evaluation       # final reason
-      rules: {critical_fixable: FAIL, runs_as_root: PASS}   # PASS / FAIL / SKIP
+      rules: {critical_fixable: FAIL, runs_as_root: PASS}   # PASS / FAIL / UNAVAILABLE / SKIP
       counts: {critical_fixable: 1}   # number of findings of the rule
       findings:                       # each must match one finding of the rule
         - {rule: critical_fixable, key: "...", message: "exact text", action: STOP}
@@ -36,8 +36,8 @@ from .yamlspan import load_located
 
 TEST_SUFFIXES = ("_test.yaml", "_test.yml")
 ACTIONS = ("STOP", "WARN", "GO")
-REASONS = ("policy_evaluation", "denylisted", "allowlisted", "no_mapping", "invalid_input")
-STATUSES = ("PASS", "FAIL", "SKIP")
+REASONS = ("policy_evaluation", "denylisted", "allowlisted", "no_mapping", "invalid_input", "data_unavailable")
+STATUSES = ("PASS", "FAIL", "UNAVAILABLE", "SKIP")
 FILE_KEYS = {"now": str, "cases": list, "description": str}
 CASE_KEYS = {"name": str, "input": dict, "input_file": (str, list), "baseline_file": str, "now": str, "expect": dict}
 EXPECT_KEYS = {"action": str, "reason": str, "rules": dict, "counts": dict, "findings": list, "exceptions": list}

@@ -275,9 +275,12 @@ def write_docker_archive(spec: ImageSpec, path: Path) -> Path:
                 _add(tar, f"{layer_id}/layer.tar", handle, blob.size)
             layer_names.append(f"{layer_id}/layer.tar")
         _add_bytes(tar, config_name, config)
-        repository, _, tag = spec.tag.rpartition(":")
-        _add_bytes(tar, "manifest.json", _json([{"Config": config_name, "RepoTags": [spec.tag], "Layers": layer_names}]))
-        _add_bytes(tar, "repositories", _json({repository: {tag: layer_names[-1].split("/")[0]}}))
+        # `docker save IMAGE_ID` of an untagged image writes null RepoTags and no repositories file.
+        tags = [spec.tag] if spec.tag else None
+        _add_bytes(tar, "manifest.json", _json([{"Config": config_name, "RepoTags": tags, "Layers": layer_names}]))
+        if spec.tag:
+            repository, _, tag = spec.tag.rpartition(":")
+            _add_bytes(tar, "repositories", _json({repository: {tag: layer_names[-1].split("/")[0]}}))
     return path
 
 

@@ -163,3 +163,20 @@ def test_a_path_that_is_no_file_or_directory_and_an_oversized_test_file_are_erro
     result = regate(production, cwd=production.parent)
     assert result.returncode == 2
     assert "production_test.yaml:1:1: error[E601]: cannot read" in result.stderr and "limit for test files" in result.stderr
+
+
+def test_an_image_case_is_read_with_syft_as_check_reads_it(opa, syft_bin, tmp_path):
+    from support.images import build_image, write_docker_archive
+
+    policy = tmp_path / "packages"
+    shutil.copytree(EXAMPLES / "packages", policy)
+    write_docker_archive(build_image(), policy / "inputs" / "image.tar")
+    tests = policy / "packages_test.yaml"
+    case = "cases:\n  - name: an image\n    input_file: inputs/image.tar\n    expect:\n      rules: {denied: %s}\n"
+    # Without Syft the package rules would be UNAVAILABLE; `regate check` runs it, so `regate test` does.
+    tests.write_text(case % "UNAVAILABLE")
+    result = regate(policy, cwd=tmp_path)
+    assert result.returncode == 1
+    assert "rules.denied: expected UNAVAILABLE, got PASS" in result.stdout
+    tests.write_text(case % "PASS")
+    assert regate(policy, cwd=tmp_path).returncode == 0

@@ -10,6 +10,7 @@ package regate.decision
 
 import data.regate.config
 import data.regate.lib.clock
+import data.regate.lib.coverage
 import data.regate.lib.images
 
 # METADATA
@@ -24,6 +25,8 @@ main := {
 	"mapping": mapping_id,
 	"policies": policies,
 	"findings": findings,
+	"coverage": coverage.stated,
+	"unavailable": unavailable,
 	"errors": sort(errors),
 }
 
@@ -31,15 +34,22 @@ _required := ["schema_version", "image", "packages", "vulnerabilities", "files",
 
 # METADATA
 # title: Why the input cannot be evaluated
-# description: An input that is not a regate input document is never a pass.
-errors contains "the input is not a JSON object" if not is_object(input)
+# description: |
+#   Non-empty means STOP and exit 2: an input that is not a regate input
+#   document, an image no mapping matches (unless the policy set declares
+#   what unmatched images get), data `require`d that no source provided.
+errors := (input_errors | mapping_errors) | required_errors
 
-errors contains sprintf("input.schema_version is %v; this bundle reads version 1", [input.schema_version]) if {
+# METADATA
+# title: Why the input is not a regate input document
+input_errors contains "the input is not a JSON object" if not is_object(input)
+
+input_errors contains sprintf("input.schema_version is %v; this bundle reads version 1", [input.schema_version]) if {
 	is_object(input)
 	input.schema_version != 1
 }
 
-errors contains sprintf("input.%s is missing", [name]) if {
+input_errors contains sprintf("input.%s is missing", [name]) if {
 	is_object(input)
 	some name in _required
 	not name in object.keys(input)
@@ -78,11 +88,39 @@ _unmapped if {
 	not _mapping
 }
 
+_image_name := n if {
+	some n in [image.reference, image.digest, image.id]
+	n != ""
+} else := "without a reference, digest or id"
+
+_tried := concat("; ", [sprintf("%s (images %s)", [m.id, concat(", ", m.images)]) | some m in config.mappings])
+
+# METADATA
+# title: An image no mapping matches, when the policy set does not say what it gets
+# description: Anchore gives such an image GO; here that is a declared choice (`unmatched go`), not an accident.
+mapping_errors contains msg if {
+	count(input_errors) == 0
+	_unmapped
+	image_rule == null
+	object.get(config, "unmatched", null) == null
+	msg := sprintf(
+		"no mapping matches image %s; mappings tried: %s. Name the image (--name REF) or declare `unmatched go|warn|stop`",
+		[_image_name, _tried],
+	)
+}
+
 # METADATA
 # title: Id of the mapping that chose the policies (first match wins)
 mapping_id := _mapping.id if {
 	_mapping
 } else := null
+
+# METADATA
+# title: Data `require`d (regate check --require) that the input lacks
+required_errors contains msg if {
+	count(input_errors) == 0
+	some msg in coverage.required_problems
+}
 
 # METADATA
 # title: Policies evaluated for this image, in order
@@ -178,6 +216,26 @@ _rank := {"GO": 0, "WARN": 1, "STOP": 2}
 _action_of_rank := {0: "GO", 1: "WARN", 2: "STOP"}
 
 # METADATA
+# title: Evaluated rules that read data the input lacks, sorted by policy and rule
+# description: |
+#   Such a rule found nothing because it had nothing to look at, which is not
+#   a pass (Anchore's `vulnerability_data_unavailable`).
+unavailable := [entry |
+	some [policy_id, rule_id] in sort([[p, r] | some p in evaluated; some r, _ in config.policies[p].rules])
+	rule := config.policies[policy_id].rules[rule_id]
+	lacking := coverage.missing(rule)
+	count(lacking) > 0
+	entry := {
+		"policy": policy_id,
+		"rule": rule_id,
+		"action": rule.action,
+		"missing": lacking,
+		"title": rule.title,
+		"source": rule.source,
+	}
+]
+
+# METADATA
 # title: The worst of some actions (STOP > WARN > GO); GO for none
 worst(actions) := _action_of_rank[max({0} | {_rank[a] | some a in actions})]
 
@@ -196,6 +254,7 @@ policies := [result |
 		"title": config.policies[policy_id].title,
 		"action": worst([f.effective_action | some f in mine]),
 		"findings": _counts(mine),
+		"unavailable": [u.rule | some u in unavailable; u.policy == policy_id],
 		"source": config.policies[policy_id].source,
 	}
 ]
@@ -208,14 +267,16 @@ final_action := "STOP" if {
 	image_rule.verdict == "deny"
 } else := "GO" if {
 	image_rule.verdict == "allow"
-} else := "GO" if {
+} else := config.unmatched if {
 	_unmapped
 } else := worst([p.action | some p in policies])
 
 # METADATA
 # title: Why the final action is what it is
 final_reason := "invalid_input" if {
-	count(errors) > 0
+	count(input_errors) > 0
+} else := "data_unavailable" if {
+	count(required_errors) > 0
 } else := "denylisted" if {
 	image_rule.verdict == "deny"
 } else := "allowlisted" if {

@@ -117,12 +117,38 @@ test_success_later_mapping if {
 	count(d.findings) == 1
 }
 
-test_success_no_mapping_is_go if {
-	only_prod := object.union(_mapped, {"mappings": [_mapped.mappings[0]]})
-	d := _decide(only_prod, "docker.io/library/nginx:1")
-	d.final_action == "GO"
+_only_prod := object.union(_mapped, {"mappings": [_mapped.mappings[0]]})
+
+test_fail_no_mapping_without_declaration_is_an_error if {
+	d := _decide(_only_prod, "docker.io/library/nginx:1")
+	d.final_action == "STOP"
 	d.final_reason == "no_mapping"
 	d.findings == []
+	d.errors == [concat("", [
+		"no mapping matches image docker.io/library/nginx:1; mappings tried: prod (images registry.example.com/prod/*). ",
+		"Name the image (--name REF) or declare `unmatched go|warn|stop`",
+	])]
+}
+
+test_fail_image_without_any_name_is_an_error if {
+	d := _decide(_only_prod, "")
+	d.final_action == "STOP"
+	contains(d.errors[0], "no mapping matches image without a reference, digest or id;")
+}
+
+test_success_declared_unmatched_action_applies if {
+	some action in ["GO", "WARN", "STOP"]
+	d := _decide(object.union(_only_prod, {"unmatched": action}), "docker.io/library/nginx:1")
+	d.final_action == action
+	d.final_reason == "no_mapping"
+	d.errors == []
+}
+
+test_success_image_list_decides_before_mappings if {
+	listed := object.union(_only_prod, {"images": {"allow": [{"pattern": "*", "reason": null, "source": "i:1:1"}], "deny": []}})
+	d := _decide(listed, "docker.io/library/nginx:1")
+	d.final_action == "GO"
+	d.errors == []
 }
 
 _listed := object.union(_config, {"images": {

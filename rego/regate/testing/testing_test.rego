@@ -34,6 +34,12 @@ test_success_statuses if {
 	testing.status(_decision, "crit", "dev") == "SKIP" with data.regate.config as _config
 }
 
+test_success_rule_without_its_data_is_unavailable_not_pass if {
+	decision := object.union(_decision, {"unavailable": [{"policy": "prod", "rule": "ports", "missing": ["image_config"]}]})
+	testing.status(decision, "ports", null) == "UNAVAILABLE" with data.regate.config as _config
+	testing.status(decision, "crit", null) == "FAIL" with data.regate.config as _config
+}
+
 test_success_matching_expectations_have_no_failures if {
 	fields := {
 		"action": "STOP",

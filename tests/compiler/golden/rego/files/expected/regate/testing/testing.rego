@@ -32,16 +32,25 @@ _policy_ok(_, null)
 
 _policy_ok(actual, wanted) if actual == wanted
 
+_unavailable(decision, rule, policy) if {
+	some u in object.get(decision, "unavailable", [])
+	u.rule == rule
+	_policy_ok(u.policy, policy)
+}
+
 # METADATA
-# title: PASS, FAIL or SKIP for one rule
+# title: PASS, FAIL, UNAVAILABLE or SKIP for one rule
 # description: |
 #   SKIP when no policy holding the rule was evaluated (mappings, image lists);
-#   FAIL when the rule has a finding that no exception covers; else PASS.
+#   FAIL when the rule has a finding that no exception covers; UNAVAILABLE
+#   when it read data the input lacks (it had nothing to look at); else PASS.
 status(decision, rule, policy) := "SKIP" if {
 	not _evaluated(decision, rule, policy)
 } else := "FAIL" if {
 	some f in _of_rule(decision, rule, policy)
 	f.exception == null
+} else := "UNAVAILABLE" if {
+	_unavailable(decision, rule, policy)
 } else := "PASS"
 
 _messages(findings) := [f.message | some f in findings]
