@@ -58,7 +58,10 @@ def main() -> None:
         click.echo("aborted", err=True)
         sys.exit(2)
     except UserError as exc:
-        click.echo(f"regate: error: {exc}", err=True)
+        from ..extract.secrets import mask_secrets
+
+        # A message may quote what it rejects, and what it rejects may be a credential.
+        click.echo(f"regate: error: {mask_secrets(str(exc))}", err=True)
         sys.exit(exc.exit_code)
     except BrokenPipeError:
         sys.exit(1)

@@ -42,16 +42,20 @@ class Subject:
     document: Callable[[], dict] | None = None
     extractions: list[Callable] = field(default_factory=list)
 
-    def load(self, baseline: dict | None) -> dict:
+    def load(self, baseline: dict | None) -> tuple[dict, frozenset[str]]:
+        """The input document, its secrets masked, and the secret values found in it."""
         if self.document is not None:
-            return self.document()
-        from ..extract.document import build_document
+            from ..extract.conceal import conceal
+
+            document = self.document()
+            return document, conceal(document)
+        from ..extract.document import build_concealed
 
         extractions = [extract() for extract in self.extractions]
         for extraction in extractions:
             for warning in extraction.warnings:
                 click.echo(f"regate: warning: {extraction.source.path or extraction.source.format}: {warning}", err=True)
-        return build_document(extractions, baseline)
+        return build_concealed(extractions, baseline)
 
 
 # ------------------------------------------------------------------ options
@@ -227,14 +231,14 @@ def _evaluate(kind: str, bundle: Path | None, local: PolicyInfo | None, server, 
         policy = local if local is not None else engine.served_policy()
         for subject in subjects:
             started = time.monotonic()
-            document = subject.load(baseline)
+            document, secrets = subject.load(baseline)
             if now is not None:
                 document["now"] = now
             extracted = time.monotonic()
             decision = engine.evaluate(document)
             del document  # one image's document at a time, however many images
             results.append(Result(subject.label, decision,
-                                  {"extract": extracted - started, "evaluate": time.monotonic() - extracted}))
+                                  {"extract": extracted - started, "evaluate": time.monotonic() - extracted}, secrets))
         info = engine.describe()
     return Run(tuple(results), policy, info, fail_on, timings, cached)
 

@@ -24,7 +24,10 @@ from jsonschema import Draft202012Validator
 from ..errors import InputError
 from ..resources import INPUT_SCHEMA_VERSION, input_schema
 from .adapters.imageconfig import merge_layers
+from .adapters.view import describe
 from .base import Extraction, Facts
+from .conceal import conceal
+from .secrets import mask_secrets
 
 COLLECTIONS = ("packages", "vulnerabilities", "files", "secrets", "users", "misconfigurations")
 
@@ -148,6 +151,12 @@ def empty_document() -> dict:
 
 def build_document(extractions: Iterable[Extraction], baseline: dict | None = None) -> dict:
     """One schema-valid input document from the facts of several inputs (given in input order)."""
+    return build_concealed(extractions, baseline)[0]
+
+
+def build_concealed(extractions: Iterable[Extraction], baseline: dict | None = None) -> tuple[dict, frozenset[str]]:
+    """The input document, every secret in it masked, and the secret values found (`conceal`):
+    held in memory only, for the report layer to mask wherever they might still show."""
     extractions = list(extractions)
     _check_same_image(extractions)
     document = empty_document()
@@ -162,15 +171,18 @@ def build_document(extractions: Iterable[Extraction], baseline: dict | None = No
     _ensure_affected_packages(document)
     for vuln in document["vulnerabilities"].values():
         _finish_vulnerability(vuln)
+    found = conceal(document)
     for name in COLLECTIONS:
         document[name] = dict(sorted(document[name].items()))
     if baseline is not None:
+        # Compared masked, as the document is, so a masked value is no change.
+        found |= conceal(baseline)
         document["changes"] = changes(baseline, document)
         document["baseline"] = {
             field: baseline["image"][field] for field in ("reference", "digest", "id") if baseline["image"].get(field)
         }
     validate(document)
-    return document
+    return document, found
 
 
 def _comparable(document: dict) -> dict:
@@ -213,8 +225,28 @@ def schema_errors(document: Any) -> list[tuple[str, str]]:
     out = []
     for error in sorted(_validator().iter_errors(document), key=lambda e: list(map(str, e.absolute_path))):
         pointer = "".join("/" + str(part).replace("~", "~0").replace("/", "~1") for part in error.absolute_path)
-        out.append((pointer or "/", error.message))
+        out.append((pointer or "/", _schema_message(error)))
     return out
+
+
+def _schema_message(error) -> str:
+    """What the schema expects at the offending place, never the value found there:
+    a malformed document may hold a secret in any field."""
+    expected = error.validator_value
+    if error.validator == "type":
+        types = " or ".join(expected) if isinstance(expected, list) else expected
+        return f"expected {types}, found {describe(error.instance)}"
+    if error.validator == "enum":
+        return "expected one of " + ", ".join(map(json.dumps, expected))
+    if error.validator == "const":
+        return f"expected {json.dumps(expected)}"
+    if error.validator == "required":
+        return error.message  # names the missing property, from the schema
+    if error.validator == "additionalProperties" and isinstance(error.instance, dict):
+        allowed = error.schema.get("properties", {})
+        unexpected = ", ".join(json.dumps(mask_secrets(name)) for name in error.instance if name not in allowed)
+        return f"unexpected properties: {unexpected}"
+    return f"fails the schema's {error.validator} constraint {json.dumps(expected)}"
 
 
 def validate(document: dict) -> None:
