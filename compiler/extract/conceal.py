@@ -18,8 +18,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from .secrets import (Rule, Span, apply_masks, distinct, excerpt, known_fragments, mask_json, masker, scan_text, spans,
-                      variable_rule)
+from .secrets import (Rule, Span, apply_masks, distinct, excerpt, known_fragments, mask_json, masker, masks, scan_text,
+                      spans, variable_rule)
 
 # Image fields holding text a build can put a secret into.
 _FREE_TEXT_IMAGE_FIELDS = ("env", "labels", "history", "layers", "cmd", "entrypoint", "healthcheck", "workdir")
@@ -84,7 +84,7 @@ def _record(path: str, location: str, text: str, hits: list[Span], found: dict, 
     if not hits:
         return text
     _remember(values, text, hits)
-    masked = apply_masks(text, [(s, e) for s, e, _ in hits])
+    masked = apply_masks(text, masks(hits))
     for start, _, rule in distinct(hits):
         found.setdefault(f"{rule.kind}:{path}", _finding(rule, path, location, masked, start))
     return masked
@@ -104,7 +104,7 @@ def _conceal_contents(path: str, entry: dict, found: dict, values: set[str]) -> 
     _remember(values, text, hits)
     for finding in scan_text(text, path, entry.get("layer", "")):
         found.setdefault(f"{finding['kind']}:{path}:{finding['line']}", finding)
-    return apply_masks(text, [(s, e) for s, e, _ in hits])
+    return apply_masks(text, masks(hits))
 
 
 def _remember(values: set[str], text: str, hits: list[Span]) -> None:

@@ -26,7 +26,7 @@ from typing import Any, Callable, Iterable
 
 import re2
 
-from .masking import mask_secret, shorten
+from .masking import PREFIX_LENGTH, mask_secret, shorten
 
 # How much of a line before the secret a finding's excerpt keeps, so the
 # excerpt shows the match even on long (minified) lines.
@@ -45,10 +45,13 @@ class Rule:
     severity: str
     # The secret is the first group that took part in the match: the part that gets masked.
     pattern: Any
+    # Whether the secret starts with a marker of its kind (`ghp_`, `AKIA`), so its mask may
+    # keep a short prefix; a password has no part that is not secret.
+    public_prefix: bool = True
 
 
-def _rule(kind: str, title: str, severity: str, pattern: str) -> Rule:
-    return Rule(kind, title, severity, re2.compile(pattern))
+def _rule(kind: str, title: str, severity: str, pattern: str, public_prefix: bool = True) -> Rule:
+    return Rule(kind, title, severity, re2.compile(pattern), public_prefix)
 
 
 # A value assignment in config files, env files, YAML, JSON and HTTP headers:
@@ -99,18 +102,20 @@ RULES: tuple[Rule, ...] = (
 # Detectors for configuration text only (env, labels, build history, commands).
 CONFIG_RULES: tuple[Rule, ...] = (
     _rule("url-password", "Password in a URL", "high",
-          r"\b[A-Za-z][A-Za-z0-9+.-]{0,20}://[^\s/:@\"']*:([^\s/@\"'$][^\s/@\"']*)@"),
+          r"\b[A-Za-z][A-Za-z0-9+.-]{0,20}://[^\s/:@\"']*:([^\s/@\"'$][^\s/@\"']*)@", public_prefix=False),
     _rule("auth-header", "Authorization header credentials", "high",
-          r"(?i)authorization:[ \t]*(?:bearer|basic|token)[ \t]+([A-Za-z0-9._~+/=-]{8,})"),
+          r"(?i)authorization:[ \t]*(?:bearer|basic|token)[ \t]+([A-Za-z0-9._~+/=-]{8,})", public_prefix=False),
     _rule("password", "Password on a command line", "high",
-          r"(?i)--(?:password|passwd|pass|token|secret|api-key|apikey|access-key|secret-key)(?:=|[ \t]+)[\"']?([^\s\"'$-][^\s\"']*)"),
+          r"(?i)--(?:password|passwd|pass|token|secret|api-key|apikey|access-key|secret-key)(?:=|[ \t]+)[\"']?([^\s\"'$-][^\s\"']*)",
+          public_prefix=False),
 )
 
 # The rules a `NAME=value` pair is reported under when its name says what the value is.
-PASSWORD = Rule("password", "Password in a variable", "high", None)
-SECRET = Rule("generic-secret", "Secret in a variable", "high", None)
+PASSWORD = Rule("password", "Password in a variable", "high", None, public_prefix=False)
+SECRET = Rule("generic-secret", "Secret in a variable", "high", None, public_prefix=False)
 
-_PASSWORD_NAME = re2.compile(r"(?i)passw(?:or)?d|passphrase|(?:^|[_.-])(?:pass|pwd)(?:$|[_.-])")
+# `PWD` alone is the shell's working directory; `DB_PWD` is a password.
+_PASSWORD_NAME = re2.compile(r"(?i)passw(?:or)?d|passphrase|(?:^|[_.-])pass(?:$|[_.-])|[_.-]pwd(?:$|[_.-])")
 _SECRET_NAME = re2.compile(r"(?i)secret|token|api[_.-]?key|access[_.-]?key|private[_.-]?key|auth[_.-]?key|credential")
 # Names that point at a secret rather than hold one (`DB_PASSWORD_FILE=/run/secrets/db`).
 _POINTER_NAME = re2.compile(
@@ -125,6 +130,8 @@ _ASSIGNMENT = re2.compile(r"""(?:^|[\s;&|("'])([A-Za-z_][A-Za-z0-9_.-]*)=(?:"([^
 _ANY = re2.compile("|".join(f"(?:{rule.pattern.pattern})" for rule in RULES))
 
 Span = tuple[int, int, Rule]
+# What to mask: start, end, and whether the mask may keep a short prefix.
+Mask = tuple[int, int, bool]
 
 
 def looks_binary(data: bytes) -> bool:
@@ -156,7 +163,17 @@ def spans(text: str, config: bool = False) -> list[Span]:
 
 
 def _rule_spans(rules: Iterable[Rule], text: str) -> list[Span]:
-    return [(*m.span(m.lastindex), rule) for rule in rules for m in rule.pattern.finditer(text)]
+    found = []
+    for rule in rules:
+        for match in rule.pattern.finditer(text):
+            start, end = match.span(match.lastindex)
+            # A key body without its END line stops where key material stops, not after the spaces.
+            found.append((start, start + len(text[start:end].rstrip()), rule))
+    return found
+
+
+def masks(found: Iterable[Span]) -> list[Mask]:
+    return [(start, end, rule.public_prefix) for start, end, rule in found]
 
 
 def distinct(found: list[Span]) -> list[Span]:
@@ -168,17 +185,26 @@ def distinct(found: list[Span]) -> list[Span]:
     return sorted(kept, key=lambda span: span[0])
 
 
-def apply_masks(text: str, ranges: Iterable[tuple[int, int]]) -> str:
-    """`text` with every range masked; overlapping ranges are merged into one secret."""
-    merged: list[list[int]] = []
-    for start, end in sorted(ranges):
+def apply_masks(text: str, ranges: Iterable[Mask]) -> str:
+    """`text` with every range masked; overlapping ranges are merged into one secret.
+
+    The merged secret keeps a prefix when a range starting where it starts may
+    (a detector recognised a token there), unless another secret begins within it.
+    """
+    merged: list[list] = []
+    for start, end, keep in sorted(ranges):
         if merged and start <= merged[-1][1]:
-            merged[-1][1] = max(merged[-1][1], end)
+            current = merged[-1]
+            current[1] = max(current[1], end)
+            if start == current[0]:
+                current[2] = current[2] or keep
+            elif not keep and start < current[0] + PREFIX_LENGTH:
+                current[2] = False
         elif start < end:
-            merged.append([start, end])
+            merged.append([start, end, keep])
     out, position = [], 0
-    for start, end in merged:
-        out += [text[position:start], mask_secret(text[start:end])]
+    for start, end, keep in merged:
+        out += [text[position:start], mask_secret(text[start:end], keep)]
         position = end
     out.append(text[position:])
     return "".join(out)
@@ -199,9 +225,10 @@ def masker(known: Iterable[str] = (), config: bool = False) -> Callable[[str], s
     verbatim = re.compile("|".join(map(re.escape, fragments)), re.IGNORECASE) if fragments else None
 
     def mask(text: str) -> str:
-        ranges = [(start, end) for start, end, _ in spans(text, config)]
+        ranges = masks(spans(text, config))
         if verbatim is not None:
-            ranges += [m.span() for m in verbatim.finditer(text)]
+            # Where a known value shows, nothing says its prefix is not secret.
+            ranges += [(*m.span(), False) for m in verbatim.finditer(text)]
         return apply_masks(text, ranges) if ranges else text
 
     return mask
@@ -236,7 +263,7 @@ def scan_text(text: str, path: str, layer: str = "") -> list[dict[str, Any]]:
     if not found:
         return []
     # Masking keeps lengths and line breaks, so offsets into `text` hold in `masked`.
-    masked = apply_masks(text, [(s, e) for s, e, _ in found])
+    masked = apply_masks(text, masks(found))
     line_starts = [0, *accumulate(len(part) + 1 for part in text.split("\n")[:-1])]
     findings: dict[str, dict[str, Any]] = {}
     for start, _, rule in found:

@@ -139,8 +139,10 @@ def test_every_place_is_reported_and_printed_masked(runs):
     image config's secrets are findings with their location."""
     outputs, _, document = runs
     text = outputs["json"][0]
-    for masked in ("DB_PASSWORD=*******", f"AWS_SECRET_ACCESS_KEY={AWS_SECRET[:4]}****", f"NPM_TOKEN={NPM_TOKEN[:4]}****",
-                   f"--password={CMD_PASSWORD[:4]}****", "-----END RSA PRIVATE KEY-----"):
+    # A token keeps the prefix that tells its kind, a password nothing.
+    for masked in ("DB_PASSWORD=*******", f"AWS_SECRET_ACCESS_KEY={AWS_SECRET[:4]}{'*' * 36}",
+                   f"NPM_TOKEN={'*' * len(NPM_TOKEN)}", f"--password={'*' * len(CMD_PASSWORD)}",
+                   f"{GITHUB_IN_CONTENTS[:4]}{'*' * 36}", "-----END RSA PRIVATE KEY-----"):
         assert masked in text
     history = {entry["index"]: entry["created_by"][:7] for entry in document["image"]["history"]}
     found = {(s["kind"], s["location"], history.get(int(s["path"][8:]), "") if s["location"] == "history" else s["path"])
