@@ -36,6 +36,8 @@ _BINARY_SNIFF = 8000
 # Known values shorter than this are masked where they were found but not
 # hunted for in other text: a four-letter password would mask common words.
 MIN_KNOWN_LENGTH = 6
+# Known values per RE2 pattern: larger groups make patterns RE2 refuses to compile.
+_GROUP = 500
 
 
 @dataclass(frozen=True)
@@ -221,14 +223,15 @@ def masker(known: Iterable[str] = (), config: bool = False) -> Callable[[str], s
     """A function masking every secret the detectors recognise in a text, and every
     occurrence of the `known` secret values, whatever their case."""
     fragments = sorted({f for value in known for f in known_fragments(value)}, key=lambda f: (-len(f), f))
-    # Literal alternatives, longest first so a value containing another is masked whole.
-    verbatim = re.compile("|".join(map(re.escape, fragments)), re.IGNORECASE) if fragments else None
+    # Literal alternatives, longest first so a value containing another is masked whole; RE2
+    # keeps the search linear, in groups small enough for it to compile however many there are.
+    verbatim = [re2.compile("(?i)" + "|".join(map(_literal, fragments[i:i + _GROUP])))
+                for i in range(0, len(fragments), _GROUP)]
 
     def mask(text: str) -> str:
         ranges = masks(spans(text, config))
-        if verbatim is not None:
-            # Where a known value shows, nothing says its prefix is not secret.
-            ranges += [(*m.span(), False) for m in verbatim.finditer(text)]
+        # Where a known value shows, nothing says its prefix is not secret.
+        ranges += [(*m.span(), False) for pattern in verbatim for m in pattern.finditer(text)]
         return apply_masks(text, ranges) if ranges else text
 
     return mask
@@ -243,6 +246,10 @@ def mask_json(value: Any, mask: Callable[[str], str], keys: bool = False) -> Any
     if isinstance(value, list):
         return [mask_json(v, mask, keys) for v in value]
     return value
+
+
+def _literal(text: str) -> str:
+    return "".join(c if c.isascii() and c.isalnum() else f"\\x{{{ord(c):x}}}" for c in text)
 
 
 def mask_secrets(text: str) -> str:
