@@ -58,10 +58,10 @@ def main() -> None:
         click.echo("aborted", err=True)
         sys.exit(2)
     except UserError as exc:
-        from ..extract.secrets import mask_secrets
+        from ..extract.secrets import masker
 
-        # A message may quote what it rejects, and what it rejects may be a credential.
-        click.echo(f"regate: error: {mask_secrets(str(exc))}", err=True)
+        # A message may quote what it rejects (a URL, an argument), and that may hold a credential.
+        click.echo(f"regate: error: {masker(config=True)(str(exc))}", err=True)
         sys.exit(exc.exit_code)
     except BrokenPipeError:
         sys.exit(1)

@@ -96,3 +96,13 @@ def test_schema_errors_never_echo_the_offending_value(tmp_path):
         in result.stderr
     for secret in ("AKIAIOSFODNN7EXAMPLE", "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"):
         assert secret[4:20] not in result.stderr
+
+
+def test_error_messages_mask_the_credentials_they_quote(tmp_path):
+    config = {"architecture": "amd64", "os": "linux", "rootfs": {"type": "layers", "diff_ids": []},
+              "config": {"ExposedPorts": {f"{TOKEN}/tcp": {}}}}
+    path = tmp_path / "config.json"
+    path.write_text(json.dumps(config))
+    result = regate("extract", path)
+    assert result.returncode == 2 and "is not a port" in result.stderr
+    assert TOKEN[4:] not in result.stderr and "ghp_****" in result.stderr
