@@ -18,18 +18,21 @@ from __future__ import annotations
 
 from typing import Any
 
-from .secrets import (Rule, Span, apply_masks, distinct, excerpt, known_fragments, mask_json, masker, masks, scan_text,
-                      spans, variable_rule)
+from .secrets import (Rule, Span, apply_masks, distinct, excerpt, known_fragments, mask_json, masker, masks, scan, spans,
+                      variable_rule)
 
 # Image fields holding text a build can put a secret into.
 _FREE_TEXT_IMAGE_FIELDS = ("env", "labels", "history", "layers", "cmd", "entrypoint", "healthcheck", "workdir")
 
 
-def conceal(document: dict) -> frozenset[str]:
+def conceal(document: dict, known: frozenset[str] = frozenset()) -> frozenset[str]:
     """Mask every secret in `document` in place, add the findings of its image config
-    and captured files to `secrets`, and return the secret values found."""
+    and captured files to `secrets`, and return the secret values found.
+
+    `known` are values already found where the document does not show them
+    (files regate scanned but did not keep): they are masked here too."""
     found: dict[str, dict] = {}
-    values: set[str] = set()
+    values: set[str] = set(known)
     image = document.get("image") or {}
     for location, field in (("env", "env"), ("label", "labels")):
         for name, item in (image.get(field) or {}).items():
@@ -101,8 +104,9 @@ def _conceal_contents(path: str, entry: dict, found: dict, values: set[str]) -> 
     hits = spans(text)
     if not hits:
         return text
-    _remember(values, text, hits)
-    for finding in scan_text(text, path, entry.get("layer", "")):
+    scanned = scan(text, path, entry.get("layer", ""))
+    values |= scanned.values
+    for finding in scanned.findings:
         found.setdefault(f"{finding['kind']}:{path}:{finding['line']}", finding)
     return apply_masks(text, masks(hits))
 

@@ -257,18 +257,29 @@ def mask_secrets(text: str) -> str:
     return masker()(text)
 
 
-def scan_bytes(data: bytes, path: str, layer: str = "") -> list[dict[str, Any]]:
+@dataclass(frozen=True)
+class Scan:
+    findings: list[dict[str, Any]]
+    # The `known_fragments` of the secrets found: to mask them wherever else they show, never stored.
+    values: frozenset[str] = frozenset()
+
+
+def scan_bytes(data: bytes, path: str, layer: str = "") -> Scan:
     """Findings in a file's bytes; binaries yield none."""
     if looks_binary(data):
-        return []
-    return scan_text(data.decode("utf-8", errors="replace"), path, layer)
+        return Scan([])
+    return scan(data.decode("utf-8", errors="replace"), path, layer)
 
 
 def scan_text(text: str, path: str, layer: str = "") -> list[dict[str, Any]]:
     """Findings in `text`, in line order, one per kind and line."""
+    return scan(text, path, layer).findings
+
+
+def scan(text: str, path: str, layer: str = "") -> Scan:
     found = distinct(spans(text))
     if not found:
-        return []
+        return Scan([])
     # Masking keeps lengths and line breaks, so offsets into `text` hold in `masked`.
     masked = apply_masks(text, masks(found))
     line_starts = [0, *accumulate(len(part) + 1 for part in text.split("\n")[:-1])]
@@ -291,7 +302,7 @@ def scan_text(text: str, path: str, layer: str = "") -> list[dict[str, Any]]:
         if layer:
             entry["layer"] = layer
         findings[key] = entry
-    return list(findings.values())
+    return Scan(list(findings.values()), frozenset(f for s, e, _ in found for f in known_fragments(text[s:e])))
 
 
 def excerpt(masked: str, line_start: int, start: int) -> str:

@@ -89,8 +89,9 @@ def test_secret_deep_in_a_long_line_is_shown_in_the_excerpt():
 
 
 def test_binaries_are_skipped():
-    assert secrets.scan_bytes(b"\x7fELF\0\0AKIAIOSFODNN7EXAMPLE", "/bin/x") == []
-    assert len(secrets.scan_bytes(b"AKIAIOSFODNN7EXAMPLE", "/etc/x")) == 1
+    assert secrets.scan_bytes(b"\x7fELF\0\0AKIAIOSFODNN7EXAMPLE", "/bin/x") == secrets.Scan([])
+    found = secrets.scan_bytes(b"AKIAIOSFODNN7EXAMPLE", "/etc/x")
+    assert len(found.findings) == 1 and found.values == {"AKIAIOSFODNN7EXAMPLE"}
 
 
 def test_near_misses_are_not_reported():
@@ -106,7 +107,7 @@ def test_near_misses_are_not_reported():
 
 
 def test_invalid_utf8_does_not_break_scanning():
-    found = secrets.scan_bytes(b"\xff\xfe bad bytes\nkey AKIAIOSFODNN7EXAMPLE\n", "/x")
+    found = secrets.scan_bytes(b"\xff\xfe bad bytes\nkey AKIAIOSFODNN7EXAMPLE\n", "/x").findings
     assert [(f["kind"], f["line"]) for f in found] == [("aws-access-key", 2)]
 
 

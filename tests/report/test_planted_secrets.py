@@ -20,6 +20,7 @@ import pytest
 
 from engine.gatehelpers import NOW, regate
 from regate.report import FORMATS
+from support.images import AWS_SECRET as FILE_AWS_SECRET
 from support.images import BAD, SECRET_VALUES, Entry, LayerSpec, build_image, f, write_docker_archive
 
 POLICY = Path(__file__).parent / "planted" / "leak.regate"
@@ -79,8 +80,10 @@ def planted_image():
          f("/app/service-account.json", service_account + "\n"),
          Entry("/app/note.txt", b"see the key in the service account\n")),
     )
+    # A value regate found in a file it does not keep, shown again without the context that made it a secret.
+    echo = f"RUN /bin/sh -c printf %s {FILE_AWS_SECRET} | wc -c"
     return replace(spec, config=config, layers=(*spec.layers, more),
-                   empty_history=(*spec.empty_history, (3, f"ARG NPM_TOKEN={NPM_TOKEN}")))
+                   empty_history=(*spec.empty_history, (3, f"ARG NPM_TOKEN={NPM_TOKEN}"), (3, echo)))
 
 
 def leaks(data: str, secrets: tuple[str, ...]) -> list[str]:

@@ -44,6 +44,7 @@ class FileEntry:
     link_target: str = ""
     contents: bytes | None = None
     secrets: list[dict[str, Any]] = field(default_factory=list)
+    secret_values: frozenset[str] = frozenset()
 
 
 @dataclass
@@ -138,4 +139,5 @@ def _read_file(item: FileEntry, data: MemberReader, plan: ReadPlan) -> None:
     if item.path in plan.capture and size <= plan.max_content_bytes:
         item.contents = bytes(head)
     if plan.scan_secrets and size <= plan.secret_scan_max_bytes:
-        item.secrets = secrets.scan_bytes(bytes(head), item.path)
+        scan = secrets.scan_bytes(bytes(head), item.path)
+        item.secrets, item.secret_values = scan.findings, scan.values
