@@ -180,11 +180,15 @@ def masks(found: Iterable[Span]) -> list[Mask]:
 
 def distinct(found: list[Span]) -> list[Span]:
     """One span per secret: a span overlapping an earlier rule's is dropped (rules are ordered specific first)."""
-    kept: list[Span] = []
+    kept: list[Span] = []  # sorted by start, never overlapping: a neighbour check per span
+    starts: list[int] = []
     for start, end, rule in found:
-        if not any(start < e and s < end for s, e, _ in kept):
-            kept.append((start, end, rule))
-    return sorted(kept, key=lambda span: span[0])
+        at = bisect.bisect_left(starts, start)
+        if (at and kept[at - 1][1] > start) or (at < len(kept) and kept[at][0] < max(end, start + 1)):
+            continue
+        kept.insert(at, (start, end, rule))
+        starts.insert(at, start)
+    return kept
 
 
 def apply_masks(text: str, ranges: Iterable[Mask]) -> str:
