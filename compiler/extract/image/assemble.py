@@ -71,7 +71,7 @@ def build_facts(
     }
     # Secrets of files not kept may show again in the config or in kept files, without the
     # context that made them secrets (`RUN echo <key>`): masked there while the values are known.
-    conceal(facts, frozenset().union(*(e.secret_values for layer in layers for e in layer.entries.values())))
+    conceal(facts, frozenset(v for layer in layers for e in layer.entries.values() for v in e.secret_values))
     return facts
 
 
