@@ -40,19 +40,22 @@ class Subject:
     extractions: list[Callable] = field(default_factory=list)
     name: str | None = None  # --name: the reference of an image whose inputs carry none
 
-    def load(self, baseline: dict | None, warn: Callable[[str], None] = _warn_on_stderr) -> dict:
-        from .extract.document import build_document, name_image
+    def load(self, baseline: dict | None, warn: Callable[[str], None] = _warn_on_stderr) -> tuple[dict, frozenset[str]]:
+        """The input document, its secrets masked, and the secret values found in it (held in
+        memory only, for the report layer to mask wherever they might still show)."""
+        from .extract.conceal import conceal
+        from .extract.document import build_concealed, name_image
 
         if self.document is not None:
             document = self.document()
             if self.name is not None:
                 name_image(document["image"], self.name)
-            return document
+            return document, conceal(document)
         extractions = [extract() for extract in self.extractions]
         for extraction in extractions:
             for warning in extraction.warnings:
                 warn(f"{extraction.source.path or extraction.source.format}: {warning}")
-        return build_document(extractions, baseline, self.name)
+        return build_concealed(extractions, baseline, self.name)
 
 
 def _starts_like_json(path: Path) -> bool:

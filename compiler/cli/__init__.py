@@ -100,10 +100,11 @@ def main() -> None:
 
 def _say(line: str) -> None:
     """One line on stderr, with anything that looks like a secret masked; stderr may be closed too."""
-    from ..extract.secrets import mask_secrets
+    from ..extract.secrets import masker
 
+    # A message may quote what it rejects (a URL, an argument), and that may hold a credential.
     try:
-        click.echo(mask_secrets(line), err=True)
+        click.echo(masker(config=True)(line), err=True)
     except OSError:
         pass
 

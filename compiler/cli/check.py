@@ -128,7 +128,7 @@ def _evaluate(kind: str, bundle: Path | None, local: PolicyInfo | None, server, 
         policy = local if local is not None else engine.served_policy()
         for subject in subjects:
             started = time.monotonic()
-            document = subject.load(baseline)
+            document, secrets = subject.load(baseline)
             if now is not None:
                 document["now"] = now
             if require:
@@ -137,7 +137,7 @@ def _evaluate(kind: str, bundle: Path | None, local: PolicyInfo | None, server, 
             decision = engine.evaluate(document)
             del document  # one image's document at a time, however many images
             results.append(Result(subject.label, decision,
-                                  {"extract": extracted - started, "evaluate": time.monotonic() - extracted}))
+                                  {"extract": extracted - started, "evaluate": time.monotonic() - extracted}, secrets))
         info = engine.describe()
     return Run(tuple(results), policy, info, fail_on, timings, cached)
 

@@ -24,8 +24,11 @@ from jsonschema import Draft202012Validator
 from ..errors import InputError, UserError
 from ..resources import INPUT_SCHEMA_VERSION, input_schema
 from .adapters.imageconfig import merge_layers, parse_reference
+from .adapters.view import describe
 from .base import Extraction, Facts
+from .conceal import conceal
 from .coverage import coverage
+from .secrets import mask_secrets
 
 COLLECTIONS = ("packages", "vulnerabilities", "files", "secrets", "users", "misconfigurations")
 
@@ -169,6 +172,13 @@ def name_image(image: dict, name: str) -> None:
 
 def build_document(extractions: Iterable[Extraction], baseline: dict | None = None, image_name: str | None = None) -> dict:
     """One schema-valid input document from the facts of several inputs (given in input order)."""
+    return build_concealed(extractions, baseline, image_name)[0]
+
+
+def build_concealed(extractions: Iterable[Extraction], baseline: dict | None = None,
+                    image_name: str | None = None) -> tuple[dict, frozenset[str]]:
+    """The input document, every secret in it masked, and the secret values found (`conceal`):
+    held in memory only, for the report layer to mask wherever they might still show."""
     extractions = list(extractions)
     _check_same_image(extractions)
     document = empty_document()
@@ -185,13 +195,16 @@ def build_document(extractions: Iterable[Extraction], baseline: dict | None = No
     _ensure_affected_packages(document)
     for vuln in document["vulnerabilities"].values():
         _finish_vulnerability(vuln)
+    found = conceal(document)
     for name in COLLECTIONS:
         document[name] = dict(sorted(document[name].items()))
     document["coverage"] = coverage(extractions)
     if baseline is not None:
+        # Compared masked, as the document is, so a masked value is no change.
+        found |= conceal(baseline)
         with_baseline(document, baseline)
     validate(document)
-    return document
+    return document, found
 
 
 def with_baseline(document: dict, baseline: dict) -> None:
@@ -244,8 +257,28 @@ def schema_errors(document: Any) -> list[tuple[str, str]]:
     out = []
     for error in sorted(_validator().iter_errors(document), key=lambda e: list(map(str, e.absolute_path))):
         pointer = "".join("/" + str(part).replace("~", "~0").replace("/", "~1") for part in error.absolute_path)
-        out.append((pointer or "/", error.message))
+        out.append((pointer or "/", _schema_message(error)))
     return out
+
+
+def _schema_message(error) -> str:
+    """What the schema expects at the offending place, never the value found there:
+    a malformed document may hold a secret in any field."""
+    expected = error.validator_value
+    if error.validator == "type":
+        types = " or ".join(expected) if isinstance(expected, list) else expected
+        return f"expected {types}, found {describe(error.instance)}"
+    if error.validator == "enum":
+        return "expected one of " + ", ".join(map(json.dumps, expected))
+    if error.validator == "const":
+        return f"expected {json.dumps(expected)}"
+    if error.validator == "required":
+        return error.message  # names the missing property, from the schema
+    if error.validator == "additionalProperties" and isinstance(error.instance, dict):
+        allowed = error.schema.get("properties", {})
+        unexpected = ", ".join(json.dumps(mask_secrets(name)) for name in error.instance if name not in allowed)
+        return f"unexpected properties: {unexpected}"
+    return f"fails the schema's {error.validator} constraint {json.dumps(expected)}"
 
 
 def validate(document: dict) -> None:

@@ -1,32 +1,43 @@
-"""regate's own secret scanner over file contents.
+"""regate's own secret detectors: the one set that both finds secrets and masks them.
 
-The rule set covers Anchore's default secret regexes (AWS access key id, AWS
+The file rules cover Anchore's default secret regexes (AWS access key id, AWS
 secret key, private keys, docker registry auth, API keys) plus common token
 formats (GitHub, GitLab, Slack, Stripe, Google, npm). Patterns are RE2 so a
 hostile file cannot make matching super-linear.
 
+Configuration text (an image's env, labels and build history) has further
+detectors that would be noise in arbitrary files: `NAME=value` where the name
+says the value is a password or secret, passwords in URLs, `--password` flags
+and `Authorization` headers.
+
 Every match leaves this module masked (`regate.extract.masking`): a finding's
-`match` is its line with *every* secret found on that line masked, so a line
-holding two credentials never shows one in another finding's excerpt.
+`match` is its line with *every* secret found in the text masked, so a line
+holding two credentials never shows one in another finding's excerpt. A
+private key is masked whole, from its BEGIN line to its END line.
 """
 
 from __future__ import annotations
 
 import bisect
-from itertools import accumulate
+import re
 from dataclasses import dataclass
-from typing import Any
+from itertools import accumulate
+from typing import Any, Callable, Iterable
 
 import re2
 
-from .masking import mask_in_line, mask_secret
+from .masking import PREFIX_LENGTH, mask_secret, shorten
 
-# Anchore skips files above 10 kB by default; so does `ExtractOptions`.
 # How much of a line before the secret a finding's excerpt keeps, so the
 # excerpt shows the match even on long (minified) lines.
 _CONTEXT_BEFORE = 80
 # Enough to spot a binary the way git does, without reading all of it.
 _BINARY_SNIFF = 8000
+# Known values shorter than this are masked where they were found but not
+# hunted for in other text: a four-letter password would mask common words.
+MIN_KNOWN_LENGTH = 6
+# Known values per RE2 pattern: larger groups make patterns RE2 refuses to compile.
+_GROUP = 500
 
 
 @dataclass(frozen=True)
@@ -34,12 +45,15 @@ class Rule:
     kind: str
     title: str
     severity: str
-    # Group 1 is the secret itself: the part that gets masked.
+    # The secret is the first group that took part in the match: the part that gets masked.
     pattern: Any
+    # Whether the secret starts with a marker of its kind (`ghp_`, `AKIA`), so its mask may
+    # keep a short prefix; a password has no part that is not secret.
+    public_prefix: bool = True
 
 
-def _rule(kind: str, title: str, severity: str, pattern: str) -> Rule:
-    return Rule(kind, title, severity, re2.compile(pattern))
+def _rule(kind: str, title: str, severity: str, pattern: str, public_prefix: bool = True) -> Rule:
+    return Rule(kind, title, severity, re2.compile(pattern), public_prefix)
 
 
 # A value assignment in config files, env files, YAML, JSON and HTTP headers:
@@ -47,11 +61,18 @@ def _rule(kind: str, title: str, severity: str, pattern: str) -> Rule:
 # match never spans lines.
 _ASSIGN = r"""["']?[ \t]*(?::|=>|=)[ \t]*["']?"""
 
+_PEM_MARKER = r"[ A-Z0-9_-]{0,40}PRIVATE KEY(?: BLOCK)?-----"
+# What a key body is made of: base64, line breaks (real or JSON-escaped), the
+# `Proc-Type: 4,ENCRYPTED` headers of encrypted keys, and `*` so that a masked
+# body is masked again the same way. Whatever else ends it.
+_PEM_BODY = r"(?:[A-Za-z0-9+/=:,.* \t\r\n-]|\\[nrt])"
+
 # Specific rules come first: a span claimed by one is not reported again by a
 # later, more generic rule (an `api_key = AIza...` line is a Google key).
 RULES: tuple[Rule, ...] = (
+    # The body up to the END line, or as far as key material goes when the END line is missing.
     _rule("private-key", "Private key", "high",
-          r"-----BEGIN[ A-Z0-9_-]{0,40}PRIVATE KEY(?: BLOCK)?-----(.*)"),
+          rf"-----BEGIN{_PEM_MARKER}(?:({_PEM_BODY}*?)-----END{_PEM_MARKER}|({_PEM_BODY}*))"),
     _rule("aws-access-key", "AWS access key id", "critical",
           r"\b((?:AKIA|ASIA|ABIA|ACCA)[A-Z0-9]{16})\b"),
     _rule("aws-secret-key", "AWS secret access key", "critical",
@@ -80,93 +101,216 @@ RULES: tuple[Rule, ...] = (
           r"(?i)(?:^|[^A-Za-z0-9])(?:x-)?api[-_]?key" + _ASSIGN + r"([A-Za-z0-9_\-]{20,64})"),
 )
 
+# Detectors for configuration text only (env, labels, build history, commands).
+CONFIG_RULES: tuple[Rule, ...] = (
+    _rule("url-password", "Password in a URL", "high",
+          r"\b[A-Za-z][A-Za-z0-9+.-]{0,20}://[^\s/:@\"']*:([^\s/@\"'$][^\s/@\"']*)@", public_prefix=False),
+    _rule("auth-header", "Authorization header credentials", "high",
+          r"(?i)authorization:[ \t]*(?:bearer|basic|token)[ \t]+([A-Za-z0-9._~+/=-]{8,})", public_prefix=False),
+    _rule("password", "Password on a command line", "high",
+          r"(?i)--(?:password|passwd|pass|token|secret|api-key|apikey|access-key|secret-key)(?:=|[ \t]+)[\"']?([^\s\"'$-][^\s\"']*)",
+          public_prefix=False),
+)
+
+# The rules a `NAME=value` pair is reported under when its name says what the value is.
+PASSWORD = Rule("password", "Password in a variable", "high", None, public_prefix=False)
+SECRET = Rule("generic-secret", "Secret in a variable", "high", None, public_prefix=False)
+
+# `PWD` alone is the shell's working directory; `DB_PWD` is a password.
+_PASSWORD_NAME = re2.compile(r"(?i)passw(?:or)?d|passphrase|(?:^|[_.-])pass(?:$|[_.-])|[_.-]pwd(?:$|[_.-])")
+_SECRET_NAME = re2.compile(r"(?i)secret|token|api[_.-]?key|access[_.-]?key|private[_.-]?key|auth[_.-]?key|credential")
+# Names that point at a secret rather than hold one (`DB_PASSWORD_FILE=/run/secrets/db`).
+_POINTER_NAME = re2.compile(
+    r"(?i)[_.-](?:file|files|path|dir|url|uri|endpoint|host|name|user|username|id|length|enabled|mode|type)$")
+# Values that are no secret whatever the name: a reference, a switch, a masked value.
+_NOT_A_VALUE = re2.compile(r"(?i)^(?:\$.*|true|false|yes|no|on|off|none|null|0|1|.{0,4}\*{4,})$")
+# `NAME=value` inside configuration text: `ENV A=1 B="x y"`, `|2 TOKEN=... /bin/sh -c ...`.
+_ASSIGNMENT = re2.compile(r"""(?:^|[\s;&|("'])([A-Za-z_][A-Za-z0-9_.-]*)=(?:"([^"\n]*)"|'([^'\n]*)'|([^\s;&|"')]+))""")
 
 # One pass over a file tells whether any rule can match; most files hold no
 # secret and are done after it.
 _ANY = re2.compile("|".join(f"(?:{rule.pattern.pattern})" for rule in RULES))
+
+Span = tuple[int, int, Rule]
+# What to mask: start, end, and whether the mask may keep a short prefix.
+Mask = tuple[int, int, bool]
 
 
 def looks_binary(data: bytes) -> bool:
     return b"\0" in data[:_BINARY_SNIFF]
 
 
-def scan_bytes(data: bytes, path: str, layer: str = "") -> list[dict[str, Any]]:
-    """Findings in a file's bytes; binaries yield none."""
-    if looks_binary(data):
-        return []
-    return scan_text(data.decode("utf-8", errors="replace"), path, layer)
+def variable_rule(name: str, value: str) -> Rule | None:
+    """The rule under which `value` is a secret because of the variable or label `name` holding it."""
+    if not value.strip() or _NOT_A_VALUE.match(value.strip()) or _POINTER_NAME.search(name):
+        return None
+    if _PASSWORD_NAME.search(name):
+        return PASSWORD
+    return SECRET if _SECRET_NAME.search(name) else None
 
 
-def scan_text(text: str, path: str, layer: str = "") -> list[dict[str, Any]]:
-    """Findings in `text`, in line order, one per kind and line."""
-    if not _ANY.search(text):
-        return []
-    raw = [(m.span(1), rule) for rule in RULES for m in rule.pattern.finditer(text)]
-    if not raw:
-        return []
-    line_starts = [0, *accumulate(len(part) + 1 for part in text.split("\n")[:-1])]
-    hits: dict[int, list[tuple[int, int, Rule]]] = {}
-    for (start, end), rule in raw:
-        index = bisect.bisect_right(line_starts, start) - 1
-        offset = line_starts[index]
-        span = (start - offset, end - offset)
-        on_line = hits.setdefault(index, [])
-        if not any(_overlap(span, (s, e)) for s, e, _ in on_line):
-            on_line.append((*span, rule))
-
-    findings: dict[str, dict[str, Any]] = {}
-    for index in sorted(hits):
-        line = _line(text, line_starts, index)
-        masked = _mask_all(line, hits[index])
-        for start, end, rule in sorted(hits[index], key=lambda h: h[0]):
-            key = f"{rule.kind}:{path}:{index + 1}"
-            if key in findings:
-                continue
-            cut = max(0, start - _CONTEXT_BEFORE)
-            entry = {
-                "kind": rule.kind,
-                "path": path,
-                "line": index + 1,
-                "match": mask_in_line(masked[cut:], start - cut, end - cut),
-                "severity": rule.severity,
-                "title": rule.title,
-                "source": "regate",
-            }
-            if layer:
-                entry["layer"] = layer
-            findings[key] = entry
-    return list(findings.values())
+def spans(text: str, config: bool = False) -> list[Span]:
+    """Every secret in `text`, overlapping spans included; `config` adds the configuration detectors."""
+    found: list[Span] = []
+    if _ANY.search(text):
+        found += _rule_spans(RULES, text)
+    if config:
+        found += _rule_spans(CONFIG_RULES, text)
+        for match in _ASSIGNMENT.finditer(text):
+            group = match.lastindex or 0
+            rule = variable_rule(match.group(1), match.group(group)) if group > 1 else None
+            if rule is not None:
+                found.append((*match.span(group), rule))
+    return found
 
 
-def mask_secrets(text: str) -> str:
-    """`text` with every credential the scanner would recognise masked (overlaps merged)."""
-    if not _ANY.search(text):
-        return text
-    merged: list[list[int]] = []
-    for start, end in sorted({m.span(1) for rule in RULES for m in rule.pattern.finditer(text)}):
-        if merged and start < merged[-1][1]:
-            merged[-1][1] = max(merged[-1][1], end)
+def _rule_spans(rules: Iterable[Rule], text: str) -> list[Span]:
+    found = []
+    for rule in rules:
+        for match in rule.pattern.finditer(text):
+            start, end = match.span(match.lastindex)
+            # A key body without its END line stops where key material stops, not after the spaces.
+            found.append((start, start + len(text[start:end].rstrip()), rule))
+    return found
+
+
+def masks(found: Iterable[Span]) -> list[Mask]:
+    return [(start, end, rule.public_prefix) for start, end, rule in found]
+
+
+def distinct(found: list[Span]) -> list[Span]:
+    """One span per secret: a span overlapping an earlier rule's is dropped (rules are ordered specific first)."""
+    kept: list[Span] = []  # sorted by start, never overlapping: a neighbour check per span
+    starts: list[int] = []
+    for start, end, rule in found:
+        at = bisect.bisect_left(starts, start)
+        if (at and kept[at - 1][1] > start) or (at < len(kept) and kept[at][0] < max(end, start + 1)):
+            continue
+        kept.insert(at, (start, end, rule))
+        starts.insert(at, start)
+    return kept
+
+
+def apply_masks(text: str, ranges: Iterable[Mask]) -> str:
+    """`text` with every range masked; overlapping ranges are merged into one secret.
+
+    The merged secret keeps a prefix when a range starting where it starts may
+    (a detector recognised a token there), unless another secret begins within it.
+    """
+    merged: list[list] = []
+    for start, end, keep in sorted(ranges):
+        if merged and start <= merged[-1][1]:
+            current = merged[-1]
+            current[1] = max(current[1], end)
+            if start == current[0]:
+                current[2] = current[2] or keep
+            elif not keep and start < current[0] + PREFIX_LENGTH:
+                current[2] = False
         elif start < end:
-            merged.append([start, end])
+            merged.append([start, end, keep])
     out, position = [], 0
-    for start, end in merged:
-        out += [text[position:start], mask_secret(text[start:end])]
+    for start, end, keep in merged:
+        out += [text[position:start], mask_secret(text[start:end], keep)]
         position = end
     out.append(text[position:])
     return "".join(out)
 
 
-def _overlap(a: tuple[int, int], b: tuple[int, int]) -> bool:
-    return a[0] < b[1] and b[0] < a[1]
+def known_fragments(value: str) -> set[str]:
+    """What of a found secret to hunt for in other text: each of its lines (a PEM body is
+    printed split, joined or JSON-escaped), when long enough to mask safely."""
+    return {part.strip() for part in re.split(r"[\r\n]+|(?:\\[nrt])+", value)
+            if len(part.strip()) >= MIN_KNOWN_LENGTH and not _NOT_A_VALUE.match(part.strip())}
 
 
-def _line(text: str, line_starts: list[int], index: int) -> str:
-    end = line_starts[index + 1] - 1 if index + 1 < len(line_starts) else len(text)
-    return text[line_starts[index]:end].rstrip("\r")
+def masker(known: Iterable[str] = (), config: bool = False) -> Callable[[str], str]:
+    """A function masking every secret the detectors recognise in a text, and every
+    occurrence of the `known` secret values, whatever their case."""
+    fragments = sorted({f for value in known for f in known_fragments(value)}, key=lambda f: (-len(f), f))
+    # Literal alternatives, longest first so a value containing another is masked whole; RE2
+    # keeps the search linear, in groups small enough for it to compile however many there are.
+    verbatim = [re2.compile("(?i)" + "|".join(map(_literal, fragments[i:i + _GROUP])))
+                for i in range(0, len(fragments), _GROUP)]
+
+    def mask(text: str) -> str:
+        ranges = masks(spans(text, config))
+        # Where a known value shows, nothing says its prefix is not secret.
+        ranges += [(*m.span(), False) for pattern in verbatim for m in pattern.finditer(text)]
+        return apply_masks(text, ranges) if ranges else text
+
+    return mask
 
 
-def _mask_all(line: str, spans: list[tuple[int, int, Rule]]) -> str:
-    # mask_secret keeps the length, so the other spans' offsets stay valid.
-    for start, end, _ in spans:
-        line = line[:start] + mask_secret(line[start:end]) + line[end:]
-    return line
+def mask_json(value: Any, mask: Callable[[str], str], keys: bool = False) -> Any:
+    """A copy of a JSON value with `mask` applied to every string (and object key, with `keys`)."""
+    if isinstance(value, str):
+        return mask(value)
+    if isinstance(value, dict):
+        return {mask(k) if keys else k: mask_json(v, mask, keys) for k, v in value.items()}
+    if isinstance(value, list):
+        return [mask_json(v, mask, keys) for v in value]
+    return value
+
+
+def _literal(text: str) -> str:
+    return "".join(c if c.isascii() and c.isalnum() else f"\\x{{{ord(c):x}}}" for c in text)
+
+
+def mask_secrets(text: str) -> str:
+    """`text` with every credential the file rules recognise masked (overlaps merged)."""
+    return masker()(text)
+
+
+@dataclass(frozen=True)
+class Scan:
+    findings: list[dict[str, Any]]
+    # The `known_fragments` of the secrets found: to mask them wherever else they show, never stored.
+    values: frozenset[str] = frozenset()
+
+
+def scan_bytes(data: bytes, path: str, layer: str = "") -> Scan:
+    """Findings in a file's bytes; binaries yield none."""
+    if looks_binary(data):
+        return Scan([])
+    return scan(data.decode("utf-8", errors="replace"), path, layer)
+
+
+def scan_text(text: str, path: str, layer: str = "") -> list[dict[str, Any]]:
+    """Findings in `text`, in line order, one per kind and line."""
+    return scan(text, path, layer).findings
+
+
+def scan(text: str, path: str, layer: str = "") -> Scan:
+    found = distinct(spans(text))
+    if not found:
+        return Scan([])
+    # Masking keeps lengths and line breaks, so offsets into `text` hold in `masked`.
+    masked = apply_masks(text, masks(found))
+    line_starts = [0, *accumulate(len(part) + 1 for part in text.split("\n")[:-1])]
+    findings: dict[str, dict[str, Any]] = {}
+    for start, _, rule in found:
+        index = bisect.bisect_right(line_starts, start) - 1
+        key = f"{rule.kind}:{path}:{index + 1}"
+        if key in findings:
+            continue
+        entry = {
+            "kind": rule.kind,
+            "path": path,
+            "line": index + 1,
+            "match": excerpt(masked, line_starts[index], start),
+            "severity": rule.severity,
+            "title": rule.title,
+            "source": "regate",
+            "location": "file",
+        }
+        if layer:
+            entry["layer"] = layer
+        findings[key] = entry
+    return Scan(list(findings.values()), frozenset(f for s, e, _ in found for f in known_fragments(text[s:e])))
+
+
+def excerpt(masked: str, line_start: int, start: int) -> str:
+    """The (already masked) line holding `start`, cut so that the secret shows even on a long line."""
+    line_end = masked.find("\n", line_start)
+    line = masked[line_start: len(masked) if line_end < 0 else line_end].rstrip("\r")
+    return shorten(line[max(0, start - line_start - _CONTEXT_BEFORE):])

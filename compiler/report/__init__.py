@@ -2,13 +2,14 @@
 
 A `Run` holds one `Result` per evaluated image plus what produced them (the
 policy revision and rule metadata, the engine, timings). Decisions are
-redacted when a `Result` is made, so no format can print a secret.
+redacted when a `Result` is made, with the secret values found in the input,
+so no format can print a secret.
 """
 
 from __future__ import annotations
 
 import importlib
-from dataclasses import dataclass, field
+from dataclasses import InitVar, dataclass, field
 from pathlib import Path
 from typing import NamedTuple
 
@@ -30,9 +31,11 @@ class Result:
     decision: dict
     # Seconds spent per stage ("extract", "evaluate").
     timings: dict[str, float] = field(default_factory=dict)
+    # The secret values the extractor found in the input: masked wherever they show, never kept.
+    secrets: InitVar[frozenset[str]] = frozenset()
 
-    def __post_init__(self) -> None:
-        self.decision = redact(self.decision)
+    def __post_init__(self, secrets: frozenset[str]) -> None:
+        self.decision = redact(self.decision, secrets)
 
     @property
     def image(self) -> str:

@@ -1,25 +1,21 @@
 """Secrets masked in everything a report prints.
 
-Findings about secrets already carry masked matches, but a policy message can
-interpolate any input field (an environment variable, a label, a file's
-contents). Every string of a decision goes through regate's secret patterns
-before any format sees it, so no report format can print a credential the
-scanner would recognise.
+Findings about secrets already carry masked matches, and input documents hold
+secrets masked (`regate.extract.conceal`), but a policy message can
+interpolate any input field, and a prepared document may come from anywhere.
+Every string of a decision, object keys included, goes through regate's
+secret detectors and is masked wherever it holds one of the secret values the
+extractor found (in any case) before any format sees it, so no report format
+can print a credential regate recognises or found.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Iterable
 
-from ..extract.secrets import mask_secrets
+from ..extract.secrets import mask_json, masker
 
 
-def redact(value: Any) -> Any:
+def redact(value: Any, known: Iterable[str] = ()) -> Any:
     """A copy of a JSON value with every string redacted (object keys too)."""
-    if isinstance(value, str):
-        return mask_secrets(value)
-    if isinstance(value, dict):
-        return {mask_secrets(k): redact(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [redact(v) for v in value]
-    return value
+    return mask_json(value, masker(known, config=True), keys=True)

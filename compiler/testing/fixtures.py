@@ -26,6 +26,7 @@ class Fixtures:
         self._documents: dict[tuple[Path, ...], dict] = {}
 
     def input_for(self, case: Case) -> dict:
+        from ..extract.conceal import conceal
         from ..extract.document import load_input_document, with_baseline
 
         if case.input_files:
@@ -37,6 +38,7 @@ class Fixtures:
         if case.baseline_file is not None:
             with_baseline(document, self.document((case.baseline_file,)))
         document = load_input_document(document, _label(case), "the case's input does not fit the input schema")
+        conceal(document)  # as `regate check` masks what it is given
         if case.now:
             document["now"] = case.now  # as `regate check --now` sets it
         return document
@@ -52,7 +54,7 @@ class Fixtures:
         subjects = collect_subjects(tuple(str(p) for p in paths), (), self._options)
         if len(subjects) != 1:
             raise InputError(" + ".join(map(str, paths)), f"describe {len(subjects)} images; a case is one image")
-        return subjects[0].load(None)
+        return subjects[0].load(None)[0]
 
 
 def _label(case: Case) -> str:

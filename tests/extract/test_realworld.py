@@ -138,11 +138,11 @@ def test_trivy_secrets_and_misconfigurations():
     assert document["secrets"] == {
         "github-token:Dockerfile:24": {
             "kind": "github-token", "path": "Dockerfile", "line": 24, "match": "ENV GITHUB_PAT=*****",
-            "severity": "critical", "title": "GitHub Personal Access Token", "source": "trivy",
+            "severity": "critical", "title": "GitHub Personal Access Token", "source": "trivy", "location": "file",
         },
         "github-token:secret.txt:1": {
             "kind": "github-token", "path": "secret.txt", "line": 1, "match": "GITHUB_PAT=*****",
-            "severity": "critical", "title": "GitHub Personal Access Token", "source": "trivy",
+            "severity": "critical", "title": "GitHub Personal Access Token", "source": "trivy", "location": "file",
         },
     }
     misconfig = document["misconfigurations"]["DS002:Dockerfile"]

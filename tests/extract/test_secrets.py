@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
+import yaml
 
 from regate.extract import secrets
 
@@ -87,8 +89,9 @@ def test_secret_deep_in_a_long_line_is_shown_in_the_excerpt():
 
 
 def test_binaries_are_skipped():
-    assert secrets.scan_bytes(b"\x7fELF\0\0AKIAIOSFODNN7EXAMPLE", "/bin/x") == []
-    assert len(secrets.scan_bytes(b"AKIAIOSFODNN7EXAMPLE", "/etc/x")) == 1
+    assert secrets.scan_bytes(b"\x7fELF\0\0AKIAIOSFODNN7EXAMPLE", "/bin/x") == secrets.Scan([])
+    found = secrets.scan_bytes(b"AKIAIOSFODNN7EXAMPLE", "/etc/x")
+    assert len(found.findings) == 1 and found.values == {"AKIAIOSFODNN7EXAMPLE"}
 
 
 def test_near_misses_are_not_reported():
@@ -104,5 +107,43 @@ def test_near_misses_are_not_reported():
 
 
 def test_invalid_utf8_does_not_break_scanning():
-    found = secrets.scan_bytes(b"\xff\xfe bad bytes\nkey AKIAIOSFODNN7EXAMPLE\n", "/x")
+    found = secrets.scan_bytes(b"\xff\xfe bad bytes\nkey AKIAIOSFODNN7EXAMPLE\n", "/x").findings
     assert [(f["kind"], f["line"]) for f in found] == [("aws-access-key", 2)]
+
+
+CASES_FILE = yaml.safe_load((Path(__file__).parent / "cases" / "secrets.yaml").read_text(encoding="utf-8"))
+
+
+@pytest.mark.parametrize("case", CASES_FILE["variables"], ids=lambda c: f"{c['name']}={c['value']}")
+def test_a_variable_is_a_secret_by_its_name(case):
+    rule = secrets.variable_rule(case["name"], case["value"])
+    assert (rule.kind if rule else None) == case["kind"]
+
+
+@pytest.mark.parametrize("case", CASES_FILE["masking"], ids=lambda c: c["text"][:40])
+def test_masking_hides_the_secret_and_nothing_else(case):
+    mask = secrets.masker(config=case.get("config", False))
+    assert mask(case["text"]) == case["masked"]
+    # Masking is idempotent and keeps every offset and line break.
+    assert mask(case["masked"]) == case["masked"]
+    assert len(case["masked"]) == len(case["text"]) and case["masked"].count("\n") == case["text"].count("\n")
+
+
+def test_a_private_key_is_one_finding_and_masked_whole_in_its_excerpt():
+    body = ["MIIEpAIBAAKCAQEA3Tz2mr7SZiAMfQyuvBjM9Oi+ZKBQfUqIkjVvuqJtMLbHqk2R",
+            "cmVnYXRlIHRlc3QgZmFrZSBrZXkgcmVnYXRlIHRlc3QgZmFrZSBrZXkgcmVnYXRl"]
+    text = "\n".join(["# key", "-----BEGIN RSA PRIVATE KEY-----", *body, "-----END RSA PRIVATE KEY-----", "x = 1"])
+    found = secrets.scan_text(text, "/k")
+    assert [(f["kind"], f["line"], f["match"]) for f in found] == [("private-key", 2, "-----BEGIN RSA PRIVATE KEY-----")]
+    masked = secrets.mask_secrets(text)
+    assert all(line not in masked for line in body)
+    assert masked.splitlines()[-2:] == ["-----END RSA PRIVATE KEY-----", "x = 1"]
+
+
+def test_known_values_are_masked_anywhere_in_any_case():
+    mask = secrets.masker(["hunter2-hunter2", "-----\nLINEONE-abcdef\nLINETWO-ghijkl\n", "abc"])
+    # Each line of a multi-line value is hunted for on its own: a policy may print it joined or split.
+    assert mask("pw HUNTER2-Hunter2! lineone-ABCDEF and LINETWO-ghijkl abc") == \
+        "pw ***************! ************** and ************** abc"
+    # Too short to hunt for safely: masked only where a detector finds it.
+    assert mask("abc") == "abc"

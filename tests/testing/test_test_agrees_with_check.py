@@ -79,6 +79,6 @@ def test_a_cases_files_give_the_document_check_builds(example):
         if not case.input_files or case.input or case.baseline_file:
             continue
         subjects = collect_subjects(tuple(map(str, case.input_files)), (), ExtractOptions(run_syft=True, progress=False))
-        built = subjects[0].load(None)
+        built, _ = subjects[0].load(None)
         tested = {k: v for k, v in document.items() if k != "now"}
         assert tested == built, case.name

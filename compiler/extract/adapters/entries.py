@@ -129,7 +129,7 @@ def secret(kind: str, path: str, line: int | None, match: str, *, secret_text: s
         masked = mask_in_line(match, redacted.start(), redacted.end())
     else:
         masked = mask_secret(match.strip())
-    entry: dict = {"kind": kind, "path": path, "match": masked}
+    entry: dict = {"kind": kind, "path": path, "match": masked, "location": "file"}
     if line is not None:
         entry["line"] = line
     for field, value in fields.items():

@@ -9,6 +9,7 @@ from ..adapters.imageconfig import map_config, parse_reference, reference_digest
 from ..adapters.normalize import distro_id
 from ..adapters.view import View
 from ..base import ExtractOptions, Facts
+from ..conceal import conceal
 from ..numbers import clip, decimal
 from .filesystem import Filesystem
 from .layers import FileEntry, Layer, ReadPlan
@@ -63,12 +64,16 @@ def build_facts(
 
     users = _users(_text(fs.resolve("/etc/passwd", budget.limits.max_link_hops)),
                    _text(fs.resolve("/etc/group", budget.limits.max_link_hops)), where)
-    return {
+    facts = {
         "image": image,
         "files": _files(fs, options, budget, where),
         "users": users,
         "secrets": _secrets(layers),
     }
+    # Secrets of files not kept may show again in the config or in kept files, without the
+    # context that made them secrets (`RUN echo <key>`): masked there while the values are known.
+    conceal(facts, frozenset(v for layer in layers for e in layer.entries.values() for v in e.secret_values))
+    return facts
 
 
 def _check_layers(described: list[dict], plan: ImagePlan, layers: list[Layer], where: Where) -> None:

@@ -56,6 +56,7 @@ class FileEntry:
     link_target: str = ""
     contents: bytes | None = None
     secrets: Sequence[dict[str, Any]] = ()  # not a list per entry: most files have no findings
+    secret_values: frozenset[str] = frozenset()
 
 
 @dataclass
@@ -159,4 +160,5 @@ def _read_file(item: FileEntry, data: MemberReader, plan: ReadPlan, budget: Budg
         budget.hold_content(size, where)
         item.contents = bytes(head)
     if plan.scan_secrets and 0 < size <= plan.secret_scan_max_bytes:
-        item.secrets = secrets.scan_bytes(bytes(head), item.path)
+        scan = secrets.scan_bytes(bytes(head), item.path)
+        item.secrets, item.secret_values = scan.findings, scan.values
