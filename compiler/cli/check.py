@@ -162,13 +162,16 @@ def _kind(engine: str | None, server) -> str:
 @click.option("--baseline", type=click.Path(exists=True, dir_okay=False, path_type=Path),
               help="A previous `regate extract` document; extracted images get `changes` against it.")
 @click.option("--no-syft", is_flag=True, help="Do not run syft on images even when it is installed.")
+@click.option("--platform", default="", metavar="OS/ARCH[/VARIANT]",
+              help="The platform to read from an input that describes several (a manifest list, a multi-platform SBOM).")
 def check_command(targets, images, policies, engine, opa_url, opa_token, opa_ca_cert, opa_client_cert, opa_client_key,
-                  insecure, timeout, fmt, fail_on, output, now, baseline, no_syft):
+                  insecure, timeout, fmt, fail_on, output, now, baseline, no_syft, platform):
     """Check images against policies: exit 0 to pass, 1 on STOP (or WARN with --fail-on warn), 2 on errors.
 
     Each IMAGE_REF, --image, image archive, input document, or input document in a
     DIR is one image; analysis FILEs (Syft, Grype, Trivy, ...) together describe one.
     """
+    from ..extract.adapters.platforms import platform_option
     from ..extract.base import ExtractOptions
     from ..extract.document import load_baseline
     from ..extract.jsonload import load_json
@@ -178,7 +181,7 @@ def check_command(targets, images, policies, engine, opa_url, opa_token, opa_ca_
     server = _server_options(opa_url, opa_token, opa_ca_cert, opa_client_cert, opa_client_key, insecure, timeout)
     if not policies and server is None:
         raise UserError("give the policy to check against with --policy PATH (or --opa-url of a server that serves it)")
-    options = ExtractOptions(run_syft=not no_syft, progress=sys.stderr.isatty())
+    options = ExtractOptions(run_syft=not no_syft, progress=sys.stderr.isatty(), platform=platform_option(platform))
     subjects = collect_subjects(targets, images, options)
     previous = load_baseline(load_json(baseline), str(baseline)) if baseline else None
     if previous is not None and all(s.document is not None for s in subjects):

@@ -10,6 +10,7 @@ import click
 
 from ..atomic import write_atomically
 from ..errors import UserError
+from ..extract.adapters.platforms import platform_option
 from ..extract.base import ExtractOptions
 from ..resources import input_schema
 
@@ -30,8 +31,11 @@ def schema_command() -> None:
 @click.option("--baseline", type=click.Path(path_type=Path), help="A previous `regate extract` document; `changes` is the patch from it.")
 @click.option("--content", "contents", multiple=True, metavar="PATH", help="Also record the text of this file of the image (repeatable).")
 @click.option("--no-syft", is_flag=True, help="Do not run syft on --image even when it is installed.")
+@click.option("--platform", default="", metavar="OS/ARCH[/VARIANT]",
+              help="The platform to read from an input that describes several (a manifest list, a multi-platform SBOM).")
 @click.option("-o", "--output", type=click.Path(path_type=Path), help="Write the document here instead of standard output.")
-def extract_command(files: tuple[Path, ...], image: str | None, baseline: Path | None, contents: tuple[str, ...], no_syft: bool, output: Path | None) -> None:
+def extract_command(files: tuple[Path, ...], image: str | None, baseline: Path | None, contents: tuple[str, ...], no_syft: bool,
+                    platform: str, output: Path | None) -> None:
     """Merge image analysis FILES (Syft, CycloneDX, SPDX, Grype, Trivy, docker inspect,
     image configs) and/or an --image into one regate input document."""
     from ..extract.document import build_document, load_baseline
@@ -48,6 +52,7 @@ def extract_command(files: tuple[Path, ...], image: str | None, baseline: Path |
         content_paths=tuple(dict.fromkeys((*defaults.content_paths, *contents))),
         run_syft=not no_syft,
         progress=sys.stderr.isatty(),
+        platform=platform_option(platform),
     )
     extractions = [extract_path(path, options) for path in files]
     if image:

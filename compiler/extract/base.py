@@ -84,4 +84,5 @@ class ExtractOptions:
     secret_scan_max_bytes: int = 10 * 1024
     scan_secrets: bool = True
     run_syft: bool = True
+    platform: str = ""  # os/arch[/variant]: the image to read from an input about several platforms
     progress: bool = False

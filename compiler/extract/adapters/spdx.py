@@ -15,8 +15,9 @@ import re
 from ..base import Extraction, Facts, Source
 from ..document import add_entry
 from . import entries
-from .imageconfig import parse_reference
-from .normalize import distro_id, parse_purl
+from .normalize import distro_entry, distro_from_purls, parse_purl
+from .platforms import check_platform, platform_name, select
+from .sbomimage import sbom_image
 from .view import View
 
 _NO_LICENSE = {"NOASSERTION", "NONE", ""}
@@ -77,15 +78,60 @@ def _is_image(package: View) -> bool:
     return package.str("primaryPackagePurpose") == "CONTAINER" or purl_type in ("oci", "docker")
 
 
-def _image(package: View) -> dict:
-    image: dict = {}
-    reference = parse_reference(package.str("name"))
-    if reference:
-        image.update(reference)
-    version = package.str("versionInfo")
-    if version.startswith("sha256:"):
-        image["digest"] = version
+def _oci_purl(package: View) -> dict:
+    return next((parsed for purl in _refs(package, ("purl",)) if (parsed := parse_purl(purl)) and parsed["type"] == "oci"), {})
+
+
+def _platform_images(root: View) -> dict[str, View]:
+    """The image packages that name a platform (a `pkg:oci` purl with `arch`), by platform:
+    several of them make a multi-platform document (ko's index SBOM, Docker's per-platform attestations)."""
+    out: dict[str, View] = {}
+    for package in root.arr("packages"):
+        purl = _oci_purl(package.expect_object())
+        if purl.get("arch"):
+            out.setdefault(platform_name(purl.get("os", ""), purl["arch"], purl.get("variant", "")), package)
+    return out
+
+
+def _platform_image(package: View, document_name: str) -> dict:
+    purl = _oci_purl(package)
+    image = _image(package, document_name)
+    for field, qualifier in (("os", "os"), ("architecture", "arch"), ("variant", "variant")):
+        if purl.get(qualifier):
+            image[field] = purl[qualifier]
     return image
+
+
+# Relationships that do not lead from an image to what is in it.
+_NOT_CONTENT = {"VARIANT_OF", "DESCENDANT_OF", "ANCESTOR_OF", "GENERATED_FROM", "OTHER", "COPY_OF", "PATCH_FOR"}
+_REVERSED = {"CONTAINED_BY", "DEPENDENCY_OF", "DESCRIBED_BY"}
+
+
+def _reachable(root: View) -> dict[str, set[str]]:
+    """Element id → ids of what it contains or depends on, transitively."""
+    edges: dict[str, set[str]] = {}
+    for rel in root.arr("relationships"):
+        kind, source, target = rel.expect_object().str("relationshipType"), rel.str("spdxElementId"), rel.str("relatedSpdxElement")
+        if kind in _REVERSED:
+            source, target = target, source
+        if kind not in _NOT_CONTENT:
+            edges.setdefault(source, set()).add(target)
+    out: dict[str, set[str]] = {}
+    for start in edges:
+        seen, stack = set(), [start]
+        while stack:
+            for target in edges.get(stack.pop(), ()):
+                if target not in seen:
+                    seen.add(target)
+                    stack.append(target)
+        out[start] = seen
+    return out
+
+
+def _image(package: View, document_name: str) -> dict:
+    """The image a CONTAINER package describes; Trivy names the document after the image too
+    (`ibmcom/grc-ui@sha256:...`), which names it when the package's own name does not."""
+    return sbom_image(package.str("name"), package.str("versionInfo"), _refs(package, ("purl",)), [document_name])
 
 
 def _file(item: View) -> dict:
@@ -117,30 +163,52 @@ class SpdxJson:
         return isinstance(doc, dict) and str(doc.get("spdxVersion", "")).startswith("SPDX-2.")
 
     def extract(self, doc, path: str) -> Extraction:
+        return self.extract_platform(doc, path, "")
+
+    def extract_platform(self, doc, path: str, platform: str) -> Extraction:
         root = View(doc, path)
         facts: Facts = {}
         image: dict = {}
         files = {}
+        warnings: list[str] = []
+        platform_images = _platform_images(root)
+        skipped: set[str] = set()
+        if len(platform_images) > 1:
+            chosen = select(path, "describes one image", platform_images, platform)
+            image.update(_platform_image(chosen, root.str("name")))
+            reachable = _reachable(root)
+            others = {ref for package in platform_images.values() if package is not chosen
+                      for ref in reachable.get(package.str("SPDXID"), set())}
+            skipped = others - reachable.get(chosen.str("SPDXID"), set())
         for item in root.arr("files"):
             entry = _file(item.expect_object())
             files[item.str("SPDXID")] = entry
             add_entry(facts, "files", entry["path"], entry)
         described = _described(root)
         evidence = _evidence(root)
+        images_listed = []
         for package in root.arr("packages"):
             package.expect_object()
+            if package.str("SPDXID") in skipped:
+                continue  # another platform's
             if package.str("SPDXID") in described:
                 # The subject of the SBOM (the image, a directory), not something installed in it.
-                if _is_image(package):
-                    image.update(_image(package))
+                if _is_image(package) and len(platform_images) <= 1:  # else it is the index of them all
+                    image.update(_image(package, root.str("name")))
             elif package.str("primaryPackagePurpose") == "OPERATING-SYSTEM":
-                image["distro"] = {"name": distro_id(package.str("name"))}
-                if package.str("versionInfo"):
-                    image["distro"]["version"] = package.str("versionInfo")
+                image["distro"] = distro_entry(package.str("name"), package.str("versionInfo"))
+            elif _oci_purl(package):
+                images_listed.append(package.str("name"))  # an image (a base image, a platform's), not installed software
             elif not _is_scan_target(package):
                 located = [files[ref] for ref in evidence.get(package.str("SPDXID"), []) if ref in files]
                 pkg = _package(package, located)
                 add_entry(facts, "packages", pkg["key"], pkg)
-        facts["image"] = image
+        if not image.get("distro"):
+            image["distro"] = distro_from_purls(pkg.get("purl", "") for pkg in facts.get("packages", {}).values())
+        facts["image"] = {field: value for field, value in image.items() if value}
+        if images_listed:
+            warnings.append(f"lists {len(images_listed)} images as packages ({', '.join(images_listed)}); "
+                            "an image is not software installed in the image described, so they are left out")
+        check_platform(path, facts["image"], platform)
         tool, version = _tool(root)
-        return Extraction(facts, Source(tool or "spdx", self.format, version, path))
+        return Extraction(facts, Source(tool or "spdx", self.format, version, path), warnings)

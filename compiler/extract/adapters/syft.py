@@ -18,7 +18,7 @@ from ..document import add_entry
 from ..jsonload import parse_json
 from . import entries
 from .imageconfig import image_names, layers, map_config, map_manifest, merge_layers, string_map
-from .normalize import cpe_from_fields, distro_id, source_package_name, unique
+from .normalize import cpe_from_fields, distro_entry, source_package_name, unique
 from .view import View
 
 _FILE_TYPES = {
@@ -81,18 +81,10 @@ def image_facts(meta: View) -> dict:
 
 def distro(view: View) -> dict:
     """`distro` of Syft and Grype: os-release fields (id, versionID, idLike[]) or the old name/version/idLike string."""
-    name = view.str("id") or view.str("name")
-    if not name:
-        return {}
-    out: dict = {"name": distro_id(name)}
-    version = view.str("versionID") or view.str("version")
-    if version:
-        out["version"] = version
     like = view.raw("idLike")
     like = like.split() if isinstance(like, str) else view.strs("idLike")
-    if like:
-        out["like"] = unique(distro_id(item) for item in like)
-    return out
+    return distro_entry(view.str("id") or view.str("name"), view.str("versionID") or view.str("version"), like,
+                        view.str("prettyName"))
 
 
 def _licenses(artifact: View) -> list[str]:
