@@ -101,7 +101,7 @@ def collect_subjects(targets: tuple[str, ...], images: tuple[str, ...], options:
             if is_input_document(doc):
                 subjects.append(Subject(target, document=lambda doc=doc, target=target: prepared_document(doc, target)))
                 continue
-            extraction = extract_json(doc, target)
+            extraction = extract_json(doc, target, options.platform)
             if not analysis.extractions:
                 subjects.append(analysis)
             analysis.label = f"{analysis.label} + {target}" if analysis.label else target
