@@ -27,6 +27,7 @@ SPDX_ALPINE = "syft/guac_alpine-latest_syft-0.57.0_spdx-2.2.json"
 CDX_ALPINE = "syft/guac_alpine-latest_syft-0.58.0_cyclonedx-1.4.json"
 SYFT_ALPINE_015 = "syft/anchore-engine_alpine-latest_syft-0.15.2.json"
 SYFT_NGINX = "syft/kubescape-storage_nginx-debian12_syft-0.85.0.json"
+SYFT_09 = "syft/syft-repo_fixture-image-simple_syft-0.9-golden.json"
 
 
 def _extraction(name: str, platform: str = ""):
@@ -266,3 +267,19 @@ def test_a_config_field_left_out_of_a_config_that_was_read_is_removed():
     assert changes(baseline, current) == [{"op": "remove", "path": "/image/cmd"}]
     del current["image"]["effective_user"]  # no config read at all: nothing about it is stated
     assert changes(baseline, current) == []
+
+
+def test_syft_before_schema_1_gives_its_digest_size_and_layers_to_compare():
+    target = raw(SYFT_09)["source"]["target"]
+    assert "imageID" not in target
+    image = extract(corpus(SYFT_09))["image"]
+    assert (image["digest"], image["size"]) == (target["digest"], target["size"])
+    assert [layer["digest"] for layer in image["layers"]] == [layer["digest"] for layer in target["layers"]]
+    with pytest.raises(InputError) as caught:
+        extract(corpus(SYFT_09), corpus(GRYPE_ALPINE_INDEX))
+    assert "describes image layers" in caught.value.message and str(corpus(SYFT_09)) in caught.value.message
+
+
+def test_trivy_cyclonedx_layers_are_compared_too():
+    props = [p["value"] for p in raw(TRIVY_CDX)["metadata"]["component"]["properties"] if p["name"] == "aquasecurity:trivy:DiffID"]
+    assert [layer["digest"] for layer in extract(corpus(TRIVY_CDX))["image"]["layers"]] == props

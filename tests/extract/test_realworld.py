@@ -33,6 +33,7 @@ EXTRACTED = [
     "syft/guac_alpine-latest_syft-0.58.0_cyclonedx-1.4.json",
     "syft/kubescape-storage_nginx-debian12_syft-0.85.0.json",
     "syft/kubevuln_alpine-3.17.2_syft-1.32.0_schema16.0.39.json",
+    "syft/syft-repo_fixture-image-simple_syft-0.9-golden.json",
     "trivy/defectdojo_example-app-debian10.13_trivy-schema2.json",
     "trivy/defectdojo_fs_misconfig_secrets.json",
     "trivy/trivy-repo_centos-7_golden.json",

@@ -13,7 +13,7 @@ import re
 from ..base import Extraction, Facts, Source
 from ..document import add_entry
 from . import cvss, entries
-from .imageconfig import name_values, reference_digest
+from .imageconfig import layers, name_values, reference_digest
 from .normalize import SEVERITIES, distro_entry, distro_from_purls, rfc3339, severity, unique
 from .sbomimage import sbom_image
 from .trivy import trivy_type
@@ -98,6 +98,9 @@ def _image(metadata: View) -> dict:
     image_id = _first(props, "aquasecurity:trivy:ImageID")
     if image_id:
         image["id"] = image_id
+    diff_ids = props.get("aquasecurity:trivy:DiffID", [])
+    if diff_ids:
+        image["layers"] = layers(diff_ids, [])
     # Syft puts the image's labels on the BOM's metadata, not on the container component.
     labelled = {**_properties(metadata), **props}
     labels = [(name.removeprefix(_SYFT_LABEL), values[0]) for name, values in labelled.items() if name.startswith(_SYFT_LABEL)]

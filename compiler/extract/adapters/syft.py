@@ -64,15 +64,17 @@ def image_facts(meta: View) -> dict:
     if not image["layers"]:
         del image["layers"]
 
+    # Syft before schema 1.0 (0.9 and older) wrote the manifest digest as `digest` and the size as `size`.
     image.update(image_names([meta.str("userInput"), *meta.strs("tags")], meta.strs("repoDigests"),
-                             meta.str("manifestDigest")))
+                             meta.str("manifestDigest") or meta.str("digest")))
     if meta.str("imageID"):
         image["id"] = meta.str("imageID")
     for field in ("architecture", "os"):
         if meta.str(field) and field not in image:
             image[field] = meta.str(field)
-    if meta.size("imageSize") is not None:
-        image["size"] = meta.size("imageSize")
+    size = meta.size("imageSize") if meta.has("imageSize") else meta.size("size")
+    if size is not None:
+        image["size"] = size
     labels = string_map(meta.obj("labels"))
     if labels and "labels" not in image:
         image["labels"] = labels
