@@ -28,6 +28,9 @@ CDX_ALPINE = "syft/guac_alpine-latest_syft-0.58.0_cyclonedx-1.4.json"
 SYFT_ALPINE_015 = "syft/anchore-engine_alpine-latest_syft-0.15.2.json"
 SYFT_NGINX = "syft/kubescape-storage_nginx-debian12_syft-0.85.0.json"
 SYFT_09 = "syft/syft-repo_fixture-image-simple_syft-0.9-golden.json"
+TRIVY_SPDX_CENTOS = "trivy/trivy-repo_centos-7_spdx-2.2.json"
+TRIVY_CDX_CENTOS = "trivy/trivy-repo_centos-7_cyclonedx-1.5.json"
+TRIVY_JSON_CENTOS = "trivy/trivy-repo_centos-7_golden.json"
 
 
 def _extraction(name: str, platform: str = ""):
@@ -283,3 +286,28 @@ def test_syft_before_schema_1_gives_its_digest_size_and_layers_to_compare():
 def test_trivy_cyclonedx_layers_are_compared_too():
     props = [p["value"] for p in raw(TRIVY_CDX)["metadata"]["component"]["properties"] if p["name"] == "aquasecurity:trivy:DiffID"]
     assert [layer["digest"] for layer in extract(corpus(TRIVY_CDX))["image"]["layers"]] == props
+
+
+@pytest.mark.parametrize("name", [TRIVY_SPDX_CENTOS, TRIVY_CDX_CENTOS])
+def test_trivy_sbom_named_by_an_archive_path_keeps_the_images_identity(name):
+    document = raw(name)
+    if "packages" in document:
+        container = next(p for p in document["packages"] if p["SPDXID"].startswith("SPDXRef-ContainerImage"))
+        stated = dict(text.split(": ", 1) for text in container["attributionTexts"])
+    else:
+        container = document["metadata"]["component"]
+        stated = {p["name"].split(":")[-1]: p["value"] for p in container["properties"]}
+    assert container["name"].endswith(".tar.gz")  # the archive Trivy read, which names no image
+    image = extract(corpus(name))["image"]
+    registry, _, rest = stated["Reference"].partition("/")
+    assert (image["registry"], image["repository"], image["tag"]) == (registry, *rest.split(":"))
+    assert image["id"] == stated["ImageID"]
+    assert [layer["digest"] for layer in image["layers"]] == [stated["DiffID"]]
+    assert image["distro"] == {"name": "centos", "version": "7.6.1810"}
+
+
+def test_trivy_outputs_of_one_image_merge_on_its_id():
+    golden = raw(TRIVY_JSON_CENTOS)["Metadata"]["ImageID"]
+    document = extract(corpus(TRIVY_SPDX_CENTOS), corpus(TRIVY_CDX_CENTOS), corpus(TRIVY_JSON_CENTOS))
+    assert document["image"]["id"] == golden
+    assert not any(key.startswith("unknown:centos") for key in document["packages"])  # the OS is no package

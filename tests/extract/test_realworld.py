@@ -38,6 +38,8 @@ EXTRACTED = [
     "trivy/defectdojo_fs_misconfig_secrets.json",
     "trivy/trivy-repo_centos-7_golden.json",
     "trivy/defectdojo_alpine-3.11_trivy_license-scan.json",
+    "trivy/trivy-repo_centos-7_spdx-2.2.json",
+    "trivy/trivy-repo_centos-7_cyclonedx-1.5.json",
     "trivy/defectdojo_ubuntu-latest_trivy-0.48.1_cyclonedx-1.5.json",
 ]
 

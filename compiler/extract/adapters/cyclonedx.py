@@ -90,7 +90,7 @@ def _image(metadata: View) -> dict:
         return {}
     props = _properties(component)
     image = sbom_image(component.str("name"), component.str("version"), [component.str("purl")],
-                       props.get("aquasecurity:trivy:RepoTag", []))
+                       [*props.get("aquasecurity:trivy:Reference", []), *props.get("aquasecurity:trivy:RepoTag", [])])
     repo_digests = props.get("aquasecurity:trivy:RepoDigest", [])
     if repo_digests:
         image["repo_digests"] = repo_digests

@@ -16,11 +16,13 @@ from ..base import Extraction, Facts, Source
 from ..document import add_entry
 from . import entries
 from .normalize import distro_entry, distro_from_purls, parse_purl
+from .imageconfig import layers, reference_digest
 from .platforms import check_platform, platform_name, select
 from .sbomimage import sbom_image
 from .view import View
 
 _NO_LICENSE = {"NOASSERTION", "NONE", ""}
+_TRIVY_OS = "SPDXRef-OperatingSystem-"  # how Trivy marked the distribution before SPDX 2.3's purposes
 _LAYER_COMMENT = re.compile(r"layerID: (sha256:[0-9a-f]{64})")
 _TOOL = re.compile(r"^Tool:\s*(?P<name>.+?)(?:-(?P<version>v?\d[\w.+-]*))?$")
 
@@ -72,10 +74,21 @@ def _package(package: View, locations: list[dict]) -> dict:
     )
 
 
+def _attributions(package: View) -> dict[str, list[str]]:
+    """Trivy's `Key: value` attribution texts (ImageID, DiffID, RepoTag, RepoDigest, Reference)."""
+    out: dict[str, list[str]] = {}
+    for text in package.strs("attributionTexts"):
+        key, sep, value = text.partition(": ")
+        if sep:
+            out.setdefault(key, []).append(value.strip())
+    return out
+
+
 def _is_image(package: View) -> bool:
     purls = _refs(package, ("purl",))
     purl_type = (parse_purl(purls[0]) or {}).get("type") if purls else ""
-    return package.str("primaryPackagePurpose") == "CONTAINER" or purl_type in ("oci", "docker")
+    return (package.str("primaryPackagePurpose") == "CONTAINER" or purl_type in ("oci", "docker")
+            or "ImageID" in _attributions(package))
 
 
 def _oci_purl(package: View) -> dict:
@@ -130,8 +143,19 @@ def _reachable(root: View) -> dict[str, set[str]]:
 
 def _image(package: View, document_name: str) -> dict:
     """The image a CONTAINER package describes; Trivy names the document after the image too
-    (`ibmcom/grc-ui@sha256:...`), which names it when the package's own name does not."""
-    return sbom_image(package.str("name"), package.str("versionInfo"), _refs(package, ("purl",)), [document_name])
+    (`ibmcom/grc-ui@sha256:...`), which names it when the package's own name (an archive path) does not,
+    and states the image's identity in attribution texts."""
+    stated = _attributions(package)
+    names = [*stated.get("Reference", []), *stated.get("RepoTag", []), document_name]
+    image = sbom_image(package.str("name"), package.str("versionInfo"), _refs(package, ("purl",)), names)
+    if stated.get("RepoDigest"):
+        image["repo_digests"] = stated["RepoDigest"]
+        image.setdefault("digest", reference_digest(stated["RepoDigest"][0]))
+    if stated.get("ImageID"):
+        image["id"] = stated["ImageID"][0]
+    if stated.get("DiffID"):
+        image["layers"] = layers(stated["DiffID"], [])
+    return image
 
 
 def _file(item: View) -> dict:
@@ -195,7 +219,7 @@ class SpdxJson:
                 # The subject of the SBOM (the image, a directory), not something installed in it.
                 if _is_image(package) and len(platform_images) <= 1:  # else it is the index of them all
                     image.update(_image(package, root.str("name")))
-            elif package.str("primaryPackagePurpose") == "OPERATING-SYSTEM":
+            elif package.str("primaryPackagePurpose") == "OPERATING-SYSTEM" or package.str("SPDXID").startswith(_TRIVY_OS):
                 image["distro"] = distro_entry(package.str("name"), package.str("versionInfo"))
             elif _oci_purl(package):
                 images_listed.append(package.str("name"))  # an image (a base image, a platform's), not installed software
