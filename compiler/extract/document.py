@@ -190,6 +190,15 @@ def _ensure_affected_packages(document: dict) -> None:
             }
 
 
+def _license_named_packages(document: dict, extractions: list[Extraction]) -> None:
+    """Licenses an input gives by package name only go to the packages of that name the others list."""
+    for extraction in extractions:
+        for name, licenses in extraction.licenses_by_name.items():
+            for package in document["packages"].values():
+                if package["name"] == name:
+                    merge_entry(package, {"licenses": licenses})
+
+
 def _finish_vulnerability(vuln: dict) -> None:
     fix = vuln["fix"]
     fix["available"] = fix["state"] == "fixed" and bool(fix["versions"])
@@ -220,6 +229,7 @@ def build_document(extractions: Iterable[Extraction], baseline: dict | None = No
     for extraction in sorted(extractions, key=_rank):
         _merge_image(document["image"], json.loads(json.dumps(extraction.facts.get("image", {}))))
     _ensure_affected_packages(document)
+    _license_named_packages(document, extractions)
     for vuln in document["vulnerabilities"].values():
         _finish_vulnerability(vuln)
     for name in COLLECTIONS:

@@ -12,7 +12,8 @@ from corpus_helpers import corpus, extract, raw
 from regate.errors import InputError
 from regate.extract.adapters.normalize import distro_entry, severity
 from regate.extract.base import ExtractOptions
-from regate.extract.document import changes
+from regate.extract.adapters.licenses import normalize_license
+from regate.extract.document import build_document, changes
 from regate.extract.registry import extract_path
 
 TRIVY_CDX = "trivy/defectdojo_ubuntu-latest_trivy-0.48.1_cyclonedx-1.5.json"
@@ -311,3 +312,21 @@ def test_trivy_outputs_of_one_image_merge_on_its_id():
     document = extract(corpus(TRIVY_SPDX_CENTOS), corpus(TRIVY_CDX_CENTOS), corpus(TRIVY_JSON_CENTOS))
     assert document["image"]["id"] == golden
     assert not any(key.startswith("unknown:centos") for key in document["packages"])  # the OS is no package
+
+
+def test_licenses_known_by_package_name_go_to_other_inputs_packages_of_that_name():
+    """The name matching alone: both inputs' image facts are set aside, as they describe two alpine releases."""
+    scan, sbom = _extraction(TRIVY_LICENSES), _extraction(SYFT_ALPINE)
+    scan.facts["image"], sbom.facts["image"] = {}, {}
+    by_name: dict[str, set[str]] = {}
+    for result in raw(TRIVY_LICENSES)["Results"]:
+        for item in result["Licenses"]:
+            if item["PkgName"]:
+                by_name.setdefault(item["PkgName"], set()).add(normalize_license(item["Name"])[0])
+    packages = build_document([sbom, scan])["packages"]
+    shared = [pkg for pkg in packages.values() if pkg["name"] in by_name]
+    assert len(shared) >= 5
+    for pkg in shared:
+        assert by_name[pkg["name"]] <= set(pkg["licenses"]), pkg["key"]
+    assert all(pkg["name"] in by_name or pkg.get("licenses") == sbom.facts["packages"][pkg["key"]].get("licenses")
+               for pkg in packages.values())

@@ -191,20 +191,22 @@ def _image(root: View) -> dict:
     return image
 
 
-def _apply_licenses(facts: Facts, licenses_by_name: dict[str, list[str]], warnings: list[str]) -> None:
-    unlisted = []
+def _apply_licenses(facts: Facts, licenses_by_name: dict[str, list[str]], warnings: list[str]) -> dict[str, list[str]]:
+    """Licenses applied to the report's packages of each name; those of unlisted packages are returned."""
+    unlisted = {}
     for name, names in licenses_by_name.items():
         found = [pkg for pkg in facts.get("packages", {}).values() if pkg["name"] == name]
         if not found:
-            unlisted.append(name)
+            unlisted[name] = normalize_licenses(names)
         for pkg in found:
             add_entry(facts, "packages", pkg["key"], {"licenses": normalize_licenses(names)})
     if unlisted:
         warnings.append(
             f"license results name {len(unlisted)} packages the report does not list ({', '.join(sorted(unlisted))}): "
-            "a package needs its version to be keyed, so their licenses are left out; "
-            "scan with `--list-all-pkgs` to have Trivy list the packages with their licenses"
+            "without versions they cannot be entries of `packages`, so their licenses go only to packages of "
+            "those names that other inputs list (e.g. an SBOM of the image); pass one, or scan with `--list-all-pkgs`"
         )
+    return unlisted
 
 
 class TrivyJson:
@@ -228,8 +230,9 @@ class TrivyJson:
         licenses_by_name: dict[str, list[str]] = {}
         for result in results:
             _result(result, facts, licenses_by_name)
-        _apply_licenses(facts, licenses_by_name, warnings)
+        unlisted = _apply_licenses(facts, licenses_by_name, warnings)
         facts["image"] = _image(root) if isinstance(doc, dict) else {}
         version = root.obj("Trivy").str("Version") if isinstance(doc, dict) else ""
         scanned = rfc3339(root.raw("CreatedAt")) if isinstance(doc, dict) else None
-        return Extraction(facts, Source("trivy", self.format, version, path, scanned=scanned or ""), warnings)
+        return Extraction(facts, Source("trivy", self.format, version, path, scanned=scanned or ""), warnings,
+                          licenses_by_name=unlisted)
