@@ -230,6 +230,9 @@ class SpdxJson:
         if not image.get("distro"):
             image["distro"] = distro_from_purls(pkg.get("purl", "") for pkg in facts.get("packages", {}).values())
         facts["image"] = {field: value for field, value in image.items() if value}
+        left_out = len(skipped - {package.str("SPDXID") for package in platform_images.values()})
+        if left_out:
+            warnings.append(f"--platform {platform}: {left_out} elements of the other platforms' images are left out")
         if images_listed:
             warnings.append(f"lists {len(images_listed)} images as packages ({', '.join(images_listed)}); "
                             "an image is not software installed in the image described, so they are left out")
