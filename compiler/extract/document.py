@@ -108,7 +108,7 @@ def _identity(image: dict) -> dict:
     """Every fact that names an image, in a shape two inputs can be compared on."""
     digests = {image.get("digest"), *(ref.partition("@")[2] for ref in image.get("repo_digests", []))} - {None, ""}
     distro = image.get("distro") or {}
-    found = {
+    return {
         "id": image.get("id") or "",
         "layers": tuple(layer["digest"] for layer in image.get("layers", []) if layer.get("digest")),
         "digests": frozenset(digests),
@@ -117,7 +117,6 @@ def _identity(image: dict) -> dict:
         "distro": (distro.get("name") or "", distro.get("version") or ""),
         "reference": image.get("reference") or "",
     }
-    return found
 
 
 def _short(value) -> str:

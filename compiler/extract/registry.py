@@ -133,7 +133,9 @@ def extract_image_path(path: Path, options: ExtractOptions) -> Extraction:
     adapters = path_adapters()
     for adapter in adapters:
         if adapter.detect_path(path):
-            return adapter.extract_path(path, options)
+            extraction = adapter.extract_path(path, options)
+            check_platform(str(path), extraction.facts.get("image", {}), options.platform)
+            return extraction
     if not adapters:
         raise InputError(str(path), "cannot be read: this regate cannot read images (regate.extract.image is missing)")
     what = "a directory that is not an OCI layout" if path.is_dir() else "not a docker-archive or OCI archive"
@@ -148,4 +150,6 @@ def extract_image(reference: str, options: ExtractOptions) -> Extraction:
     image = _image_module()
     if image is None:
         raise UserError("reading images from the Docker daemon is not available (regate.extract.image is missing)")
-    return image.extract_from_daemon(reference, options)
+    extraction = image.extract_from_daemon(reference, options)
+    check_platform(reference, extraction.facts.get("image", {}), options.platform)
+    return extraction

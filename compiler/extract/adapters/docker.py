@@ -107,7 +107,6 @@ class ImageManifest:
         return Extraction({"image": image}, Source("registry", self.format, "", path))
 
 
-
 class ImageIndex:
     format = "image-index"
     description = "a multi-platform manifest list / OCI index, with --platform choosing one platform's manifest"

@@ -15,8 +15,8 @@ import re
 from ..base import Extraction, Facts, Source
 from ..document import add_entry
 from . import entries
-from .normalize import distro_entry, distro_from_purls, parse_purl
 from .imageconfig import layers, reference_digest
+from .normalize import distro_entry, distro_from_purls, parse_purl
 from .platforms import check_platform, platform_name, select
 from .sbomimage import sbom_image
 from .view import View
@@ -205,7 +205,9 @@ class SpdxJson:
                       for ref in reachable.get(package.str("SPDXID"), set())}
             skipped = others - reachable.get(chosen.str("SPDXID"), set())
         for item in root.arr("files"):
-            entry = _file(item.expect_object())
+            if item.expect_object().str("SPDXID") in skipped:
+                continue  # another platform's
+            entry = _file(item)
             files[item.str("SPDXID")] = entry
             add_entry(facts, "files", entry["path"], entry)
         described = _described(root)
