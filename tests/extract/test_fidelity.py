@@ -330,3 +330,16 @@ def test_licenses_known_by_package_name_go_to_other_inputs_packages_of_that_name
         assert by_name[pkg["name"]] <= set(pkg["licenses"]), pkg["key"]
     assert all(pkg["name"] in by_name or pkg.get("licenses") == sbom.facts["packages"][pkg["key"]].get("licenses")
                for pkg in packages.values())
+
+
+def test_without_its_own_sources_rating_the_images_distribution_rates_the_record(tmp_path):
+    """Derived from the real file: the record's own source no longer names a rating source."""
+    bom = raw(TRIVY_CDX)
+    vuln = next(v for v in bom["vulnerabilities"] if v["id"] == "CVE-2017-11164")
+    vuln["source"]["name"] = "ghsa"
+    ubuntu = next(r["severity"] for r in vuln["ratings"] if r["source"]["name"] == "ubuntu")
+    assert {r["severity"] for r in vuln["ratings"]} == {"high", "low"} and vuln["ratings"][0]["severity"] == "high"
+    derived = tmp_path / "derived.json"
+    derived.write_text(json.dumps(bom), "utf-8")
+    found = next(v for v in extract(derived)["vulnerabilities"].values() if v["id"] == vuln["id"])
+    assert found["severity"] == ubuntu == "low"

@@ -22,6 +22,9 @@ from .view import View
 SUPPORTED_SPECS = ("1.4", "1.5", "1.6")
 _SYFT_LOCATION = re.compile(r"^syft:location:(\d+):path$")
 _SYFT_LABEL = "syft:image:labels:"
+# os-release ids → the names Trivy gives their security trackers as rating sources (`oracle-oval`, `suse-cvrf`).
+_TRACKERS = {"rhel": "redhat", "amzn": "amazon", "ol": "oracle", "sles": "suse", "opensuse-leap": "suse",
+             "mariner": "cbl-mariner", "almalinux": "alma"}
 
 
 def _properties(component: View) -> dict[str, list[str]]:
@@ -116,33 +119,34 @@ def _distro(component: View) -> dict:
                         _first(props, "syft:distro:idLike").split(), _first(props, "syft:distro:prettyName"))
 
 
-def _rated(vuln: View, ratings: list[View]) -> tuple[str, bool]:
+def _rated(vuln: View, ratings: list[View], distro: str) -> tuple[str, bool]:
     """The severity that speaks for the record, and whether other sources rated it differently.
 
     Trivy lists every source's rating sorted by source name, so the first one
-    is arbitrary: the rating of the record's own `source` counts, then a
-    vendor's or distribution's verdict (a rating without a CVSS method), then
+    is arbitrary: the rating of the record's own `source` counts, then the
+    verdict of the image's distribution (its security tracker's rating), then
     the highest.
     """
-    rated = [(rating.obj("source").str("name"), rating.str("method"), severity(rating.raw("severity")))
+    rated = [(rating.obj("source").str("name"), severity(rating.raw("severity")))
              for rating in ratings if severity(rating.raw("severity")) != "unknown"]
     if not rated:
         return "unknown", False
     own = vuln.obj("source").str("name")
+    tracker = _TRACKERS.get(distro, distro)
     chosen = (
-        next((word for source, _, word in rated if own and source == own), None)
-        or next((word for source, method, word in rated if not method and not cvss.is_nvd(source)), None)
-        or max((word for _, _, word in rated), key=SEVERITIES.index)
+        next((word for source, word in rated if own and source == own), None)
+        or next((word for source, word in rated if tracker and source.startswith(tracker)), None)
+        or max((word for _, word in rated), key=SEVERITIES.index)
     )
-    return chosen, any(word != chosen for _, _, word in rated)
+    return chosen, any(word != chosen for _, word in rated)
 
 
-def _vulnerability(vuln: View, by_ref: dict[str, dict], warnings: list[str], facts: Facts) -> bool:
+def _vulnerability(vuln: View, by_ref: dict[str, dict], warnings: list[str], facts: Facts, distro: str) -> bool:
     """Adds the record's matches; True when other sources rated it differently (their words have no field)."""
     vuln_id = vuln.str("id")
     ratings = [rating.expect_object() for rating in vuln.arr("ratings")]
     scores = [found for found in (cvss.from_cyclonedx(rating) for rating in ratings) if found]
-    rated, disputed = _rated(vuln, ratings)
+    rated, disputed = _rated(vuln, ratings, distro)
     aliases = unique(ref.expect_object().str("id") for ref in vuln.arr("references"))
     for affected in vuln.arr("affects"):
         pkg = by_ref.get(affected.expect_object().str("ref"))
@@ -206,11 +210,13 @@ class CycloneDxJson:
                 add_entry(facts, "packages", pkg["key"], pkg)
                 if component.str("bom-ref"):
                     by_ref[component.str("bom-ref")] = pkg
-        disputed = sum(_vulnerability(vuln.expect_object(), by_ref, warnings, facts) for vuln in root.arr("vulnerabilities"))
+        distro = image.get("distro", {}).get("name", "")
+        disputed = sum(_vulnerability(vuln.expect_object(), by_ref, warnings, facts, distro)
+                       for vuln in root.arr("vulnerabilities"))
         if disputed:
             warnings.append(
                 f"{disputed} vulnerabilities are rated differently by other sources; each keeps its own source's "
-                "severity (else a vendor's, else the highest) and the CVSS scores of the others (nvd_cvss, vendor_cvss, cvss); "
+                "severity (else the image distribution's, else the highest) and the CVSS scores of the others (nvd_cvss, vendor_cvss, cvss); "
                 "other sources' severity words have no field and are left out"
             )
         if not image.get("distro"):
