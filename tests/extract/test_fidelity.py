@@ -14,7 +14,7 @@ from regate.extract.adapters.normalize import distro_entry, severity
 from regate.extract.base import ExtractOptions
 from regate.extract.adapters.licenses import normalize_license
 from regate.extract.document import build_document, changes
-from regate.extract.registry import extract_path
+from regate.extract.registry import extract_json, extract_path
 
 TRIVY_CDX = "trivy/defectdojo_ubuntu-latest_trivy-0.48.1_cyclonedx-1.5.json"
 TRIVY_LICENSES = "trivy/defectdojo_alpine-3.11_trivy_license-scan.json"
@@ -343,3 +343,19 @@ def test_without_its_own_sources_rating_the_images_distribution_rates_the_record
     derived.write_text(json.dumps(bom), "utf-8")
     found = next(v for v in extract(derived)["vulnerabilities"].values() if v["id"] == vuln["id"])
     assert found["severity"] == ubuntu == "low"
+
+
+def test_platform_keeps_only_what_the_chosen_platforms_image_contains():
+    """Derived from the real ko index SBOM: each platform image CONTAINS its own musl, as a merged
+    multi-platform document relates them; one unrelated package belongs to no platform."""
+    bom = raw(KO_INDEX)
+    images = {_purl_qualifiers(ref["referenceLocator"]).get("arch"): p["SPDXID"] for p in bom["packages"]
+              for ref in p["externalRefs"] if "arch=" in ref["referenceLocator"]}
+    for index, arch in enumerate(["amd64", "arm64", "amd64", "arm64"]):
+        bom["packages"].append({"SPDXID": f"SPDXRef-musl-{index}", "name": "musl", "versionInfo": f"1.{index}"})
+        bom["relationships"].append({"spdxElementId": images[arch], "relationshipType": "CONTAINS",
+                                     "relatedSpdxElement": f"SPDXRef-musl-{index}"})
+    bom["packages"].append({"SPDXID": "SPDXRef-shared", "name": "shared", "versionInfo": "1"})
+    extraction = extract_json(bom, "derived.json", "linux/arm64")
+    assert sorted(extraction.facts["packages"]) == ["unknown:musl@1.1", "unknown:musl@1.3", "unknown:shared@1"]
+    assert "--platform linux/arm64: 2 elements of the other platforms' images are left out" in extraction.warnings

@@ -120,8 +120,8 @@ _NOT_CONTENT = {"VARIANT_OF", "DESCENDANT_OF", "ANCESTOR_OF", "GENERATED_FROM", 
 _REVERSED = {"CONTAINED_BY", "DEPENDENCY_OF", "DESCRIBED_BY"}
 
 
-def _reachable(root: View) -> dict[str, set[str]]:
-    """Element id → ids of what it contains or depends on, transitively."""
+def _reachable(root: View, starts: list[str]) -> dict[str, set[str]]:
+    """Each start's element id → ids of what it contains or depends on, transitively."""
     edges: dict[str, set[str]] = {}
     for rel in root.arr("relationships"):
         kind, source, target = rel.expect_object().str("relationshipType"), rel.str("spdxElementId"), rel.str("relatedSpdxElement")
@@ -130,7 +130,7 @@ def _reachable(root: View) -> dict[str, set[str]]:
         if kind not in _NOT_CONTENT:
             edges.setdefault(source, set()).add(target)
     out: dict[str, set[str]] = {}
-    for start in edges:
+    for start in starts:
         seen, stack = set(), [start]
         while stack:
             for target in edges.get(stack.pop(), ()):
@@ -200,10 +200,10 @@ class SpdxJson:
         if len(platform_images) > 1:
             chosen = select(path, "describes one image", platform_images, platform)
             image.update(_platform_image(chosen, root.str("name")))
-            reachable = _reachable(root)
+            reachable = _reachable(root, [package.str("SPDXID") for package in platform_images.values()])
             others = {ref for package in platform_images.values() if package is not chosen
-                      for ref in reachable.get(package.str("SPDXID"), set())}
-            skipped = others - reachable.get(chosen.str("SPDXID"), set())
+                      for ref in reachable[package.str("SPDXID")]}
+            skipped = others - reachable[chosen.str("SPDXID")]
         for item in root.arr("files"):
             if item.expect_object().str("SPDXID") in skipped:
                 continue  # another platform's
