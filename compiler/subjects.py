@@ -27,7 +27,10 @@ _JSON_START = (b"{", b"[")
 
 
 def _warn_on_stderr(message: str) -> None:
-    print(f"regate: warning: {message}", file=sys.stderr)
+    from .extract.secrets import masker
+
+    # A warning may quote what the input holds, and that may be a credential.
+    print(masker(config=True)(f"regate: warning: {message}"), file=sys.stderr)
 
 
 @dataclass
@@ -108,7 +111,7 @@ def collect_subjects(targets: tuple[str, ...], images: tuple[str, ...], options:
             if is_input_document(doc):
                 subjects.append(Subject(target, document=lambda doc=doc, target=target: prepared_document(doc, target)))
                 continue
-            extraction = extract_json(doc, target)
+            extraction = extract_json(doc, target, options.platform)
             if not analysis.extractions:
                 subjects.append(analysis)
             analysis.label = f"{analysis.label} + {target}" if analysis.label else target

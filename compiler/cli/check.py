@@ -180,13 +180,16 @@ def _kind(engine: str | None, server) -> str:
 @click.option("--require", metavar="KIND,...", callback=lambda _c, _p, value: _require(value),
               help="Data the evaluation must have (packages, vulnerabilities, files, file_contents, secrets, users, "
                    "misconfigurations, image_config, baseline); missing data is an error (exit 2).")
+@click.option("--platform", default="", metavar="OS/ARCH[/VARIANT]",
+              help="The platform to read from an input that describes several (a manifest list, a multi-platform SBOM).")
 def check_command(targets, images, policies, engine, opa_url, opa_token, opa_ca_cert, opa_client_cert, opa_client_key,
-                  insecure, timeout, fmt, fail_on, output, now, baseline, no_syft, name, require):
+                  insecure, timeout, fmt, fail_on, output, now, baseline, no_syft, name, require, platform):
     """Check images against policies: exit 0 to pass, 1 on STOP (or WARN with --fail-on warn), 2 on errors.
 
     Each IMAGE_REF, --image, image archive, input document, or input document in a
     DIR is one image; analysis FILEs (Syft, Grype, Trivy, ...) together describe one.
     """
+    from ..extract.adapters.platforms import platform_option
     from ..extract.base import ExtractOptions
     from ..extract.document import load_baseline
     from ..extract.jsonload import load_json
@@ -196,7 +199,7 @@ def check_command(targets, images, policies, engine, opa_url, opa_token, opa_ca_
     server = _server_options(opa_url, opa_token, opa_ca_cert, opa_client_cert, opa_client_key, insecure, timeout)
     if not policies and server is None:
         raise UserError("give the policy to check against with --policy PATH (or --opa-url of a server that serves it)")
-    options = ExtractOptions(run_syft=not no_syft, progress=sys.stderr.isatty())
+    options = ExtractOptions(run_syft=not no_syft, progress=sys.stderr.isatty(), platform=platform_option(platform))
     subjects = collect_subjects(targets, images, options)
     if name is not None:
         if len(subjects) > 1:

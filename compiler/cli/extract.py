@@ -11,6 +11,7 @@ import click
 
 from ..atomic import write_atomically
 from ..errors import UserError
+from ..extract.adapters.platforms import platform_option
 from ..extract.base import ExtractOptions
 from ..resources import input_schema
 
@@ -37,13 +38,17 @@ def schema_command() -> None:
 @click.option("--content", "contents", multiple=True, metavar="PATH", help="Also record the text of this file of the image (repeatable).")
 @click.option("--no-syft", is_flag=True, help="Do not run syft on --image even when it is installed.")
 @click.option("--name", metavar="REF", help="The reference of the image, for an archive or report that carries none.")
+@click.option("--platform", default="", metavar="OS/ARCH[/VARIANT]",
+              help="The platform to read from an input that describes several (a manifest list, a multi-platform SBOM).")
 @click.option("-o", "--output", type=click.Path(path_type=Path), help="Write the document here instead of standard output.")
-def extract_command(files: tuple[Path, ...], image: str | None, baseline: Path | None, contents: tuple[str, ...], no_syft: bool, name: str | None, output: Path | None) -> None:
+def extract_command(files: tuple[Path, ...], image: str | None, baseline: Path | None, contents: tuple[str, ...], no_syft: bool,
+                    name: str | None, platform: str, output: Path | None) -> None:
     """Merge image analysis FILES (Syft, CycloneDX, SPDX, Grype, Trivy, docker inspect,
     image configs) and/or an --image into one regate input document."""
     from ..extract.document import build_document, load_baseline
     from ..extract.jsonload import load_json
     from ..extract.registry import extract_image, extract_path
+    from ..extract.secrets import masker
 
     if not files and not image:
         raise UserError("nothing to extract: give image analysis FILEs and/or --image REF|PATH")
@@ -55,13 +60,15 @@ def extract_command(files: tuple[Path, ...], image: str | None, baseline: Path |
         content_paths=tuple(dict.fromkeys((*defaults.content_paths, *contents))),
         run_syft=not no_syft,
         progress=sys.stderr.isatty(),
+        platform=platform_option(platform),
     )
     extractions = [extract_path(path, options) for path in files]
     if image:
         extractions.append(extract_image(image, options))
+    mask = masker(config=True)  # a warning may quote what the input holds, and that may be a credential
     for extraction in extractions:
         for warning in extraction.warnings:
-            click.echo(f"regate: warning: {extraction.source.path or extraction.source.format}: {warning}", err=True)
+            click.echo(mask(f"regate: warning: {extraction.source.path or extraction.source.format}: {warning}"), err=True)
     previous = load_baseline(load_json(baseline), str(baseline)) if baseline else None
     text = _dump(build_document(extractions, previous, name))
     if output is None or str(output) == "-":

@@ -41,6 +41,9 @@ class Extraction:
     warnings: list[str] = field(default_factory=list)
     # Further tools whose facts are folded in (Syft listing an image's packages).
     also: tuple[Source, ...] = ()
+    # Licenses of packages known only by name (a Trivy license scan lists no versions), for the
+    # packages of that name other inputs list.
+    licenses_by_name: dict[str, list[str]] = field(default_factory=dict)
 
 
 class JsonAdapter(Protocol):
@@ -84,4 +87,5 @@ class ExtractOptions:
     secret_scan_max_bytes: int = 10 * 1024
     scan_secrets: bool = True
     run_syft: bool = True
+    platform: str = ""  # os/arch[/variant]: the image to read from an input about several platforms
     progress: bool = False

@@ -42,6 +42,11 @@ VOLATILE_IMAGE_FIELDS = frozenset(
     {"reference", "registry", "repository", "tag", "digest", "repo_digests", "id", "created", "size", "layers", "history"}
 )
 VOLATILE_PACKAGE_FIELDS = frozenset({"layer"})
+# Image fields an image config states, even by leaving them out (no `User` is root).
+CONFIG_IMAGE_FIELDS = frozenset(
+    {"user", "effective_user", "env", "labels", "exposed_ports", "entrypoint", "cmd", "workdir", "healthcheck",
+     "stop_signal", "volumes"}
+)
 
 
 class DocumentInvalid(Exception):
@@ -103,25 +108,79 @@ def _rank(extraction: Extraction) -> int:
     return 2 if fmt in REPORT_FORMATS else 1 if fmt in SBOM_FORMATS else 0
 
 
-def _identity(image: dict) -> dict[str, str]:
-    """What names an image: its id, its manifest digest, its repository (tags may differ)."""
-    repository = "/".join(p for p in (image.get("registry"), image.get("repository")) if p)
-    found = {"id": image.get("id") or "", "digest": image.get("digest") or "", "repository": repository}
-    return {k: v for k, v in found.items() if v}
+def _identity(image: dict) -> dict:
+    """Every fact that names an image, in a shape two inputs can be compared on."""
+    digests = {image.get("digest"), *(ref.partition("@")[2] for ref in image.get("repo_digests", []))} - {None, ""}
+    distro = image.get("distro") or {}
+    return {
+        "id": image.get("id") or "",
+        "layers": tuple(layer["digest"] for layer in image.get("layers", []) if layer.get("digest")),
+        "digests": frozenset(digests),
+        "repository": "/".join(p for p in (image.get("registry"), image.get("repository")) if p),
+        "tag": image.get("tag") or "",
+        "distro": (distro.get("name") or "", distro.get("version") or ""),
+        "reference": image.get("reference") or "",
+    }
+
+
+def _short(value) -> str:
+    if isinstance(value, (tuple, frozenset)):
+        return ", ".join(sorted(value) if isinstance(value, frozenset) else value)
+    return value
+
+
+def _same_version(first: str, second: str) -> bool:
+    """`10` and `10.13` name the same release (Grype writes the major version, Trivy the point release)."""
+    a, b = first.split("."), second.split(".")
+    return a[: len(b)] == b or b[: len(a)] == a
+
+
+def _conflict(first: dict, second: dict) -> tuple[str, str, str] | None:
+    """(fact, first's value, second's value) of the fact on which two inputs name different images.
+
+    The image id (the config's digest) and the layer diff ids identify an image
+    whatever it is called: when either agrees, the inputs describe one image,
+    even when one records a registry's index digest and the other the platform
+    manifest's digest, or it was pulled under two names. Without them, the
+    manifest digests, repository, tag and distribution are compared.
+    """
+    for field in ("id", "layers"):
+        if first[field] and second[field]:
+            if first[field] != second[field]:
+                return field, _short(first[field]), _short(second[field])
+            return None
+    if first["digests"] and second["digests"] and not first["digests"] & second["digests"]:
+        return "manifest digest", _short(first["digests"]), _short(second["digests"])
+    shared = bool(first["digests"] & second["digests"])
+    for field in ("repository", "tag"):
+        if first[field] and second[field] and first[field] != second[field] and not shared:
+            return field, first[field], second[field]
+    (name_a, version_a), (name_b, version_b) = first["distro"], second["distro"]
+    if name_a and name_b and (name_a != name_b or (version_a and version_b and not _same_version(version_a, version_b))):
+        return "distribution", f"{name_a} {version_a}".strip(), f"{name_b} {version_b}".strip()
+    return None
 
 
 def _check_same_image(extractions: list[Extraction]) -> None:
-    seen: dict[str, tuple[str, str]] = {}
+    """Refuse inputs that describe different images: their packages and vulnerabilities would mix."""
+    seen: list[tuple[dict, str]] = []
     for extraction in extractions:
         where = extraction.source.path or extraction.source.format
-        for field, value in _identity(extraction.facts.get("image", {})).items():
-            if field in seen and seen[field][0] != value:
+        identity = _identity(extraction.facts.get("image", {}))
+        for earlier, earlier_where in seen:
+            conflict = _conflict(earlier, identity)
+            if conflict:
+                field, theirs, ours = conflict
                 raise InputError(
                     where,
-                    f"describes image {field} {value}, but {seen[field][1]} describes {seen[field][0]}; "
+                    f"describes image {field} {ours}{_named(identity)}, but {earlier_where} describes {theirs}{_named(earlier)}; "
                     "facts about different images cannot be merged into one document",
                 )
-            seen.setdefault(field, (value, where))
+        seen.append((identity, where))
+
+
+def _named(identity: dict) -> str:
+    return f" ({identity['reference']})" if identity["reference"] else ""
 
 
 def _ensure_affected_packages(document: dict) -> None:
@@ -132,6 +191,15 @@ def _ensure_affected_packages(document: dict) -> None:
             document["packages"][package["key"]] = {
                 field: package[field] for field in ("key", "name", "version", "type", "os", "purl", "locations") if field in package
             }
+
+
+def _license_named_packages(document: dict, extractions: list[Extraction]) -> None:
+    """Licenses an input gives by package name only go to the packages of that name the others list."""
+    for extraction in extractions:
+        for name, licenses in extraction.licenses_by_name.items():
+            for package in document["packages"].values():
+                if package["name"] == name:
+                    merge_entry(package, {"licenses": licenses})
 
 
 def _finish_vulnerability(vuln: dict) -> None:
@@ -193,6 +261,7 @@ def build_concealed(extractions: Iterable[Extraction], baseline: dict | None = N
     if image_name is not None:
         name_image(document["image"], image_name)
     _ensure_affected_packages(document)
+    _license_named_packages(document, extractions)
     for vuln in document["vulnerabilities"].values():
         _finish_vulnerability(vuln)
     found = conceal(document)
@@ -219,6 +288,8 @@ def with_baseline(document: dict, baseline: dict) -> None:
 
 def _comparable(document: dict) -> dict:
     image = {k: v for k, v in document.get("image", {}).items() if k not in VOLATILE_IMAGE_FIELDS}
+    if "distro" in image:  # how a tool words the distribution is no change of it
+        image["distro"] = {k: v for k, v in image["distro"].items() if k != "pretty_name"}
     packages = {
         key: {f: v for f, v in package.items() if f not in VOLATILE_PACKAGE_FIELDS}
         for key, package in sorted(document.get("packages", {}).items())
@@ -232,7 +303,16 @@ def changes(baseline: dict, document: dict) -> list[dict]:
     Paths are JSON Pointers into the document (`/image/exposed_ports/8080~1tcp`,
     `/packages/deb:openssl@3.0.11`), so a rule can look at what a change touched.
     """
-    return list(jsonpatch.make_patch(_comparable(baseline), _comparable(document)))
+    before, after = _comparable(baseline), _comparable(document)
+    before["image"] = {field: value for field, value in before["image"].items() if _stated(document["image"], field)}
+    return list(jsonpatch.make_patch(before, after))
+
+
+def _stated(image: dict, field: str) -> bool:
+    """Whether the document says something about an image field, present or not: a field an input
+    did not state (no image config was read, no input named the distribution) was not removed."""
+    config_read = "effective_user" in image  # present whenever a config was read
+    return field in image or (config_read and field in CONFIG_IMAGE_FIELDS)
 
 
 @cache

@@ -16,8 +16,9 @@ from typing import Any
 from ..errors import InputError, UserError
 from .adapters.anchore import AnchoreExport
 from .adapters.cyclonedx import CycloneDxJson
-from .adapters.docker import DockerInspect, ImageConfig, ImageManifest
+from .adapters.docker import DockerInspect, ImageConfig, ImageIndex, ImageManifest
 from .adapters.grype import GrypeJson
+from .adapters.platforms import check_platform
 from .adapters.rejected import REJECTIONS
 from .adapters.spdx import SpdxJson
 from .adapters.syft import SyftJson
@@ -36,6 +37,7 @@ JSON_ADAPTERS: tuple[JsonAdapter, ...] = (
     SpdxJson(),
     TrivyJson(),
     DockerInspect(),
+    ImageIndex(),
     ImageManifest(),
     ImageConfig(),
 )
@@ -86,10 +88,15 @@ def summarize(doc: Any) -> str:
     return f"a JSON value that is {describe(doc)}"
 
 
-def extract_json(doc: Any, path: str) -> Extraction:
+def extract_json(doc: Any, path: str, platform: str = "") -> Extraction:
+    """Facts from one JSON input; `platform` chooses one image of an input about several platforms."""
     for adapter in JSON_ADAPTERS:
         if adapter.detect(doc):
-            return adapter.extract(doc, path)
+            if platform and hasattr(adapter, "extract_platform"):
+                return adapter.extract_platform(doc, path, platform)
+            extraction = adapter.extract(doc, path)
+            check_platform(path, extraction.facts.get("image", {}), platform)
+            return extraction
     for rejection in REJECTIONS:
         if rejection.detect(doc):
             raise InputError(path, rejection.reason(doc))
@@ -119,14 +126,16 @@ def extract_path(path: Path, options: ExtractOptions, max_json_bytes: int = MAX_
     hint = _not_json_hint(text) if text.lstrip()[:1] not in ("{", "[") else ""
     if hint:
         raise InputError(str(path), hint)
-    return extract_json(parse_json(text, str(path)), str(path))
+    return extract_json(parse_json(text, str(path)), str(path), options.platform)
 
 
 def extract_image_path(path: Path, options: ExtractOptions) -> Extraction:
     adapters = path_adapters()
     for adapter in adapters:
         if adapter.detect_path(path):
-            return adapter.extract_path(path, options)
+            extraction = adapter.extract_path(path, options)
+            check_platform(str(path), extraction.facts.get("image", {}), options.platform)
+            return extraction
     if not adapters:
         raise InputError(str(path), "cannot be read: this regate cannot read images (regate.extract.image is missing)")
     what = "a directory that is not an OCI layout" if path.is_dir() else "not a docker-archive or OCI archive"
@@ -141,4 +150,6 @@ def extract_image(reference: str, options: ExtractOptions) -> Extraction:
     image = _image_module()
     if image is None:
         raise UserError("reading images from the Docker daemon is not available (regate.extract.image is missing)")
-    return image.extract_from_daemon(reference, options)
+    extraction = image.extract_from_daemon(reference, options)
+    check_platform(reference, extraction.facts.get("image", {}), options.platform)
+    return extraction

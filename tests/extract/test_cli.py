@@ -118,3 +118,33 @@ def test_schema_command_prints_the_schema():
     done = regate("schema")
     assert done.returncode == 0
     assert json.loads(done.stdout) == input_schema()
+
+
+def test_platform_chooses_one_image_of_a_multi_platform_input():
+    index = corpus("ko/guac_ko-0.12.0_index-amd64-arm64_spdx-2.2.json")
+    assert_user_error(regate("extract", str(index)), "linux/amd64, linux/arm64")
+    done = regate("extract", "--platform", "linux/arm64", str(index))
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["image"]["architecture"] == "arm64"
+    assert "lists 3 images as packages" in done.stderr
+
+
+@pytest.mark.parametrize("platform", ["linux", "linux/", "a/b/c/d"])
+def test_platform_of_the_wrong_shape(platform):
+    assert_user_error(regate("extract", "--platform", platform, str(SBOM)), "expected os/arch[/variant]")
+
+
+def test_platform_other_than_the_inputs(tmp_path):
+    assert_user_error(regate("extract", "--platform", "linux/s390x", str(SBOM)), "describes platform linux/amd64")
+
+
+def test_check_reads_one_platform_of_a_multi_platform_input():
+    index = str(corpus("ko/guac_ko-0.12.0_index-amd64-arm64_spdx-2.2.json"))
+    policy = "examples/anchore-default/anchore-default.regate"
+    assert_user_error(regate("check", "--policy", policy, "--format", "json", index), "choose one with --platform")
+    done = regate("check", "--policy", policy, "--format", "json", "--platform", "linux/arm64", index)
+    assert done.returncode == 0, done.stderr
+    [result] = json.loads(done.stdout)["results"]
+    arm64 = next(ref["referenceLocator"] for p in raw("ko/guac_ko-0.12.0_index-amd64-arm64_spdx-2.2.json")["packages"]
+                 for ref in p["externalRefs"] if "arch=arm64" in ref["referenceLocator"])
+    assert result["image"]["digest"] == arm64.split("@")[1].split("?")[0]

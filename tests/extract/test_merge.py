@@ -62,7 +62,7 @@ def test_sbom_report_and_config_merge(inputs):
     image = document["image"]
     assert (image["user"], image["effective_user"]) == ("app", "app")  # the config outranks the SBOM and the report
     assert image["exposed_ports"] == {"8080/tcp": {"port": 8080, "protocol": "tcp", "spec": "8080/tcp"}}
-    assert image["distro"] == {"name": "alpine", "version": "3.17.2"}  # only the SBOM and the report know it
+    assert image["distro"] == {"name": "alpine", "version": "3.17.2", "pretty_name": "Alpine Linux v3.17"}  # only the SBOM and the report know it
     assert image["id"] == sbom["source"]["metadata"]["imageID"]
     layer = image["layers"][0]
     assert {"digest", "size", "blob_digest", "blob_size", "created_by"} <= set(layer)

@@ -154,7 +154,7 @@ def test_base64_image_config_in_schema_16_metadata():
     image = extract(corpus(SYFT_16))["image"]
     assert image["cmd"] == config["config"]["Cmd"]
     assert image["architecture"] == config["architecture"]
-    assert image["distro"] == {"name": "alpine", "version": "3.17.2"}
+    assert image["distro"] == {"name": "alpine", "version": "3.17.2", "pretty_name": raw(SYFT_16)["distro"]["prettyName"]}
 
 
 @pytest.mark.parametrize("value, words", [
@@ -229,7 +229,7 @@ def test_old_and_new_syft_distro_shapes():
     assert raw(SYFT_015)["distro"]["idLike"] == ""
     assert extract(corpus(SYFT_015))["image"]["distro"] == {"name": "alpine", "version": "3.13.5"}
     nginx = extract(corpus("syft/kubescape-storage_nginx-debian12_syft-0.85.0.json"))["image"]["distro"]
-    assert nginx == {"name": "debian", "version": "12"}
+    assert nginx == {"name": "debian", "version": "12", "pretty_name": "Debian GNU/Linux 12 (bookworm)"}
 
 
 def test_debian_license_names_become_spdx_ids():

@@ -16,7 +16,9 @@ from regate.extract.base import ExtractOptions
 from regate.extract.registry import extract_path
 
 EXTRACTED = [
+    "anchore-outputs/anchore-engine_export_alpine-3.5.2.pruned.json",
     "anchore-outputs/anchore-engine_export_busybox.json",
+    "grype/kubevuln_alpine-3.17.2_grype_index-digest.json",
     "grype/defectdojo_busybox-1.32.1_grype-0.94.0_epss.json",
     "grype/defectdojo_python-3.6_grype-0.7.0_1509matches.json",
     "grype/defectdojo_xjoin-kafka-connect-strimzi_rhel8.7_grype-0.96.0.json",
@@ -25,20 +27,27 @@ EXTRACTED = [
     "image-config/anchore-engine_nginx-1.19.5_image_config.json",
     "image-config/kubevuln_nginx-latest-arm64_config-blob.decoded.json",
     "image-config/kubevuln_nginx-latest-arm64_manifest.decoded.json",
+    "image-config/podman_fedora-34_image-inspect.extracted.json",
     "syft/anchore-engine_alpine-latest_syft-0.15.2.json",
     "syft/guac_alpine-latest_syft-0.57.0_spdx-2.2.json",
     "syft/guac_alpine-latest_syft-0.58.0_cyclonedx-1.4.json",
     "syft/kubescape-storage_nginx-debian12_syft-0.85.0.json",
     "syft/kubevuln_alpine-3.17.2_syft-1.32.0_schema16.0.39.json",
+    "syft/syft-repo_fixture-image-simple_syft-0.9-golden.json",
     "trivy/defectdojo_example-app-debian10.13_trivy-schema2.json",
     "trivy/defectdojo_fs_misconfig_secrets.json",
     "trivy/trivy-repo_centos-7_golden.json",
+    "trivy/defectdojo_alpine-3.11_trivy_license-scan.json",
+    "trivy/trivy-repo_centos-7_spdx-2.2.json",
+    "trivy/trivy-repo_centos-7_cyclonedx-1.5.json",
+    "trivy/defectdojo_ubuntu-latest_trivy-0.48.1_cyclonedx-1.5.json",
 ]
 
 # Files that are not image analysis, with the words their error must contain.
 REFUSED = {
     "anchore-outputs/defectdojo_anchore-enterprise_builder-maven_policy_evaluate.json": "not an image analysis format",
     "image-config/anchore-engine_nginx_manifest_list.json": "describes several images",
+    "ko/guac_ko-0.12.0_index-amd64-arm64_spdx-2.2.json": "choose one with --platform",
     "dockerfiles/anchore-ci-tools_node_critical_pass.Dockerfile": "looks like a Dockerfile",
     "dockerfiles/defectdojo.django-debian.Dockerfile": "looks like a Dockerfile",
     "dockerfiles/krol3-vuln-python-sample.Dockerfile": "looks like a Dockerfile",
@@ -162,7 +171,8 @@ def test_cyclonedx_counts():
         kind = next(p["value"] for p in component["properties"] if p["name"] == "syft:package:type")
         expected.add(f"{kind}:{component['name']}@{component['version']}")
     assert set(document["packages"]) == expected and len(expected) == 14
-    assert document["image"]["distro"] == {"name": "alpine", "version": "3.16.2"}
+    pretty = next(p["value"] for p in source["components"][-1]["properties"] if p["name"] == "syft:distro:prettyName")
+    assert document["image"]["distro"] == {"name": "alpine", "version": "3.16.2", "pretty_name": pretty}
     assert document["image"]["reference"] == "docker.io/library/alpine:latest"
     assert document["image"]["digest"] == source["metadata"]["component"]["version"]
     layer = next(p["value"] for p in source["components"][0]["properties"] if p["name"] == "syft:location:0:layerID")

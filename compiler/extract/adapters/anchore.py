@@ -8,6 +8,7 @@ The guessed Dockerfile an export carries has no place in the input document.
 
 from __future__ import annotations
 
+import re
 import stat
 
 from ...errors import InputError
@@ -17,7 +18,7 @@ from ..jsonload import parse_json
 from . import entries
 from .docker import inspect_facts
 from .imageconfig import merge_layers
-from .normalize import distro_id, rfc3339
+from .normalize import distro_entry, rfc3339
 from .view import View
 
 # Anchore's `pkgs.all` lists the distribution's packages; their type follows the distribution.
@@ -27,6 +28,9 @@ _DISTRO_PACKAGE_TYPES = {
     **dict.fromkeys(("rhel", "centos", "fedora", "ol", "amzn", "rocky", "almalinux", "sles"), "rpm"),
     "busybox": "binary",
 }
+# `pkgs.allinfo` records name the package manager: its package type.
+_ALLINFO_TYPES = {"APKG": "apk", "dpkg": "deb", "rpm": "rpm"}
+_SHA256 = re.compile(r"^[0-9a-f]{64}$")
 _FILE_TYPES = {
     stat.S_IFREG: "file",
     stat.S_IFDIR: "dir",
@@ -78,7 +82,8 @@ def _files(report: View, facts: Facts) -> None:
             entry["size"] = record.size("size")
         if record.str("linkdst"):
             entry["link_target"] = record.str("linkdst")
-        if isinstance(sha256.get(path), str) and sha256[path]:
+        # Anchore writes DIRECTORY_OR_OTHER where it hashed nothing (directories, links).
+        if isinstance(sha256.get(path), str) and _SHA256.match(sha256[path]):
             entry["sha256"] = sha256[path]
         add_entry(facts, "files", path, entry)
 
@@ -128,18 +133,21 @@ class AnchoreExport:
             from_history = [{"index": i, "created_by": c, "size": s} for i, (c, s) in enumerate(zip(created_by, sizes))]
             image["layers"] = merge_layers(image.get("layers", []), from_history)
         meta = _base(report, "analyzer_meta", "analyzer_meta")
-        distro = distro_id(meta.str("DISTRO"))
-        if distro:
-            image["distro"] = {"name": distro, "version": meta.str("DISTROVERS")}
-            if meta.str("LIKEDISTRO"):
-                image["distro"]["like"] = sorted({distro_id(d) for d in meta.str("LIKEDISTRO").split(",") if d})
+        found = distro_entry(meta.str("DISTRO"), meta.str("DISTROVERS"), sorted(set(meta.str("LIKEDISTRO").split(","))))
+        distro = found.get("name", "")
+        if found:
+            image["distro"] = found
         facts["image"] = image
 
         package_type = _DISTRO_PACKAGE_TYPES.get(distro, "unknown")
+        details = dict(_base(report, "package_list", "pkgs.allinfo").entries())
         for name, version in _base(report, "package_list", "pkgs.all").entries():
             if not isinstance(version.value, str):
                 raise version.error("expected the package version as a string")
-            pkg = entries.package(name=name, version=version.value, type=package_type)
+            info = _record(details[name]) if name in details else View({}, path)
+            pkg = entries.package(name=name, version=version.value,
+                                  type=_ALLINFO_TYPES.get(info.str("type")) or package_type,
+                                  licenses=[info.str("license")], source_name=info.str("sourcepkg"))
             add_entry(facts, "packages", pkg["key"], pkg)
         _files(report, facts)
         return Extraction(facts, Source("anchore-engine", self.format, "", path))

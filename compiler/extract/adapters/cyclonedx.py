@@ -13,13 +13,18 @@ import re
 from ..base import Extraction, Facts, Source
 from ..document import add_entry
 from . import cvss, entries
-from .imageconfig import parse_reference, reference_digest
-from .normalize import distro_id, rfc3339, severity, unique
+from .imageconfig import layers, name_values, reference_digest
+from .normalize import SEVERITIES, distro_entry, distro_from_purls, rfc3339, severity, unique
+from .sbomimage import sbom_image
 from .trivy import trivy_type
 from .view import View
 
 SUPPORTED_SPECS = ("1.4", "1.5", "1.6")
 _SYFT_LOCATION = re.compile(r"^syft:location:([0-9]{1,9}):path$")
+_SYFT_LABEL = "syft:image:labels:"
+# os-release ids → the names Trivy gives their security trackers as rating sources (`oracle-oval`, `suse-cvrf`).
+_TRACKERS = {"rhel": "redhat", "amzn": "amazon", "ol": "oracle", "sles": "suse", "opensuse-leap": "suse",
+             "mariner": "cbl-mariner", "almalinux": "alma"}
 
 
 def _properties(component: View) -> dict[str, list[str]]:
@@ -86,41 +91,62 @@ def _image(metadata: View) -> dict:
     component = metadata.obj("component")
     if component.str("type") != "container":
         return {}
-    image: dict = {}
-    reference = parse_reference(component.str("name"))
-    if reference:
-        image.update(reference)
     props = _properties(component)
-    version = component.str("version")
+    image = sbom_image(component.str("name"), component.str("version"), [component.str("purl")],
+                       [*props.get("aquasecurity:trivy:Reference", []), *props.get("aquasecurity:trivy:RepoTag", [])])
     repo_digests = props.get("aquasecurity:trivy:RepoDigest", [])
     if repo_digests:
         image["repo_digests"] = repo_digests
-    # Syft writes the manifest digest as the container's version.
-    digest = version if version.startswith("sha256:") else (reference_digest(repo_digests[0]) if repo_digests else "")
-    if digest:
-        image["digest"] = digest
+        image.setdefault("digest", reference_digest(repo_digests[0]))
     image_id = _first(props, "aquasecurity:trivy:ImageID")
     if image_id:
         image["id"] = image_id
+    diff_ids = props.get("aquasecurity:trivy:DiffID", [])
+    if diff_ids:
+        image["layers"] = layers(diff_ids, [])
+    # Syft puts the image's labels on the BOM's metadata, not on the container component.
+    labelled = {**_properties(metadata), **props}
+    labels = [(name.removeprefix(_SYFT_LABEL), values[0]) for name, values in labelled.items() if name.startswith(_SYFT_LABEL)]
+    if labels:
+        image["labels"] = name_values(sorted(labels))
     return image
 
 
 def _distro(component: View) -> dict:
     props = _properties(component)
-    name = _first(props, "syft:distro:id") or component.str("name")
-    out: dict = {"name": distro_id(name)}
-    version = _first(props, "syft:distro:versionID") or component.str("version")
-    if version:
-        out["version"] = version
-    return out
+    return distro_entry(_first(props, "syft:distro:id") or component.str("name"),
+                        _first(props, "syft:distro:versionID") or component.str("version"),
+                        _first(props, "syft:distro:idLike").split(), _first(props, "syft:distro:prettyName"))
 
 
-def _vulnerability(vuln: View, by_ref: dict[str, dict], warnings: list[str], facts: Facts) -> None:
+def _rated(vuln: View, ratings: list[View], distro: str) -> tuple[str, bool]:
+    """The severity that speaks for the record, and whether other sources rated it differently.
+
+    Trivy lists every source's rating sorted by source name, so the first one
+    is arbitrary: the rating of the record's own `source` counts, then the
+    verdict of the image's distribution (its security tracker's rating), then
+    the highest.
+    """
+    rated = [(rating.obj("source").str("name"), severity(rating.raw("severity")))
+             for rating in ratings if severity(rating.raw("severity")) != "unknown"]
+    if not rated:
+        return "unknown", False
+    own = vuln.obj("source").str("name")
+    tracker = _TRACKERS.get(distro, distro)
+    chosen = (
+        next((word for source, word in rated if own and source == own), None)
+        or next((word for source, word in rated if tracker and source.startswith(tracker)), None)
+        or max((word for _, word in rated), key=SEVERITIES.index)
+    )
+    return chosen, any(word != chosen for _, word in rated)
+
+
+def _vulnerability(vuln: View, by_ref: dict[str, dict], warnings: list[str], facts: Facts, distro: str) -> bool:
+    """Adds the record's matches; True when other sources rated it differently (their words have no field)."""
     vuln_id = vuln.str("id")
     ratings = [rating.expect_object() for rating in vuln.arr("ratings")]
     scores = [found for found in (cvss.from_cyclonedx(rating) for rating in ratings) if found]
-    # The first rating that states a severity speaks for the record (Grype writes one; Trivy lists its primary source first).
-    rated = next((rating.str("severity") for rating in ratings if rating.str("severity")), None)
+    rated, disputed = _rated(vuln, ratings, distro)
     aliases = unique(ref.expect_object().str("id") for ref in vuln.arr("references"))
     for affected in vuln.arr("affects"):
         pkg = by_ref.get(affected.expect_object().str("ref"))
@@ -130,7 +156,7 @@ def _vulnerability(vuln: View, by_ref: dict[str, dict], warnings: list[str], fac
         key, entry = entries.vulnerability(
             vuln_id,
             pkg,
-            severity(rated),
+            rated,
             entries.fix("unknown"),
             aliases=[alias for alias in aliases if alias != vuln_id],
             namespace=vuln.obj("source").str("name"),
@@ -142,6 +168,7 @@ def _vulnerability(vuln: View, by_ref: dict[str, dict], warnings: list[str], fac
             modified=rfc3339(vuln.str("updated")),
         )
         add_entry(facts, "vulnerabilities", key, entry)
+    return disputed
 
 
 def _tool(metadata: View) -> tuple[str, str]:
@@ -183,10 +210,20 @@ class CycloneDxJson:
                 add_entry(facts, "packages", pkg["key"], pkg)
                 if component.str("bom-ref"):
                     by_ref[component.str("bom-ref")] = pkg
-        for vuln in root.arr("vulnerabilities"):
-            _vulnerability(vuln.expect_object(), by_ref, warnings, facts)
+        distro = image.get("distro", {}).get("name", "")
+        disputed = sum(_vulnerability(vuln.expect_object(), by_ref, warnings, facts, distro)
+                       for vuln in root.arr("vulnerabilities"))
+        if disputed:
+            warnings.append(
+                f"{disputed} vulnerabilities are rated differently by other sources; each keeps its own source's "
+                "severity (else the image distribution's, else the highest) and the CVSS scores of the others (nvd_cvss, vendor_cvss, cvss); "
+                "other sources' severity words have no field and are left out"
+            )
+        if not image.get("distro"):
+            image["distro"] = distro_from_purls(pkg.get("purl", "") for pkg in facts.get("packages", {}).values())
         metadata = root.obj("metadata")
         image.update(_image(metadata))
+        image = {field: value for field, value in image.items() if value}
         facts["image"] = image
         tool, version = _tool(metadata)
         return Extraction(facts, Source(tool or "cyclonedx", self.format, version, path), warnings)

@@ -5,15 +5,20 @@
 - the image config blob (`architecture`, `os`, `config`, `rootfs`, `history`);
 - an image manifest (schema 2 / OCI): the config digest, which is the image
   id, and the layer blobs.
-A manifest list or OCI index describes several images: `rejected.py` refuses it.
+- a manifest list / OCI index: one manifest per platform, read only with
+  `--platform` choosing one.
 """
 
 from __future__ import annotations
 
+import re
+
 from ..base import Extraction, Source
 from .imageconfig import image_names, map_config, map_manifest
+from .platforms import platform_name, select
 from .view import View
 
+_BARE_ID = re.compile(r"^[0-9a-f]{64}$")
 MANIFEST_TYPES = (
     "application/vnd.docker.distribution.manifest.v2+json",
     "application/vnd.oci.image.manifest.v1+json",
@@ -32,9 +37,12 @@ def inspect_facts(root: View) -> dict:
         "rootfs": {"diff_ids": root.obj("RootFS").strs("Layers")},
     }
     image = map_config(View(blob, root.path, root.pointer), root.obj("Config"))
-    image.update(image_names(root.strs("RepoTags"), root.strs("RepoDigests")))
+    # Podman states the digest of the manifest it pulled (`Digest`); RepoDigests lists
+    # every digest the image is known by, in no particular order.
+    image.update(image_names(root.strs("RepoTags"), root.strs("RepoDigests"), root.str("Digest")))
     if root.str("Id"):
-        image["id"] = root.str("Id")
+        # Podman writes the id without its algorithm.
+        image["id"] = f"sha256:{root.str('Id')}" if _BARE_ID.match(root.str("Id")) else root.str("Id")
     if root.size("Size") is not None:
         image["size"] = root.size("Size")
     return image
@@ -98,3 +106,30 @@ class ImageManifest:
         image = map_manifest(View(doc, path))
         return Extraction({"image": image}, Source("registry", self.format, "", path))
 
+
+class ImageIndex:
+    format = "image-index"
+    description = "a multi-platform manifest list / OCI index, with --platform choosing one platform's manifest"
+
+    def detect(self, doc) -> bool:
+        return isinstance(doc, dict) and isinstance(doc.get("manifests"), list) and doc.get("schemaVersion") == 2
+
+    def extract(self, doc, path: str) -> Extraction:
+        return self.extract_platform(doc, path, "")
+
+    def extract_platform(self, doc, path: str, platform: str) -> Extraction:
+        root = View(doc, path)
+        candidates = {}
+        for manifest in root.arr("manifests"):
+            found = manifest.expect_object().obj("platform")
+            name = platform_name(found.str("os"), found.str("architecture"), found.str("variant"))
+            if found.str("architecture") and name not in candidates:  # attestation manifests name no platform
+                candidates[name] = manifest
+        what = "is a multi-platform manifest list / OCI index: it describes several images, one"
+        chosen = select(path, what, candidates, platform)
+        stated = chosen.obj("platform")
+        image = {"digest": chosen.str("digest")}
+        for field in ("os", "architecture", "variant"):
+            if stated.str(field):
+                image[field] = stated.str(field)
+        return Extraction({"image": image}, Source("registry", self.format, "", path))

@@ -84,27 +84,99 @@ def rfc3339(value: object) -> str | None:
 
 
 # os-release ids, from the names Grype (redhat, amazonlinux, ...) and Trivy
-# (OS families) use for the same distributions.
+# (OS families) use for the same distributions, and from os-release NAMEs
+# (`Debian GNU/Linux`), which some tools write where the id belongs.
 _DISTRO_IDS = {
     "redhat": "rhel",
     "red hat enterprise linux": "rhel",
+    "red hat enterprise linux server": "rhel",
     "amazon": "amzn",
     "amazonlinux": "amzn",
+    "amazon linux": "amzn",
+    "amazon linux ami": "amzn",
     "oracle": "ol",
     "oraclelinux": "ol",
+    "oracle linux server": "ol",
     "archlinux": "arch",
+    "arch linux": "arch",
     "cbl-mariner": "mariner",
+    "common base linux mariner": "mariner",
     "suse linux enterprise server": "sles",
     "opensuse.leap": "opensuse-leap",
     "opensuseleap": "opensuse-leap",
+    "opensuse leap": "opensuse-leap",
     "opensuse.tumbleweed": "opensuse-tumbleweed",
+    "opensuse tumbleweed": "opensuse-tumbleweed",
     "rockylinux": "rocky",
+    "rocky linux": "rocky",
+    "debian gnu/linux": "debian",
+    "alpine linux": "alpine",
+    "centos linux": "centos",
+    "centos stream": "centos",
+    "fedora linux": "fedora",
+    "photon os": "photon",
+    "photon os/linux": "photon",
+    "wolfi": "wolfi",
+    "almalinux": "almalinux",
 }
+# What tools write when they found no distribution.
+_NO_DISTRO = {"", "none", "unknown", "n/a"}
+_VERSION_ID = re.compile(r"^(\d[\w.+~-]*)")
+_FOR_PEOPLE = re.compile(r"[\sA-Z/]")
 
 
 def distro_id(name: str) -> str:
     word = name.strip().lower()
-    return _DISTRO_IDS.get(word, word)
+    return "" if word in _NO_DISTRO else _DISTRO_IDS.get(word, word)
+
+
+def distro_version(version: str) -> str:
+    """os-release VERSION_ID from a VERSION as tools write it (`10 (buster)` → `10`, `22.04.3 LTS` → `22.04.3`)."""
+    version = version.strip()
+    match = _VERSION_ID.match(version)
+    return match[1] if match else ("" if version.lower() in _NO_DISTRO else version)
+
+
+def distro_entry(name: str, version: str = "", like=(), pretty_name: str = "") -> dict:
+    """An `image.distro`: os-release ID and VERSION_ID, ID_LIKE, and the pretty name.
+
+    A name or version written for people (`Debian GNU/Linux`, `10 (buster)`) is
+    normalised so that `distro.name == "debian"` holds whichever tool wrote it;
+    the words as written are kept in `pretty_name`.
+    """
+    out: dict = {"name": distro_id(name)}
+    if not out["name"]:
+        return {}
+    if distro_version(version):
+        out["version"] = distro_version(version)
+    like = unique(distro_id(item) for item in like)
+    if like:
+        out["like"] = like
+    if not pretty_name and (_FOR_PEOPLE.search(name.strip()) or _FOR_PEOPLE.search(version.strip())):
+        pretty_name = f"{name.strip()} {version.strip()}"
+    if pretty_name.strip():
+        out["pretty_name"] = pretty_name.strip()
+    return out
+
+
+_PURL_DISTRO = re.compile(r"^(?P<name>[a-z][\w.-]*?)-(?P<version>\d[\w.]*)$")
+
+
+def distro_from_purls(purls) -> dict:
+    """The distribution named by the `distro` qualifier of the most OS package purls (`distro=alpine-3.16.2`).
+
+    SBOMs without an operating-system entry (Syft's SPDX before 0.6x) still
+    name it there, and without it two SBOMs of different images look alike.
+    """
+    counts: dict[str, int] = {}
+    for purl in purls:
+        parsed = parse_purl(purl) or {}
+        if type_from_purl_type(parsed.get("type", "")) in OS_PACKAGE_TYPES and _PURL_DISTRO.match(parsed.get("distro", "")):
+            counts[parsed["distro"]] = counts.get(parsed["distro"], 0) + 1
+    if not counts:
+        return {}
+    match = _PURL_DISTRO.match(max(sorted(counts), key=counts.__getitem__))
+    return {"name": distro_id(match["name"]), "version": match["version"]}
 
 
 OS_PACKAGE_TYPES = frozenset({"apk", "deb", "rpm", "alpm", "portage"})

@@ -7,29 +7,6 @@ pass instead beats a generic "unknown format".
 from __future__ import annotations
 
 
-def _platforms(doc: dict) -> str:
-    found = []
-    for manifest in doc.get("manifests") or []:
-        platform = manifest.get("platform") if isinstance(manifest, dict) else None
-        if isinstance(platform, dict):
-            parts = [platform.get("os"), platform.get("architecture"), platform.get("variant")]
-            found.append("/".join(str(p) for p in parts if p))
-    return ", ".join(found) if found else "no platforms listed"
-
-
-class ManifestIndex:
-    format = "manifest-index"
-
-    def detect(self, doc) -> bool:
-        return isinstance(doc, dict) and isinstance(doc.get("manifests"), list) and doc.get("schemaVersion") == 2
-
-    def reason(self, doc) -> str:
-        return (
-            f"is a multi-platform manifest list / OCI index ({_platforms(doc)}): it describes several images. "
-            "Resolve it to one platform and pass that platform's manifest or image config, or the image itself (--image)"
-        )
-
-
 class AnchorePolicyBundle:
     format = "anchore-policy-bundle"
 
@@ -74,4 +51,4 @@ class Spdx3:
         return "is SPDX 3 (JSON-LD), which regate does not read yet; generate SPDX 2.3 JSON (e.g. `syft -o spdx-json@2.3`)"
 
 
-REJECTIONS = (ManifestIndex(), AnchorePolicyBundle(), AnchorePolicyEvaluation(), Spdx3())
+REJECTIONS = (AnchorePolicyBundle(), AnchorePolicyEvaluation(), Spdx3())

@@ -17,7 +17,7 @@ from ..document import add_entry
 from ..jsonload import parse_json
 from . import entries
 from .imageconfig import image_names, layers, map_config, map_manifest, merge_layers, string_map
-from .normalize import cpe_from_fields, distro_id, source_package_name, unique
+from .normalize import cpe_from_fields, distro_entry, source_package_name, unique
 from .view import View
 
 _FILE_TYPES = {
@@ -63,15 +63,17 @@ def image_facts(meta: View) -> dict:
     if not image["layers"]:
         del image["layers"]
 
+    # Syft before schema 1.0 (0.9 and older) wrote the manifest digest as `digest` and the size as `size`.
     image.update(image_names([meta.str("userInput"), *meta.strs("tags")], meta.strs("repoDigests"),
-                             meta.str("manifestDigest")))
+                             meta.str("manifestDigest") or meta.str("digest")))
     if meta.str("imageID"):
         image["id"] = meta.str("imageID")
     for field in ("architecture", "os"):
         if meta.str(field) and field not in image:
             image[field] = meta.str(field)
-    if meta.size("imageSize") is not None:
-        image["size"] = meta.size("imageSize")
+    size = meta.size("imageSize") if meta.has("imageSize") else meta.size("size")
+    if size is not None:
+        image["size"] = size
     labels = string_map(meta.obj("labels"))
     if labels and "labels" not in image:
         image["labels"] = labels
@@ -80,18 +82,10 @@ def image_facts(meta: View) -> dict:
 
 def distro(view: View) -> dict:
     """`distro` of Syft and Grype: os-release fields (id, versionID, idLike[]) or the old name/version/idLike string."""
-    name = view.str("id") or view.str("name")
-    if not name:
-        return {}
-    out: dict = {"name": distro_id(name)}
-    version = view.str("versionID") or view.str("version")
-    if version:
-        out["version"] = version
     like = view.raw("idLike")
     like = like.split() if isinstance(like, str) else view.strs("idLike")
-    if like:
-        out["like"] = unique(distro_id(item) for item in like)
-    return out
+    return distro_entry(view.str("id") or view.str("name"), view.str("versionID") or view.str("version"), like,
+                        view.str("prettyName"))
 
 
 def _licenses(artifact: View) -> list[str]:

@@ -13,7 +13,7 @@ from ..document import add_entry
 from . import cvss, entries
 from .imageconfig import image_names, layers, map_config, merge_layers
 from .licenses import normalize_licenses
-from .normalize import distro_id, rfc3339, severity, unique
+from .normalize import distro_entry, rfc3339, severity, unique
 from .view import View
 
 _APK, _DEB, _RPM = "apk", "deb", "rpm"
@@ -154,6 +154,10 @@ def _result(result: View, facts: Facts, licenses_by_name: dict[str, list[str]]) 
         item.expect_object()
         if item.str("PkgName") and item.str("Name"):
             licenses_by_name.setdefault(item.str("PkgName"), []).append(item.str("Name"))
+        elif item.str("FilePath") and item.str("Name"):
+            # A license-file result: the license text found in a loose file, not in a package.
+            path = "/" + item.str("FilePath").lstrip("/")
+            add_entry(facts, "files", path, {"path": path, "type": "file", "licenses": normalize_licenses([item.str("Name")])})
 
 
 def _image(root: View) -> dict:
@@ -183,19 +187,26 @@ def _image(root: View) -> dict:
         image["size"] = metadata.size("Size")
     os_info = metadata.obj("OS")
     if os_info.str("Family"):
-        image["distro"] = {"name": distro_id(os_info.str("Family"))}
-        if os_info.str("Name"):
-            image["distro"]["version"] = os_info.str("Name")
+        image["distro"] = distro_entry(os_info.str("Family"), os_info.str("Name"))
     return image
 
 
-def _apply_licenses(facts: Facts, licenses_by_name: dict[str, list[str]], warnings: list[str]) -> None:
+def _apply_licenses(facts: Facts, licenses_by_name: dict[str, list[str]], warnings: list[str]) -> dict[str, list[str]]:
+    """Licenses applied to the report's packages of each name; those of unlisted packages are returned."""
+    unlisted = {}
     for name, names in licenses_by_name.items():
         found = [pkg for pkg in facts.get("packages", {}).values() if pkg["name"] == name]
         if not found:
-            warnings.append(f"license results name package {name!r}, which the report does not list; ignored")
+            unlisted[name] = normalize_licenses(names)
         for pkg in found:
             add_entry(facts, "packages", pkg["key"], {"licenses": normalize_licenses(names)})
+    if unlisted:
+        warnings.append(
+            f"license results name {len(unlisted)} packages the report does not list ({', '.join(sorted(unlisted))}): "
+            "without versions they cannot be entries of `packages`, so their licenses go only to packages of "
+            "those names that other inputs list (e.g. an SBOM of the image); pass one, or scan with `--list-all-pkgs`"
+        )
+    return unlisted
 
 
 class TrivyJson:
@@ -219,8 +230,9 @@ class TrivyJson:
         licenses_by_name: dict[str, list[str]] = {}
         for result in results:
             _result(result, facts, licenses_by_name)
-        _apply_licenses(facts, licenses_by_name, warnings)
+        unlisted = _apply_licenses(facts, licenses_by_name, warnings)
         facts["image"] = _image(root) if isinstance(doc, dict) else {}
         version = root.obj("Trivy").str("Version") if isinstance(doc, dict) else ""
         scanned = rfc3339(root.raw("CreatedAt")) if isinstance(doc, dict) else None
-        return Extraction(facts, Source("trivy", self.format, version, path, scanned=scanned or ""), warnings)
+        return Extraction(facts, Source("trivy", self.format, version, path, scanned=scanned or ""), warnings,
+                          licenses_by_name=unlisted)
