@@ -32,7 +32,17 @@ def _normalize(message: str) -> str:
 
 
 def opa_strict(batch: list[tuple[int, dict[str, str]]]) -> dict[int, list[Finding]]:
-    """Findings per case of one `opa check --strict` over the generated modules of many cases."""
+    """Findings per case of `opa check --strict` over the generated modules of many cases at once."""
+    found = _opa_check(batch)
+    # OPA stops at parse errors before its compiler runs: check the other cases again without those.
+    unparsed = {case for case, findings in found.items() if any("rego_parse_error" in f.signature for f in findings)}
+    rest = [(case, modules) for case, modules in batch if case not in found]
+    if unparsed and rest:
+        found.update(opa_strict(rest))
+    return found
+
+
+def _opa_check(batch: list[tuple[int, dict[str, str]]]) -> dict[int, list[Finding]]:
     if not batch:
         return {}
     with tempfile.TemporaryDirectory(prefix="regate-fuzz-opa-") as tmp:
@@ -91,6 +101,8 @@ def cli_findings(target: str, done: subprocess.CompletedProcess | None, policy: 
         if policy and not LOCATED.search(stderr):
             findings.append(Finding("unlocated", f"{target}: CLI error without file:line:col", stderr[:500]))
         for line in stderr.splitlines():
+            if not (line.startswith("regate:") or LOCATED.match(line)):
+                continue  # source lines and carets: the user's text
             limit = unnamed_limit(line, f"{target} CLI")
             if limit:
                 findings.append(limit)

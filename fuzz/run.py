@@ -9,94 +9,36 @@ finding is reproduced by its (seed, target, case). Findings are grouped by
 signature (exception type and innermost regate frame, or the oracle's
 complaint); each group's smallest case is minimized and saved under --save.
 
-Targets live in TARGETS: another target (e.g. a compiler differential test)
-is one more `register(Target(...))`.
+Targets live in fuzz/targets.py: another target (e.g. a compiler
+differential test) is one more `register(Target(...))` there.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import random
 import re
+import shutil
 import sys
+import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
 
-if __package__ in (None, ""):  # run as a script: make `fuzz` importable
+if __name__ == "__main__":  # run as a script: make the `fuzz` package importable
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-    __package__ = "fuzz"
 
-from fuzz import corpus, image_mutator, json_mutator, policy_mutator  # noqa: E402
 from fuzz.external import cli_findings, opa_strict, regate_cli  # noqa: E402
 from fuzz.minimize import minimize  # noqa: E402
-from fuzz.oracles import Finding, Outcome, check_image, check_json, check_policy  # noqa: E402
-from fuzz.sandbox import Sandbox  # noqa: E402
-
-
-@dataclass(frozen=True)
-class Case:
-    data: bytes
-    origin: str  # seed and mutations, for the saved reproducer
-
-
-@dataclass(frozen=True)
-class Target:
-    name: str
-    generate: Callable[[random.Random], Case]
-    check: Callable[[bytes, Path], Outcome]  # runs in the sandbox
-    suffix: str
-    cli_args: Callable[[str], list[str]]  # the regate command for a case file
-    timeout: float = 10.0
-    minimizable: bool = True
-
-
-TARGETS: dict[str, Target] = {}
+from fuzz.oracles import Finding, Outcome  # noqa: E402
+from fuzz.sandbox import Sandbox, prepare_workdir  # noqa: E402
+from fuzz.targets import TARGETS, Case, case_rng  # noqa: E402
 
 # Every CLI_EVERY-th case also goes through the real CLI, every OPA_EVERY-th
 # accepted policy through `opa check --strict`, OPA_BATCH cases per opa call.
 CLI_EVERY = 40
 OPA_EVERY = 4
 OPA_BATCH = 60
-
-
-def register(target: Target) -> None:
-    TARGETS[target.name] = target
-
-
-def _policy_case(rng: random.Random) -> Case:
-    seeds = corpus.policy_seeds()
-    seed = rng.choice(seeds)
-    text, applied = policy_mutator.mutate(rng, seed.value, [s.value for s in seeds])
-    return Case(text.encode("utf-8", "surrogatepass"), f"{seed.name}: {', '.join(applied)}")
-
-
-def _json_case(rng: random.Random) -> Case:
-    seed = rng.choice(corpus.json_seeds())
-    doc, applied = json_mutator.mutate(rng, seed.value)
-    text = json_mutator.dumps(doc)
-    if rng.random() < 0.1:
-        text, how = json_mutator.text_mutation(rng, text)
-        applied.append(how)
-    return Case(text.encode("utf-8", "surrogatepass"), f"{seed.name}: {', '.join(applied)}")
-
-
-def _image_case(rng: random.Random) -> Case:
-    seed = rng.choice(corpus.image_seeds())
-    data, applied = image_mutator.mutate(rng, seed.value)
-    return Case(data, f"{seed.name}: {', '.join(applied)}")
-
-
-register(Target("policy", _policy_case, check_policy, ".regate", lambda f: ["compile", f, "-o", "out.tar.gz"]))
-register(Target("json", _json_case, check_json, ".json", lambda f: ["extract", f, "-o", "out.json"]))
-register(Target("image", _image_case, check_image, ".tar", lambda f: ["extract", "--no-syft", f, "-o", "out.json"],
-                timeout=30.0, minimizable=False))
-
-
-def case_rng(seed: int, target: str, index: int) -> random.Random:
-    return random.Random(f"{seed}:{target}:{index}")
 
 
 @dataclass
@@ -135,7 +77,8 @@ class Campaign:
         checks = {name: target.check for name, target in TARGETS.items()}
         self.sandboxes = {name: Sandbox(checks, target.timeout) for name, target in TARGETS.items()}
         self._pending: list[tuple[int, dict[str, str], Case]] = []
-        self._workdir = Path(__import__("tempfile").mkdtemp(prefix="regate-fuzz-cli-"))
+        self._workdir = Path(tempfile.mkdtemp(prefix="regate-fuzz-cli-"))
+        prepare_workdir(self._workdir)
 
     def generate(self, target: str, index: int) -> Case:
         return TARGETS[target].generate(case_rng(self.seed, target, index))
@@ -188,8 +131,6 @@ class Campaign:
     def close(self) -> None:
         for sandbox in self.sandboxes.values():
             sandbox.close()
-        import shutil
-
         shutil.rmtree(self._workdir, ignore_errors=True)
 
 

@@ -20,7 +20,7 @@ from .oracles import Finding, Outcome
 MEMORY_LIMIT = 2 << 30
 
 
-def _prepare(workdir: Path) -> None:
+def prepare_workdir(workdir: Path) -> None:
     """Files seed policies refer to (`list ... from "lists/..."`), beside the case."""
     for lists in sorted((ROOT / "examples").glob("*/lists")):
         shutil.copytree(lists, workdir / "lists", dirs_exist_ok=True)
@@ -32,7 +32,7 @@ def _serve(conn, checks, memory_limit: int) -> None:
     os.dup2(devnull, 1)
     os.dup2(devnull, 2)  # re2 and absl log to fd 2; the report is the findings
     workdir = Path(tempfile.mkdtemp(prefix="regate-fuzz-"))
-    _prepare(workdir)
+    prepare_workdir(workdir)
     os.chdir(workdir)
     try:
         while True:

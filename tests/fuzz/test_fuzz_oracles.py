@@ -19,7 +19,7 @@ from fuzz import tarcraft  # noqa: E402
 from fuzz.external import cli_findings, opa_strict  # noqa: E402
 from fuzz.minimize import minimize  # noqa: E402
 from fuzz.oracles import Outcome, check_image, check_json, check_policy, crash, unnamed_limit  # noqa: E402
-from fuzz.run import TARGETS, case_rng  # noqa: E402
+from fuzz.targets import TARGETS, case_rng  # noqa: E402
 from fuzz.sandbox import Sandbox  # noqa: E402
 
 GOOD_POLICY = b'policy "p" {\n  rule r warn {\n    for v in vulnerabilities where v.severity >= high\n    message "{v.id}"\n  }\n}\n'
@@ -101,7 +101,7 @@ def _hang(data, workdir):
 
 def _hog(data, workdir):
     try:
-        hoard = [bytearray(64 << 20) for _ in range(64)]  # 4 GiB, over the 1 GiB cap below
+        hoard = [bytearray(64 << 20) for _ in range(64)]  # 4 GiB, over the 512 MiB cap below
         return Outcome([], accepted=bool(hoard))
     except MemoryError as exc:
         return Outcome([crash(exc)])
@@ -112,7 +112,7 @@ def _fine(data, workdir):
 
 
 def test_the_sandbox_turns_hangs_and_memory_blowups_into_findings():
-    sandbox = Sandbox({"hang": _hang, "hog": _hog, "fine": _fine}, timeout=2, memory_limit=1 << 30)
+    sandbox = Sandbox({"hang": _hang, "hog": _hog, "fine": _fine}, timeout=5, memory_limit=512 << 20)
     try:
         hung = sandbox.run("hang", b"")
         assert [f.kind for f in hung.findings] == ["timeout"]
