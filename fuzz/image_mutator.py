@@ -157,12 +157,26 @@ def tags(rng, image):
                                            ("host:99999999999999999999/x:1",), ("x@sha256:zz",))))
 
 
+def outer_member(rng, image):
+    """A member of the archive itself: a JSON blob just over the 16 MiB limit, a second manifest, an escape."""
+    member = rng.choice((
+        Member("0" * 64 + ".json", b"{" + b" " * (16 << 20) + b"}"),
+        Member("manifest.json", b"[]"),
+        Member("manifest.json", b'[{"Config": "../../etc/passwd", "Layers": []}]'),
+        Member("repositories", b'{"a": {"b": 5}}'),
+        Member("../evil.json", b"{}"),
+        Member("blobs/sha256/" + "1" * 64, type=b"2", linkname="/etc/passwd"),
+        Member("index.json", b'{"manifests": [{"digest": "sha256:zz"}]}'),
+    ))
+    return replace(image, extra=image.extra + (member,))
+
+
 def archive_kind(rng, image):
     return replace(image, oci=not image.oci, gzip_outer=rng.random() < 0.3)
 
 
 STRUCTURAL = (odd_name, symlink, link_loop, whiteout, pax_record, pax_record, huge_ids, bad_size, odd_type, duplicate,
-              passwd, passwd, file_content, drop_members, shuffle_layers, config_edit, tags, archive_kind)
+              passwd, passwd, file_content, drop_members, shuffle_layers, config_edit, tags, outer_member, archive_kind)
 
 
 def damage(rng: random.Random, data: bytes) -> tuple[bytes, str]:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import sys
 import traceback
 from dataclasses import dataclass
 from datetime import date
@@ -22,6 +23,7 @@ from regate.diagnostics import WINDOW, Diagnostics
 from regate.errors import InputError, UserError
 from regate.extract.base import ExtractOptions
 from regate.extract.document import build_document
+from regate.extract.image.limits import Limits
 from regate.extract.registry import extract_path
 from regate.loader import display_path
 
@@ -74,16 +76,30 @@ def traceback_signature(text: str) -> str:
     return signature(last.split(":")[0].strip().rsplit(".", 1)[-1] or "?", frames)
 
 
+def limit_values() -> frozenset[int]:
+    """Every bound regate enforces: the fields of its limit dataclasses and its MAX_* constants,
+    and Python's bound on the digits of an integer, which JSON input meets too."""
+    values = {v for v in vars(Limits()).values() if isinstance(v, int)} | {sys.get_int_max_str_digits()}
+    values |= {v for k, v in vars(ExtractOptions()).items() if k.startswith(("max_", "secret_scan_max")) and isinstance(v, int)}
+    for name, module in list(sys.modules.items()):
+        if name.startswith("regate"):
+            values |= {v for k, v in vars(module).items() if k.lstrip("_").startswith("MAX_") and isinstance(v, int)}
+    return frozenset(values)
+
+
 def unnamed_limit(message: str, origin: str) -> Finding | None:
-    """A message that says a limit was hit must say which: its value (a number) in the message.
+    """A message that says a limit was hit must name it by its value (`limit 1048576`, `the 200-level limit`).
 
     Quoted text is left out: it is the user's (a name, a path), not regate's wording.
     """
     own = QUOTED.sub("", message)
     hit = LIMIT_WORDS.search(own)
-    if hit and not re.search(r"\d", own):
-        return Finding("unnamed-limit", f"{origin}: '{hit.group(0).lower()}' without a value", message[:500])
-    return None
+    if not hit:
+        return None
+    numbers = {int(n) for n in re.findall(r"\d+", re.sub(r"(?<=\d),(?=\d{3})", "", own))}
+    if numbers & limit_values():
+        return None
+    return Finding("unnamed-limit", f"{origin}: '{hit.group(0).lower()}' without the limit's value", message[:500])
 
 
 def _true_line(source: str, line: int) -> str | None:

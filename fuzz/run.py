@@ -76,7 +76,7 @@ class Campaign:
         self.report = Report(seed)
         checks = {name: target.check for name, target in TARGETS.items()}
         self.sandboxes = {name: Sandbox(checks, target.timeout) for name, target in TARGETS.items()}
-        self._pending: list[tuple[int, dict[str, str], Case]] = []
+        self._pending: list[tuple[str, int, dict[str, str], Case]] = []
         self._workdir = Path(tempfile.mkdtemp(prefix="regate-fuzz-cli-"))
         prepare_workdir(self._workdir)
 
@@ -93,7 +93,7 @@ class Campaign:
         self.report.cases[target] = self.report.cases.get(target, 0) + 1
         self.report.accepted[target] = self.report.accepted.get(target, 0) + outcome.accepted
         if outcome.modules is not None and index % self.opa_every == 0:
-            self._pending.append((index, outcome.modules, case))
+            self._pending.append((target, index, outcome.modules, case))
             if len(self._pending) >= OPA_BATCH:
                 self.flush_opa()
         if self.cli_every and index % self.cli_every == 0:
@@ -108,10 +108,11 @@ class Campaign:
 
     def flush_opa(self) -> None:
         batch, self._pending = self._pending, []
-        found = opa_strict([(index, modules) for index, modules, _ in batch])
-        cases = {index: case for index, _, case in batch}
-        for index, findings in sorted(found.items()):
-            self.report.add("policy", index, cases[index], findings)
+        # Cases of different targets share an index: number them within the batch.
+        found = opa_strict([(n, modules) for n, (_, _, modules, _) in enumerate(batch)])
+        for n, findings in sorted(found.items()):
+            target, index, _, case = batch[n]
+            self.report.add(target, index, case, findings)
 
     def run(self, targets: list[str], seconds: float | None, cases: int | None, first: int = 0) -> Report:
         """Round-robin over targets until the time or the case count per target runs out."""

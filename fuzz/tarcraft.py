@@ -41,6 +41,7 @@ class Image:
     tags: tuple[str, ...] = ("fuzz/image:1",)
     oci: bool = False  # OCI archive (gzip layers) instead of docker-archive
     gzip_outer: bool = False
+    extra: tuple[Member, ...] = ()  # more members of the archive itself, before its manifest
 
 
 def _octal(value: int, width: int) -> bytes:
@@ -137,6 +138,7 @@ def _docker_archive(image: Image, layers: list[bytes], config_blob: bytes) -> by
         members.append(Member(name, layer))
     config_name = _sha(config_blob) + ".json"
     members.append(Member(config_name, config_blob))
+    members.extend(image.extra)
     members.append(Member("manifest.json", _json([{"Config": config_name, "RepoTags": list(image.tags), "Layers": names}])))
     return tarball(members)
 
@@ -159,7 +161,7 @@ def _oci_archive(image: Image, layers: list[bytes], config_blob: bytes) -> bytes
     members = [Member("oci-layout", b'{"imageLayoutVersion":"1.0.0"}'), Member("index.json", index)]
     for blob in [*blobs, config_blob, manifest]:
         members.append(Member(f"blobs/sha256/{_sha(blob)}", blob))
-    return tarball(members)
+    return tarball(members + list(image.extra))
 
 
 def from_spec(spec) -> Image:

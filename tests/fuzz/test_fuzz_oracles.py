@@ -62,6 +62,7 @@ def test_an_unexpected_exception_is_a_crash_with_type_and_innermost_frame():
     ("JSON nested too deep", True),
     ("more than 2000000 archive members (tar bomb?)", False),
     ("is over the 536,870,912-byte limit for JSON input", False),
+    ("JSON member of 17000000 bytes skipped (over the limit)", True),  # a size, not the limit
     ('unknown name "maximum"', False),  # the user's word, not regate's
     ("unexpected token", False),
 ])
