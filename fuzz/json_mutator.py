@@ -36,6 +36,9 @@ RAW = ("9" * 5000, "-" + "9" * 5000, "1e999", "-1e999", "1e-999", "NaN", "Infini
        '"\\ud800"', '"\\udfff"', '"\\u0000"', '"\\ud83d\\ude00"', "0." + "0" * 5000 + "1", "1E+2", "-0")
 
 
+GROW_BYTES = 1 << 20
+
+
 def _deep(rng: random.Random) -> object:
     depth = rng.choice((100, 255, 256, 257, 1000, 100000))
     opener, closer = rng.choice((("[", "]"), ('{"a":', "}")))
@@ -119,8 +122,8 @@ def grow(rng, node):
 
 
 def _copies(count: int, item) -> int:
-    """Thousands of scalars, but not of whole subtrees: stacked mutations would multiply them to millions of nodes."""
-    return min(count, 20) if isinstance(item, (dict, list)) else count
+    """At most about 1 MB of copies: stacked grows would otherwise multiply into gigabytes."""
+    return max(1, min(count, GROW_BYTES // (len(dumps(item)) + 1)))
 
 
 def wrap(rng, node):

@@ -32,6 +32,7 @@ PACKAGE_DIR = str(Path(__import__("regate").__file__).resolve().parent)
 # Words that say a limit was hit; such a message must name the limit's value.
 LIMIT_WORDS = re.compile(r"\b(limit|limits|too (?:many|long|large|big|deep)|deeper than|more than|exceeds?|"
                          r"maximum|at most|over the)\b", re.I)
+CONTROL = re.compile("[\x00-\x08\x0a-\x1f\x7f-\x9f\u2028\u2029]")
 QUOTED = re.compile(r'"(?:[^"\\]|\\.)*"|\'(?:[^\'\\]|\\.)*\'|`[^`]*`')
 
 
@@ -130,16 +131,16 @@ def _located(diagnostics, sources: dict[str, str], name: str) -> list[Finding]:
         if not span.file or span.line < 1 or span.column < 1 or not block.startswith(head):
             findings.append(Finding("unlocated", f"{code}: no file:line:col", block[:500]))
             continue
-        if "\n" in diagnostic.message:
-            findings.append(Finding("unlocated", f"{code}: message spans lines, the source line and caret come apart",
-                                    block[:500]))
+        if CONTROL.search(diagnostic.message):
+            # A newline splits the message from its caret; an escape sequence reaches the terminal.
+            findings.append(Finding("unlocated", f"{code}: message holds raw control characters", block[:500]))
             continue
         source = sources.get(span.file) if span.file == name else _read(span.file)
         if source is None:
             continue  # a file that cannot be read as text (E101): there is no line to show
         expected = _true_line(source, span.line)
         if expected is None:
-            findings.append(Finding("unlocated", f"{code}: line {span.line} is past the end of the file", block[:500]))
+            findings.append(Finding("unlocated", f"{code}: the line diagnosed is past the end of the file", block[:500]))
             continue
         lines = block.split("\n")
         if len(lines) < 3 or " | " not in lines[1]:

@@ -28,7 +28,8 @@ class Target:
     check: Callable[[bytes, Path], Outcome]  # runs in the sandbox
     suffix: str
     cli_args: Callable[[str], list[str]]  # the regate command for a case file
-    timeout: float = 10.0
+    # Seconds per case: far above a normal case (< 1 s) even on a loaded CI machine.
+    timeout: float = 20.0
     minimizable: bool = True
 
 
@@ -67,7 +68,7 @@ def _image_case(rng: random.Random) -> Case:
 register(Target("policy", _policy_case, check_policy, ".regate", lambda f: ["compile", f, "-o", "out.tar.gz"]))
 register(Target("json", _json_case, check_json, ".json", lambda f: ["extract", f, "-o", "out.json"]))
 register(Target("image", _image_case, check_image, ".tar", lambda f: ["extract", "--no-syft", f, "-o", "out.json"],
-                timeout=30.0, minimizable=False))
+                timeout=60.0, minimizable=False))
 
 
 def case_rng(seed: int, target: str, index: int) -> random.Random:
