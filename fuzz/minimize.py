@@ -49,14 +49,11 @@ def _shrink_json(data: bytes, fails: _Budget) -> bytes:
     encode = lambda d: json.dumps(d).encode()  # noqa: E731
     if not isinstance(doc, (dict, list)) or not fails(encode(doc)):
         return data  # re-encoding changes what the case shows (e.g. 1e999 becomes Infinity)
-    queue = [[]]
+    queue = [doc]  # containers still inside `doc`: removing their items edits `doc` in place
     while queue and fails.left > 0:
-        route = queue.pop(0)
-        node = doc
-        for key in route:
-            node = node[key]
+        node = queue.pop(0)
         keys = list(node) if isinstance(node, dict) else list(range(len(node)))
-        for key in reversed(keys):
+        for key in reversed(keys):  # from the end, so list indexes not yet tried stay valid
             removed = node.pop(key)
             if fails(encode(doc)):
                 continue
@@ -65,7 +62,7 @@ def _shrink_json(data: bytes, fails: _Budget) -> bytes:
             else:
                 node.insert(key, removed)
             if isinstance(removed, (dict, list)):
-                queue.append(route + [key])
+                queue.append(removed)
     return encode(doc)
 
 

@@ -18,6 +18,8 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
+import regate
+from regate.cli.compile import sources_of
 from regate.compile import compile_policies
 from regate.diagnostics import WINDOW, Diagnostics
 from regate.errors import InputError, UserError
@@ -28,7 +30,7 @@ from regate.extract.registry import extract_path
 from regate.loader import display_path
 
 TODAY = date(2026, 1, 1)  # fixed, so exception expiry does not change a case's outcome
-PACKAGE_DIR = str(Path(__import__("regate").__file__).resolve().parent)
+PACKAGE_DIR = str(Path(regate.__file__).resolve().parent)
 # Words that say a limit was hit; such a message must name the limit's value.
 LIMIT_WORDS = re.compile(r"\b(limit|limits|too (?:many|long|large|big|deep)|deeper than|more than|exceeds?|"
                          r"maximum|at most|over the)\b", re.I)
@@ -38,7 +40,7 @@ QUOTED = re.compile(r'"(?:[^"\\]|\\.)*"|\'(?:[^\'\\]|\\.)*\'|`[^`]*`')
 
 @dataclass(frozen=True)
 class Finding:
-    kind: str  # crash, unlocated, wrong-snippet, unnamed-limit, invalid-json, opa-strict, timeout, memory, cli
+    kind: str  # crash, unlocated, wrong-snippet, unnamed-limit, invalid-json, opa-strict, timeout, died, cli
     signature: str  # what groups findings of one bug
     detail: str
 
@@ -65,16 +67,23 @@ def signature(exc_type: str, frames: list[tuple[str, str]]) -> str:
 
 
 def crash(exc: BaseException) -> Finding:
-    frames = [(f.filename, f.name) for f in traceback.extract_tb(exc.__traceback__)]
     detail = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__)[-6:])
-    return Finding("crash", signature(type(exc).__name__, frames), detail[-3000:])
+    # lark wraps what a transformer raised: the wrapped error and where it was raised tell bugs apart.
+    cause = getattr(exc, "orig_exc", None)
+    name = f"{type(exc).__name__}({type(cause).__name__})" if cause is not None else type(exc).__name__
+    frames = [(f.filename, f.name) for f in traceback.extract_tb(exc.__traceback__)]
+    if cause is not None:
+        frames += [(f.filename, f.name) for f in traceback.extract_tb(cause.__traceback__)]
+    return Finding("crash", signature(name, frames), detail[-3000:])
 
 
 def traceback_signature(text: str) -> str:
     """The signature of a traceback printed by the CLI, the same as `crash` gives in-process."""
     frames = re.findall(r'^  File "([^"]+)", line \d+, in (\S+)$', text, re.M)
-    last = text.strip().splitlines()[-1] if text.strip() else ""
-    return signature(last.split(":")[0].strip().rsplit(".", 1)[-1] or "?", frames)
+    # The exception line is the first unindented line after the last frame (its message may span lines).
+    after = text[text.rfind('\n  File "') + 1:].splitlines()[1:] if frames else text.splitlines()
+    line = next((line for line in after if line and not line[0].isspace()), "?")
+    return signature(line.split(":")[0].strip().rsplit(".", 1)[-1], frames)
 
 
 def limit_values() -> frozenset[int]:
@@ -163,8 +172,6 @@ def check_policy(data: bytes, workdir: Path) -> Outcome:
         try:
             compiled = compile_policies([path], TODAY)
         except Diagnostics as found:
-            from regate.cli.compile import sources_of
-
             sources = sources_of([path])
             return Outcome(_located(found.diagnostics, sources, name))
         except UserError as exc:

@@ -55,6 +55,9 @@ SNIPPETS = (
 )
 
 
+LONG_LINE_BYTES = 1 << 20
+
+
 def tokens(source: str) -> list[str]:
     return TOKEN.findall(source)
 
@@ -159,8 +162,9 @@ def deep_nesting(rng, toks, donors):
 def long_line(rng, toks, donors):
     i = _pick(rng, toks)
     tok = toks[i] if toks else "x"
-    repeat = rng.choice((1000, 20000))
     joiner = rng.choice((" ", " and ", ", ", " or ", ""))
+    # Up to about 1 MB: a long line, not a case too big for the worker's pipe and memory cap.
+    repeat = min(rng.choice((1000, 20000)), LONG_LINE_BYTES // (len(tok) + len(joiner) + 1))
     return toks[:i] + [joiner.join([tok] * repeat)] + toks[i + 1:]
 
 
