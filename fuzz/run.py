@@ -160,7 +160,8 @@ def save(campaign: Campaign, directory: Path, minimize_cases: bool = True) -> No
         folder = directory / target
         folder.mkdir(parents=True, exist_ok=True)
         stem = _slug(signature)
-        (folder / f"{stem}{spec.suffix}").write_bytes(data)
+        # `.case` last: saved policies are not *.regate files that the repository's policy tests would pick up.
+        (folder / f"{stem}{spec.suffix}.case").write_bytes(data)
         (folder / f"{stem}.finding.json").write_text(json.dumps({
             **group.finding.as_json(), "target": target, "count": group.count, "seed": campaign.seed,
             "case": group.case, "origin": group.origin,
