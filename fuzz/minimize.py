@@ -10,6 +10,8 @@ from __future__ import annotations
 import json
 from typing import Callable
 
+from .json_mutator import Raw, dumps
+
 MAX_TRIES = 150
 
 
@@ -42,11 +44,13 @@ def _ddmin(parts: list, join: Callable[[list], bytes], fails: _Budget) -> list:
 
 
 def _shrink_json(data: bytes, fails: _Budget) -> bytes:
+    # Numbers stay the text they were (1e999 would come back as Infinity, a 5000-digit integer not at all).
+    as_text = Raw
     try:
-        doc = json.loads(data)
-    except ValueError:
+        doc = json.loads(data, parse_float=as_text, parse_int=as_text, parse_constant=as_text)
+    except (ValueError, RecursionError):
         return data
-    encode = lambda d: json.dumps(d).encode()  # noqa: E731
+    encode = lambda d: dumps(d).encode("utf-8", "surrogatepass")  # noqa: E731
     if not isinstance(doc, (dict, list)) or not fails(encode(doc)):
         return data  # re-encoding changes what the case shows (e.g. 1e999 becomes Infinity)
     queue = [doc]  # containers still inside `doc`: removing their items edits `doc` in place
