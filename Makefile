@@ -11,7 +11,7 @@ export SYFT_CHECK_FOR_APP_UPDATE := false
 export GOFLAGS := -modcacherw
 export GOPATH ?= $(TOOLS)/go
 
-.PHONY: setup system-packages opa demo test test-rego test-python bench clean
+.PHONY: setup system-packages opa demo test test-rego test-python bench fuzz clean
 
 setup: $(VENV)/.installed opa system-packages
 
@@ -49,6 +49,13 @@ test: test-rego test-python
 
 bench: setup
 	$(BIN)/python bench/run.py
+
+# Mutated policies, scanner JSON and images against regate's oracles; grouped
+# findings are printed and their minimized reproducers saved in fuzz/findings/.
+FUZZ_SECONDS ?= 600
+FUZZ_SEED    ?= 1
+fuzz: setup
+	$(BIN)/python fuzz/run.py --seconds $(FUZZ_SECONDS) --seed $(FUZZ_SEED) --save fuzz/findings
 
 clean:
 	rm -rf $(VENV) build *.egg-info
