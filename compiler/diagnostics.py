@@ -48,6 +48,13 @@ class Diagnostic:
     message: str
     hint: str | None = None
 
+    def __post_init__(self):
+        # Messages quote names and values from the policy; escaped here, once, so none can break the
+        # one-line layout or reach the terminal as a control sequence, whichever check wrote it.
+        object.__setattr__(self, "message", printable(self.message))
+        if self.hint is not None:
+            object.__setattr__(self, "hint", printable(self.hint))
+
     @property
     def is_error(self) -> bool:
         return self.level is Level.ERROR

@@ -156,7 +156,8 @@ def _located(diagnostics, sources: dict[str, str], name: str) -> list[Finding]:
             findings.append(Finding("unlocated", f"{code}: no source line and caret", block[:500]))
             continue
         shown = lines[1].split(" | ", 1)[1].strip("…")
-        wanted = expected.expandtabs(4).rstrip()
+        # Diagnostics show each invisible character as U+FFFD, so columns stay and nothing drives the terminal.
+        wanted = "".join(c if c.isprintable() or c == "\t" else "\ufffd" for c in expected.rstrip()).expandtabs(4)
         if shown not in wanted or (len(wanted) <= WINDOW and shown != wanted):
             # One rendering bug whatever the code: one signature.
             findings.append(Finding("wrong-snippet", "the source line shown is not the line diagnosed",

@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import re
 from pathlib import Path
 from typing import Any
 
@@ -47,6 +48,34 @@ def check_depth(doc: Any, path: str, max_depth: int = MAX_JSON_DEPTH) -> None:
                 stack.append((child, depth + 1, (key, route)))
 
 
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
+
+
+def _refuse_lone_surrogates(doc: Any, path: str) -> None:
+    """A `\\ud800` escape without its pair is legal JSON text but no Unicode string: it cannot be
+    written as UTF-8 (nor read by OPA), so it is refused here, naming where it is."""
+    stack: list[tuple[Any, str]] = [(doc, "")]
+    while stack:
+        value, pointer = stack.pop()
+        if isinstance(value, str):
+            texts = [value]
+        elif isinstance(value, dict):
+            texts = list(value)
+            stack.extend((child, f"{pointer}/{_escape(key)}") for key, child in value.items())
+        elif isinstance(value, list):
+            texts = []
+            stack.extend((child, f"{pointer}/{index}") for index, child in enumerate(value))
+        else:
+            continue
+        for text in texts:
+            try:
+                text.encode("utf-8")
+            except UnicodeEncodeError:
+                where = pointer if len(pointer) <= 60 else pointer[:60] + "…"
+                raise InputError(path, f"a string at {where or '/'} holds half of a UTF-16 surrogate pair "
+                                       "(an unpaired \\uD800-\\uDFFF escape), which is not text") from None
+
+
 def _refuse_constant(name: str) -> Any:
     raise ValueError(f"{name} is not valid JSON")
 
@@ -74,6 +103,8 @@ def parse_json(text: str, path: str, max_depth: int = MAX_JSON_DEPTH) -> Any:
         raise InputError(path, f"invalid JSON: {exc}") from None
     if isinstance(doc, (dict, list)):
         check_depth(doc, path, max_depth)
+    if _SURROGATE_ESCAPE.search(text):  # rare: only then is the document walked
+        _refuse_lone_surrogates(doc, path)
     return doc
 
 

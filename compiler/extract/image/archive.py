@@ -76,7 +76,8 @@ def read_archive(source: Source, where: Where, options: ExtractOptions, budget: 
                 layers[name] = read_layer(progress.track(head, label), member, plan_read, budget)
             elif first.lstrip()[:1] in (b"{", b"["):
                 if entry.size > budget.limits.max_json_bytes:
-                    budget.warn(f"{member.pointer}: JSON member of {entry.size} bytes skipped (over the limit)")
+                    budget.warn(f"{member.pointer}: JSON member of {entry.size:,} bytes skipped "
+                                f"(over the {budget.limits.max_json_bytes:,}-byte limit)")
                     oversized[name] = entry.size
                     blobs.pop(name, None)  # a later member of the same name replaces an earlier one
                     continue
