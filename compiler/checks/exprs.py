@@ -17,12 +17,7 @@ from ..diagnostics import Diagnostic, did_you_mean, error
 from ..model import PolicySet
 from ..types import (ANY, BOOL, DATE, NULL, NUMBER, SEVERITIES, SEVERITY, STRING, Type, field_type, fields_of,
                      roots)
-from .names import RESERVED
-
-# Builtins the generated Rego calls inside rule bodies; a loop variable must not shadow them.
-REGO_NAMES = {"count", "sprintf", "regex", "glob", "object", "concat", "lower", "upper", "startswith",
-              "endswith", "contains", "time", "array", "sort", "min", "max", "split", "trim", "every",
-              "numbers", "strings", "semver", "json", "is_string", "is_number", "format_int", "sum"}
+from .names import REGO_NAMES, RESERVED
 
 ORDERED = {"number", "string", "severity", "version", "date"}
 

@@ -14,6 +14,7 @@ package regate.policies.files
 root_login contains hit if {
 	key := "/etc/ssh/sshd_config"
 	f := input.files[key]
+	f.path == "/etc/ssh/sshd_config"
 	regex.match("(?m)^\\s*PermitRootLogin\\s+yes", f.contents)
 	hit := {
 		"key": key,
@@ -30,6 +31,8 @@ root_login contains hit if {
 world_writable_config contains hit if {
 	some key in {"/etc/passwd", "/etc/shadow"}
 	f := input.files[key]
+	f.path in {"/etc/passwd", "/etc/shadow"}
+	is_number(f.mode)
 	f.mode >= 438
 	hit := {
 		"key": key,
@@ -48,13 +51,18 @@ _world_writable_config_message(f) := message if {
 #   action: "stop"
 #   source: "files.regate:12:3"
 setuid contains hit if {
+	is_object(input.files)
 	some key, f in input.files
 	f.setuid == true
-	not glob.match("/usr/bin/{su,sudo,passwd}", ["/"], f.path)
+	not _setuid_1(f)
 	hit := {
 		"key": key,
 		"message": _setuid_message(f),
 	}
+}
+
+_setuid_1(f) if {
+	glob.match("/usr/bin/{su,sudo,passwd}", ["/"], f.path)
 }
 
 _setuid_message(f) := message if {
@@ -68,6 +76,7 @@ _setuid_message(f) := message if {
 #   action: "stop"
 #   source: "files.regate:17:3"
 uid0 contains hit if {
+	is_object(input.users)
 	some key, u in input.users
 	u.uid == 0
 	u.name != "root"
@@ -88,6 +97,7 @@ _uid0_message(u) := message if {
 #   action: "stop"
 #   source: "files.regate:22:3"
 secret contains hit if {
+	is_object(input.secrets)
 	some key, s in input.secrets
 	s.kind in {"aws-access-key", "private-key"}
 	hit := {
@@ -107,8 +117,9 @@ _secret_message(s) := message if {
 #   action: "warn"
 #   source: "files.regate:27:3"
 new_port contains hit if {
+	is_array(input.changes)
 	some position, c in input.changes
-	key := object.get(c, "path", format_int(position, 10))
+	key := data.regate.lib.values.element_key(c, "path", position)
 	c.op == "add"
 	glob.match("/image/exposed_ports/*", ["/"], c.path)
 	hit := {

@@ -12,6 +12,7 @@ package regate.policies.strict
 #   action: "stop"
 #   source: "bundle.regate:2:3"
 critical contains hit if {
+	is_object(input.vulnerabilities)
 	some key, v in input.vulnerabilities
 	v.severity == "critical"
 	hit := {

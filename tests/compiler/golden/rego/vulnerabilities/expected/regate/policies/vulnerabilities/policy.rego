@@ -13,6 +13,7 @@ package regate.policies.vulnerabilities
 #   severity: "critical"
 #   source: "vulns.regate:4:3"
 critical_fixable contains hit if {
+	is_object(input.vulnerabilities)
 	some key, v in input.vulnerabilities
 	data.regate.lib.severity.rank[v.severity] >= 5
 	v.fix.available == true
@@ -39,6 +40,7 @@ _critical_fixable_1(v) if {
 #   action: "warn"
 #   source: "vulns.regate:13:3"
 high_cvss contains hit if {
+	is_object(input.vulnerabilities)
 	some key, v in input.vulnerabilities
 	_high_cvss_1(v)
 	hit := {
@@ -48,10 +50,12 @@ high_cvss contains hit if {
 }
 
 _high_cvss_1(v) if {
+	is_number(v.nvd_cvss.base)
 	v.nvd_cvss.base >= 7.5
 }
 
 _high_cvss_1(v) if {
+	is_number(v.vendor_cvss.base)
 	v.vendor_cvss.base >= 9
 }
 
@@ -66,6 +70,7 @@ _high_cvss_message(v) := message if {
 #   action: "warn"
 #   source: "vulns.regate:18:3"
 stale_fix contains hit if {
+	is_object(input.vulnerabilities)
 	some key, v in input.vulnerabilities
 	v.fix.available == true
 	data.regate.lib.clock.days_since(v.published) > 30
@@ -87,9 +92,10 @@ _stale_fix_message(v) := message if {
 #   action: "stop"
 #   source: "vulns.regate:23:3"
 os_only contains hit if {
+	is_object(input.vulnerabilities)
 	some key, v in input.vulnerabilities
 	v["package"].os == true
-	data.regate.lib.version.compare(v["package"].type, v["package"].version, "1.2.3") < 0
+	data.regate.lib.version.compare(object.get(v, ["package", "type"], null), v["package"].version, "1.2.3") < 0
 	v.kev == true
 	hit := {
 		"key": key,
