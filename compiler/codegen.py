@@ -554,8 +554,8 @@ class RuleGenerator:
             else:
                 text.append("%s")
                 args.append(f"{LIB}.text.str({self.term(part.expr, scope, safe=True)})")
-        if not args:
-            return rego_string("".join(text))
+        if not args:  # no sprintf: "%" stays as written
+            return rego_string("".join(p for p in message.parts if isinstance(p, str)))
         name = f"_{self.rule.id}_message"
         params = scope.variables()
         body = [f"message := sprintf({rego_string(''.join(text))}, [{', '.join(args)}])"]

@@ -278,10 +278,14 @@ class Typer:
                         "use a list literal [..], a named list, or a list field")
             return False
         item = right.item or ANY
-        probe = ast.Compare("==", cmp.left, cmp.right, cmp.span)
-        if item.kind != "any" and left.kind != "any" and self._comparable(probe, left, item) is False:
-            self.report("E302", cmp.span, f"{left.describe()} can never be in {right.describe()}")
-            return False
+        # Each item of a literal list is checked as a literal (`v.severity in ["high", "critical"]`).
+        candidates = cmp.right.value if isinstance(cmp.right, ast.Literal) else (cmp.right,)
+        if item.kind != "any" and left.kind != "any":
+            verdicts = [self._comparable(ast.Compare("==", cmp.left, c, cmp.span), left, item) for c in candidates]
+            if False in verdicts:
+                self.report("E302", cmp.span, f"{left.describe()} can never be in {right.describe()}")
+            if False in verdicts or None in verdicts:
+                return False
         if item.kind == "severity" or (left.kind == "severity" and isinstance(cmp.right, ast.Literal)):
             return all(self._severity_literal(i) for i in cmp.right.value) if isinstance(cmp.right, ast.Literal) else True
         return True
