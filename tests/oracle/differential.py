@@ -58,6 +58,7 @@ class Tally:
     rejected: int = 0
     pairs: int = 0  # (policy set, document) pairs compared
     rule_checks: int = 0  # (rule, document) pairs compared
+    firing: int = 0  # of which the rule had findings
     disagreements: list[Disagreement] = field(default_factory=list)
     rejections: list[str] = field(default_factory=list)
 
@@ -102,6 +103,7 @@ def _compare(policy_set, seed, source, docs, outputs, tally: Tally) -> None:
             got_rules = output["rules"].get(packages[policy_id], {}).get("rules", {})
             for rule_id, hits in rules.items():
                 tally.rule_checks += 1
+                tally.firing += bool(hits)
                 got = {_hit(h) for h in got_rules.get(rule_id, [])}
                 if got != hits:
                     tally.disagreements.append(Disagreement(

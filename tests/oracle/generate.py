@@ -38,19 +38,24 @@ FIELDS = {
                  "purl": "string", "licenses": "strings"},
     "vulnerabilities": {"id": "string", "severity": "severity", "published": "date", "risk": "number",
                         "kev": "bool", "fix.available": "bool", "fix.versions": "strings",
-                        "package.name": "string", "package.version": "version", "fix": "object"},
+                        "package.name": "string", "package.version": "version", "fix": "object",
+                        "modified": "date"},
     "files": {"path": "string", "mode": "number", "size": "number", "contents": "string", "setuid": "bool"},
     "image.exposed_ports": {"port": "number", "protocol": "string", "spec": "string"},
     "image.env": {"name": "string", "value": "string"},
     "image.layers": {"digest": "string", "size": "number"},
     "changes": {"op": "string", "path": "string"},
-    "users": {"name": "string", "uid": "number", "shell": "string"},
+    "users": {"name": "string", "uid": "number", "gid": "number", "shell": "string"},
+    "secrets": {"kind": "string", "path": "string", "line": "number", "severity": "severity"},
+    "misconfigurations": {"id": "string", "severity": "severity", "status": "string"},
+    "image.labels": {"name": "string", "value": "string"},
 }
 IMAGE_FIELDS = {"image.user": "string", "image.size": "number", "image.created": "date",
                 "image.healthcheck": "object", "image.os": "string", "image.entrypoint": "strings",
                 "image.env[\"DEBUG\"].value": "string", "image.labels.maintainer.value": "string"}
 VARS = {"packages": "p", "vulnerabilities": "v", "files": "f", "image.exposed_ports": "e", "image.env": "n",
-        "image.layers": "l", "changes": "c", "users": "u"}
+        "image.layers": "l", "changes": "c", "users": "u", "secrets": "s", "misconfigurations": "m",
+        "image.labels": "b"}
 
 
 def q(text: str) -> str:
@@ -77,7 +82,13 @@ class PolicyGenerator:
             return f"not ({self.condition(var, collection, depth + 1)})"
         if var is None or self.rng.random() < 0.15:
             return self.image_atom(var is None)
-        path, kind = self.choice(list(FIELDS[collection].items()))
+        fields = FIELDS[collection]
+        path, kind = self.choice(list(fields.items()))
+        same = [p for p, k in fields.items() if k == kind and p != path and kind in ("string", "number", "date")]
+        if same and self.rng.random() < 0.1:
+            return f"{var}.{path} {self.choice(['==', '!=', '<', '>='])} {var}.{self.choice(same)}"
+        if self.rng.random() < 0.02:
+            return self.choice(["true", "false"])
         return self.atom(f"{var}.{path}", kind, var)
 
     def image_atom(self, whole_image: bool) -> str:
@@ -108,6 +119,7 @@ class PolicyGenerator:
                 lambda: f"{self.choice(['lower', 'upper'])}({ref}) in {self.string_list()}",
                 lambda: f"{ref} + {q('@')} + {ref} == {q(self.choice(['a@a', '@', 'root@root']))}",
                 lambda: f"{ref} in minimums",
+                lambda: f"{ref} + {q('@')} + {ref} {self.choice(['in', 'not in'])} names",
                 lambda: f"count({ref}) {self.choice(['>', '=='])} {self.choice([0, 3])}",
             ])()
         if kind == "number":
@@ -153,9 +165,10 @@ class PolicyGenerator:
                 lambda: f"any({item} in {ref} where {item} glob {q(self.choice(GLOBS))})",
                 lambda: f"all({item} in {ref} where {item} {self.choice(['==', 'matches'])} {q(self.choice(LICENSES + REGEXES))})",
                 lambda: f"count({item} in {ref} where {item} != {q('MIT')}) >= 1",
-                lambda: f"{ref}[{self.choice(['0', '1'])}] == {q(self.choice(LICENSES))}",
+                lambda: f"{ref}[{self.choice(['0', '1', f'count({ref}) - 1'])}] == {q(self.choice(LICENSES))}",
             ])()
-        return f"exists({ref})"  # objects
+        return self.choice([f"exists({ref})", f"count({ref}) {self.choice(['==', '>'])} {self.choice(['0', '1'])}",
+                            f"exists({ref}.available)" if ref.endswith("fix") else f"exists({ref}.test)"])  # objects
 
     def string_list(self) -> str:
         items = self.rng.sample(STRINGS + NAMES, self.rng.randint(0, 3))
@@ -173,7 +186,7 @@ class PolicyGenerator:
             expr = self.choice([
                 ref, ref, f"count({ref})" if kind in ("strings", "string") else ref,
                 f"octal({ref})" if kind == "number" else ref,
-                f"{ref} + 1" if kind == "number" else ref,
+                f"{ref} {self.choice(['+', '-', '*', '/', '%'])} {self.choice(['1', '2', '0'])}" if kind == "number" else ref,
                 f"lower({ref})" if kind == "string" else ref,
                 f"days_since({ref})" if kind == "date" else ref,
                 f'startswith({ref}, "a")' if kind == "string" else ref,
@@ -340,7 +353,8 @@ class DocumentGenerator:
         image = self.element({k.split(".")[1]: v for k, v in IMAGE_FIELDS.items() if k.count(".") == 1})
         image["env"] = self.collection(lambda i: (name := self.choice(["DEBUG", "PATH", "é"]),
                                                   self.element(FIELDS["image.env"], {"name": name})), self.size())
-        image["labels"] = {"maintainer": {"name": "maintainer", "value": self.choice(NAMES)}} if rng.random() < 0.5 else {}
+        image["labels"] = self.collection(lambda i: (name := self.choice(["maintainer", "version", "ß"]),
+                                                     self.element(FIELDS["image.labels"], {"name": name})), self.size())
         image["exposed_ports"] = self.collection(
             lambda i: (f"{self.choice([22, 80, 443, 8080])}/{self.choice(['tcp', 'udp'])}",
                        self.element(FIELDS["image.exposed_ports"])), self.size())
@@ -354,7 +368,9 @@ class DocumentGenerator:
                                                              else {"path": "/elsewhere"})), self.size()),
             "users": self.collection(lambda i: (name := self.choice(USERS), self.element(FIELDS["users"], {"name": name})),
                                      self.size()),
-            "secrets": {}, "misconfigurations": {},
+            "secrets": self.collection(lambda i: (f"secret-{i}", self.element(FIELDS["secrets"])), self.size()),
+            "misconfigurations": self.collection(lambda i: (f"DS{i:03d}", self.element(FIELDS["misconfigurations"])),
+                                                 self.size()),
             "changes": [self.element(FIELDS["changes"]) for _ in range(self.size())],
         }
         roll = rng.random()
@@ -368,6 +384,8 @@ class DocumentGenerator:
             doc["image"]["layers"] = ["not an object", 5, None]
         elif roll < 0.15:
             doc["packages"] = None
+        elif roll < 0.17:
+            doc["image"] = self.choice([None, "alpine", [image]])
         return doc
 
 
