@@ -587,7 +587,9 @@ class RuleGenerator:
         if signature in self.known:
             return self.known[signature]
         name = f"_{self.rule.id}_{len(self.known) + 1}"
-        definitions = [f"{_head(name, params, body)} if {{\n" + "".join(f"\t{l}\n" for l in body) + "}"
+        # `f if { true }` is written `f := true` by opa fmt.
+        definitions = [f"{_head(name, params, body)} := true" if body == ["true"] else
+                       f"{_head(name, params, body)} if {{\n" + "".join(f"\t{l}\n" for l in body) + "}"
                        for body in bodies]
         self.helpers.append("\n\n".join(definitions))
         self.known[signature] = name

@@ -3,7 +3,8 @@
 One round = one random policy set (compiled to a bundle) × many random documents, evaluated in ONE
 `opa eval` (each document bound as `input` with `with`). Per document it compares every rule's
 findings (key, message, exceptions that matched) and, for documents the decision accepts, the
-decision's findings (action after exceptions and expiry, the exception applied).
+decision's findings (action after exceptions and expiry, the exception applied). Every bundle must
+also pass `opa check --strict` and be `opa fmt`-clean.
 """
 
 from __future__ import annotations
@@ -79,6 +80,7 @@ def run_round(opa, seed: int, documents: int, tally: Tally) -> None:
             tally.rejections.append(f"seed {seed}: {found.diagnostics[0].code} {found.diagnostics[0].message}")
             return
         write_directory(compiled, workdir / "bundle")
+        _check_generated(opa, seed, source, workdir / "bundle", tally)
         (workdir / "input.json").write_text(json.dumps({"docs": docs}, ensure_ascii=False), encoding="utf-8")
         result = opa.run("eval", "--format", "json", "-b", str(workdir / "bundle"), "-i", str(workdir / "input.json"),
                          QUERY)
@@ -89,6 +91,17 @@ def run_round(opa, seed: int, documents: int, tally: Tally) -> None:
         _compare(compiled.policy_set, seed, source, docs, outputs, tally)
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
+
+
+def _check_generated(opa, seed: int, source: str, bundle: Path, tally: Tally) -> None:
+    """Generated Rego stays `opa check --strict`- and `opa fmt`-clean, whatever the policy."""
+    check = opa.run("check", "--strict", "-b", str(bundle))
+    if check.returncode != 0:
+        tally.disagreements.append(Disagreement(seed, source, None, "opa check --strict", "clean",
+                                                (check.stdout + check.stderr)[-3000:]))
+    fmt = opa.run("fmt", "--list", str(bundle))
+    if fmt.returncode != 0 or fmt.stdout:
+        tally.disagreements.append(Disagreement(seed, source, None, "opa fmt --list", "clean", fmt.stdout + fmt.stderr))
 
 
 def _compare(policy_set, seed, source, docs, outputs, tally: Tally) -> None:

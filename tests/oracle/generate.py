@@ -26,8 +26,8 @@ DATES = ["2026-01-01T00:00:00Z", "2025-06-15T12:30:00Z", "2025-12-31", "2026-03-
 BAD_DATES = ["yesterday", "2026-13-01", "2026-01-01 00:00:00", ""]
 PATHS = ["/etc/passwd", "/etc/shadow", "/usr/bin/su", "/app/main.py", "/opt/ß/data", "/tmp/x y"]
 USERS = ["root", "app", "nobody", "Admin", ""]
-STRINGS = ["", "a", "MIT", "root", "abc", "Ωmega", "x<y&z"]
-REGEXES = ["^GPL", "(?i)mit", "^$", "[0-9]+", "^/etc/", "é", "^(root|admin)$"]
+STRINGS = ["", "a", "MIT", "root", "abc", "Ωmega", "x<y&z", 'say "hi"', "back\\slash", "tab\t"]
+REGEXES = ["^GPL", "(?i)mit", "^$", "[0-9]+", "^/etc/", "é", "^(root|admin)$", "^\\w+$", "\\\\"]
 GLOBS = ["GPL-*", "/etc/*", "/etc/**", "*", "?IT", "[AB]*", "{MIT,BSD}", "/opt/*/data", "**/x y"]
 MODES = [0o755, 0o4755, 0o777, 0o644, 0o002, 0]
 NOW = "2026-06-01T00:00:00Z"
@@ -190,9 +190,13 @@ class PolicyGenerator:
                 f"lower({ref})" if kind == "string" else ref,
                 f"days_since({ref})" if kind == "date" else ref,
                 f'startswith({ref}, "a")' if kind == "string" else ref,
-                f"exists({ref})", f"minimums[{ref}]" if kind == "string" else ref,
+                f"exists({ref})", f"not exists({ref})", f"minimums[{ref}]" if kind == "string" else ref,
+                f"count(it in {ref} where it != \"MIT\")" if kind == "strings" and ref.startswith(f"{var}.") else ref,
+                self.atom(ref, kind, var, nested=True) if var is not None else ref,
                 f'{ref} + "!"' if kind == "string" else ref,
             ])
+            if "\\" in expr:  # escapes inside escapes: keep messages readable
+                expr = ref
             parts.append("{" + expr.replace('"', '\\"') + "}")
         return '"' + " ".join(parts) + '"'
 
@@ -235,7 +239,9 @@ class PolicyGenerator:
                 name = f"r{policy_number}_{rule_number}"
                 action = self.choice(["stop", "warn", "go"])
                 if rng.random() < 0.1:
-                    rules.append(f"  rule {name} {action} from denied({self.choice(['names', self.string_list()])})")
+                    argument = self.choice(["names", "users_param", self.string_list()])
+                    override = " { title \"Denied\" severity high }" if rng.random() < 0.3 else ""
+                    rules.append(f"  rule {name} {action} from denied({argument}){override}")
                     var, collection = "p", "packages"
                 else:
                     body, var, collection = self.rule_body()

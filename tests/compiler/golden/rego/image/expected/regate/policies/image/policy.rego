@@ -157,6 +157,30 @@ _many_high_message := message if {
 } else := "{count(v in vulnerabilities where v.severity == high and v.fix.available)} fixable high"
 
 # METADATA
+# title: "constant_branch"
+# custom:
+#   id: "constant_branch"
+#   action: "go"
+#   source: "image.regate:43:3"
+constant_branch contains hit if {
+	_constant_branch_1
+	hit := {
+		"key": "image",
+		"message": _constant_branch_message,
+	}
+}
+
+_constant_branch_1 if {
+	input.image.os == "linux"
+}
+
+_constant_branch_1 := true
+
+_constant_branch_message := message if {
+	message := sprintf("%s", [data.regate.lib.text.str(data.regate.lib.text.truth({true | input.image.os == "a{b}"}))])
+} else := "{image.os == \"a{b}\"}"
+
+# METADATA
 # title: Findings of every rule, by rule id
 rules := {
 	"root_user": root_user,
@@ -166,4 +190,5 @@ rules := {
 	"debug_env": debug_env,
 	"all_layers_small": all_layers_small,
 	"many_high": many_high,
+	"constant_branch": constant_branch,
 }
