@@ -8,8 +8,8 @@ from __future__ import annotations
 from oracle.differential import run
 
 SEED = 20_260_601
-ROUNDS = 100
-DOCUMENTS = 40
+ROUNDS = 60
+DOCUMENTS = 60
 
 
 def test_generated_rego_agrees_with_the_oracle(opa):

@@ -440,7 +440,9 @@ class Evaluator:
             return False
         if not ordering:
             return equal(a, b) == (cmp.op == "==")
-        if (is_number(a) and is_number(b)) or (isinstance(a, str) and isinstance(b, str)):
+        expected = kinds - {"any"}  # of the schema's type when a side has one: "7" is no string field
+        if (is_number(a) and is_number(b) and expected <= {"number"}) or \
+                (isinstance(a, str) and isinstance(b, str) and expected <= {"string"}):
             return _ordered(cmp.op, a, b)
         return False
 
