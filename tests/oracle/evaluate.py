@@ -285,15 +285,21 @@ class Evaluator:
         name = call.name
         if name == "count":
             if call.binding is None:
-                return size_of(self.safe(call.args[0], scope, env))
+                counted = self.safe(call.args[0], scope, env)
+                return UNDEF if counted is UNDEF else size_of(counted)
             return sum(1 for matched in self.matching(call, scope, env) if matched)
         if name == "days_since":
-            moment = instant((self.safe if safe else self.value)(call.args[0], scope, env))
+            date_value = (self.safe if safe else self.value)(call.args[0], scope, env)
+            moment = instant(date_value)
+            if date_value is UNDEF:
+                return UNDEF
             if moment is UNDEF:
                 return None if safe else UNDEF
             return (env.now_ns - moment) // DAY_NS
         if name == "octal":
             v = (self.safe if safe else self.value)(call.args[0], scope, env)
+            if v is UNDEF:
+                return UNDEF
             if is_whole(v):
                 return format(int(v), "o")
             if safe:
@@ -327,8 +333,6 @@ class Evaluator:
                 current, path = env.doc, [expr.root]
             else:
                 current, path = self.root(expr, scope, env), []
-                if expr.segments and not isinstance(current, dict):
-                    return UNDEF  # object.get needs an object
             path += [self.key(s, scope, env, safe=True) for s in expr.segments]
             if any(k is UNDEF for k in path):
                 return UNDEF

@@ -107,7 +107,7 @@ class PolicyGenerator:
     def atom(self, ref: str, kind: str, var: str | None, nested: bool = False) -> str:
         rng = self.rng
         if rng.random() < 0.1:
-            return f"exists({ref})"
+            return self.choice([f"exists({ref})", f"{ref} == null", f"{ref} != null"])
         if kind == "string":
             return self.choice([
                 lambda: f"{ref} {self.choice(['==', '!=', '<', '>=', '<=', '>'])} {q(self.choice(STRINGS + NAMES))}",
