@@ -296,7 +296,7 @@ class RuleGenerator:
             if conjunct.op == "==" and right.kind == "string":
                 return conjunct, rego_string(right.value)
             if conjunct.op == "in" and right.kind == "list" and right.value:
-                return conjunct, "{" + ", ".join(rego_string(str(i.value)) for i in right.value) + "}"
+                return conjunct, "{" + ", ".join(dict.fromkeys(rego_string(str(i.value)) for i in right.value)) + "}"
         return None
 
     # ------------------------------------------------------------ conditions
@@ -418,7 +418,7 @@ class RuleGenerator:
         symbol = scope.lookup(right.root) if isinstance(right, ast.Ref) and not right.segments else None
         guard = []
         if isinstance(right, ast.Literal) and right.kind == "list":
-            items = ", ".join(self.term(i, scope) for i in right.value)
+            items = ", ".join(dict.fromkeys(self.term(i, scope) for i in right.value))  # opa fmt drops repeats
             collection = f"{{{items}}}" if items else "set()"
             if cmp.op == "in":
                 return [f"{element} in {collection}" if items else "false"]

@@ -181,6 +181,24 @@ _constant_branch_message := message if {
 } else := "{image.os == \"a{b}\"}"
 
 # METADATA
+# title: "repeated_items"
+# custom:
+#   id: "repeated_items"
+#   action: "go"
+#   source: "image.regate:49:3"
+repeated_items contains hit if {
+	data.regate.lib.values.not_member(input.image.user, {"root", "admin"})
+	hit := {
+		"key": "image",
+		"message": _repeated_items_message,
+	}
+}
+
+_repeated_items_message := message if {
+	message := sprintf("user %s", [data.regate.lib.text.str(object.get(input, ["image", "user"], null))])
+} else := "user {image.user}"
+
+# METADATA
 # title: Findings of every rule, by rule id
 rules := {
 	"root_user": root_user,
@@ -191,4 +209,5 @@ rules := {
 	"all_layers_small": all_layers_small,
 	"many_high": many_high,
 	"constant_branch": constant_branch,
+	"repeated_items": repeated_items,
 }
