@@ -199,10 +199,8 @@ def glob_match(pattern: str, text: str) -> bool:
 @dataclass(frozen=True)
 class Env:
     doc: object
-    lists: dict
-    params: dict
     now_ns: int
-    vars: dict
+    vars: dict  # loop variables
 
 
 class Evaluator:
@@ -483,7 +481,7 @@ class Evaluator:
         doc = exact(doc)
         now = instant(doc.get("now")) if isinstance(doc, dict) else UNDEF
         assert now is not UNDEF, "documents of the differential test set `now`"
-        env = Env(doc, self.lists, self.params, now, {})
+        env = Env(doc, now, {})
         scope = global_scope(self.policy_set)
         exceptions = exception_defs(self.policy_set)
         out = {}
@@ -520,7 +518,7 @@ def canonical(value) -> str:
 
 
 def _with(env: Env, name: str, value) -> Env:
-    return Env(env.doc, env.lists, env.params, env.now_ns, {**env.vars, name: value})
+    return Env(env.doc, env.now_ns, {**env.vars, name: value})
 
 
 def _ordered(op: str, a, b) -> bool:
