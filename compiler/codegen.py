@@ -478,9 +478,9 @@ class RuleGenerator:
         if safe and symbol.kind == "input":  # from the root: input.image itself may be missing
             path = ", ".join([rego_string(ref.root)] + [self.segment_key(s, scope, safe) for s in ref.segments])
             return f"object.get(input, [{path}], null)"
-        if safe and ref.segments:  # an element need not be an object: object.get would fail on it
-            path = ", ".join(self.segment_key(s, scope, safe) for s in ref.segments)
-            return f"{LIB}.text.at({base}, [{path}])"
+        if safe and ref.segments:  # wrapped, as an element need not be an object and object.get fails on one
+            path = ", ".join([rego_string(ref.root)] + [self.segment_key(s, scope, safe) for s in ref.segments])
+            return f"object.get({{{rego_string(ref.root)}: {base}}}, [{path}], null)"
         return base + "".join(self.segment(s, scope) for s in ref.segments)
 
     def segment(self, seg: ast.Segment, scope: Scope) -> str:

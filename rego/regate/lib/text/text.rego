@@ -28,11 +28,6 @@ _scalar(e) := e if {
 } else := json.marshal(e)
 
 # METADATA
-# title: The value at a path inside x, null when there is none
-# description: Total, like object.get, but x may be anything (a list element that is not an object has no fields).
-at(x, path) := object.get({"x": x}, array.concat(["x"], path), null)
-
-# METADATA
 # title: A number in octal, as file modes are written
 # description: 2541 becomes "4755"; anything else becomes "".
 octal(x) := sprintf("%o", [x]) if {

@@ -38,11 +38,3 @@ test_success_octal if {
 	text.octal(420) == "644"
 	text.octal(null) == ""
 }
-
-test_at_any_value if {
-	text.at({"a": {"b": 1}}, ["a", "b"]) == 1
-	text.at({"a": [5, 6]}, ["a", 1]) == 6
-	text.at({"a": 1}, ["b"]) == null
-	text.at("not an object", ["a"]) == null
-	text.at(null, ["a", "b"]) == null
-}

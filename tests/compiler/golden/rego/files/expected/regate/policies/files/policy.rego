@@ -41,7 +41,7 @@ world_writable_config contains hit if {
 }
 
 _world_writable_config_message(f) := message if {
-	message := sprintf("%s mode %s", [data.regate.lib.text.str(data.regate.lib.text.at(f, ["path"])), data.regate.lib.text.str(data.regate.lib.text.at(f, ["mode"]))])
+	message := sprintf("%s mode %s", [data.regate.lib.text.str(object.get({"f": f}, ["f", "path"], null)), data.regate.lib.text.str(object.get({"f": f}, ["f", "mode"], null))])
 } else := "{f.path} mode {f.mode}"
 
 # METADATA
@@ -66,7 +66,7 @@ _setuid_1(f) if {
 }
 
 _setuid_message(f) := message if {
-	message := sprintf("%s is setuid", [data.regate.lib.text.str(data.regate.lib.text.at(f, ["path"]))])
+	message := sprintf("%s is setuid", [data.regate.lib.text.str(object.get({"f": f}, ["f", "path"], null))])
 } else := "{f.path} is setuid"
 
 # METADATA
@@ -87,7 +87,7 @@ uid0 contains hit if {
 }
 
 _uid0_message(u) := message if {
-	message := sprintf("%s has uid 0", [data.regate.lib.text.str(data.regate.lib.text.at(u, ["name"]))])
+	message := sprintf("%s has uid 0", [data.regate.lib.text.str(object.get({"u": u}, ["u", "name"], null))])
 } else := "{u.name} has uid 0"
 
 # METADATA
@@ -107,7 +107,7 @@ secret contains hit if {
 }
 
 _secret_message(s) := message if {
-	message := sprintf("%s in %s:%s: %s", [data.regate.lib.text.str(data.regate.lib.text.at(s, ["kind"])), data.regate.lib.text.str(data.regate.lib.text.at(s, ["path"])), data.regate.lib.text.str(data.regate.lib.text.at(s, ["line"])), data.regate.lib.text.str(data.regate.lib.text.at(s, ["match"]))])
+	message := sprintf("%s in %s:%s: %s", [data.regate.lib.text.str(object.get({"s": s}, ["s", "kind"], null)), data.regate.lib.text.str(object.get({"s": s}, ["s", "path"], null)), data.regate.lib.text.str(object.get({"s": s}, ["s", "line"], null)), data.regate.lib.text.str(object.get({"s": s}, ["s", "match"], null))])
 } else := "{s.kind} in {s.path}:{s.line}: {s.match}"
 
 # METADATA
@@ -129,7 +129,7 @@ new_port contains hit if {
 }
 
 _new_port_message(c) := message if {
-	message := sprintf("new exposed port %s", [data.regate.lib.text.str(data.regate.lib.text.at(c, ["path"]))])
+	message := sprintf("new exposed port %s", [data.regate.lib.text.str(object.get({"c": c}, ["c", "path"], null))])
 } else := "new exposed port {c.path}"
 
 # METADATA

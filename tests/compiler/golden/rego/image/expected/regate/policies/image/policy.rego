@@ -78,7 +78,7 @@ ports contains hit if {
 }
 
 _ports_message(p) := message if {
-	message := sprintf("port %s is exposed", [data.regate.lib.text.str(data.regate.lib.text.at(p, ["spec"]))])
+	message := sprintf("port %s is exposed", [data.regate.lib.text.str(object.get({"p": p}, ["p", "spec"], null))])
 } else := "port {p.spec} is exposed"
 
 # METADATA

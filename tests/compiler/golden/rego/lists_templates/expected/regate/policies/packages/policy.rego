@@ -22,7 +22,7 @@ denied contains hit if {
 }
 
 _denied_message(p) := message if {
-	message := sprintf("%s %s is denied", [data.regate.lib.text.str(data.regate.lib.text.at(p, ["name"])), data.regate.lib.text.str(data.regate.lib.text.at(p, ["version"]))])
+	message := sprintf("%s %s is denied", [data.regate.lib.text.str(object.get({"p": p}, ["p", "name"], null)), data.regate.lib.text.str(object.get({"p": p}, ["p", "version"], null))])
 } else := "{p.name} {p.version} is denied"
 
 # METADATA
@@ -42,7 +42,7 @@ denied_inline contains hit if {
 }
 
 _denied_inline_message(p) := message if {
-	message := sprintf("%s %s is denied", [data.regate.lib.text.str(data.regate.lib.text.at(p, ["name"])), data.regate.lib.text.str(data.regate.lib.text.at(p, ["version"]))])
+	message := sprintf("%s %s is denied", [data.regate.lib.text.str(object.get({"p": p}, ["p", "name"], null)), data.regate.lib.text.str(object.get({"p": p}, ["p", "version"], null))])
 } else := "{p.name} {p.version} is denied"
 
 # METADATA
@@ -56,7 +56,7 @@ outdated contains hit if {
 	some key, p in input.packages
 	is_object(data.regate.params.minimum_versions)
 	data.regate.lib.values.member(p.name, data.regate.params.minimum_versions)
-	data.regate.lib.version.compare(data.regate.lib.text.at(p, ["type"]), p.version, data.regate.params.minimum_versions[p.name]) < 0
+	data.regate.lib.version.compare(object.get({"p": p}, ["p", "type"], null), p.version, data.regate.params.minimum_versions[p.name]) < 0
 	hit := {
 		"key": key,
 		"message": _outdated_message(p),
@@ -64,7 +64,7 @@ outdated contains hit if {
 }
 
 _outdated_message(p) := message if {
-	message := sprintf("%s %s is older than %s", [data.regate.lib.text.str(data.regate.lib.text.at(p, ["name"])), data.regate.lib.text.str(data.regate.lib.text.at(p, ["version"])), data.regate.lib.text.str(data.regate.lib.text.at(data.regate.params.minimum_versions, [data.regate.lib.text.at(p, ["name"])]))])
+	message := sprintf("%s %s is older than %s", [data.regate.lib.text.str(object.get({"p": p}, ["p", "name"], null)), data.regate.lib.text.str(object.get({"p": p}, ["p", "version"], null)), data.regate.lib.text.str(object.get({"minimum_versions": data.regate.params.minimum_versions}, ["minimum_versions", object.get({"p": p}, ["p", "name"], null)], null))])
 } else := "{p.name} {p.version} is older than {minimum_versions[p.name]}"
 
 # METADATA
@@ -94,7 +94,7 @@ _license_1(_, l) if {
 }
 
 _license_message(p) := message if {
-	message := sprintf("%s is licensed %s", [data.regate.lib.text.str(data.regate.lib.text.at(p, ["name"])), data.regate.lib.text.str(data.regate.lib.text.at(p, ["licenses"]))])
+	message := sprintf("%s is licensed %s", [data.regate.lib.text.str(object.get({"p": p}, ["p", "name"], null)), data.regate.lib.text.str(object.get({"p": p}, ["p", "licenses"], null))])
 } else := "{p.name} is licensed {p.licenses}"
 
 # METADATA

@@ -23,7 +23,7 @@ critical contains hit if {
 }
 
 _critical_message(v) := message if {
-	message := sprintf("%s", [data.regate.lib.text.str(data.regate.lib.text.at(v, ["id"]))])
+	message := sprintf("%s", [data.regate.lib.text.str(object.get({"v": v}, ["v", "id"], null))])
 } else := "{v.id}"
 
 # METADATA

@@ -25,7 +25,7 @@ critical_fixable contains hit if {
 }
 
 _critical_fixable_message(v) := message if {
-	message := sprintf("%s in %s %s, fixed in %s", [data.regate.lib.text.str(data.regate.lib.text.at(v, ["id"])), data.regate.lib.text.str(data.regate.lib.text.at(v, ["package", "name"])), data.regate.lib.text.str(data.regate.lib.text.at(v, ["package", "version"])), data.regate.lib.text.str(data.regate.lib.text.at(v, ["fix", "versions"]))])
+	message := sprintf("%s in %s %s, fixed in %s", [data.regate.lib.text.str(object.get({"v": v}, ["v", "id"], null)), data.regate.lib.text.str(object.get({"v": v}, ["v", "package", "name"], null)), data.regate.lib.text.str(object.get({"v": v}, ["v", "package", "version"], null)), data.regate.lib.text.str(object.get({"v": v}, ["v", "fix", "versions"], null))])
 } else := "{v.id} in {v.package.name} {v.package.version}, fixed in {v.fix.versions}"
 
 _critical_fixable_1(v) if {
@@ -60,7 +60,7 @@ _high_cvss_1(v) if {
 }
 
 _high_cvss_message(v) := message if {
-	message := sprintf("%s has CVSS %s", [data.regate.lib.text.str(data.regate.lib.text.at(v, ["id"])), data.regate.lib.text.str(data.regate.lib.text.at(v, ["nvd_cvss", "base"]))])
+	message := sprintf("%s has CVSS %s", [data.regate.lib.text.str(object.get({"v": v}, ["v", "id"], null)), data.regate.lib.text.str(object.get({"v": v}, ["v", "nvd_cvss", "base"], null))])
 } else := "{v.id} has CVSS {v.nvd_cvss.base}"
 
 # METADATA
@@ -82,7 +82,7 @@ stale_fix contains hit if {
 }
 
 _stale_fix_message(v) := message if {
-	message := sprintf("%s has had a fix for %s days", [data.regate.lib.text.str(data.regate.lib.text.at(v, ["id"])), data.regate.lib.text.str(data.regate.lib.clock.days_since_or_null(data.regate.lib.text.at(v, ["published"])))])
+	message := sprintf("%s has had a fix for %s days", [data.regate.lib.text.str(object.get({"v": v}, ["v", "id"], null)), data.regate.lib.text.str(data.regate.lib.clock.days_since_or_null(object.get({"v": v}, ["v", "published"], null)))])
 } else := "{v.id} has had a fix for {days_since(v.published)} days"
 
 # METADATA
@@ -95,7 +95,7 @@ os_only contains hit if {
 	is_object(input.vulnerabilities)
 	some key, v in input.vulnerabilities
 	v["package"].os == true
-	data.regate.lib.version.compare(data.regate.lib.text.at(v, ["package", "type"]), v["package"].version, "1.2.3") < 0
+	data.regate.lib.version.compare(object.get({"v": v}, ["v", "package", "type"], null), v["package"].version, "1.2.3") < 0
 	v.kev == true
 	hit := {
 		"key": key,
@@ -104,7 +104,7 @@ os_only contains hit if {
 }
 
 _os_only_message(v) := message if {
-	message := sprintf("%s is known exploited", [data.regate.lib.text.str(data.regate.lib.text.at(v, ["id"]))])
+	message := sprintf("%s is known exploited", [data.regate.lib.text.str(object.get({"v": v}, ["v", "id"], null))])
 } else := "{v.id} is known exploited"
 
 # METADATA
