@@ -249,21 +249,22 @@ class RuleGenerator:
         pinned = self._pinned_key(binding, collection, conjuncts)
         lines = []
         if pinned is not None:
+            # The lookup replaces the scan; the condition stays, for an element whose key field differs from its key.
             conjunct, keys = pinned
-            conjuncts.remove(conjunct)
             lines.append(f"key := {keys}" if not keys.startswith("{") else f"some key in {keys}")
             lines.append(f"{binding.var} := {source}[key]")
             self.origins.update({line: conjunct.span for line in lines})
         elif collection is not None and (collection.array or collection.kind == "list"):
             # Findings need string keys that do not shift when an element is added before them.
+            lines.append(self.shape_guard(binding.collection, self.scope))
             lines.append(f"some position, {binding.var} in {source}")
-            fallback = "format_int(position, 10)"
-            lines.append(f"key := object.get({binding.var}, {rego_string(collection.key)}, {fallback})"
-                         if collection.key else f"key := {fallback}")
+            lines.append(f"key := {LIB}.values.element_key({binding.var}, {rego_string(collection.key)}, position)"
+                         if collection.key else "key := format_int(position, 10)")
             self.origins.update({line: binding.span for line in lines})
         else:
+            lines.append(self.shape_guard(binding.collection, self.scope))
             lines.append(f"some key, {binding.var} in {source}")
-            self.origins[lines[0]] = binding.span
+            self.origins.update({line: binding.span for line in lines})
         for conjunct in conjuncts:
             lines += self.inline_any(conjunct, scope, lines) or self.cond(conjunct, scope)
         return lines
@@ -289,10 +290,18 @@ class RuleGenerator:
         if any(re.search(rf"(?<![.\w]){re.escape(var)}\b", line) for line in body):
             return None  # the name is taken in this body
         inner = scope.bind(expr.binding, self.typer.type(expr.binding.collection, scope).item)
-        lines = [f"some {var} in {self.term(expr.binding.collection, scope)}"] + self.cond(expr.where, inner)
+        lines = [self.shape_guard(expr.binding.collection, scope),
+                 f"some {var} in {self.term(expr.binding.collection, scope)}"] + self.cond(expr.where, inner)
         for line in lines:
             self.origins.setdefault(line, expr.span)
         return lines
+
+    def shape_guard(self, collection: ast.Ref, scope: Scope) -> str:
+        """Elements exist only in the shape the input schema gives a collection: `some` would also walk
+        an array where an object is expected, with positions for keys."""
+        t = self.typer.type(collection, scope)
+        check = "is_object" if t.kind == "collection" and not t.array else "is_array"
+        return f"{check}({self.term(collection, scope)})"
 
     def _pinned_key(self, binding: ast.Binding, collection: Type | None, conjuncts) -> tuple | None:
         if collection is None or collection.kind != "collection" or not collection.key or collection.array:
@@ -307,7 +316,7 @@ class RuleGenerator:
             if conjunct.op == "==" and right.kind == "string":
                 return conjunct, rego_string(right.value)
             if conjunct.op == "in" and right.kind == "list" and right.value:
-                return conjunct, "{" + ", ".join(rego_string(str(i.value)) for i in right.value) + "}"
+                return conjunct, "{" + ", ".join(dict.fromkeys(rego_string(str(i.value)) for i in right.value)) + "}"
         return None
 
     # ------------------------------------------------------------ conditions
@@ -350,8 +359,13 @@ class RuleGenerator:
         return [self.negate(self.cond(expr.operand, scope), scope)]
 
     def negate(self, lines: list[str], scope: Scope) -> str:
-        if len(lines) == 1 and not lines[0].startswith("not ") and ":=" not in lines[0]:
+        """`not` of a condition, through a helper: OPA evaluates the operands of a negated
+        expression before negating, so `not x != 1` fails (is false) when x is missing,
+        while a helper whose body fails is simply false, and `not` of it true."""
+        if len(lines) == 1 and _HELPER_CALL.match(lines[0]):
             return f"not {lines[0]}"
+        if len(lines) == 1 and lines[0].startswith("not ") and _HELPER_CALL.match(lines[0][4:]):
+            return lines[0][4:]
         return f"not {self.call_helper(self.helper([lines], scope), scope)}"
 
     def cond_Literal(self, lit: ast.Literal, scope: Scope) -> list[str]:
@@ -369,11 +383,12 @@ class RuleGenerator:
         if call.name in ("any", "all"):
             inner = scope.bind(call.binding, self.typer.type(call.binding.collection, scope).item)
             condition = self.cond(call.where, inner)
-            source = self.term(call.binding.collection, scope)
+            source = [self.shape_guard(call.binding.collection, scope),
+                      f"some {call.binding.var} in {self.term(call.binding.collection, scope)}"]
             if call.name == "any":
-                name = self.helper([[f"some {call.binding.var} in {source}"] + condition], scope)
+                name = self.helper([source + condition], scope)
                 return [self.call_helper(name, scope)]
-            name = self.helper([[f"some {call.binding.var} in {source}", self.negate(condition, inner)]], scope)
+            name = self.helper([source + [self.negate(condition, inner)]], scope)
             return [f"not {self.call_helper(name, scope)}"]
         return [self.term(call, scope)]
 
@@ -381,8 +396,7 @@ class RuleGenerator:
         left_type = self.typer.type(cmp.left, scope)
         right_type = self.typer.type(cmp.right, scope)
         if cmp.op in ("in", "not in"):
-            test = self.membership(cmp, scope, right_type)
-            return [f"not {test}" if cmp.op == "not in" else test]
+            return self.membership(cmp, scope, right_type)
         if cmp.op == "matches":
             return [f"regex.match({self.term(cmp.right, scope)}, {self.term(cmp.left, scope)})"]
         if cmp.op == "glob":
@@ -398,22 +412,49 @@ class RuleGenerator:
             return [f"{LIB}.version.compare({ecosystem}, {self.term(left, scope)}, {self.term(right, scope)}) {op} 0"]
         if "date" in kinds:
             return [f"{self.date_term(cmp.left, scope)} {cmp.op} {self.date_term(cmp.right, scope)}"]
-        return [f"{self.term(cmp.left, scope)} {cmp.op} {self.term(cmp.right, scope)}"]
+        left, right = self.term(cmp.left, scope), self.term(cmp.right, scope)
+        if cmp.op in ("==", "!="):
+            return [f"{left} {cmp.op} {right}"]
+        return self.same_kind(cmp, left_type, right_type, scope) + [f"{left} {cmp.op} {right}"]
 
-    def membership(self, cmp: ast.Compare, scope: Scope, right_type: Type) -> str:
+    def same_kind(self, cmp: ast.Compare, left_type: Type, right_type: Type, scope: Scope) -> list[str]:
+        """Guards of an ordering: OPA orders values of different kinds (`"a" > 1`, `null < 1` are
+        true), the language orders numbers with numbers and strings with strings only."""
+        kinds = {left_type.kind, right_type.kind} - {"any"}
+        operands = [e for e in (cmp.left, cmp.right) if isinstance(e, ast.Ref)]  # what a document can mistype
+        if not operands:
+            return []
+        if len(kinds) == 1:
+            kind = kinds.pop()
+            return [f"is_{kind}({self.term(e, scope)})" for e in operands]
+        return [f"{LIB}.values.comparable({self.term(cmp.left, scope)}, {self.term(cmp.right, scope)})"]
+
+    def membership(self, cmp: ast.Compare, scope: Scope, right_type: Type) -> list[str]:
+        """`in` and `not in`: among a list's elements or an object's keys, as the right side is typed.
+        Both are false when the element is missing or the right side is missing or of another shape
+        (`not in` is not `not (... in ...)`); neither is a negated expression, see `negate`."""
         element = self.term(cmp.left, scope)
         right = cmp.right
+        symbol = scope.lookup(right.root) if isinstance(right, ast.Ref) and not right.segments else None
+        guard = []
         if isinstance(right, ast.Literal) and right.kind == "list":
-            items = ", ".join(self.term(i, scope) for i in right.value)
-            return f"{element} in {{{items}}}" if items else "false"
-        if isinstance(right, ast.Ref) and not right.segments:
-            symbol = scope.lookup(right.root)
-            if symbol is not None and symbol.kind == "list":
+            items = ", ".join(dict.fromkeys(self.term(i, scope) for i in right.value))  # opa fmt drops repeats
+            collection = f"{{{items}}}" if items else "set()"
+            if cmp.op == "in":
+                return [f"{element} in {collection}" if items else "false"]
+        elif symbol is not None and symbol.kind == "list":
+            collection = f"data.regate.sets.{right.root}"
+            if cmp.op == "in":
                 # A set indexed by the element is OPA's fastest membership test.
-                return f"data.regate.sets.{right.root}[{element}]"
-        if right_type.kind == "object":
-            return f"object.get({self.term(right, scope)}, {element}, null) != null"
-        return f"{element} in {self.term(right, scope)}"
+                return [f"{collection}[{element}]"]
+        else:
+            collection = self.term(right, scope)
+            if right_type.kind in ("list", "object"):
+                guard = [f"is_{'array' if right_type.kind == 'list' else 'object'}({collection})"]
+            if cmp.op == "in" and right_type.kind == "list":
+                return guard + [f"{element} in {collection}"]
+        test = "member" if cmp.op == "in" else "not_member"
+        return guard + [f"{LIB}.values.{test}({element}, {collection})"]
 
     def severity_rank(self, expr: ast.Expr, scope: Scope) -> str:
         constant = expr.value if isinstance(expr, ast.Literal) else (
@@ -427,7 +468,7 @@ class RuleGenerator:
             return rego_string((version.ecosystem or "=generic").lstrip("="))
         sibling = ast.Ref(ref.root, ref.root_span, ref.segments[:-1] + (ast.Segment(version.ecosystem, ref.span),),
                           ref.span)
-        return self.term(sibling, scope)
+        return self.term(sibling, scope, safe=True)  # a missing ecosystem is the generic one
 
     def date_term(self, expr: ast.Expr, scope: Scope) -> str:
         if isinstance(expr, ast.Literal) and expr.kind in ("date", "string"):
@@ -454,11 +495,12 @@ class RuleGenerator:
             return rego_string(ref.root)
         base = {"input": f"input.{ref.root}", "list": f"data.regate.lists.{ref.root}",
                 "param": f"data.regate.params.{ref.root}", "var": ref.root}[symbol.kind]
-        if safe and ref.segments:
-            path = ", ".join(self.segment_key(s, scope) for s in ref.segments)
-            return f"object.get({base}, [{path}], null)"
-        if safe and symbol.kind == "input":
-            return f"object.get(input, {rego_string(ref.root)}, null)"
+        if safe and symbol.kind == "input":  # from the root: input.image itself may be missing
+            path = ", ".join([rego_string(ref.root)] + [self.segment_key(s, scope, safe) for s in ref.segments])
+            return f"object.get(input, [{path}], null)"
+        if safe and ref.segments:  # wrapped, as an element need not be an object and object.get fails on one
+            path = ", ".join([rego_string(ref.root)] + [self.segment_key(s, scope, safe) for s in ref.segments])
+            return f"object.get({{{rego_string(ref.root)}: {base}}}, [{path}], null)"
         return base + "".join(self.segment(s, scope) for s in ref.segments)
 
     def segment(self, seg: ast.Segment, scope: Scope) -> str:
@@ -466,33 +508,32 @@ class RuleGenerator:
             return f".{seg.key}"
         return f"[{self.segment_key(seg, scope)}]"
 
-    def segment_key(self, seg: ast.Segment, scope: Scope) -> str:
+    def segment_key(self, seg: ast.Segment, scope: Scope, safe: bool = False) -> str:
         if seg.computed:
-            return self.term(seg.key, scope)
+            return self.term(seg.key, scope, safe)
         return rego_string(seg.key) if isinstance(seg.key, str) else str(seg.key)
 
     def term_Call(self, call: ast.Call, scope: Scope, safe: bool) -> str:
         if call.name == "count":
-            if call.binding is None:
-                inner = self.term(call.args[0], scope, safe)
-                return f"{LIB}.text.size({inner})" if safe else f"count({inner})"
+            if call.binding is None:  # 0 for a missing list, like count(x in c where ...)
+                return f"{LIB}.text.size({self.term(call.args[0], scope, safe=True)})"
             item = self.typer.type(call.binding.collection, scope).item
             inner_scope = scope.bind(call.binding, item)
             condition = self.cond(call.where, inner_scope)
             if len(condition) > 1:
                 condition = [self.call_helper(self.helper([condition], inner_scope), inner_scope)]
             source = self.term(call.binding.collection, scope)
-            return f"count({{k | some k, {call.binding.var} in {source}; {condition[0]}}})"
+            guard = self.shape_guard(call.binding.collection, scope)
+            return f"count({{k | {guard}; some k, {call.binding.var} in {source}; {condition[0]}}})"
         if call.name == "days_since":
             function = "days_since_or_null" if safe else "days_since"
             return f"{LIB}.clock.{function}({self.term(call.args[0], scope, safe)})"
+        # In messages, text functions render their arguments first; in conditions they take text only.
         if call.name == "octal":
-            return f"{LIB}.text.octal({self.term(call.args[0], scope, safe)})"
-        if call.name in ("lower", "upper"):
-            return f"{call.name}({LIB}.text.str({self.term(call.args[0], scope, safe)}))"
-        if call.name in ("startswith", "endswith", "contains"):
-            args = ", ".join(f"{LIB}.text.str({self.term(a, scope, safe)})" for a in call.args)
-            return f"{call.name}({args})"
+            return f"{LIB}.{'text' if safe else 'values'}.octal({self.term(call.args[0], scope, safe)})"
+        if call.name in ("lower", "upper", "startswith", "endswith", "contains"):
+            args = [self.term(a, scope, safe) for a in call.args]
+            return f"{call.name}({', '.join(f'{LIB}.text.str({a})' if safe else a for a in args)})"
         # Conditions used as values (in messages): true or false, never undefined.
         return f"{LIB}.text.truth({{true | {'; '.join(self.cond(call, scope))}}})"
 
@@ -533,8 +574,8 @@ class RuleGenerator:
             else:
                 text.append("%s")
                 args.append(f"{LIB}.text.str({self.term(part.expr, scope, safe=True)})")
-        if not args:
-            return rego_string("".join(text))
+        if not args:  # no sprintf: "%" stays as written
+            return rego_string("".join(p for p in message.parts if isinstance(p, str)))
         name = f"_{self.rule.id}_message"
         params = scope.variables()
         body = [f"message := sprintf({rego_string(''.join(text))}, [{', '.join(args)}])"]
@@ -569,7 +610,9 @@ class RuleGenerator:
         if signature in self.known:
             return self.known[signature]
         name = f"_{self.rule.id}_{len(self.known) + 1}"
-        definitions = [f"{_head(name, params, body)} if {{\n" + "".join(f"\t{l}\n" for l in body) + "}"
+        # `f if { true }` is written `f := true` by opa fmt.
+        definitions = [f"{_head(name, params, body)} := true" if body == ["true"] else
+                       f"{_head(name, params, body)} if {{\n" + "".join(f"\t{l}\n" for l in body) + "}"
                        for body in bodies]
         self.helpers.append("\n\n".join(definitions))
         self.known[signature] = name
@@ -581,6 +624,7 @@ class RuleGenerator:
 
 
 _STRING_LITERAL = re.compile(r'"(\\.|[^"\\])*"')
+_HELPER_CALL = re.compile(r"^_\w+(\([\w, ]*\))?$")
 
 
 def _head(name: str, params: list[str], body: list[str]) -> str:

@@ -380,7 +380,7 @@ class AstBuilder(Transformer):
                 text.append(raw[i])
                 i += 2
             elif raw[i] == "{":
-                close = raw.find("}", i)
+                close = _closing_brace(raw, i + 1)
                 if close == -1:
                     self._interp_problem(token, i, len(raw) - 1, "unclosed { in message",
                                          'write "{{" for a literal brace')
@@ -578,3 +578,20 @@ def _number(token: Token) -> int | float | None:
         else:
             value = float(amount) if token.type == "FLOAT" else int(amount.lstrip("0") or "0")
     return value if value is not None and abs(value) < MAX_NUMBER else None
+
+
+def _closing_brace(raw: str, start: int) -> int:
+    """Index of the `}` closing an interpolation, skipping string literals in it (`\"a{b}\"`), or -1."""
+    inside = False
+    i = start
+    while i < len(raw) - 1:
+        if raw.startswith('\\"', i):
+            inside = not inside
+            i += 2
+        elif raw[i] == "\\":
+            i += 2
+        elif raw[i] == "}" and not inside:
+            return i
+        else:
+            i += 1
+    return -1

@@ -17,12 +17,7 @@ from ..diagnostics import Diagnostic, did_you_mean, error
 from ..model import PolicySet
 from ..types import (ANY, BOOL, DATE, NULL, NUMBER, SEVERITIES, SEVERITY, STRING, Type, field_type, fields_of,
                      roots)
-from .names import RESERVED
-
-# Builtins the generated Rego calls inside rule bodies; a loop variable must not shadow them.
-REGO_NAMES = {"count", "sprintf", "regex", "glob", "object", "concat", "lower", "upper", "startswith",
-              "endswith", "contains", "time", "array", "sort", "min", "max", "split", "trim", "every",
-              "numbers", "strings", "semver", "json", "is_string", "is_number", "format_int", "sum"}
+from .names import REGO_NAMES, RESERVED
 
 ORDERED = {"number", "string", "severity", "version", "date"}
 
@@ -294,10 +289,14 @@ class Typer:
                         "use a list literal [..], a named list, or a list field")
             return False
         item = right.item or ANY
-        probe = ast.Compare("==", cmp.left, cmp.right, cmp.span)
-        if item.kind != "any" and left.kind != "any" and self._comparable(probe, left, item) is False:
-            self.report("E302", cmp.span, f"{left.describe()} can never be in {right.describe()}")
-            return False
+        # Each item of a literal list is checked as a literal (`v.severity in ["high", "critical"]`).
+        candidates = cmp.right.value if isinstance(cmp.right, ast.Literal) else (cmp.right,)
+        if item.kind != "any" and left.kind != "any":
+            verdicts = [self._comparable(ast.Compare("==", cmp.left, c, cmp.span), left, item) for c in candidates]
+            if False in verdicts:
+                self.report("E302", cmp.span, f"{left.describe()} can never be in {right.describe()}")
+            if False in verdicts or None in verdicts:
+                return False
         if item.kind == "severity" or (left.kind == "severity" and isinstance(cmp.right, ast.Literal)):
             return all(self._severity_literal(i) for i in cmp.right.value) if isinstance(cmp.right, ast.Literal) else True
         return True

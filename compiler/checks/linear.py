@@ -25,11 +25,12 @@ def check_linear(policy_set: PolicySet) -> tuple[PolicySet, list[Diagnostic]]:
             for part in (body.where, *(_interpolations(body.message))):
                 if part is not None:
                     _scan(part, bound=bound, problems=problems)
-    exceptions = [a for p in policy_set.policies for a in p.allows] + \
-                 [a for l in policy_set.allowlists for a in l.allows]
-    for allow in exceptions:
+    # An exception's condition runs once per finding: per element only for rules with a loop.
+    exceptions = [(a, [r for r in p.rules if r.id == a.rule]) for p in policy_set.policies for a in p.allows] + \
+                 [(a, [r for _, r in policy_set.rules_named(a.rule)]) for l in policy_set.allowlists for a in l.allows]
+    for allow, rules in exceptions:
         if allow.where is not None:
-            _scan(allow.where, bound=True, problems=problems)
+            _scan(allow.where, bound=any(r.body.binding is not None for r in rules), problems=problems)
     return policy_set, problems
 
 

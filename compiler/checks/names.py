@@ -12,6 +12,13 @@ RESERVED = {
     "as", "contains", "data", "default", "else", "every", "false", "if", "import", "in", "input",
     "not", "null", "package", "some", "true", "with", "rules", "key", "hit", "position",
 }
+# Builtins the generated Rego calls by their bare names, operators included (`!=` is `neq`): a loop
+# variable or a rule (a rule of the generated package shadows the builtin) must not take them.
+REGO_NAMES = {"count", "sprintf", "regex", "glob", "object", "concat", "lower", "upper", "startswith",
+              "endswith", "contains", "time", "array", "sort", "min", "max", "split", "trim", "every",
+              "numbers", "strings", "semver", "json", "is_string", "is_number", "is_array", "is_object",
+              "format_int", "sum", "bits", "floor", "eq", "equal", "neq", "lt", "lte", "gt", "gte", "plus",
+              "minus", "mul", "div", "rem", "and", "or"}
 FUNCTIONS = {"count", "any", "all", "exists", "days_since", "lower", "upper", "startswith", "endswith", "contains",
              "bits_set", "octal"}
 
@@ -28,7 +35,7 @@ def check_names(policy_set: PolicySet) -> tuple[PolicySet, list[Diagnostic]]:
         _duplicates(problems, [(r.id, r.id_span) for r in policy.rules],
                     'duplicate rule "{}" in policy "%s"' % policy.id.replace("{", "{{").replace("}", "}}"))
         for rule in policy.rules:
-            if rule.id in RESERVED:
+            if rule.id in RESERVED or rule.id in REGO_NAMES:
                 problems.append(error("E214", rule.id_span, f'"{rule.id}" is reserved and cannot name a rule'))
             if rule.template and rule.template.name not in policy_set.templates:
                 problems.append(error("E208", rule.template.name_span, f'unknown template "{rule.template.name}"',

@@ -40,7 +40,16 @@ octal(x) := sprintf("%o", [x]) if {
 truth(s) := count(s) > 0
 
 # METADATA
-# title: Number of elements, 0 for null
-size(x) := 0 if {
-	is_null(x)
-} else := count(x)
+# title: Number of elements of a collection, characters of a string, 0 for anything else
+# description: Total, so `count(x)` of a missing or null value is 0 (a missing list has no elements).
+size(x) := count(x) if {
+	_countable(x)
+} else := 0
+
+_countable(x) if is_array(x)
+
+_countable(x) if is_object(x)
+
+_countable(x) if is_set(x)
+
+_countable(x) if is_string(x)

@@ -28,6 +28,9 @@ test_success_truth if {
 test_fail_size_of_null_is_not_undefined if {
 	text.size(null) == 0
 	text.size([1, 2]) == 2
+	text.size({"a": 1}) == 1
+	text.size("héllo") == 5
+	text.size(7) == 0
 }
 
 test_success_octal if {

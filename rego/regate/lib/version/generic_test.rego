@@ -54,3 +54,9 @@ test_fail_numbers_are_not_compared_as_text_generically if {
 	not version.lt("jenkins-plugin", "2.10", "2.9")
 	not version.gt("java-archive", "1.9.0", "1.10.0")
 }
+
+test_compare_needs_two_strings if {
+	not version.compare("deb", 3, 3)
+	not version.compare("deb", "1.0", null)
+	not version.compare("generic", ["1"], ["1"])
+}

@@ -63,10 +63,15 @@ scheme(ecosystem) := object.get(_schemes, ecosystem, "generic")
 #   Compares versions `a` and `b` under the scheme of `ecosystem` (see
 #   `scheme`): -1 if a < b, 0 if they are equal, 1 if a > b. Defined for any
 #   two strings: when either version cannot be parsed by the ecosystem's
-#   scheme, both are compared with the generic scheme instead.
+#   scheme, both are compared with the generic scheme instead. Undefined when
+#   a or b is not a string.
 compare(ecosystem, a, b) := 0 if {
+	is_string(a)
 	a == b
-} else := _compare(object.get(_schemes, ecosystem, "generic"), a, b)
+} else := _compare(object.get(_schemes, ecosystem, "generic"), a, b) if {
+	is_string(a)
+	is_string(b)
+}
 
 # METADATA
 # title: lt

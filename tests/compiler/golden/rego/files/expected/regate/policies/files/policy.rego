@@ -14,6 +14,7 @@ package regate.policies.files
 root_login contains hit if {
 	key := "/etc/ssh/sshd_config"
 	f := input.files[key]
+	f.path == "/etc/ssh/sshd_config"
 	regex.match("(?m)^\\s*PermitRootLogin\\s+yes", f.contents)
 	hit := {
 		"key": key,
@@ -30,6 +31,8 @@ root_login contains hit if {
 world_writable_config contains hit if {
 	some key in {"/etc/passwd", "/etc/shadow"}
 	f := input.files[key]
+	f.path in {"/etc/passwd", "/etc/shadow"}
+	is_number(f.mode)
 	f.mode >= 438
 	hit := {
 		"key": key,
@@ -38,7 +41,7 @@ world_writable_config contains hit if {
 }
 
 _world_writable_config_message(f) := message if {
-	message := sprintf("%s mode %s", [data.regate.lib.text.str(object.get(f, ["path"], null)), data.regate.lib.text.str(object.get(f, ["mode"], null))])
+	message := sprintf("%s mode %s", [data.regate.lib.text.str(object.get({"f": f}, ["f", "path"], null)), data.regate.lib.text.str(object.get({"f": f}, ["f", "mode"], null))])
 } else := "{f.path} mode {f.mode}"
 
 # METADATA
@@ -48,17 +51,22 @@ _world_writable_config_message(f) := message if {
 #   action: "stop"
 #   source: "files.regate:12:3"
 setuid contains hit if {
+	is_object(input.files)
 	some key, f in input.files
 	f.setuid == true
-	not glob.match("/usr/bin/{su,sudo,passwd}", ["/"], f.path)
+	not _setuid_1(f)
 	hit := {
 		"key": key,
 		"message": _setuid_message(f),
 	}
 }
 
+_setuid_1(f) if {
+	glob.match("/usr/bin/{su,sudo,passwd}", ["/"], f.path)
+}
+
 _setuid_message(f) := message if {
-	message := sprintf("%s is setuid", [data.regate.lib.text.str(object.get(f, ["path"], null))])
+	message := sprintf("%s is setuid", [data.regate.lib.text.str(object.get({"f": f}, ["f", "path"], null))])
 } else := "{f.path} is setuid"
 
 # METADATA
@@ -68,6 +76,7 @@ _setuid_message(f) := message if {
 #   action: "stop"
 #   source: "files.regate:17:3"
 uid0 contains hit if {
+	is_object(input.users)
 	some key, u in input.users
 	u.uid == 0
 	u.name != "root"
@@ -78,7 +87,7 @@ uid0 contains hit if {
 }
 
 _uid0_message(u) := message if {
-	message := sprintf("%s has uid 0", [data.regate.lib.text.str(object.get(u, ["name"], null))])
+	message := sprintf("%s has uid 0", [data.regate.lib.text.str(object.get({"u": u}, ["u", "name"], null))])
 } else := "{u.name} has uid 0"
 
 # METADATA
@@ -88,6 +97,7 @@ _uid0_message(u) := message if {
 #   action: "stop"
 #   source: "files.regate:22:3"
 secret contains hit if {
+	is_object(input.secrets)
 	some key, s in input.secrets
 	s.kind in {"aws-access-key", "private-key"}
 	hit := {
@@ -97,7 +107,7 @@ secret contains hit if {
 }
 
 _secret_message(s) := message if {
-	message := sprintf("%s in %s:%s: %s", [data.regate.lib.text.str(object.get(s, ["kind"], null)), data.regate.lib.text.str(object.get(s, ["path"], null)), data.regate.lib.text.str(object.get(s, ["line"], null)), data.regate.lib.text.str(object.get(s, ["match"], null))])
+	message := sprintf("%s in %s:%s: %s", [data.regate.lib.text.str(object.get({"s": s}, ["s", "kind"], null)), data.regate.lib.text.str(object.get({"s": s}, ["s", "path"], null)), data.regate.lib.text.str(object.get({"s": s}, ["s", "line"], null)), data.regate.lib.text.str(object.get({"s": s}, ["s", "match"], null))])
 } else := "{s.kind} in {s.path}:{s.line}: {s.match}"
 
 # METADATA
@@ -107,8 +117,9 @@ _secret_message(s) := message if {
 #   action: "warn"
 #   source: "files.regate:27:3"
 new_port contains hit if {
+	is_array(input.changes)
 	some position, c in input.changes
-	key := object.get(c, "path", format_int(position, 10))
+	key := data.regate.lib.values.element_key(c, "path", position)
 	c.op == "add"
 	glob.match("/image/exposed_ports/*", ["/"], c.path)
 	hit := {
@@ -118,7 +129,7 @@ new_port contains hit if {
 }
 
 _new_port_message(c) := message if {
-	message := sprintf("new exposed port %s", [data.regate.lib.text.str(object.get(c, ["path"], null))])
+	message := sprintf("new exposed port %s", [data.regate.lib.text.str(object.get({"c": c}, ["c", "path"], null))])
 } else := "new exposed port {c.path}"
 
 # METADATA

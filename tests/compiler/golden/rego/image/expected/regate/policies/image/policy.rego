@@ -20,7 +20,7 @@ root_user contains hit if {
 }
 
 _root_user_message := message if {
-	message := sprintf("image runs as %s", [data.regate.lib.text.str(object.get(input.image, ["effective_user"], null))])
+	message := sprintf("image runs as %s", [data.regate.lib.text.str(object.get(input, ["image", "effective_user"], null))])
 } else := "image runs as {image.effective_user}"
 
 # METADATA
@@ -30,11 +30,15 @@ _root_user_message := message if {
 #   action: "warn"
 #   source: "image.regate:11:3"
 no_healthcheck contains hit if {
-	not input.image.healthcheck != null
+	not _no_healthcheck_1
 	hit := {
 		"key": "image",
 		"message": "image has no healthcheck",
 	}
+}
+
+_no_healthcheck_1 if {
+	input.image.healthcheck != null
 }
 
 # METADATA
@@ -44,7 +48,8 @@ no_healthcheck contains hit if {
 #   action: "warn"
 #   source: "image.regate:16:3"
 too_many_layers contains hit if {
-	count(input.image.layers) > data.regate.params.max_layers
+	is_number(data.regate.params.max_layers)
+	data.regate.lib.text.size(object.get(input, ["image", "layers"], null)) > data.regate.params.max_layers
 	input.image.os == "linux"
 	hit := {
 		"key": "image",
@@ -53,7 +58,7 @@ too_many_layers contains hit if {
 }
 
 _too_many_layers_message := message if {
-	message := sprintf("%s layers", [data.regate.lib.text.str(data.regate.lib.text.size(object.get(input.image, ["layers"], null)))])
+	message := sprintf("%s layers", [data.regate.lib.text.str(data.regate.lib.text.size(object.get(input, ["image", "layers"], null)))])
 } else := "{count(image.layers)} layers"
 
 # METADATA
@@ -63,8 +68,9 @@ _too_many_layers_message := message if {
 #   action: "warn"
 #   source: "image.regate:21:3"
 ports contains hit if {
+	is_object(input.image.exposed_ports)
 	some key, p in input.image.exposed_ports
-	not data.regate.sets.allowed_ports[p.port]
+	data.regate.lib.values.not_member(p.port, data.regate.sets.allowed_ports)
 	hit := {
 		"key": key,
 		"message": _ports_message(p),
@@ -72,7 +78,7 @@ ports contains hit if {
 }
 
 _ports_message(p) := message if {
-	message := sprintf("port %s is exposed", [data.regate.lib.text.str(object.get(p, ["spec"], null))])
+	message := sprintf("port %s is exposed", [data.regate.lib.text.str(object.get({"p": p}, ["p", "spec"], null))])
 } else := "port {p.spec} is exposed"
 
 # METADATA
@@ -82,7 +88,7 @@ _ports_message(p) := message if {
 #   action: "stop"
 #   source: "image.regate:26:3"
 debug_env contains hit if {
-	_debug_env_1
+	_debug_env_2
 	hit := {
 		"key": "image",
 		"message": "debug image",
@@ -90,11 +96,16 @@ debug_env contains hit if {
 }
 
 _debug_env_1 if {
+	is_number(input.image.size)
+	input.image.size < 1000000000
+}
+
+_debug_env_2 if {
 	input.image.env.DEBUG.value == "1"
 }
 
-_debug_env_1 if {
-	not input.image.size < 1000000000
+_debug_env_2 if {
+	not _debug_env_1
 }
 
 # METADATA
@@ -104,20 +115,22 @@ _debug_env_1 if {
 #   action: "warn"
 #   source: "image.regate:31:3"
 all_layers_small contains hit if {
-	not _all_layers_small_2
+	_all_layers_small_2
 	hit := {
 		"key": "image",
 		"message": "a layer is over 500 MB",
 	}
 }
 
-_all_layers_small_1 if {
-	some l in input.image.layers
-	not l.size < 500000000
+_all_layers_small_1(l) if {
+	is_number(l.size)
+	l.size < 500000000
 }
 
 _all_layers_small_2 if {
-	not _all_layers_small_1
+	is_array(input.image.layers)
+	some l in input.image.layers
+	not _all_layers_small_1(l)
 }
 
 # METADATA
@@ -127,7 +140,7 @@ _all_layers_small_2 if {
 #   action: "warn"
 #   source: "image.regate:36:3"
 many_high contains hit if {
-	count({k | some k, v in input.vulnerabilities; _many_high_1(v)}) >= 5
+	count({k | is_object(input.vulnerabilities); some k, v in input.vulnerabilities; _many_high_1(v)}) >= 5
 	hit := {
 		"key": "image",
 		"message": _many_high_message,
@@ -140,8 +153,50 @@ _many_high_1(v) if {
 }
 
 _many_high_message := message if {
-	message := sprintf("%s fixable high", [data.regate.lib.text.str(count({k | some k, v in input.vulnerabilities; _many_high_1(v)}))])
+	message := sprintf("%s fixable high", [data.regate.lib.text.str(count({k | is_object(input.vulnerabilities); some k, v in input.vulnerabilities; _many_high_1(v)}))])
 } else := "{count(v in vulnerabilities where v.severity == high and v.fix.available)} fixable high"
+
+# METADATA
+# title: "constant_branch"
+# custom:
+#   id: "constant_branch"
+#   action: "go"
+#   source: "image.regate:43:3"
+constant_branch contains hit if {
+	_constant_branch_1
+	hit := {
+		"key": "image",
+		"message": _constant_branch_message,
+	}
+}
+
+_constant_branch_1 if {
+	input.image.os == "linux"
+}
+
+_constant_branch_1 := true
+
+_constant_branch_message := message if {
+	message := sprintf("%s", [data.regate.lib.text.str(data.regate.lib.text.truth({true | input.image.os == "a{b}"}))])
+} else := "{image.os == \"a{b}\"}"
+
+# METADATA
+# title: "repeated_items"
+# custom:
+#   id: "repeated_items"
+#   action: "go"
+#   source: "image.regate:49:3"
+repeated_items contains hit if {
+	data.regate.lib.values.not_member(input.image.user, {"root", "admin"})
+	hit := {
+		"key": "image",
+		"message": _repeated_items_message,
+	}
+}
+
+_repeated_items_message := message if {
+	message := sprintf("user %s", [data.regate.lib.text.str(object.get(input, ["image", "user"], null))])
+} else := "user {image.user}"
 
 # METADATA
 # title: Findings of every rule, by rule id
@@ -153,4 +208,6 @@ rules := {
 	"debug_env": debug_env,
 	"all_layers_small": all_layers_small,
 	"many_high": many_high,
+	"constant_branch": constant_branch,
+	"repeated_items": repeated_items,
 }

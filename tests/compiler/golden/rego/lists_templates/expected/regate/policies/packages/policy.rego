@@ -12,6 +12,7 @@ package regate.policies.packages
 #   action: "stop"
 #   source: "packages.regate:4:3"
 denied contains hit if {
+	is_object(input.packages)
 	some key, p in input.packages
 	data.regate.sets.denied_packages[p.name]
 	hit := {
@@ -21,7 +22,7 @@ denied contains hit if {
 }
 
 _denied_message(p) := message if {
-	message := sprintf("%s %s is denied", [data.regate.lib.text.str(object.get(p, ["name"], null)), data.regate.lib.text.str(object.get(p, ["version"], null))])
+	message := sprintf("%s %s is denied", [data.regate.lib.text.str(object.get({"p": p}, ["p", "name"], null)), data.regate.lib.text.str(object.get({"p": p}, ["p", "version"], null))])
 } else := "{p.name} {p.version} is denied"
 
 # METADATA
@@ -31,6 +32,7 @@ _denied_message(p) := message if {
 #   action: "warn"
 #   source: "packages.regate:6:3"
 denied_inline contains hit if {
+	is_object(input.packages)
 	some key, p in input.packages
 	p.name in {"netcat", "nmap"}
 	hit := {
@@ -40,7 +42,7 @@ denied_inline contains hit if {
 }
 
 _denied_inline_message(p) := message if {
-	message := sprintf("%s %s is denied", [data.regate.lib.text.str(object.get(p, ["name"], null)), data.regate.lib.text.str(object.get(p, ["version"], null))])
+	message := sprintf("%s %s is denied", [data.regate.lib.text.str(object.get({"p": p}, ["p", "name"], null)), data.regate.lib.text.str(object.get({"p": p}, ["p", "version"], null))])
 } else := "{p.name} {p.version} is denied"
 
 # METADATA
@@ -50,9 +52,11 @@ _denied_inline_message(p) := message if {
 #   action: "stop"
 #   source: "packages.regate:10:3"
 outdated contains hit if {
+	is_object(input.packages)
 	some key, p in input.packages
-	object.get(data.regate.params.minimum_versions, p.name, null) != null
-	data.regate.lib.version.compare(p.type, p.version, data.regate.params.minimum_versions[p.name]) < 0
+	is_object(data.regate.params.minimum_versions)
+	data.regate.lib.values.member(p.name, data.regate.params.minimum_versions)
+	data.regate.lib.version.compare(object.get({"p": p}, ["p", "type"], null), p.version, data.regate.params.minimum_versions[p.name]) < 0
 	hit := {
 		"key": key,
 		"message": _outdated_message(p),
@@ -60,7 +64,7 @@ outdated contains hit if {
 }
 
 _outdated_message(p) := message if {
-	message := sprintf("%s %s is older than %s", [data.regate.lib.text.str(object.get(p, ["name"], null)), data.regate.lib.text.str(object.get(p, ["version"], null)), data.regate.lib.text.str(object.get(data.regate.params.minimum_versions, [p.name], null))])
+	message := sprintf("%s %s is older than %s", [data.regate.lib.text.str(object.get({"p": p}, ["p", "name"], null)), data.regate.lib.text.str(object.get({"p": p}, ["p", "version"], null)), data.regate.lib.text.str(object.get({"minimum_versions": data.regate.params.minimum_versions}, ["minimum_versions", object.get({"p": p}, ["p", "name"], null)], null))])
 } else := "{p.name} {p.version} is older than {minimum_versions[p.name]}"
 
 # METADATA
@@ -70,7 +74,9 @@ _outdated_message(p) := message if {
 #   action: "stop"
 #   source: "packages.regate:15:3"
 license contains hit if {
+	is_object(input.packages)
 	some key, p in input.packages
+	is_array(p.licenses)
 	some l in p.licenses
 	_license_1(p, l)
 	hit := {
@@ -88,7 +94,7 @@ _license_1(_, l) if {
 }
 
 _license_message(p) := message if {
-	message := sprintf("%s is licensed %s", [data.regate.lib.text.str(object.get(p, ["name"], null)), data.regate.lib.text.str(object.get(p, ["licenses"], null))])
+	message := sprintf("%s is licensed %s", [data.regate.lib.text.str(object.get({"p": p}, ["p", "name"], null)), data.regate.lib.text.str(object.get({"p": p}, ["p", "licenses"], null))])
 } else := "{p.name} is licensed {p.licenses}"
 
 # METADATA

@@ -12,6 +12,7 @@ package regate.policies.strict
 #   action: "stop"
 #   source: "bundle.regate:2:3"
 critical contains hit if {
+	is_object(input.vulnerabilities)
 	some key, v in input.vulnerabilities
 	v.severity == "critical"
 	hit := {
@@ -22,7 +23,7 @@ critical contains hit if {
 }
 
 _critical_message(v) := message if {
-	message := sprintf("%s", [data.regate.lib.text.str(object.get(v, ["id"], null))])
+	message := sprintf("%s", [data.regate.lib.text.str(object.get({"v": v}, ["v", "id"], null))])
 } else := "{v.id}"
 
 # METADATA

@@ -13,6 +13,7 @@ package regate.policies.vulnerabilities
 #   severity: "critical"
 #   source: "vulns.regate:4:3"
 critical_fixable contains hit if {
+	is_object(input.vulnerabilities)
 	some key, v in input.vulnerabilities
 	data.regate.lib.severity.rank[v.severity] >= 5
 	v.fix.available == true
@@ -24,7 +25,7 @@ critical_fixable contains hit if {
 }
 
 _critical_fixable_message(v) := message if {
-	message := sprintf("%s in %s %s, fixed in %s", [data.regate.lib.text.str(object.get(v, ["id"], null)), data.regate.lib.text.str(object.get(v, ["package", "name"], null)), data.regate.lib.text.str(object.get(v, ["package", "version"], null)), data.regate.lib.text.str(object.get(v, ["fix", "versions"], null))])
+	message := sprintf("%s in %s %s, fixed in %s", [data.regate.lib.text.str(object.get({"v": v}, ["v", "id"], null)), data.regate.lib.text.str(object.get({"v": v}, ["v", "package", "name"], null)), data.regate.lib.text.str(object.get({"v": v}, ["v", "package", "version"], null)), data.regate.lib.text.str(object.get({"v": v}, ["v", "fix", "versions"], null))])
 } else := "{v.id} in {v.package.name} {v.package.version}, fixed in {v.fix.versions}"
 
 _critical_fixable_1(v) if {
@@ -39,6 +40,7 @@ _critical_fixable_1(v) if {
 #   action: "warn"
 #   source: "vulns.regate:13:3"
 high_cvss contains hit if {
+	is_object(input.vulnerabilities)
 	some key, v in input.vulnerabilities
 	_high_cvss_1(v)
 	hit := {
@@ -48,15 +50,17 @@ high_cvss contains hit if {
 }
 
 _high_cvss_1(v) if {
+	is_number(v.nvd_cvss.base)
 	v.nvd_cvss.base >= 7.5
 }
 
 _high_cvss_1(v) if {
+	is_number(v.vendor_cvss.base)
 	v.vendor_cvss.base >= 9
 }
 
 _high_cvss_message(v) := message if {
-	message := sprintf("%s has CVSS %s", [data.regate.lib.text.str(object.get(v, ["id"], null)), data.regate.lib.text.str(object.get(v, ["nvd_cvss", "base"], null))])
+	message := sprintf("%s has CVSS %s", [data.regate.lib.text.str(object.get({"v": v}, ["v", "id"], null)), data.regate.lib.text.str(object.get({"v": v}, ["v", "nvd_cvss", "base"], null))])
 } else := "{v.id} has CVSS {v.nvd_cvss.base}"
 
 # METADATA
@@ -66,6 +70,7 @@ _high_cvss_message(v) := message if {
 #   action: "warn"
 #   source: "vulns.regate:18:3"
 stale_fix contains hit if {
+	is_object(input.vulnerabilities)
 	some key, v in input.vulnerabilities
 	v.fix.available == true
 	data.regate.lib.clock.days_since(v.published) > 30
@@ -77,7 +82,7 @@ stale_fix contains hit if {
 }
 
 _stale_fix_message(v) := message if {
-	message := sprintf("%s has had a fix for %s days", [data.regate.lib.text.str(object.get(v, ["id"], null)), data.regate.lib.text.str(data.regate.lib.clock.days_since_or_null(object.get(v, ["published"], null)))])
+	message := sprintf("%s has had a fix for %s days", [data.regate.lib.text.str(object.get({"v": v}, ["v", "id"], null)), data.regate.lib.text.str(data.regate.lib.clock.days_since_or_null(object.get({"v": v}, ["v", "published"], null)))])
 } else := "{v.id} has had a fix for {days_since(v.published)} days"
 
 # METADATA
@@ -87,9 +92,10 @@ _stale_fix_message(v) := message if {
 #   action: "stop"
 #   source: "vulns.regate:23:3"
 os_only contains hit if {
+	is_object(input.vulnerabilities)
 	some key, v in input.vulnerabilities
 	v["package"].os == true
-	data.regate.lib.version.compare(v["package"].type, v["package"].version, "1.2.3") < 0
+	data.regate.lib.version.compare(object.get({"v": v}, ["v", "package", "type"], null), v["package"].version, "1.2.3") < 0
 	v.kev == true
 	hit := {
 		"key": key,
@@ -98,7 +104,7 @@ os_only contains hit if {
 }
 
 _os_only_message(v) := message if {
-	message := sprintf("%s is known exploited", [data.regate.lib.text.str(object.get(v, ["id"], null))])
+	message := sprintf("%s is known exploited", [data.regate.lib.text.str(object.get({"v": v}, ["v", "id"], null))])
 } else := "{v.id} is known exploited"
 
 # METADATA
