@@ -50,12 +50,15 @@ test: test-rego test-python
 bench: setup
 	$(BIN)/python bench/run.py
 
-# Mutated policies, scanner JSON and images against regate's oracles; grouped
-# findings are printed and their minimized reproducers saved in fuzz/findings/.
+# Mutated policies, scanner JSON and images against regate's oracles (grouped
+# findings printed, minimized reproducers saved in fuzz/findings/), then random
+# policies x documents through real OPA against the reference evaluator
+# (tests/oracle). Both are seeded; each gets FUZZ_SECONDS.
 FUZZ_SECONDS ?= 600
 FUZZ_SEED    ?= 1
 fuzz: setup
 	$(BIN)/python fuzz/run.py --seconds $(FUZZ_SECONDS) --seed $(FUZZ_SEED) --save fuzz/findings
+	$(BIN)/python fuzz/differential.py --seconds $(FUZZ_SECONDS) --seed $(FUZZ_SEED)
 
 clean:
 	rm -rf $(VENV) build *.egg-info

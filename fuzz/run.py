@@ -9,8 +9,9 @@ finding is reproduced by its (seed, target, case). Findings are grouped by
 signature (exception type and innermost regate frame, or the oracle's
 complaint); each group's smallest case is minimized and saved under --save.
 
-Targets live in fuzz/targets.py: another target (e.g. a compiler
-differential test) is one more `register(Target(...))` there.
+Targets live in fuzz/targets.py, one `register(Target(...))` each. The
+compiler's differential test runs its own loop (fuzz/differential.py);
+`make fuzz` runs both.
 """
 
 from __future__ import annotations

@@ -33,8 +33,8 @@ class Target:
     minimizable: bool = True
 
 
-# The registry. Another target (say fuzz/differential.py) calls `register`
-# when imported; import it at the end of this module.
+# The registry of mutation targets: one `register` call each. (The compiler's
+# differential test has its own loop, fuzz/differential.py; `make fuzz` runs both.)
 TARGETS: dict[str, Target] = {}
 
 
