@@ -6,6 +6,7 @@ further files relative to the importing one. Each file is parsed once.
 
 from __future__ import annotations
 
+import errno
 import json
 import math
 import os
@@ -22,6 +23,7 @@ from .parser import LONE_SURROGATE, MAX_DIGITS, MAX_NUMBER, parse_module
 POLICY_SUFFIX = ".regate"
 # Far above any real policy or list; they bound what a mistyped path can cost.
 MAX_POLICY_BYTES = 4 * 2**20
+_NAME_MAX, _PATH_MAX = os.pathconf("/", "PC_NAME_MAX"), os.pathconf("/", "PC_PATH_MAX")
 MAX_DATA_BYTES = 64 * 2**20
 
 
@@ -86,6 +88,9 @@ def read_bytes(path: Path, limit: int, kind: str) -> bytes:
     except FileNotFoundError as exc:
         raise Missing(exc.strerror) from None
     except OSError as exc:
+        if exc.errno == errno.ENAMETOOLONG:
+            raise Unreadable(f"the path is longer than the system allows ({_NAME_MAX} bytes a name, "
+                             f"{_PATH_MAX} a path)") from None
         raise Unreadable(exc.strerror or str(exc)) from None
     if len(content) > limit:
         raise Unreadable(f"larger than {limit // 2**20} MiB, the limit for {kind}")

@@ -19,6 +19,7 @@ CASES = [
     (["lint", "policy_eof_line_after_formfeed.regate.case"], 2,
      "policy_eof_line_after_formfeed.regate.case:2:16: error[E001]: unexpected end of file"),
     (["lint", "policy_message_control_chars.regate.case"], 2, 'unknown policy "\\u001b[31mred\\u000a\\u0009injected"'),
+    (["lint", "policy_data_file_name_too_long.regate.case"], 2, "is longer than the system allows (255 bytes a name"),
 ]
 
 
