@@ -138,7 +138,11 @@ def _hit(hit: dict) -> tuple:
 
 
 def _valid(doc) -> bool:
-    return isinstance(doc, dict) and all(k in doc for k in REQUIRED) and doc["schema_version"] == 1
+    """What the decision accepts (docs/decision.md, `invalid_input`): the required keys, version 1,
+    collections as objects and `changes` as a list."""
+    return (isinstance(doc, dict) and all(k in doc for k in REQUIRED) and doc["schema_version"] == 1
+            and all(isinstance(doc[k], dict) for k in REQUIRED if k not in ("schema_version", "changes"))
+            and isinstance(doc["changes"], list))
 
 
 def run(opa, seed: int, rounds: int | None = None, seconds: float | None = None, documents: int = 40,

@@ -55,6 +55,25 @@ input_errors contains sprintf("input.%s is missing", [name]) if {
 	not name in object.keys(input)
 }
 
+# Collections are objects keyed by their entries' keys and `changes` is a list: a rule
+# iterating a value of another shape would find nothing and the image would pass unseen.
+_shapes := {
+	"image": "object",
+	"packages": "object",
+	"vulnerabilities": "object",
+	"files": "object",
+	"secrets": "object",
+	"users": "object",
+	"changes": "array",
+}
+
+input_errors contains sprintf("input.%s is %s, not %s", [name, type_name(value), wanted]) if {
+	is_object(input)
+	some name, wanted in _shapes
+	value := input[name]
+	type_name(value) != wanted
+}
+
 _image := object.get(input, "image", {}) if is_object(input)
 
 # METADATA

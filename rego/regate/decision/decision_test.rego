@@ -196,3 +196,17 @@ test_success_worst if {
 	decision.worst(["GO", "WARN"]) == "WARN"
 	decision.worst(["WARN", "STOP", "GO"]) == "STOP"
 }
+
+test_fail_a_collection_of_the_wrong_shape_is_invalid_input if {
+	doc := {
+		"schema_version": 1, "image": {}, "packages": [{"name": "telnet"}], "vulnerabilities": {}, "files": {},
+		"secrets": {}, "users": {}, "changes": {},
+	}
+	d := decision.main with data.regate.config as _config
+		with data.regate.policies as _hits
+		with input as doc
+	d.final_action == "STOP"
+	d.final_reason == "invalid_input"
+	"input.packages is array, not object" in d.errors
+	"input.changes is object, not array" in d.errors
+}
