@@ -1,0 +1,254 @@
+"""One policy rule → its Rego rule, helper functions and exception tests, with a source map."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from .. import ast
+from ..checks.exprs import Scope, Typer, global_scope
+from ..checks.rules import rule_scope
+from ..model import PolicySet
+from ..types import Type
+from .conditions import Conditions
+from .exceptions import ExceptionDef
+from .rego import LIB, metadata, rego_string, source_of
+from .terms import Terms
+
+
+@dataclass(frozen=True)
+class Mapped:
+    """A line of generated Rego and the policy source it came from.
+
+    `held_line` is the Rego line that runs only if this one succeeded (the next
+    statement, or the rule/helper head after the last one), so coverage can
+    tell a condition that was true at least once from one that never was.
+    """
+
+    line: int
+    held_line: int
+    kind: str  # rule | condition
+    rule: str
+    span: object
+
+    def as_json(self) -> dict:
+        return {"line": self.line, "held_line": self.held_line, "kind": self.kind, "rule": self.rule,
+                "source": self.span.as_json()}
+
+
+@dataclass
+class RuleGenerator(Conditions, Terms):
+    """Generates one rule, its helper functions and its exception tests."""
+
+    policy_set: PolicySet
+    rule: ast.Rule
+    exceptions: list[ExceptionDef]
+    helpers: list[str] = field(default_factory=list)
+    known: dict = field(default_factory=dict)  # helper bodies already generated → their names
+    origins: dict = field(default_factory=dict)  # generated statement → span of the policy source
+
+    def __post_init__(self):
+        self.typer = Typer(None)
+        self.scope = global_scope(self.policy_set)
+
+    def blocks(self) -> list[str]:
+        rule = self.rule
+        body = rule.body
+        meta = body.meta
+        inner = rule_scope(rule, self.typer, self.scope)
+        lines: list[str] = []
+        if body.when is not None:
+            lines += self.cond(body.when, self.scope)
+        if body.binding is not None:
+            lines += self.loop(body.binding, body.where, inner)
+        elif body.where is not None:
+            lines += self.cond(body.where, inner)
+        key = "key" if body.binding is not None else rego_string("image")
+        hit = [f"\t\t\"key\": {key},", f"\t\t\"message\": {self.message(body.message, inner)},"]
+        exceptions = self.exception_terms(inner)
+        if exceptions:
+            hit.insert(0, f"\t\t\"exceptions\": {exceptions},")
+        lines.append("hit := {\n" + "\n".join(hit) + "\n\t}")
+        if body.binding is not None:
+            lines = self.unused_lookup_dropped(lines, body.binding.var)
+        head = metadata(
+            [("title", meta.title or rule.id), ("description", meta.description)],
+            [("id", rule.id), ("action", rule.action), ("severity", meta.severity),
+             ("source", source_of(self.policy_set, rule.span))])
+        text = "\n".join(head) + f"\n{rule.id} contains hit if {{\n" + "".join(f"\t{l}\n" for l in lines) + "}"
+        return [text] + self.helpers
+
+    def loop(self, binding: ast.Binding, where: ast.Expr | None, scope: Scope) -> list[str]:
+        """`some key, v in coll` — or a direct lookup when `where` pins the collection's key."""
+        collection = self.typer.type(binding.collection, self.scope)
+        source = self.term(binding.collection, self.scope)
+        conjuncts = list(where.items) if isinstance(where, ast.And) else [where] if where is not None else []
+        pinned = self._pinned_key(binding, collection, conjuncts)
+        lines = []
+        if pinned is not None:
+            # The lookup replaces the scan; the condition stays, for an element whose key field differs from its key.
+            conjunct, keys = pinned
+            lines.append(f"key := {keys}" if not keys.startswith("{") else f"some key in {keys}")
+            lines.append(f"{binding.var} := {source}[key]")
+            self.origins.update({line: conjunct.span for line in lines})
+        elif collection is not None and (collection.array or collection.kind == "list"):
+            # Findings need string keys that do not shift when an element is added before them.
+            lines.append(self.shape_guard(binding.collection, self.scope))
+            lines.append(f"some position, {binding.var} in {source}")
+            lines.append(f"key := {LIB}.values.element_key({binding.var}, {rego_string(collection.key)}, position)"
+                         if collection.key else "key := format_int(position, 10)")
+            self.origins.update({line: binding.span for line in lines})
+        else:
+            lines.append(self.shape_guard(binding.collection, self.scope))
+            lines.append(f"some key, {binding.var} in {source}")
+            self.origins.update({line: binding.span for line in lines})
+        for conjunct in conjuncts:
+            lines += self.inline_any(conjunct, scope, lines) or self.cond(conjunct, scope)
+        return lines
+
+    def unused_lookup_dropped(self, lines: list[str], var: str) -> list[str]:
+        """A pinned lookup `f := coll[key]` whose `f` nothing after it uses becomes
+        `coll[key]`: the key must still exist, and `opa check --strict` rejects an
+        assignment that is never read."""
+        prefix = f"{var} := "
+        for i, line in enumerate(lines):
+            if line.startswith(prefix) and not _uses(var, lines[i + 1:]):
+                lookup = line.removeprefix(prefix)
+                self.origins[lookup] = self.origins[line]
+                return lines[:i] + [lookup] + lines[i + 1:]
+        return lines
+
+    def inline_any(self, expr: ast.Expr, scope: Scope, body: list[str]) -> list[str] | None:
+        """`any(x in c where ...)` as a top-level condition of the rule body needs no helper:
+        `some x in c` and the condition go straight into the body (a hit found twice is one)."""
+        if not (isinstance(expr, ast.Call) and expr.name == "any" and expr.binding is not None):
+            return None
+        var = expr.binding.var
+        if any(re.search(rf"(?<![.\w]){re.escape(var)}\b", line) for line in body):
+            return None  # the name is taken in this body
+        inner = scope.bind(expr.binding, self.typer.type(expr.binding.collection, scope).item)
+        lines = [self.shape_guard(expr.binding.collection, scope),
+                 f"some {var} in {self.term(expr.binding.collection, scope)}"] + self.cond(expr.where, inner)
+        for line in lines:
+            self.origins.setdefault(line, expr.span)
+        return lines
+
+    def shape_guard(self, collection: ast.Ref, scope: Scope) -> str:
+        """Elements exist only in the shape the input schema gives a collection: `some` would also walk
+        an array where an object is expected, with positions for keys."""
+        t = self.typer.type(collection, scope)
+        check = "is_object" if t.kind == "collection" and not t.array else "is_array"
+        return f"{check}({self.term(collection, scope)})"
+
+    def _pinned_key(self, binding: ast.Binding, collection: Type | None, conjuncts) -> tuple | None:
+        if collection is None or collection.kind != "collection" or not collection.key or collection.array:
+            return None
+        for conjunct in conjuncts:
+            if not isinstance(conjunct, ast.Compare) or conjunct.op not in ("==", "in"):
+                continue
+            left, right = conjunct.left, conjunct.right
+            if not (isinstance(left, ast.Ref) and left.root == binding.var and len(left.segments) == 1
+                    and left.segments[0].key == collection.key and isinstance(right, ast.Literal)):
+                continue
+            if conjunct.op == "==" and right.kind == "string":
+                return conjunct, rego_string(right.value)
+            if conjunct.op == "in" and right.kind == "list" and right.value:
+                return conjunct, "{" + ", ".join(dict.fromkeys(rego_string(str(i.value)) for i in right.value)) + "}"
+        return None
+
+    def map_block(self, block: str, first_line: int) -> list[Mapped]:
+        """Source map of one generated block (a rule or a helper) starting at `first_line`."""
+        mapped: list[Mapped] = []
+        head = None
+        statements: list[tuple[int, str]] = []
+        for offset, text in enumerate(block.split("\n")):
+            number = first_line + offset
+            if text.endswith(" if {") and not text.startswith(("\t", "#")):
+                head = number
+                if text.startswith(f"{self.rule.id} contains"):
+                    mapped.append(Mapped(number, number, "rule", self.rule.id, self.rule.span))
+            elif text.startswith("\t") and not text.startswith("\t\t") and text != "\t}":
+                statements.append((number, text[1:]))
+            elif text.startswith("}") and head is not None:
+                for i, (line, statement) in enumerate(statements):
+                    held = statements[i + 1][0] if i + 1 < len(statements) else head
+                    span = self.origins.get(statement)
+                    if span is not None:
+                        mapped.append(Mapped(line, held, "condition", self.rule.id, span))
+                head, statements = None, []
+        return mapped
+
+    def message(self, message: ast.Message, scope: Scope) -> str:
+        """The message term. Interpolated messages go through a helper whose `else`
+        falls back to the template text, so a value that cannot be rendered never
+        makes a finding disappear."""
+        if message is None:
+            return rego_string("")
+        text, args = [], []
+        for part in message.parts:
+            if isinstance(part, str):
+                text.append(part.replace("%", "%%"))
+            else:
+                text.append("%s")
+                args.append(f"{LIB}.text.str({self.term(part.expr, scope, safe=True)})")
+        if not args:  # no sprintf: "%" stays as written
+            return rego_string("".join(p for p in message.parts if isinstance(p, str)))
+        name = f"_{self.rule.id}_message"
+        params = scope.variables()
+        body = [f"message := sprintf({rego_string(''.join(text))}, [{', '.join(args)}])"]
+        self.helpers.append(f"{_head(name, params, body)} := message if {{\n\t{body[0]}\n}} else := "
+                            f"{rego_string(message.text)}")
+        return f"{name}({', '.join(params)})" if params else name
+
+    def exception_terms(self, scope: Scope) -> str:
+        """The set of ids of the exceptions that hold for a finding. Many are one flat
+        `union({...})`: a chain of `|` nests once per exception, and OPA compiles that
+        nesting in quadratic time (minutes for a few thousand exceptions)."""
+        terms = []
+        for exception in self.exceptions:
+            where = exception.allow.where
+            if where is None:
+                terms.append(f"{{{rego_string(exception.id)}}}")
+                continue
+            condition = self.cond(where, scope)
+            if len(condition) > 1:
+                condition = [self.call_helper(self.helper([condition], scope), scope)]
+            terms.append(f"{{{rego_string(exception.id)} | {condition[0]}}}")
+        if len(terms) > 1:
+            return "union({" + ", ".join(terms) + "})"
+        return terms[0] if terms else ""
+
+    def helper(self, bodies: list[list[str]], scope: Scope) -> str:
+        """A helper true when any of `bodies` holds; takes the loop variables as arguments."""
+        params = scope.variables()
+        signature = (tuple(params), tuple(tuple(b) for b in bodies))
+        if signature in self.known:
+            return self.known[signature]
+        name = f"_{self.rule.id}_{len(self.known) + 1}"
+        # `f if { true }` is written `f := true` by opa fmt.
+        definitions = [f"{_head(name, params, body)} := true" if body == ["true"] else
+                       f"{_head(name, params, body)} if {{\n" + "".join(f"\t{l}\n" for l in body) + "}"
+                       for body in bodies]
+        self.helpers.append("\n\n".join(definitions))
+        self.known[signature] = name
+        return name
+
+    def call_helper(self, name: str, scope: Scope) -> str:
+        params = scope.variables()
+        return f"{name}({', '.join(params)})" if params else name
+
+
+_STRING_LITERAL = re.compile(r'"(\\.|[^"\\])*"')
+
+
+def _head(name: str, params: list[str], body: list[str]) -> str:
+    """`name(a, _)`: parameters the body does not use are wildcards (opa check --strict)."""
+    if not params:
+        return name
+    return f"{name}({', '.join(p if _uses(p, body) else '_' for p in params)})"
+
+
+def _uses(var: str, lines: list[str]) -> bool:
+    """Whether Rego `lines` refer to variable `var` outside string literals."""
+    code = _STRING_LITERAL.sub('""', "\n".join(lines))
+    return re.search(rf"(?<![.\w]){re.escape(var)}\b", code) is not None
