@@ -7,21 +7,13 @@ from dataclasses import dataclass
 from .. import ast
 from ..model import PolicySet
 from .exceptions import ExceptionDef, exception_defs
-from .rego import identifier, metadata, rego_string, source_of
+from .rego import identifier, metadata, rego_string, source_of, unique_identifiers
 from .rules import Mapped, RuleGenerator
 
 
 def package_names(policy_set: PolicySet) -> dict[str, str]:
     """Policy id → unique Rego package identifier."""
-    taken: dict[str, str] = {}
-    for policy in policy_set.policies:
-        base = identifier(policy.id)
-        name, n = base, 1
-        while name in taken.values():
-            n += 1
-            name = f"{base}_{n}"
-        taken[policy.id] = name
-    return taken
+    return unique_identifiers([(policy.id, identifier(policy.id)) for policy in policy_set.policies])
 
 
 @dataclass(frozen=True)

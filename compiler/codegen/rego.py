@@ -33,6 +33,18 @@ def identifier(name: str) -> str:
     return cleaned
 
 
+def unique_identifiers(bases: list[tuple[str, str]]) -> dict[str, str]:
+    """Key → its base identifier, suffixed `_2`, `_3`, ... where an earlier key took it."""
+    taken: dict[str, str] = {}
+    for key, base in bases:
+        name, n = base, 1
+        while name in taken.values():
+            n += 1
+            name = f"{base}_{n}"
+        taken[key] = name
+    return taken
+
+
 def date_ns(text: str, end_of_day: bool = False) -> int:
     """Nanoseconds since the epoch; a bare date means midnight UTC (or the next one)."""
     moment = parse_date(text)

@@ -13,6 +13,7 @@ import re
 from dataclasses import dataclass
 
 from ..codegen import rego_string
+from ..codegen.rego import unique_identifiers
 from .spec import Case, TestFile
 
 ROOT = "regate_tests"
@@ -35,15 +36,7 @@ def _slug(text: str, limit: int = 60) -> str:
 
 def module_names(files: list[TestFile]) -> dict[str, str]:
     """Test file display path → unique Rego identifier."""
-    names: dict[str, str] = {}
-    for test_file in files:
-        base = _slug(test_file.path.stem, 40)
-        name, n = base, 1
-        while name in names.values():
-            n += 1
-            name = f"{base}_{n}"
-        names[test_file.display] = name
-    return names
+    return unique_identifiers([(f.display, _slug(f.path.stem, 40)) for f in files])
 
 
 def generate(test_file: TestFile, ident: str, cases: list[Case], inputs: list[dict]) -> tuple[str, dict, list[GeneratedTest]]:
