@@ -81,23 +81,36 @@ def _unicode_escape(char: str) -> str:
 
 def format_source(path: str, source: str) -> str:
     module = parse_module(path, source)
-    return Printer(find_comments(source)).module(module)
+    return Printer(find_comments(source), source).module(module)
 
 
 class Printer:
-    def __init__(self, comments: list[Comment]):
+    def __init__(self, comments: list[Comment], source: str):
         self.comments = comments
+        self.source_lines = source.splitlines()
         self.lines: list[str] = []
 
     # ------------------------------------------------------------ comments
     def _flush_before(self, line: int, depth: int) -> None:
         """Comments that start before source line `line` (standalone ones on their own lines)."""
+        standalone = False
         while self.comments and self.comments[0].line < line:
             comment = self.comments.pop(0)
             if comment.trailing and self.lines and self.lines[-1].strip():
                 self.lines[-1] += "  " + comment.text
             else:
+                self._keep_blank_before(comment.line)
                 self.lines.append(INDENT * depth + comment.text)
+                standalone = True
+        if standalone:
+            self._keep_blank_before(line)
+
+    def _keep_blank_before(self, line: int) -> None:
+        """A blank source line around a standalone comment stays (a header comment, a section
+        heading); collapsed to one, and never right after an opening brace."""
+        blank_in_source = 1 < line <= len(self.source_lines) + 1 and not self.source_lines[line - 2].strip()
+        if blank_in_source and self.lines and self.lines[-1] and not self.lines[-1].endswith("{"):
+            self.lines.append("")
 
     def _trailing(self, line: int) -> None:
         while self.comments and self.comments[0].line == line and self.comments[0].trailing:
@@ -130,7 +143,7 @@ class Printer:
                 _is_block(decl) or _is_block(previous) or type(decl) is not type(previous)
                 or decl.span.line > previous.span.end_line + 1)
             if blank:
-                self._flush_before(decl.span.line, 0)
+                # The comments before a declaration belong to it, after the blank line.
                 self.lines.append("")
             getattr(self, f"decl_{type(decl).__name__}")(decl)
             previous = decl

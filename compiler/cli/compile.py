@@ -110,7 +110,8 @@ def lint_command(paths, today, fmt):
 @click.command("fmt")
 @click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True))
 @click.option("--check", is_flag=True, help="Do not write; exit 1 if any file is not formatted.")
-@click.option("--diff", "show_diff", is_flag=True, help="Print what would change.")
+@click.option("--diff", "show_diff", is_flag=True,
+              help="Print what would change as a unified diff; write nothing (with --check, also exit 1).")
 def fmt_command(paths, check, show_diff):
     """Rewrite policy files in canonical form."""
     import difflib
@@ -137,7 +138,7 @@ def fmt_command(paths, check, show_diff):
         if show_diff:
             click.echo("".join(difflib.unified_diff(source.splitlines(True), formatted.splitlines(True),
                                                     f"{name} (original)", f"{name} (formatted)")))
-        if not check:
+        if not (check or show_diff):
             from ..atomic import write_atomically
 
             write_atomically(path, formatted.encode("utf-8"))

@@ -95,6 +95,19 @@ def test_fmt_check_and_write(tmp_path):
     assert regate("fmt", "--check", str(messy)).returncode == 0
 
 
+def test_fmt_diff_prints_and_writes_nothing(tmp_path):
+    messy = tmp_path / "p.regate"
+    original = 'policy "p" {  rule r warn { when image.user=="root"   message "root" }}\n'
+    messy.write_text(original)
+    shown = regate("fmt", "--diff", str(messy))
+    assert shown.returncode == 0
+    assert '+  rule r warn {' in shown.stdout and "formatted" not in shown.stderr
+    assert messy.read_text() == original
+    checked = regate("fmt", "--diff", "--check", str(messy))
+    assert checked.returncode == 1 and '+  rule r warn {' in checked.stdout
+    assert messy.read_text() == original
+
+
 def test_fmt_refuses_broken_files(tmp_path):
     (tmp_path / "p.regate").write_text('policy "p" {\n')
     original = (tmp_path / "p.regate").read_text()

@@ -93,3 +93,17 @@ def test_invisible_characters_are_written_as_escapes_that_read_back_the_same():
     quoted = quote(value)
     assert quoted == '"a\\u0000\\u001F\\u007F\\u0085\\u00A0\\u2028\\uFEFF\\uFFFF\U0001F600\\uDB40\\uDC01z\\d"'
     assert unescape(quoted) == value
+
+
+def test_comments_keep_their_blank_lines_and_stay_with_the_declaration_they_describe():
+    source = ('# Header comment.\n\nlist a = [1]\n\n# about p\nparam p = 2\n\n'
+              '# about the policy\npolicy "x" {\n  # inner\n\n  rule r stop {\n    when p > 1\n  }\n}\n')
+    assert format_source("p", source) == source
+
+
+EXAMPLES = sorted((ROOT / "examples").glob("**/*.regate"))
+
+
+@pytest.mark.parametrize("path", EXAMPLES, ids=lambda p: str(p.relative_to(ROOT)))
+def test_every_example_is_in_canonical_form(path):
+    assert format_source(str(path), path.read_text()) == path.read_text(), f"run: regate fmt {path}"
