@@ -56,8 +56,24 @@ class LazyGroup(click.Group):
         return getattr(importlib.import_module(module), attr)
 
 
-@click.group(cls=LazyGroup)
-@click.version_option(__version__, prog_name="regate")
+def _print_version(ctx: click.Context, _param: click.Parameter, value: bool) -> None:
+    """regate's version and the OPA it would evaluate with: a bug report needs both."""
+    if not value or ctx.resilient_parsing:
+        return
+    from ..opa import OpaNotFound, find_opa
+
+    click.echo(f"regate {__version__}")
+    try:
+        opa = find_opa()
+        click.echo(f"opa {opa.version} ({opa.path})")
+    except OpaNotFound as exc:
+        click.echo(f"opa: {exc}")
+    ctx.exit(0)
+
+
+@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--version", is_flag=True, expose_value=False, is_eager=True, callback=_print_version,
+              help="Show regate's version and the OPA it uses, then exit.")
 def cli() -> None:
     """Policy-as-code for container images, compiled to Rego and evaluated by OPA."""
 
