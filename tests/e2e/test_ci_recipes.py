@@ -100,24 +100,41 @@ def junit_totals(path: Path) -> tuple[int, int]:
 
 
 def test_pre_commit_hooks_run_from_this_repository(tmp_path):
-    """pre-commit installs regate from this checkout, as a policy repository using the hooks would."""
-    repo = tmp_path / "policies"
-    shutil.copytree(ROOT / "examples" / "secrets", repo)
+    """pre-commit installs regate from a repository holding this checkout's hooks and
+    package (what `pip install` needs, as a git repository, at one revision so both
+    runs share one installed environment) and runs the hooks on a policy repository."""
     env = {**os.environ, "PRE_COMMIT_HOME": str(tmp_path / "cache"), "GIT_AUTHOR_NAME": "t",
            "GIT_AUTHOR_EMAIL": "t@example.com", "GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@example.com"}
 
-    def run(*argv: str) -> subprocess.CompletedProcess:
-        return subprocess.run(argv, cwd=repo, capture_output=True, text=True, timeout=900, env=env)
+    def run(cwd: Path, *argv: str) -> subprocess.CompletedProcess:
+        return subprocess.run(argv, cwd=cwd, capture_output=True, text=True, timeout=900, env=env)
 
-    run("git", "init", "-q")
-    run("git", "add", ".")
+    hooks_repo = tmp_path / "regate"
+    hooks_repo.mkdir()
+    for name in (".pre-commit-hooks.yaml", "pyproject.toml", "README.md"):
+        shutil.copy(ROOT / name, hooks_repo / name)
+    for folder in ("compiler", "grammar", "rego"):
+        shutil.copytree(ROOT / folder, hooks_repo / folder, ignore=shutil.ignore_patterns("__pycache__"))
+    run(hooks_repo, "git", "init", "-q")
+    run(hooks_repo, "git", "add", ".")
+    run(hooks_repo, "git", "commit", "-qm", "hooks")
+    revision = run(hooks_repo, "git", "rev-parse", "HEAD").stdout.strip()
+
+    repo = tmp_path / "policies"
+    shutil.copytree(ROOT / "examples" / "secrets", repo)
+    config = yaml.safe_load((RECIPES / "pre-commit-config.yaml").read_text())
+    config["repos"][0].update(repo=str(hooks_repo), rev=revision)
+    (repo / ".pre-commit-config.yaml").write_text(yaml.safe_dump(config))
+    run(repo, "git", "init", "-q")
+    run(repo, "git", "add", ".")
+
+    passed = run(repo, "pre-commit", "run", "--all-files")
+    assert passed.returncode == 0, passed.stdout + passed.stderr
+    for name in ("regate fmt --check", "regate lint", "regate test"):
+        assert any(line.startswith(name) and line.endswith("Passed") for line in passed.stdout.splitlines())
+
     source = repo / "secrets.regate"
-    hooks = ["regate-fmt", "regate-lint", "regate-test"]
-    ran = {hook: run("pre-commit", "try-repo", str(ROOT), hook, "--all-files") for hook in hooks}
-    for hook, result in ran.items():
-        assert result.returncode == 0, f"{hook}: {result.stdout}{result.stderr}"
-        assert "Passed" in result.stdout
     source.write_text(source.read_text().replace("policy ", "policy  ", 1))
-    run("git", "add", ".")
-    broken = run("pre-commit", "try-repo", str(ROOT), "regate-fmt", "--all-files")
+    run(repo, "git", "add", ".")
+    broken = run(repo, "pre-commit", "run", "regate-fmt", "--all-files")
     assert broken.returncode == 1 and "not formatted: secrets.regate" in broken.stdout
