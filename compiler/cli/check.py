@@ -15,6 +15,7 @@ from pathlib import Path
 
 import click
 
+from .. import progress
 from ..engine import DEFAULT_TIMEOUT, open_engine
 from ..engine.policy import PolicyInfo
 from ..errors import UserError
@@ -126,7 +127,7 @@ def _evaluate(kind: str, bundle: Path | None, local: PolicyInfo | None, server, 
         if server is not None and local is not None:
             engine.require_revision(local.revision)
         policy = local if local is not None else engine.served_policy()
-        for subject in subjects:
+        for subject in _counted(subjects):
             started = time.monotonic()
             document, secrets = subject.load(baseline)
             if now is not None:
@@ -140,6 +141,14 @@ def _evaluate(kind: str, bundle: Path | None, local: PolicyInfo | None, server, 
                                   {"extract": extracted - started, "evaluate": time.monotonic() - extracted}, secrets))
         info = engine.describe()
     return Run(tuple(results), policy, info, fail_on, timings, cached)
+
+
+def _counted(subjects: list[Subject]):
+    """The subjects, counted on the terminal when there are several."""
+    with progress.step("checking images", len(subjects) > 1 and progress.on_terminal(), len(subjects)) as step:
+        for subject in subjects:
+            yield subject
+            step.advance()
 
 
 def _emit(run: Run, fmt: str, output: Path | None) -> None:
@@ -199,7 +208,7 @@ def check_command(targets, images, policies, engine, opa_url, opa_token, opa_ca_
     server = _server_options(opa_url, opa_token, opa_ca_cert, opa_client_cert, opa_client_key, insecure, timeout)
     if not policies and server is None:
         raise UserError("give the policy to check against with --policy PATH (or --opa-url of a server that serves it)")
-    options = ExtractOptions(run_syft=not no_syft, progress=sys.stderr.isatty(), platform=platform_option(platform))
+    options = ExtractOptions(run_syft=not no_syft, progress=progress.on_terminal(), platform=platform_option(platform))
     subjects = collect_subjects(targets, images, options)
     if name is not None:
         if len(subjects) > 1:

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import io
 import json
-import sys
 from pathlib import Path
 
 import click
 
+from .. import progress
 from ..atomic import write_atomically
 from ..errors import UserError
 from ..extract.adapters.platforms import platform_option
@@ -59,7 +59,7 @@ def extract_command(files: tuple[Path, ...], image: str | None, baseline: Path |
     options = ExtractOptions(
         content_paths=tuple(dict.fromkeys((*defaults.content_paths, *contents))),
         run_syft=not no_syft,
-        progress=sys.stderr.isatty(),
+        progress=progress.on_terminal(),
         platform=platform_option(platform),
     )
     extractions = [extract_path(path, options) for path in files]

@@ -245,8 +245,10 @@ def test_each_adapter_detects_only_its_format(images, tmp_path):
 def test_progress_is_reported_per_layer_on_stderr(images, capsys):
     extract_image_path(images["bad"], ExtractOptions(run_syft=False, progress=True))
     err = capsys.readouterr().err
-    assert "layer 1" in err and "layer 3" in err and err.endswith("\n")
+    assert "regate: reading layer 1" in err and "regate: reading layer 3" in err
     assert GITHUB_TOKEN not in err
+    extract_image_path(images["bad"], ExtractOptions(run_syft=False, progress=False))
+    assert capsys.readouterr().err == ""
 
 
 def test_extraction_writes_nothing(images, tmp_path, monkeypatch):

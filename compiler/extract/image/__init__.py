@@ -50,7 +50,7 @@ def _extraction(facts: Facts, fmt: str, syft_target: str, label: str, options: E
                 budget: Budget) -> Extraction:
     also: tuple[Source, ...] = ()
     if options.run_syft:
-        listed = syft_packages(syft_target, label)
+        listed = syft_packages(syft_target, label, options.progress)
         if listed is not None:
             facts["packages"], syft = listed
             also = (syft,)

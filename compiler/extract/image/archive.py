@@ -73,7 +73,7 @@ def read_archive(source: Source, where: Where, options: ExtractOptions, budget: 
             first = head.peek(BLOCK)
             if looks_like_tar(first) or looks_compressed(first):
                 label = f"layer {len(layers) + 1}"
-                layers[name] = read_layer(progress.track(head, label), member, plan_read, budget)
+                layers[name] = read_layer(progress.track(head, label, entry.size), member, plan_read, budget)
             elif first.lstrip()[:1] in (b"{", b"["):
                 if entry.size > budget.limits.max_json_bytes:
                     budget.warn(f"{member.pointer}: JSON member of {entry.size:,} bytes skipped "

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from ..base import ExtractOptions, Facts
@@ -34,7 +35,7 @@ def read_layout(root: Path, options: ExtractOptions, budget: Budget, progress: P
     layers = []
     for number, name in enumerate(plan.layers, 1):
         with open(_inside(root, name, where), "rb") as handle:
-            source = progress.track(handle, f"layer {number}/{len(plan.layers)}")
+            source = progress.track(handle, f"layer {number}/{len(plan.layers)}", os.fstat(handle.fileno()).st_size)
             layers.append(read_layer(source, where.inside(name), plan_read, budget))
     progress.finish()
     return build_facts(config, plan, layers, options, budget, where)

@@ -1,53 +1,27 @@
-"""A one-line, layer-by-layer progress report on stderr for long image reads."""
+"""Layer-by-layer progress of an image read: one step per layer, on the shared display."""
 
 from __future__ import annotations
 
-import sys
-import time
-from typing import TextIO
+from contextlib import ExitStack
 
+from ... import progress
 from .tarstream import Source
-
-_EVERY_SECONDS = 0.2
 
 
 class Progress:
-    def __init__(self, enabled: bool, stream: TextIO | None = None):
+    def __init__(self, enabled: bool):
         self.enabled = enabled
-        self._stream = stream or sys.stderr
-        self._shown = False
+        self._current = ExitStack()
 
-    def track(self, source: Source, label: str) -> Source:
-        """`source`, reporting how much of it has been read under `label`."""
+    def track(self, source: Source, label: str, size: int | None = None) -> Source:
+        """`source`, reporting how much of it has been read under `label` (the previous
+        layer's step ends here: layers are read one after another)."""
         if not self.enabled:
             return source
-        return _Tracked(source, label, self)
-
-    def show(self, label: str, done: int) -> None:
-        self._stream.write(f"\rregate: reading {label}: {done / 1e6:,.1f} MB\x1b[K")
-        self._stream.flush()
-        self._shown = True
+        self.finish()
+        shown = self._current.enter_context(progress.step(f"reading {label}", True, size, "bytes"))
+        return progress.Tracked(source, shown)
 
     def finish(self) -> None:
-        if self._shown:
-            self._stream.write("\n")
-            self._stream.flush()
-            self._shown = False
-
-
-class _Tracked:
-    def __init__(self, source: Source, label: str, progress: Progress):
-        self._source = source
-        self._label = label
-        self._progress = progress
-        self._done = 0
-        self._last = 0.0
-
-    def read(self, n: int) -> bytes:
-        data = self._source.read(n)
-        self._done += len(data)
-        now = time.monotonic()
-        if not data or now - self._last >= _EVERY_SECONDS:
-            self._last = now
-            self._progress.show(self._label, self._done)
-        return data
+        self._current.close()
+        self._current = ExitStack()

@@ -12,6 +12,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+from ... import progress
 from ...errors import InputError
 from ..adapters.syft import SyftJson
 from ..base import Source
@@ -22,7 +23,7 @@ from ..tools import find_syft
 TIMEOUT_SECONDS = 30 * 60
 
 
-def syft_packages(target: str, label: str) -> tuple[dict[str, Any], Source] | None:
+def syft_packages(target: str, label: str, show_progress: bool = False) -> tuple[dict[str, Any], Source] | None:
     """Syft's packages for `target` (`docker-archive:PATH`, `oci-dir:PATH`,
     `oci-archive:PATH` or `docker:REF`) and the Syft that listed them; None when
     Syft is not installed. `label` names the image in errors."""
@@ -33,10 +34,11 @@ def syft_packages(target: str, label: str) -> tuple[dict[str, Any], Source] | No
     with tempfile.TemporaryDirectory(prefix="regate-syft-") as tmp:
         out = Path(tmp) / "syft.json"
         try:
-            done = subprocess.run(
-                [syft, "scan", target, "-q", "-o", f"syft-json={out}"],
-                env=env, capture_output=True, text=True, timeout=TIMEOUT_SECONDS, stdin=subprocess.DEVNULL,
-            )
+            with progress.step(f"syft: listing the packages of {label}", show_progress):
+                done = subprocess.run(
+                    [syft, "scan", target, "-q", "-o", f"syft-json={out}"],
+                    env=env, capture_output=True, text=True, timeout=TIMEOUT_SECONDS, stdin=subprocess.DEVNULL,
+                )
         except subprocess.TimeoutExpired:
             raise InputError(label, f"syft did not finish within {TIMEOUT_SECONDS} s") from None
         if done.returncode != 0 or not out.is_file():
