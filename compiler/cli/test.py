@@ -54,4 +54,8 @@ def test_command(paths, select, fmt, coverage, threshold, output, timeout):
     if "FAIL" in statuses or below:
         sys.exit(1)
     if not statuses:
-        click.echo("regate: no test cases found (test files are named *_test.yaml)", err=True)
+        # Nothing tested is not a pass: a misnamed test file or a -k that matches nothing
+        # would otherwise turn a CI step green.
+        what = "no test case matches --run" if pattern else "no test cases found (test files are named *_test.yaml)"
+        click.echo(f"regate: {what}", err=True)
+        sys.exit(2)

@@ -180,3 +180,14 @@ def test_an_image_case_is_read_with_syft_as_check_reads_it(opa, syft_bin, tmp_pa
     assert "rules.denied: expected UNAVAILABLE, got PASS" in result.stdout
     tests.write_text(case % "PASS")
     assert regate(policy, cwd=tmp_path).returncode == 0
+
+
+def test_a_run_that_tests_nothing_is_not_a_pass(production, tmp_path):
+    untested = tmp_path / "untested"
+    untested.mkdir()
+    shutil.copy(production / "production.regate", untested / "production.regate")
+    shutil.copytree(production / "lists", untested / "lists")
+    nothing = regate(str(untested))
+    assert nothing.returncode == 2 and "no test cases found" in nothing.stderr
+    unmatched = regate(str(production), "--run", "matches-no-case-name")
+    assert unmatched.returncode == 2 and "no test case matches --run" in unmatched.stderr
