@@ -44,6 +44,12 @@ class Extraction:
     # Licenses of packages known only by name (a Trivy license scan lists no versions), for the
     # packages of that name other inputs list.
     licenses_by_name: dict[str, list[str]] = field(default_factory=dict)
+    # Kinds of data the format usually reports on that this input did not look at (a Trivy
+    # run with only the secret scanner says nothing about vulnerabilities).
+    uncovered: frozenset[str] = frozenset()
+    # Per kind, fields this input never fills although its format can (EPSS and KEV in a
+    # Grype older than its v6 database).
+    unfilled: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
 
 class JsonAdapter(Protocol):

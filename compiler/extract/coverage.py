@@ -67,6 +67,7 @@ def _provided(extraction: Extraction) -> dict[Source, set[str]]:
     if IMAGE_CONFIG_FIELDS & set(extraction.facts.get("image") or {}):
         kinds.add("image_config")
     kinds -= _LISTS_WITHOUT_COVERING.get(source.format, frozenset())
+    kinds -= extraction.uncovered
     found = {source: kinds}
     for extra in extraction.also:  # Syft listing an image's packages: credit it, not the image reader
         found[extra] = set(_REPORTS_ON.get(extra.format, ()))
@@ -77,14 +78,17 @@ def _provided(extraction: Extraction) -> dict[Source, set[str]]:
 def coverage(extractions: Iterable[Extraction]) -> dict:
     """The `coverage` section of a document built from `extractions`."""
     sources: dict[str, list[Source]] = {kind: [] for kind in DATA_KINDS}
+    never_filled: dict[tuple[Source, str], set[str]] = {}
     for extraction in extractions:
         for source, kinds in _provided(extraction).items():
             for kind in kinds:
                 sources[kind].append(source)
+                never_filled[source, kind] = (set(UNFILLED.get(source.format, {}).get(kind, ()))
+                                              | set(extraction.unfilled.get(kind, ())))
     out = {}
     for kind in DATA_KINDS:
         entry: dict = {"sources": sorted({_label(s) for s in sources[kind]})}
-        unfilled = [set(UNFILLED.get(s.format, {}).get(kind, ())) for s in sources[kind]]
+        unfilled = [never_filled[s, kind] for s in sources[kind]]
         if unfilled and set.intersection(*unfilled):
             entry["absent_fields"] = sorted(set.intersection(*unfilled))
         out[kind] = entry

@@ -52,6 +52,29 @@ def test_trivy_gives_dates_but_no_exploit_data():
     assert _coverage(TRIVY_FS)["vulnerabilities"]["absent_fields"] == ["epss", "kev", "risk"]
 
 
+GRYPE_DB5 = REALWORLD / "grype" / "kubevuln_alpine-3.17.2_grype_index-digest.json"
+GRYPE_0_7 = REALWORLD / "grype" / "defectdojo_python-3.6_grype-0.7.0_1509matches.json"
+
+
+@pytest.mark.parametrize("path", [GRYPE_DB5, GRYPE_0_7], ids=["grype-0.73-db-v5", "grype-0.7"])
+def test_grype_before_its_v6_database_has_no_exploit_data(path):
+    """EPSS, KEV and risk came with Grype's v6 database: an older report's silence on
+    them is unknown, so rules reading them are data-unavailable, not a pass."""
+    assert _coverage(path)["vulnerabilities"]["absent_fields"] == ["epss", "kev", "modified", "published", "risk"]
+
+
+def test_a_trivy_run_without_the_vulnerability_scanner_gives_no_vulnerability_data(tmp_path):
+    # The secret results of a real `trivy fs` report, as `trivy fs --scanners secret` writes them.
+    report = json.loads(TRIVY_FS.read_text())
+    report["Results"] = [r for r in report["Results"] if r.get("Class") == "secret"]
+    secrets_only = tmp_path / "trivy-secrets.json"
+    secrets_only.write_text(json.dumps(report))
+    extraction = extract_path(secrets_only, NO_SYFT)
+    coverage = build_document([extraction])["coverage"]
+    assert _provided(coverage) == {"secrets": ["trivy-json"]}
+    assert any("no vulnerability scan results" in w for w in extraction.warnings)
+
+
 def test_a_field_is_absent_only_when_no_source_fills_it():
     coverage = _coverage(GRYPE, TRIVY_FS)
     assert sorted(_provided(coverage)["vulnerabilities"]) == ["grype-json", "trivy-json"]

@@ -115,6 +115,21 @@ def _vulnerability(match: View, pkg: dict) -> tuple[str, dict]:
     )
 
 
+# EPSS, KEV and the risk score came with Grype's v6 database (Grype 0.87, 2025): a report
+# matched against an older database has none of them, which is "unknown", not "not exploited".
+_V6_FIELDS = ("epss", "kev", "risk")
+
+
+def _v6_database(doc: dict) -> bool:
+    descriptor = doc.get("descriptor")
+    database = descriptor.get("db") if isinstance(descriptor, dict) else None
+    if isinstance(database, dict) and isinstance(database.get("status"), dict):
+        return True
+    return any(isinstance(m, dict) and isinstance(m.get("vulnerability"), dict)
+               and any(k in m["vulnerability"] for k in ("epss", "knownExploited", "risk"))
+               for m in doc.get("matches") or ())
+
+
 class GrypeJson:
     format = "grype-json"
     description = "Grype JSON (`grype -o json`), 0.7's legacy shape through current"
@@ -148,4 +163,5 @@ class GrypeJson:
         built = database.raw("built") or database.obj("status").raw("built")
         return Extraction(facts, Source(descriptor.str("name") or "grype", self.format, descriptor.str("version"), path,
                                         scanned=rfc3339(descriptor.raw("timestamp")) or "",
-                                        data_built=rfc3339(built) or ""))
+                                        data_built=rfc3339(built) or ""),
+                          unfilled={} if _v6_database(doc) else {"vulnerabilities": _V6_FIELDS})

@@ -120,6 +120,14 @@ def _misconfiguration(item: View, target: str) -> tuple[str, dict]:
     return f"{misconfig_id}:{target}", entry
 
 
+def _vulnerability_scan(result) -> bool:
+    """A result of Trivy's vulnerability scanner: its package classes, or (before Trivy had
+    other scanners, and results had no Class) any result."""
+    if not isinstance(result, dict):
+        return False
+    return result.get("Class", "os-pkgs") in ("os-pkgs", "lang-pkgs") or "Vulnerabilities" in result
+
+
 def _result(result: View, facts: Facts, licenses_by_name: dict[str, list[str]]) -> None:
     result.expect_object()
     target = result.str("Target")
@@ -234,5 +242,10 @@ class TrivyJson:
         facts["image"] = _image(root) if isinstance(doc, dict) else {}
         version = root.obj("Trivy").str("Version") if isinstance(doc, dict) else ""
         scanned = rfc3339(root.raw("CreatedAt")) if isinstance(doc, dict) else None
+        uncovered = frozenset()
+        if not any(_vulnerability_scan(result.value) for result in results):
+            uncovered = frozenset({"vulnerabilities"})
+            warnings.append(f"{path}: no vulnerability scan results (only secret, license or configuration "
+                            "scanning?): the document has no vulnerability data")
         return Extraction(facts, Source("trivy", self.format, version, path, scanned=scanned or ""), warnings,
-                          licenses_by_name=unlisted)
+                          licenses_by_name=unlisted, uncovered=uncovered)
