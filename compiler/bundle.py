@@ -18,6 +18,7 @@ from pathlib import Path
 from .atomic import write_atomically
 from .compile import Compiled, canonical_json
 from .errors import UserError
+from .signing import SIGNATURES, Signing, signatures_file
 
 ROOTS = ["regate"]
 
@@ -34,9 +35,11 @@ def manifest(files: dict[str, bytes]) -> dict:
     }
 
 
-def bundle_files(compiled: Compiled) -> dict[str, bytes]:
+def bundle_files(compiled: Compiled, signing: Signing | None = None) -> dict[str, bytes]:
     files = dict(compiled.files)
     files[".manifest"] = canonical_json(manifest(compiled.files))
+    if signing is not None:
+        files[SIGNATURES] = signatures_file(files, signing)
     return dict(sorted(files.items()))
 
 
@@ -57,14 +60,14 @@ def tarball(files: dict[str, bytes]) -> bytes:
     return out.getvalue()
 
 
-def write_bundle(compiled: Compiled, out: Path) -> str:
-    """Write a .tar.gz bundle; returns its revision."""
-    files = bundle_files(compiled)
+def write_bundle(compiled: Compiled, out: Path, signing: Signing | None = None) -> str:
+    """Write a .tar.gz bundle, signed if `signing` says how; returns its revision."""
+    files = bundle_files(compiled, signing)
     write_atomically(out, tarball(files))
     return manifest(compiled.files)["revision"]
 
 
-def write_directory(compiled: Compiled, out: Path) -> str:
+def write_directory(compiled: Compiled, out: Path, signing: Signing | None = None) -> str:
     """Write the bundle's files into a directory (loadable with `opa run -b DIR`).
 
     An existing directory is replaced only if it holds a bundle (a .manifest),
@@ -84,7 +87,7 @@ def write_directory(compiled: Compiled, out: Path) -> str:
         raise UserError(f"{out} exists and is not a bundle directory; refusing to overwrite it")
     if not out.parent.is_dir():
         raise UserError(f"cannot write {out}: directory {out.parent} does not exist")
-    files = bundle_files(compiled)
+    files = bundle_files(compiled, signing)
     try:
         staging = Path(tempfile.mkdtemp(dir=out.parent, prefix=f".{out.name}."))
     except OSError as exc:
