@@ -106,6 +106,7 @@ def _push_oci(bundle: Path, reference: OciReference, revision: str, transport: T
     import oras.client
     import requests
 
+    _reachable(reference.registry, transport)
     client = oras.client.OrasClient(hostname=reference.registry, insecure=transport.plain_http,
                                     tls_verify=transport.verify)
     with tempfile.TemporaryDirectory() as scratch:
@@ -123,6 +124,20 @@ def _push_oci(bundle: Path, reference: OciReference, revision: str, transport: T
         except ValueError as exc:  # how ORAS reports a registry's refusal
             raise UserError(f"{reference.registry} refused the push of {reference.reference}: {exc}") from None
     return answer.headers.get("Docker-Content-Digest", "")
+
+
+def _reachable(registry: str, transport: Transport) -> None:
+    """Fail fast on a registry that does not answer: ORAS retries a refused connection for minutes."""
+    import requests
+
+    url = f"{'http' if transport.plain_http else 'https'}://{registry}/v2/"
+    try:
+        requests.get(url, verify=transport.verify, timeout=10)
+    except requests.exceptions.SSLError as exc:
+        hint = "" if transport.plain_http else " (--plain-http for a registry without TLS, --ca-cert for a private CA)"
+        raise UserError(f"cannot push to {registry}: TLS failed: {exc}{hint}") from None
+    except requests.exceptions.RequestException as exc:
+        raise UserError(f"cannot push to {registry}: {url} does not answer ({type(exc).__name__})") from None
 
 
 def _put(content: bytes, url: str, transport: Transport) -> None:
