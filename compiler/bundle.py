@@ -67,7 +67,7 @@ def write_bundle(compiled: Compiled, out: Path, signing: Signing | None = None) 
     return manifest(compiled.files)["revision"]
 
 
-def write_directory(compiled: Compiled, out: Path, signing: Signing | None = None) -> str:
+def write_directory(compiled: Compiled, out: Path) -> str:
     """Write the bundle's files into a directory (loadable with `opa run -b DIR`).
 
     An existing directory is replaced only if it holds a bundle (a .manifest),
@@ -87,7 +87,7 @@ def write_directory(compiled: Compiled, out: Path, signing: Signing | None = Non
         raise UserError(f"{out} exists and is not a bundle directory; refusing to overwrite it")
     if not out.parent.is_dir():
         raise UserError(f"cannot write {out}: directory {out.parent} does not exist")
-    files = bundle_files(compiled, signing)
+    files = bundle_files(compiled)
     try:
         staging = Path(tempfile.mkdtemp(dir=out.parent, prefix=f".{out.name}."))
     except OSError as exc:

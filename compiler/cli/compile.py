@@ -84,6 +84,9 @@ def compile_command(paths, output, fmt, today, signing_key, signing_alg, key_id,
 
     if signing_key is None and (claims_file or scope is not None):
         raise UserError("--claims-file and --scope are claims of a signature: give --signing-key too")
+    if signing_key is not None and fmt == "dir":
+        # OPA 1.x names a directory's files with the directory's path, which no signature lists.
+        raise UserError("--signing-key signs a .tar.gz bundle: stock OPA cannot verify a signed directory")
     signing = Signing(signing_key, signing_alg, key_id, claims_file, scope) if signing_key else None
 
     try:
@@ -92,8 +95,8 @@ def compile_command(paths, output, fmt, today, signing_key, signing_alg, key_id,
         report_failure(found, paths)
         sys.exit(2)
     print_diagnostics(list(compiled.warnings), compiled.program.sources)
-    writer = write_directory if fmt == "dir" else write_bundle
-    revision = writer(compiled, Path(output), signing)
+    out = Path(output)
+    revision = write_directory(compiled, out) if fmt == "dir" else write_bundle(compiled, out, signing)
     policies = len(compiled.policy_set.policies)
     rules = sum(len(p.rules) for p in compiled.policy_set.policies)
     signed = f", signed ({signing_alg}, key {key_id})" if signing else ""

@@ -193,6 +193,8 @@ def test_signing_options_are_checked(tmp_path, keys):
     failed = regate("compile", PRODUCTION, "-o", out, "--signing-key", broken)
     assert failed.returncode == 2 and "not an unencrypted PEM private key" in failed.stderr
     assert not out.exists()
+    failed = regate("compile", PRODUCTION, "-o", tmp_path / "dir", "--format", "dir", "--signing-key", keys["ours"].private)
+    assert failed.returncode == 2 and "cannot verify a signed directory" in failed.stderr
     claims = tmp_path / "claims.json"
     claims.write_text("[1]")
     failed = regate("compile", PRODUCTION, "-o", out, "--signing-key", keys["ours"].private, "--claims-file", claims)
