@@ -121,14 +121,17 @@ def test_signed_bundle_travels_from_registry_to_fleet(opa, registry, tmp_path):
         print(f"new revision active on {SERVERS} servers after {', '.join(f'{s:.2f}' for s in latencies)} s")
         assert [d["final_action"] for d in _decisions(urls[1])] == ["WARN", "STOP"]
 
-        # A tampered bundle (signed, then one byte changed) and an unsigned one: OPA refuses both and
-        # keeps serving the second revision.
+        # A tampered bundle (signed, then one byte changed), an unsigned one and one signed with another
+        # key: OPA refuses each and keeps serving the second revision.
         third_source, _ = _policy_revision(out, "80", tmp_path, key)
+        _policy_revision(out, "443", tmp_path, make_key(tmp_path, "RS256", "intruder"))
         files = members(out / f"{third_source.name}.tar.gz")
         files["regate/policies/production/policy.rego"] += b"\n"
         tampered = write_tarball(tmp_path / "tampered.tar.gz", files)
         unsigned = write_tarball(tmp_path / "unsigned.tar.gz", {k: v for k, v in files.items() if k != SIGNATURES})
-        for bundle, reason in ((tampered, "digest mismatch"), (unsigned, "bundle missing .signatures.json file")):
+        refusals = ((tampered, "digest mismatch"), (unsigned, "bundle missing .signatures.json file"),
+                    (out / "policy-443.tar.gz", "failed to verify JWT signature"))
+        for bundle, reason in refusals:
             wall = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime())
             _publish(bundle, target)
             _refused(urls, second, wall, reason)

@@ -85,9 +85,10 @@ def test_signing_is_deterministic_where_the_algorithm_is(tmp_path):
 def test_stock_opa_server_serves_a_regate_signed_bundle(opa, tmp_path):
     key = make_key(tmp_path, "RS256")
     bundle = tmp_path / "signed.tar.gz"
-    signed = regate("compile", PRODUCTION, "-o", bundle, "--signing-key", key.private)
+    signed = regate("compile", PRODUCTION, "-o", bundle, "--signing-key", key.private, "--key-id", "ci")
     assert signed.returncode == 0, signed.stderr
-    with opa_server(opa, "--bundle", str(bundle), "--verification-key", str(key.public)) as url:
+    with opa_server(opa, "--bundle", str(bundle), "--verification-key", str(key.public),
+                    "--verification-key-id", "ci") as url:
         revision = json.loads(read_bundle(bundle)[".manifest"])["revision"]
         served = subprocess.run(["curl", "-sf", f"{url}/v1/data/system/bundles"], capture_output=True, text=True)
         assert revision in served.stdout
