@@ -61,6 +61,9 @@ def opa_config_command(service, plain_http, verification_key, key_id, signing_al
     if verification_key is None and scope:
         raise UserError("--scope is checked with the signature: give --verification-key too")
     key = KeyConfig(verification_key, key_id, signing_alg, scope) if verification_key else None
+    if key is None:
+        click.echo("regate: warning: no --verification-key: the servers will activate any bundle published there, "
+                   "signed or not", err=True)
     text = render(opa_config(service, key, Polling.parse(polling), plain_http, decision_logs, status, token_env))
     if output is None:
         click.echo(text, nl=False)

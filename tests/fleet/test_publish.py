@@ -180,3 +180,10 @@ def test_opa_config_refuses_a_private_key(tmp_path):
     key = make_key(tmp_path, "RS256")
     failed = regate("opa-config", "--service", "oci://r.example/p:v1", "--verification-key", key.private)
     assert failed.returncode == 2 and "only the public key" in failed.stderr
+
+
+def test_opa_config_without_a_key_says_the_fleet_takes_unsigned_bundles():
+    written = regate("opa-config", "--service", "https://bundles.example.com/b.tar.gz")
+    assert written.returncode == 0
+    assert "signing" not in yaml.safe_load(written.stdout)["bundles"]["regate"]
+    assert "will activate any bundle" in written.stderr
