@@ -200,3 +200,13 @@ def test_signing_options_are_checked(tmp_path, keys):
     claims.write_text("[1]")
     failed = regate("compile", PRODUCTION, "-o", out, "--signing-key", keys["ours"].private, "--claims-file", claims)
     assert failed.returncode == 2 and "JSON object" in failed.stderr
+
+
+def test_registered_claims_are_not_judged_as_opa_does_not_judge_them(opa, tmp_path, keys):
+    """OPA checks a bundle signature and its scope only: an expired `exp`, an `aud`, a numeric `sub`
+    in the claims file do not make it refuse the bundle, so regate does not either."""
+    claims = tmp_path / "claims.json"
+    claims.write_text(json.dumps({"exp": 1, "aud": "elsewhere", "sub": 5}))
+    bundle = write_tarball(tmp_path / "b.tar.gz", production_files(Signing(keys["ours"].private, claims=claims)))
+    assert opa_loads(opa, bundle, keys["ours"]).returncode == 0
+    assert verify(read_bundle(bundle), Verification(keys["ours"].public))["exp"] == 1
