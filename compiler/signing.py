@@ -26,6 +26,9 @@ DEFAULT_KEY_ID = "default"
 # The signer and verifier OPA registers under this name are the JWT ones implemented here.
 _DEFAULT_PLUGIN = "_default"
 _HASH = "SHA-256"
+# The file hashes OPA verifies (v1/bundle/hash.go), by the name the `files` claim gives them.
+_HASHES = {"MD5": "md5", "SHA-1": "sha1", "SHA-224": "sha224", "SHA-256": "sha256", "SHA-384": "sha384",
+           "SHA-512": "sha512", "SHA-512-224": "sha512_224", "SHA-512-256": "sha512_256"}
 _STRUCTURED = ("data.json", ".manifest")
 _YAML_DATA = ("data.yaml", "data.yml")
 
@@ -93,16 +96,16 @@ def _canonical(value, out: list[str]) -> None:
         out.append(json.dumps(value))
 
 
-def file_hash(name: str, content: bytes) -> str:
-    """The hex SHA-256 OPA records for the bundle file `name`."""
+def file_hash(name: str, content: bytes, algorithm: str = _HASH) -> str:
+    """The hex digest OPA records for the bundle file `name` (SHA-256 unless told otherwise)."""
     base = PurePosixPath(name).name
     if base in _YAML_DATA:
         raise SignatureError(f"{name}: YAML data files are not supported in signed bundles (regate writes JSON)")
     if base not in _STRUCTURED:
-        return hashlib.sha256(content).hexdigest()
+        return hashlib.new(_HASHES[algorithm], content).hexdigest()
     parts: list[str] = []
     _canonical(_load_structured(name, content), parts)
-    return hashlib.sha256("".join(parts).encode("utf-8")).hexdigest()
+    return hashlib.new(_HASHES[algorithm], "".join(parts).encode("utf-8")).hexdigest()
 
 
 # ------------------------------------------------------------------ keys
@@ -244,9 +247,9 @@ def verify(files: dict[str, bytes], verification: Verification) -> dict:
         entry = signed.pop(name, None)
         if entry is None:
             raise SignatureError(f"file {name} not included in bundle signature")
-        if entry.get("algorithm") != _HASH:
-            raise SignatureError(f"{name}: hashed with {entry.get('algorithm')!r}; regate checks {_HASH} (what OPA writes)")
-        if entry.get("hash") != file_hash(name, content):
+        if entry.get("algorithm") not in _HASHES:
+            raise SignatureError(f"unsupported hashing algorithm: {entry.get('algorithm')}")
+        if entry.get("hash") != file_hash(name, content, entry["algorithm"]):
             raise SignatureError(f"{name}: digest mismatch")
     if signed:
         raise SignatureError(f"file(s) {sorted(signed)} specified in bundle signatures but not found in the target bundle")

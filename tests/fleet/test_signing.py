@@ -210,3 +210,23 @@ def test_registered_claims_are_not_judged_as_opa_does_not_judge_them(opa, tmp_pa
     bundle = write_tarball(tmp_path / "b.tar.gz", production_files(Signing(keys["ours"].private, claims=claims)))
     assert opa_loads(opa, bundle, keys["ours"]).returncode == 0
     assert verify(read_bundle(bundle), Verification(keys["ours"].public))["exp"] == 1
+
+
+@pytest.mark.parametrize("algorithm, accepted", [("SHA-512", True), ("SHA-512-256", True), ("SHA-1", True),
+                                                 ("SHA3-256", False)])
+def test_file_hashes_other_than_sha256_are_judged_as_opa_judges_them(opa, tmp_path, keys, algorithm, accepted):
+    """Other signers may hash files with another algorithm the `files` claim names; OPA verifies those it knows."""
+    from regate.signing import file_hash
+
+    files = production_files()
+    listed = [{"name": name, "hash": file_hash(name, content, algorithm if accepted else "SHA-256"), "algorithm": algorithm}
+              for name, content in files.items()]
+    token = jwt.encode({"files": listed, "keyid": "default"}, keys["ours"].private.read_bytes(), algorithm="RS256")
+    files[SIGNATURES] = json.dumps({"signatures": [token]}).encode()
+    bundle = write_tarball(tmp_path / "b.tar.gz", files)
+    assert (opa_loads(opa, bundle, keys["ours"]).returncode == 0) is accepted
+    if accepted:
+        verify(read_bundle(bundle), Verification(keys["ours"].public))
+    else:
+        with pytest.raises(SignatureError, match="unsupported hashing algorithm"):
+            verify(read_bundle(bundle), Verification(keys["ours"].public))
