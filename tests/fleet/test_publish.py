@@ -24,20 +24,27 @@ TOKEN = "publish-token-for-tests"
 
 
 class BundleService(BaseHTTPRequestHandler):
-    """A bundle service: PUT stores a file (with the bearer token), GET serves it."""
+    """A private bundle service: with the bearer token, PUT stores a file and GET serves it."""
 
     stored: dict[str, bytes] = {}
 
+    def _authorized(self) -> bool:
+        if self.headers.get("Authorization") == f"Bearer {TOKEN}":
+            return True
+        self.send_response(401)
+        self.end_headers()
+        return False
+
     def do_PUT(self):
-        if self.headers.get("Authorization") != f"Bearer {TOKEN}":
-            self.send_response(401)
-            self.end_headers()
+        if not self._authorized():
             return
         self.stored[self.path] = self.rfile.read(int(self.headers["Content-Length"]))
         self.send_response(201)
         self.end_headers()
 
     def do_GET(self):
+        if not self._authorized():
+            return
         content = self.stored.get(self.path)
         self.send_response(200 if content else 404)
         self.send_header("Content-Type", "application/gzip")
@@ -71,7 +78,7 @@ def signed(tmp_path_factory):
     return key, bundle, json.loads(members(bundle)[".manifest"])["revision"]
 
 
-def test_put_to_a_bundle_service_that_opa_then_pulls_and_verifies(opa, service, signed, tmp_path):
+def test_put_to_a_bundle_service_that_opa_then_pulls_and_verifies(opa, service, signed, tmp_path, monkeypatch):
     key, bundle, revision = signed
     url = f"{service}/bundles/production.tar.gz"
     refused = regate("publish", bundle, url, "--token", "wrong")
@@ -83,11 +90,12 @@ def test_put_to_a_bundle_service_that_opa_then_pulls_and_verifies(opa, service, 
 
     config = tmp_path / "opa.yaml"
     written = regate("opa-config", "--service", url, "--verification-key", key.public, "--key-id", "k1",
-                     "--signing-alg", "ES256", "--polling", "1-2s", "-o", config)
+                     "--signing-alg", "ES256", "--polling", "1-2s", "--token-env", "BUNDLE_TOKEN", "-o", config)
     assert written.returncode == 0, written.stderr
     settings = yaml.safe_load(config.read_text())
-    assert settings["services"]["bundles"] == {"url": service}
+    assert settings["services"]["bundles"] == {"url": service, "credentials": {"bearer": {"token": "${BUNDLE_TOKEN}"}}}
     assert settings["bundles"]["regate"]["resource"] == "bundles/production.tar.gz"
+    monkeypatch.setenv("BUNDLE_TOKEN", TOKEN)  # the OPA server's environment
     with opa_server(opa, "--config-file", str(config)) as opa_url:
         served = requests.get(f"{opa_url}/v1/data/system/bundles", timeout=5).json()["result"]
         assert served["regate"]["manifest"]["revision"] == revision
