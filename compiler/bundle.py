@@ -18,6 +18,7 @@ from pathlib import Path
 from .atomic import write_atomically
 from .compile import Compiled, canonical_json
 from .errors import UserError
+from .signing import SIGNATURES, Signing, signatures_file
 
 ROOTS = ["regate"]
 
@@ -34,9 +35,11 @@ def manifest(files: dict[str, bytes]) -> dict:
     }
 
 
-def bundle_files(compiled: Compiled) -> dict[str, bytes]:
+def bundle_files(compiled: Compiled, signing: Signing | None = None) -> dict[str, bytes]:
     files = dict(compiled.files)
     files[".manifest"] = canonical_json(manifest(compiled.files))
+    if signing is not None:
+        files[SIGNATURES] = signatures_file(files, signing)
     return dict(sorted(files.items()))
 
 
@@ -57,9 +60,9 @@ def tarball(files: dict[str, bytes]) -> bytes:
     return out.getvalue()
 
 
-def write_bundle(compiled: Compiled, out: Path) -> str:
-    """Write a .tar.gz bundle; returns its revision."""
-    files = bundle_files(compiled)
+def write_bundle(compiled: Compiled, out: Path, signing: Signing | None = None) -> str:
+    """Write a .tar.gz bundle, signed if `signing` says how; returns its revision."""
+    files = bundle_files(compiled, signing)
     write_atomically(out, tarball(files))
     return manifest(compiled.files)["revision"]
 

@@ -30,6 +30,8 @@ COMMANDS = {
     "eval": "regate.cli.check:eval_command",
     "push": "regate.cli.check:push_command",
     "test": "regate.cli.test:test_command",
+    "publish": "regate.cli.fleet:publish_command",
+    "opa-config": "regate.cli.fleet:opa_config_command",
 }
 
 

@@ -63,6 +63,22 @@ def _report_options(command):
     return command
 
 
+def _verification_options(command):
+    from ..signing import ALGORITHMS, DEFAULT_ALGORITHM
+
+    options = [
+        click.option("--verification-key", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+                     help="Refuse a bundle whose signature does not verify with this PEM public key (or HMAC secret "
+                          "file), as `opa run --verification-key` does."),
+        click.option("--signing-alg", type=click.Choice(ALGORITHMS), default=DEFAULT_ALGORITHM, show_default=True,
+                     help="Algorithm of --verification-key."),
+        click.option("--scope", default="", help="Scope the bundle's signature must carry (as `opa run --scope`)."),
+    ]
+    for option in reversed(options):
+        command = option(command)
+    return command
+
+
 def _server_options(opa_url, opa_token, opa_ca_cert, opa_client_cert, opa_client_key, insecure, timeout):
     from ..engine.server import ServerOptions
 
@@ -239,8 +255,9 @@ def check_command(targets, images, policies, engine, opa_url, opa_token, opa_ca_
               help="A regate input document (repeatable; each is one image).")
 @_engine_options
 @_report_options
+@_verification_options
 def eval_command(bundle, inputs, engine, opa_url, opa_token, opa_ca_cert, opa_client_cert, opa_client_key, insecure,
-                 timeout, fmt, fail_on, output, now):
+                 timeout, fmt, fail_on, output, now, verification_key, signing_alg, scope):
     """Evaluate prepared input documents with a prepared bundle; exit codes as `regate check`."""
     from ..engine.policy import read_bundle
 
@@ -249,7 +266,17 @@ def eval_command(bundle, inputs, engine, opa_url, opa_token, opa_ca_cert, opa_cl
     server = _server_options(opa_url, opa_token, opa_ca_cert, opa_client_cert, opa_client_key, insecure, timeout)
     if bundle is None and server is None:
         raise UserError("give the bundle to evaluate with --bundle PATH (or --opa-url of a server that serves it)")
-    local = PolicyInfo.from_files(read_bundle(bundle)) if bundle else None
+    if verification_key is not None and bundle is None:
+        raise UserError("--verification-key checks the signature of --bundle: give --bundle PATH")
+    files = read_bundle(bundle) if bundle else None
+    if verification_key is not None:
+        from ..signing import SignatureError, Verification, verify
+
+        try:
+            verify(files, Verification(verification_key, signing_alg, scope))
+        except SignatureError as exc:
+            raise UserError(f"{bundle}: refused, its signature does not hold: {exc}") from None
+    local = PolicyInfo.from_files(files) if files is not None else None
     subjects = [Subject(str(path), document=lambda path=path: load_prepared(path)) for path in inputs]
     timings: dict[str, float] = {}
     run = _evaluate(_kind(engine, server), bundle, local, server, timeout, subjects, None, now, fail_on, timings)

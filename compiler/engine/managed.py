@@ -67,7 +67,9 @@ class ManagedOpa:
 
     def _spawn(self, url: str) -> None:
         self.log = tempfile.TemporaryFile()
-        args = [self.opa.path, "run", "--server", "--addr", url.removeprefix("http://"),
+        # A signed bundle is verified by regate before it gets here (`--verification-key`), as `opa eval`
+        # (the cli engine) never verifies; without --skip-verify OPA would refuse any signed bundle.
+        args = [self.opa.path, "run", "--server", "--addr", url.removeprefix("http://"), "--skip-verify",
                 "--log-level", "error", "--set", f"labels.regate_instance={self.instance}", "--bundle", str(self.bundle)]
         try:
             self.process = subprocess.Popen(args, stdin=subprocess.DEVNULL, stdout=self.log, stderr=subprocess.STDOUT,
