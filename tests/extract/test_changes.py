@@ -12,7 +12,8 @@ import pytest
 
 from corpus_helpers import extract, raw
 from regate.errors import InputError
-from regate.extract.document import VOLATILE_IMAGE_FIELDS, VOLATILE_PACKAGE_FIELDS, load_baseline
+from regate.extract.document import load_baseline
+from regate.extract.drift import VOLATILE_IMAGE_FIELDS, VOLATILE_PACKAGE_FIELDS
 
 SBOM = "syft/kubevuln_alpine-3.17.2_syft-1.32.0_schema16.0.39.json"
 
