@@ -345,8 +345,3 @@ def load_input_document(doc: Any, path: str, hint: str) -> dict:
         more = f" (and {len(errors) - 1} more problems)" if len(errors) > 1 else ""
         raise InputError(path, f"is not a valid regate input document: {message[:300]}{more}", pointer)
     return doc
-
-
-def load_baseline(doc: Any, path: str) -> dict:
-    """A previous regate input document, checked before it is compared with anything."""
-    return load_input_document(doc, path, "a baseline is the output of a previous `regate extract`")
