@@ -414,11 +414,15 @@ class Typer:
     def call_new(self, call: ast.Call, scope: Scope) -> Type | None:
         if not self._arity(call, 1):
             return None
-        if new_collection(call.args[0], scope) is None:
-            self.report("E309", call.args[0].span, "new() takes the variable of a loop over "
-                        + ", ".join(ELEMENT_KEYS) + ", e.g. for v in vulnerabilities where new(v)",
-                        "for secrets, misconfigurations and malware, read the change records: "
-                        'for d in drift where d.collection == "secrets" and d.op == "added"')
+        arg = call.args[0]
+        if new_collection(arg, scope) is None:
+            symbol = scope.lookup(arg.root) if isinstance(arg, ast.Ref) and not arg.segments else None
+            keyless = symbol.binding.collection.dotted if symbol is not None and symbol.binding is not None else ""
+            hint = (f"{keyless} elements carry no key to look up; read their change records: for d in drift "
+                    f'where d.collection == "{keyless}" and d.op == "added"'
+                    if keyless in ("secrets", "misconfigurations", "malware") else None)
+            self.report("E309", arg.span, "new() takes the variable of a loop over "
+                        + ", ".join(ELEMENT_KEYS) + ", e.g. for v in vulnerabilities where new(v)", hint)
             return None
         return BOOL
 
