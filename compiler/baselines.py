@@ -15,9 +15,9 @@ from typing import Any
 
 from .errors import InputError, UserError
 from .extract.base import ExtractOptions
+from .subjects import looks_like_path, starts_like_json
 
 FETCH_TIMEOUT = 60.0
-_JSON_START = (b"{", b"[")
 _HINT = ("a baseline is a document from `regate extract`, a `regate check --format json` report, an image "
          "(archive, OCI layout or daemon reference) or an http(s) URL serving one of the JSON ones")
 
@@ -30,10 +30,12 @@ def load_baseline_source(spec: str, options: ExtractOptions) -> dict:
     if spec.startswith(("http://", "https://")):
         return baseline_from_json(_fetch(spec), spec)
     path = Path(spec)
-    if path.is_file() and _starts_like_json(path):
+    if path.is_file() and starts_like_json(path):
         from .extract.jsonload import load_json
 
         return baseline_from_json(load_json(path), spec)
+    if not path.exists() and looks_like_path(spec):
+        raise InputError(spec, "no such file or directory (--baseline)")
     return build_document([extract_image(spec, options)])
 
 
@@ -49,11 +51,6 @@ def baseline_from_json(doc: Any, where: str) -> dict:
                                     "image's: use the report of that image alone, written by this version of regate")
         return load_input_document(inputs[0], where, _HINT)
     return load_input_document(doc, where, _HINT)
-
-
-def _starts_like_json(path: Path) -> bool:
-    with open(path, "rb") as handle:
-        return handle.read(4096).lstrip(b"\xef\xbb\xbf \t\r\n").startswith(_JSON_START)
 
 
 def _fetch(url: str) -> Any:
