@@ -3,7 +3,9 @@
 - a document written by `regate extract`;
 - a JSON report of `regate check` (`--format json` embeds the document it evaluated);
 - an image archive or OCI layout, or a reference the Docker daemon knows, extracted on the fly;
-- an http(s) URL serving either JSON, e.g. the last approved document kept by a release job.
+- an http(s) URL serving either JSON, e.g. the last approved document kept by a release job;
+
+given with `--baseline`, or by the policy: `baseline "PATH|URL"` in the mapping that matches the image.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
+from .engine.policy import PolicyInfo
 from .errors import InputError, UserError
 from .extract.base import ExtractOptions
 from .subjects import looks_like_path, starts_like_json
@@ -37,6 +40,20 @@ def load_baseline_source(spec: str, options: ExtractOptions) -> dict:
     if not path.exists() and looks_like_path(spec):
         raise InputError(spec, "no such file or directory (--baseline)")
     return build_document([extract_image(spec, options)])
+
+
+def mapping_baseline(policy: PolicyInfo, mapping_id: str | None) -> str | None:
+    """The baseline the mapping that chose the policies names (`baseline "..."`): a URL as
+    written, a path relative to the policy file that declares the mapping."""
+    for mapping in policy.config.get("mappings") or []:
+        if mapping.get("id") != mapping_id or not mapping.get("baseline"):
+            continue
+        location = mapping["baseline"]
+        if location.startswith(("http://", "https://")):
+            return location
+        file = str(mapping.get("source", "")).rsplit(":", 2)[0]
+        return str(Path(policy.source_path(file)).parent / location) if file else location
+    return None
 
 
 def baseline_from_json(doc: Any, where: str) -> dict:

@@ -18,6 +18,7 @@ import click
 from ..engine import DEFAULT_TIMEOUT, open_engine
 from ..engine.policy import PolicyInfo
 from ..errors import UserError
+from ..extract.base import ExtractOptions
 from ..report import FORMATS, Result, Run, render, write
 from ..subjects import Subject, collect_subjects, load_prepared
 
@@ -119,8 +120,13 @@ def _compile(policies: tuple[str, ...], today: date | None):
 
 def _evaluate(kind: str, bundle: Path | None, local: PolicyInfo | None, server, timeout: float,
               subjects: list[Subject], baseline: dict | None, now: str | None, fail_on: str, timings: dict,
-              cached: bool | None = None, require: tuple[str, ...] = (), fmt: str = "text") -> Run:
-    """Every subject through one engine: one `opa eval` per input, or one server for all."""
+              cached: bool | None = None, require: tuple[str, ...] = (), fmt: str = "text",
+              options: ExtractOptions | None = None) -> Run:
+    """Every subject through one engine: one `opa eval` per input, or one server for all. An
+    extracted image without --baseline whose mapping names one is evaluated again against it."""
+    from ..baselines import load_baseline_source, mapping_baseline
+    from ..extract.document import add_baseline
+
     results = []
     with open_engine(kind, bundle, server, timeout) as engine:
         if server is not None and local is not None:
@@ -135,6 +141,10 @@ def _evaluate(kind: str, bundle: Path | None, local: PolicyInfo | None, server, 
                 document["require"] = list(require)
             extracted = time.monotonic()
             decision = engine.evaluate(document)
+            approved = mapping_baseline(policy, decision.get("mapping")) if baseline is None and subject.document is None else None
+            if approved is not None:
+                secrets |= add_baseline(document, load_baseline_source(approved, options or ExtractOptions()))
+                decision = engine.evaluate(document)
             kept = _kept_input(document, fmt)
             del document  # one image's document at a time, however many images
             results.append(Result(subject.label, decision,
@@ -202,9 +212,8 @@ def check_command(targets, images, policies, engine, opa_url, opa_token, opa_ca_
     Each IMAGE_REF, --image, image archive, input document, or input document in a
     DIR is one image; analysis FILEs (Syft, Grype, Trivy, ...) together describe one.
     """
-    from ..extract.adapters.platforms import platform_option
-    from ..extract.base import ExtractOptions
     from ..baselines import load_baseline_source
+    from ..extract.adapters.platforms import platform_option
 
     started = time.monotonic()
     now, today = _now(now)
@@ -229,7 +238,8 @@ def check_command(targets, images, policies, engine, opa_url, opa_token, opa_ca_
         local = PolicyInfo.from_files(read_bundle(compiled.path), compiled.root)
     timings = {"compile": time.monotonic() - started}
     run = _evaluate(_kind(engine, server), compiled.path if compiled else None, local, server, timeout,
-                    subjects, previous, now, fail_on, timings, compiled.cached if compiled else None, require, fmt)
+                    subjects, previous, now, fail_on, timings, compiled.cached if compiled else None, require, fmt,
+                    options)
     timings["total"] = time.monotonic() - started
     _emit(run, fmt, output)
     sys.exit(run.exit_code)

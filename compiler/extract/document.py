@@ -256,11 +256,19 @@ def build_concealed(extractions: Iterable[Extraction], baseline: dict | None = N
         document[name] = dict(sorted(document[name].items()))
     document["coverage"] = coverage(extractions)
     if baseline is not None:
-        # Compared masked, as the document is, so a masked value is no change.
-        found |= conceal(baseline)
-        with_baseline(document, baseline)
+        found |= add_baseline(document, baseline)
     validate(document)
     return document, found
+
+
+def add_baseline(document: dict, baseline: dict) -> frozenset[str]:
+    """Compare a built document with `baseline` (`with_baseline`) and check the result; the
+    secret values found in the baseline, which is compared masked as the document is, so that a
+    masked value is no change."""
+    found = conceal(baseline)
+    with_baseline(document, baseline)
+    validate(document)
+    return found
 
 
 def with_baseline(document: dict, baseline: dict) -> None:

@@ -113,3 +113,39 @@ def test_a_missing_baseline_names_itself(archives, tmp_path):
     missing = str(tmp_path / "approved.tar")
     done = regate("check", "--no-syft", "--policy", str(POLICY), "--baseline", missing, str(candidate))
     assert_user_error(done, f"{missing}: no such file or directory (--baseline)")
+
+
+def test_a_mapping_names_the_baseline_of_the_images_it_matches(archives, tmp_path):
+    """`baseline "approved.json"` beside the policy: the image the mapping matches is compared with it;
+    an image another mapping matches is not."""
+    _, approved, candidate = archives
+    policies = tmp_path / "policies"
+    (policies / "approved").mkdir(parents=True)
+    done = regate("extract", "--no-syft", "--image", str(approved), "-o", str(policies / "approved" / "base.json"))
+    assert done.returncode == 0, done.stderr
+    (policies / "drift.regate").write_text(POLICY.read_text())
+    (policies / "mappings.regate").write_text(
+        'mapping "base" {\n  images "docker.io/regate-test/base:*"\n  policies "drift"\n  baseline "approved/base.json"\n}\n\n'
+        'mapping "others" {\n  images "*"\n  policies "drift"\n}\n')
+    done = regate("fmt", "--check", str(policies / "mappings.regate"))
+    assert done.returncode == 0, done.stdout + done.stderr
+    code, report = check_with(policies, str(candidate))
+    assert (code, new_ports(report)) == (1, ["22/tcp"])
+    assert report["results"][0]["decision"]["mapping"] == "base"
+    # --baseline given on the command line wins over the mapping's.
+    code, report = check_with(policies, "--baseline", str(candidate), str(candidate))
+    assert (code, new_ports(report)) == (0, [])
+
+
+def test_a_mapping_baseline_that_is_missing_is_an_error(archives, tmp_path):
+    _, _, candidate = archives
+    (tmp_path / "drift.regate").write_text(POLICY.read_text() + '\nmapping "all" {\n  images "*"\n  policies "drift"\n'
+                                           '  baseline "approved/none.json"\n}\n')
+    done = regate("check", "--no-syft", "--policy", str(tmp_path), str(candidate))
+    assert_user_error(done, "approved/none.json: no such file or directory (--baseline)")
+
+
+def check_with(policies: Path, *args: str) -> tuple[int, dict]:
+    done = regate("check", "--no-syft", "--policy", str(policies), "--format", "json", *args)
+    assert "Traceback" not in done.stderr, done.stderr
+    return done.returncode, json.loads(done.stdout)
