@@ -27,7 +27,7 @@ from .adapters.view import describe
 from .base import Extraction, Facts
 from .conceal import conceal
 from .coverage import coverage
-from .drift import carry_first_seen, changes, drift
+from .drift import carry_first_seen, patch, records, views
 from .secrets import mask_secrets
 
 COLLECTIONS = ("packages", "vulnerabilities", "files", "secrets", "users", "misconfigurations")
@@ -277,8 +277,9 @@ def with_baseline(document: dict, baseline: dict) -> None:
     if "coverage" in document:
         document["coverage"]["baseline"] = {"sources": ["baseline"]}
     carry_first_seen(baseline, document)
-    document["changes"] = changes(baseline, document)
-    document["drift"] = drift(baseline, document)
+    before, after = views(baseline, document)
+    document["changes"] = patch(before, after)
+    document["drift"] = records(before, after)
     document["baseline"] = {
         field: baseline["image"][field] for field in ("reference", "digest", "id") if baseline["image"].get(field)
     }

@@ -73,16 +73,55 @@ def _stated(image: dict, field: str) -> bool:
     return field in image or (config_read and field in CONFIG_IMAGE_FIELDS)
 
 
-def changes(baseline: dict, document: dict) -> list[dict]:
-    """RFC 6902 patch from the baseline to the document, over `comparable` views of both.
-
-    Paths are JSON Pointers into the document (`/image/exposed_ports/8080~1tcp`,
-    `/packages/deb:openssl@3.0.11`, `/files/~1usr~1bin~1su/setuid`). A collection the current
-    document lacks (no malware scan) is no removal of its entries.
-    """
+def views(baseline: dict, document: dict) -> tuple[dict, dict]:
+    """The `comparable` views of the baseline and the document, computed once for the patch and
+    the records. A collection the current document lacks (no malware scan) is not compared."""
     before, after = comparable(baseline, stated_by=document), comparable(document)
-    before = {name: value for name, value in before.items() if name in after}
-    return list(jsonpatch.make_patch(before, after))
+    return {name: value for name, value in before.items() if name in after}, after
+
+
+def changes(baseline: dict, document: dict) -> list[dict]:
+    """RFC 6902 patch from the baseline to the document (`patch` of their `views`)."""
+    return patch(*views(baseline, document))
+
+
+def patch(before: dict, after: dict) -> list[dict]:
+    """RFC 6902 patch between two views. Paths are JSON Pointers into the document
+    (`/image/exposed_ports/8080~1tcp`, `/packages/deb:openssl@3.0.11`, `/files/~1usr~1bin~1su/setuid`).
+
+    Sections and their elements are matched by key here, and only elements that differ go through
+    `jsonpatch`: it compares in Python what `==` compares in C, a second per ten thousand files."""
+    ops: list[dict] = []
+    for name in after:
+        old, new = before.get(name, {}), after[name]
+        if old == new:
+            continue
+        if name == "image":
+            ops += _prefixed(jsonpatch.make_patch(old, new), "/image")
+            continue
+        section = "/" + name
+        ops += [{"op": "remove", "path": _pointer(section, key)} for key in sorted(old.keys() - new.keys())]
+        for key in sorted(new.keys()):
+            if key not in old:
+                ops.append({"op": "add", "path": _pointer(section, key), "value": new[key]})
+            elif old[key] != new[key]:
+                ops += _prefixed(jsonpatch.make_patch(old[key], new[key]), _pointer(section, key))
+    return ops
+
+
+def _pointer(prefix: str, key: str) -> str:
+    return f"{prefix}/{key.replace('~', '~0').replace('/', '~1')}"
+
+
+def _prefixed(operations: jsonpatch.JsonPatch, prefix: str) -> list[dict]:
+    out = []
+    for operation in operations:
+        operation = dict(operation)
+        operation["path"] = prefix + operation["path"]
+        if "from" in operation:
+            operation["from"] = prefix + operation["from"]
+        out.append(operation)
+    return out
 
 
 class _Records:
@@ -118,41 +157,47 @@ class _Records:
 
 
 def drift(baseline: dict, document: dict) -> dict[str, dict]:
+    """Change records (`records` of the `views` of both)."""
+    return records(*views(baseline, document))
+
+
+def records(before: dict, after: dict) -> dict[str, dict]:
     """Change records keyed `<collection>:<element>[:<field>]`, sorted by key.
 
     `element` is the element's key in the document (in the baseline for a removal); packages are
     matched by type and name (a new version is one `upgraded`/`downgraded` record), vulnerabilities
     by id and package type and name (still there after an upgrade is not introduced).
     """
-    before, after = comparable(baseline, stated_by=document), comparable(document)
-    records = _Records()
-    _image(records, before["image"], after["image"])
+    found = _Records()
+    _image(found, before["image"], after["image"])
     for name, fields in RECORDED_FIELDS.items():
         if name not in after:  # not looked at this time: nothing was removed
             continue
         old, new = before.get(name, {}), after[name]
+        if old == new:
+            continue
         if name == "packages":
-            _packages(records, old, new)
+            _packages(found, old, new)
         elif name == "vulnerabilities":
-            _vulnerabilities(records, old, new)
+            _vulnerabilities(found, old, new)
         else:
-            records.entries(name, old, new, fields)
-    return dict(sorted(records.out.items()))
+            found.entries(name, old, new, fields)
+    return dict(sorted(found.out.items()))
 
 
-def _image(records: _Records, before: dict, after: dict) -> None:
+def _image(found: _Records, before: dict, after: dict) -> None:
     for field in sorted(before.keys() | after.keys()):
         old, new = before.get(field), after.get(field)
         if old == new:
             continue
         if field in IMAGE_MAPS:
-            records.entries(f"image.{field}", old or {}, new or {}, IMAGE_MAPS[field])
+            found.entries(f"image.{field}", old or {}, new or {}, IMAGE_MAPS[field])
         elif old is None:
-            records.add("image", field, "added", after=new)
+            found.add("image", field, "added", after=new)
         elif new is None:
-            records.add("image", field, "removed", before=old)
+            found.add("image", field, "removed", before=old)
         else:
-            records.add("image", field, "changed", before=old, after=new)
+            found.add("image", field, "changed", before=old, after=new)
 
 
 def _by_identity(entries: dict, identity) -> dict[Any, list[str]]:
@@ -166,7 +211,7 @@ def _package_identity(package: dict) -> tuple[str, str]:
     return package.get("type", "unknown"), package.get("name", "")
 
 
-def _packages(records: _Records, before: dict, after: dict) -> None:
+def _packages(found: _Records, before: dict, after: dict) -> None:
     """One record per package name and type: a new version is upgraded or downgraded, in the order
     of the package's ecosystem (`regate.lib.version`); several versions side by side are compared
     key by key."""
@@ -176,13 +221,13 @@ def _packages(records: _Records, before: dict, after: dict) -> None:
     order = order_versions([(after[new].get("type", "unknown"), before[old]["version"], after[new]["version"])
                             for old, new in moved])
     paired_old, paired_new = {old for old, _ in moved}, {new for _, new in moved}
-    records.entries("packages", {k: v for k, v in before.items() if k not in paired_old},
+    found.entries("packages", {k: v for k, v in before.items() if k not in paired_old},
                     {k: v for k, v in after.items() if k not in paired_new}, RECORDED_FIELDS["packages"])
     for old, new in moved:
         sign = order[(after[new].get("type", "unknown"), before[old]["version"], after[new]["version"])]
         op = "upgraded" if sign > 0 else "downgraded" if sign < 0 else "changed"
-        records.add("packages", new, op, "version", before[old]["version"], after[new]["version"])
-        records.fields("packages", new, before[old], after[new], RECORDED_FIELDS["packages"])
+        found.add("packages", new, op, "version", before[old]["version"], after[new]["version"])
+        found.fields("packages", new, before[old], after[new], RECORDED_FIELDS["packages"])
 
 
 def _vulnerability_identity(vuln: dict) -> tuple[str, str, str]:
@@ -198,16 +243,16 @@ def matched_vulnerabilities(before: dict, after: dict) -> dict[str, list[str]]:
             for key, vuln in after.items()}
 
 
-def _vulnerabilities(records: _Records, before: dict, after: dict) -> None:
+def _vulnerabilities(found: _Records, before: dict, after: dict) -> None:
     matches = matched_vulnerabilities(before, after)
     continued = {old for olds in matches.values() for old in olds}
     for key in sorted(after):
         if not matches[key]:
-            records.add("vulnerabilities", key, "added", after=after[key])
+            found.add("vulnerabilities", key, "added", after=after[key])
         else:
-            records.fields("vulnerabilities", key, before[matches[key][0]], after[key], RECORDED_FIELDS["vulnerabilities"])
+            found.fields("vulnerabilities", key, before[matches[key][0]], after[key], RECORDED_FIELDS["vulnerabilities"])
     for key in sorted(before.keys() - continued):
-        records.add("vulnerabilities", key, "removed", before=before[key])
+        found.add("vulnerabilities", key, "removed", before=before[key])
 
 
 def _scan_time(document: dict) -> str | None:
