@@ -108,6 +108,17 @@ def test_no_what_changed_section_without_a_baseline(archives):
     assert "what changed" not in done.stdout
 
 
+def test_without_a_baseline_drift_rules_are_unavailable_never_passed(archives):
+    _, approved, _ = archives
+    code, report = check(str(approved))
+    decision = report["results"][0]["decision"]
+    unavailable = {entry["rule"]: entry["missing"] for entry in decision["unavailable"]}
+    assert unavailable["new_vulnerability"] == ["baseline", "vulnerabilities"]  # no scan either: --no-syft, no report
+    assert unavailable["new_exposed_port"] == unavailable["became_setuid"] == ["baseline"]
+    done = regate("check", "--no-syft", "--policy", str(POLICY), "--require", "baseline", str(approved))
+    assert done.returncode == 2 and "baseline" in done.stdout + done.stderr
+
+
 def test_a_missing_baseline_names_itself(archives, tmp_path):
     _, _, candidate = archives
     missing = str(tmp_path / "approved.tar")
