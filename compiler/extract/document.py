@@ -257,6 +257,7 @@ def build_concealed(extractions: Iterable[Extraction], baseline: dict | None = N
     document["coverage"] = coverage(extractions)
     if baseline is not None:
         found |= add_baseline(document, baseline)
+    cover_first_seen(document)
     validate(document)
     return document, found
 
@@ -267,8 +268,25 @@ def add_baseline(document: dict, baseline: dict) -> frozenset[str]:
     masked value is no change."""
     found = conceal(baseline)
     with_baseline(document, baseline)
+    cover_first_seen(document)
     validate(document)
     return found
+
+
+def cover_first_seen(document: dict) -> None:
+    """`first_seen` is absent from the vulnerabilities' coverage when no vulnerability has it: it
+    comes from the baseline chain, which no scanner format promises, and a rule on the age of a
+    vulnerability over a document without it must be data unavailable, not a pass."""
+    entry = document.get("coverage", {}).get("vulnerabilities")
+    if not entry or not entry["sources"]:
+        return
+    absent = set(entry.get("absent_fields", [])) - {"first_seen"}
+    if not any("first_seen" in vuln for vuln in document["vulnerabilities"].values()):
+        absent.add("first_seen")
+    if absent:
+        entry["absent_fields"] = sorted(absent)
+    else:
+        entry.pop("absent_fields", None)
 
 
 def with_baseline(document: dict, baseline: dict) -> None:

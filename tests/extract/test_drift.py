@@ -145,3 +145,15 @@ def test_without_a_scan_time_first_seen_stays_absent():
     second = complete({"vulnerabilities": vuln("CVE-1", "deb", "a", "1")})
     with_baseline(second, first)
     assert "first_seen" not in next(iter(second["vulnerabilities"].values()))
+
+
+def test_first_seen_is_absent_from_coverage_until_the_chain_gives_it(write_json):
+    """Without a baseline an age rule on `first_seen` is data unavailable, not a pass; with one it is covered."""
+    from corpus_helpers import corpus, extract
+
+    grype = corpus("grype/defectdojo_busybox-1.32.1_grype-0.94.0_epss.json")
+    alone = extract(grype)
+    assert "first_seen" in alone["coverage"]["vulnerabilities"]["absent_fields"]
+    chained = extract(grype, baseline=alone)
+    assert "first_seen" not in chained["coverage"]["vulnerabilities"].get("absent_fields", [])
+    assert {v["first_seen"] for v in chained["vulnerabilities"].values()} == {"2025-06-19T11:43:35.523947199Z"}
