@@ -216,17 +216,19 @@ def _packages(found: _Records, before: dict, after: dict) -> None:
     of the package's ecosystem (`regate.lib.version`); several versions side by side are compared
     key by key."""
     old_groups, new_groups = _by_identity(before, _package_identity), _by_identity(after, _package_identity)
-    moved = [(old_groups[i][0], new_groups[i][0]) for i in old_groups.keys() & new_groups.keys()
-             if len(old_groups[i]) == len(new_groups[i]) == 1 and old_groups[i] != new_groups[i]]
-    order = order_versions([(after[new].get("type", "unknown"), before[old]["version"], after[new]["version"])
-                            for old, new in moved])
+    moved = sorted((old_groups[i][0], new_groups[i][0]) for i in old_groups.keys() & new_groups.keys()
+                   if len(old_groups[i]) == len(new_groups[i]) == 1 and old_groups[i] != new_groups[i])
+    versions = {(old, new): (after[new].get("type", "unknown"), str(before[old].get("version", "")),
+                             str(after[new].get("version", ""))) for old, new in moved}
+    order = order_versions(list(versions.values()))
     paired_old, paired_new = {old for old, _ in moved}, {new for _, new in moved}
     found.entries("packages", {k: v for k, v in before.items() if k not in paired_old},
-                    {k: v for k, v in after.items() if k not in paired_new}, RECORDED_FIELDS["packages"])
+                  {k: v for k, v in after.items() if k not in paired_new}, RECORDED_FIELDS["packages"])
     for old, new in moved:
-        sign = order[(after[new].get("type", "unknown"), before[old]["version"], after[new]["version"])]
+        ecosystem_pair = versions[(old, new)]
+        sign = order[ecosystem_pair]
         op = "upgraded" if sign > 0 else "downgraded" if sign < 0 else "changed"
-        found.add("packages", new, op, "version", before[old]["version"], after[new]["version"])
+        found.add("packages", new, op, "version", ecosystem_pair[1], ecosystem_pair[2])
         found.fields("packages", new, before[old], after[new], RECORDED_FIELDS["packages"])
 
 
