@@ -141,8 +141,9 @@ def _evaluate(kind: str, bundle: Path | None, local: PolicyInfo | None, server, 
                 document["require"] = list(require)
             extracted = time.monotonic()
             decision = engine.evaluate(document)
-            approved = mapping_baseline(policy, decision.get("mapping")) if baseline is None and subject.document is None else None
-            if approved is not None:
+            approved = None if baseline is not None or subject.document is not None else \
+                mapping_baseline(policy, decision.get("mapping"))
+            if approved is not None:  # the mapping that matched names the baseline: compare, then decide
                 secrets |= add_baseline(document, load_baseline_source(approved, options or ExtractOptions()))
                 decision = engine.evaluate(document)
             kept = _kept_input(document, fmt)
