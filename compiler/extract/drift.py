@@ -89,8 +89,9 @@ def patch(before: dict, after: dict) -> list[dict]:
     """RFC 6902 patch between two views. Paths are JSON Pointers into the document
     (`/image/exposed_ports/8080~1tcp`, `/packages/deb:openssl@3.0.11`, `/files/~1usr~1bin~1su/setuid`).
 
-    Sections and their elements are matched by key here, and only elements that differ go through
-    `jsonpatch`: it compares in Python what `==` compares in C, a second per ten thousand files."""
+    The image goes through `jsonpatch` (a command gaining an argument is an `add` at its index);
+    collections are diffed by key down to the field, a list field replaced whole: `jsonpatch`
+    compares in Python what `==` compares in C, seconds for an image whose every file changed."""
     ops: list[dict] = []
     for name in after:
         old, new = before.get(name, {}), after[name]
@@ -98,14 +99,20 @@ def patch(before: dict, after: dict) -> list[dict]:
             continue
         if name == "image":
             ops += _prefixed(jsonpatch.make_patch(old, new), "/image")
-            continue
-        section = "/" + name
-        ops += [{"op": "remove", "path": _pointer(section, key)} for key in sorted(old.keys() - new.keys())]
-        for key in sorted(new.keys()):
-            if key not in old:
-                ops.append({"op": "add", "path": _pointer(section, key), "value": new[key]})
-            elif old[key] != new[key]:
-                ops += _prefixed(jsonpatch.make_patch(old[key], new[key]), _pointer(section, key))
+        else:
+            ops += _diff(old, new, "/" + name)
+    return ops
+
+
+def _diff(old: Any, new: Any, pointer: str) -> list[dict]:
+    if not (isinstance(old, dict) and isinstance(new, dict)):
+        return [{"op": "replace", "path": pointer, "value": new}]
+    ops = [{"op": "remove", "path": _pointer(pointer, key)} for key in sorted(old.keys() - new.keys())]
+    for key in sorted(new.keys()):
+        if key not in old:
+            ops.append({"op": "add", "path": _pointer(pointer, key), "value": new[key]})
+        elif old[key] != new[key]:
+            ops += _diff(old[key], new[key], _pointer(pointer, key))
     return ops
 
 
