@@ -242,6 +242,9 @@ class Mapping:
     policies: tuple[Name, ...]
     allowlists: tuple[Name, ...]
     span: Span
+    # Where the approved image's document is (a path relative to the policy file, or an http(s)
+    # URL): the baseline images this mapping matches are compared with.
+    baseline: Name | None = None
 
 
 @dataclass(frozen=True)

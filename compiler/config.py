@@ -71,6 +71,7 @@ def _mapping(policy_set: PolicySet, mapping: ast.Mapping) -> dict:
         "policies": [n.value for n in mapping.policies],
         "allowlists": [n.value for n in mapping.allowlists],
         "source": source_of(policy_set, mapping.span),
+        **({"baseline": mapping.baseline.value} if mapping.baseline is not None else {}),
     }
 
 

@@ -206,6 +206,8 @@ class Printer:
             if names:
                 self.emit(names[0].span.covering(names[-1].span), 1,
                           f"{keyword} " + ", ".join(quote(n.value) for n in names))
+        if decl.baseline is not None:
+            self.emit(decl.baseline.span, 1, f"baseline {quote(decl.baseline.value)}")
         self.close_block(decl.span, 0)
 
     def decl_ImageRule(self, decl: ast.ImageRule) -> None:

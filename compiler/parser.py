@@ -260,14 +260,15 @@ class AstBuilder(Transformer):
         return ast.Allowlist(self._str(name), self._tok(name), tuple(allows), self._span(meta))
 
     def mapping_decl(self, meta, name, *clauses):
-        found: dict[str, list] = {"images": [], "policies": [], "allowlists": []}
+        found: dict[str, list] = {"images": [], "policies": [], "allowlists": [], "baseline": []}
         for kind, names, span in clauses:
             if found[kind]:
                 self.problems.append(error("E103", span, f'"{kind}" is given twice in this mapping',
                                            "list every value in one clause, separated by commas"))
             found[kind].extend(names)
         return ast.Mapping(self._str(name), self._tok(name), tuple(found["images"]),
-                           tuple(found["policies"]), tuple(found["allowlists"]), self._span(meta))
+                           tuple(found["policies"]), tuple(found["allowlists"]), self._span(meta),
+                           found["baseline"][0] if found["baseline"] else None)
 
     def mapping_images(self, meta, names):
         return ("images", names, self._span(meta))
@@ -277,6 +278,9 @@ class AstBuilder(Transformer):
 
     def mapping_allowlists(self, meta, names):
         return ("allowlists", names, self._span(meta))
+
+    def mapping_baseline(self, meta, location):
+        return ("baseline", [ast.Name(self._str(location), self._tok(location))], self._span(meta))
 
     def allow_image(self, meta, patterns, reason):
         return ast.ImageRule("allow", tuple(patterns), self._str(reason) if reason else None, self._span(meta))

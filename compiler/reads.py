@@ -49,6 +49,8 @@ class _Reads:
         elif isinstance(expr, ast.Not):
             self.expr(expr.operand, env)
         elif isinstance(expr, ast.Call):
+            if expr.name == "new":  # whether an element is new is known against a baseline only
+                self.data.add("baseline")
             for arg in expr.args:
                 self.expr(arg, env)
             if expr.binding is not None:

@@ -61,12 +61,12 @@ class Subject:
         return build_concealed(extractions, baseline, self.name)
 
 
-def _starts_like_json(path: Path) -> bool:
+def starts_like_json(path: Path) -> bool:
     with open(path, "rb") as handle:
         return handle.read(4096).lstrip(b"\xef\xbb\xbf \t\r\n").startswith(_JSON_START)
 
 
-def _looks_like_path(target: str) -> bool:
+def looks_like_path(target: str) -> bool:
     return target.startswith(("/", "./", "../", "~")) or target.endswith((".json", ".tar", ".tar.gz", ".tgz"))
 
 
@@ -98,7 +98,7 @@ def collect_subjects(targets: tuple[str, ...], images: tuple[str, ...], options:
     for target in targets:
         path = Path(target)
         if not path.exists():
-            if _looks_like_path(target):
+            if looks_like_path(target):
                 raise InputError(target, "no such file or directory")
             add_image(target, lambda ref=target: extract_image(ref, options))
         elif path.is_dir() and not any(a.detect_path(path) for a in path_adapters()):
@@ -106,7 +106,7 @@ def collect_subjects(targets: tuple[str, ...], images: tuple[str, ...], options:
             if not documents:
                 raise InputError(target, "is a directory with no input documents (*.json) and not an OCI image layout")
             subjects += [Subject(str(p), document=lambda p=p: load_prepared(p)) for p in documents]
-        elif path.is_file() and _starts_like_json(path):
+        elif path.is_file() and starts_like_json(path):
             doc = load_json(path)
             if is_input_document(doc):
                 subjects.append(Subject(target, document=lambda doc=doc, target=target: prepared_document(doc, target)))

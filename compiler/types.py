@@ -15,6 +15,10 @@ from .resources import input_schema
 SEVERITIES = ("unknown", "negligible", "low", "medium", "high", "critical")
 SEVERITY_RANK = {name: rank for rank, name in enumerate(SEVERITIES)}
 HIDDEN_ROOTS = {"schema_version", "coverage", "require"}
+# `new(x)`: the collections whose elements carry their own key, and the field holding it; the
+# generated Rego looks the element up in `drift` by that key.
+ELEMENT_KEYS = {"packages": "key", "vulnerabilities": "key", "files": "path", "users": "name",
+                "image.exposed_ports": "spec", "image.env": "name", "image.labels": "name"}
 
 
 @dataclass(frozen=True)

@@ -15,8 +15,8 @@ import re2
 from .. import ast
 from ..diagnostics import Diagnostic, did_you_mean, error
 from ..model import PolicySet
-from ..types import (ANY, BOOL, DATE, NULL, NUMBER, SEVERITIES, SEVERITY, STRING, Type, field_type, fields_of,
-                     roots)
+from ..types import (ANY, BOOL, DATE, ELEMENT_KEYS, NULL, NUMBER, SEVERITIES, SEVERITY, STRING, Type, field_type,
+                     fields_of, roots)
 from .names import REGO_NAMES, RESERVED
 
 ORDERED = {"number", "string", "severity", "version", "date"}
@@ -63,6 +63,23 @@ def global_scope(policy_set: PolicySet) -> Scope:
     for name, definition in policy_set.params.items():
         symbols.setdefault(name, Symbol("param", definition.type))
     return Scope(symbols)
+
+
+def new_collection(expr: ast.Expr, scope: Scope) -> str | None:
+    """The collection (`vulnerabilities`, `image.exposed_ports`) whose loop variable `expr` is, when
+    its elements carry their key (`ELEMENT_KEYS`); None for anything else."""
+    if not isinstance(expr, ast.Ref) or expr.segments:
+        return None
+    symbol = scope.lookup(expr.root)
+    if symbol is None or symbol.kind != "var" or symbol.binding is None:
+        return None
+    collection = symbol.binding.collection
+    if not isinstance(collection, ast.Ref) or any(s.indexed for s in collection.segments):
+        return None
+    root = scope.lookup(collection.root)
+    if root is None or root.kind != "input" or collection.dotted not in ELEMENT_KEYS:
+        return None
+    return collection.dotted
 
 
 def parse_date(text: str) -> datetime | None:
@@ -393,6 +410,21 @@ class Typer:
             self.report("E309", call.args[0].span, "exists() takes a field, e.g. exists(image.healthcheck)")
             return None
         return BOOL if self.type(call.args[0], scope) is not None else None
+
+    def call_new(self, call: ast.Call, scope: Scope) -> Type | None:
+        if not self._arity(call, 1):
+            return None
+        arg = call.args[0]
+        if new_collection(arg, scope) is None:
+            symbol = scope.lookup(arg.root) if isinstance(arg, ast.Ref) and not arg.segments else None
+            keyless = symbol.binding.collection.dotted if symbol is not None and symbol.binding is not None else ""
+            hint = (f"{keyless} elements carry no key to look up; read their change records: for d in drift "
+                    f'where d.collection == "{keyless}" and d.op == "added"'
+                    if keyless in ("secrets", "misconfigurations", "malware") else None)
+            self.report("E309", arg.span, "new() takes the variable of a loop over "
+                        + ", ".join(ELEMENT_KEYS) + ", e.g. for v in vulnerabilities where new(v)", hint)
+            return None
+        return BOOL
 
     def call_days_since(self, call: ast.Call, scope: Scope) -> Type | None:
         if not self._arity(call, 1):

@@ -19,6 +19,7 @@ from .. import progress
 from ..engine import DEFAULT_TIMEOUT, open_engine
 from ..engine.policy import PolicyInfo
 from ..errors import UserError
+from ..extract.base import ExtractOptions
 from ..report import FORMATS, Result, Run, render, write
 from ..subjects import Subject, collect_subjects, load_prepared
 
@@ -136,8 +137,13 @@ def _compile(policies: tuple[str, ...], today: date | None):
 
 def _evaluate(kind: str, bundle: Path | None, local: PolicyInfo | None, server, timeout: float,
               subjects: list[Subject], baseline: dict | None, now: str | None, fail_on: str, timings: dict,
-              cached: bool | None = None, require: tuple[str, ...] = ()) -> Run:
-    """Every subject through one engine: one `opa eval` per input, or one server for all."""
+              cached: bool | None = None, require: tuple[str, ...] = (), fmt: str = "text",
+              options: ExtractOptions | None = None) -> Run:
+    """Every subject through one engine: one `opa eval` per input, or one server for all. An
+    extracted image without --baseline whose mapping names one is evaluated again against it."""
+    from ..baselines import load_baseline_source, mapping_baseline
+    from ..extract.document import add_baseline
+
     results = []
     with open_engine(kind, bundle, server, timeout) as engine:
         if server is not None and local is not None:
@@ -152,9 +158,16 @@ def _evaluate(kind: str, bundle: Path | None, local: PolicyInfo | None, server, 
                 document["require"] = list(require)
             extracted = time.monotonic()
             decision = engine.evaluate(document)
+            approved = None if baseline is not None or subject.document is not None else \
+                mapping_baseline(policy, decision.get("mapping"))
+            if approved is not None:  # the mapping that matched names the baseline: compare, then decide
+                secrets |= add_baseline(document, load_baseline_source(approved, options or ExtractOptions()))
+                decision = engine.evaluate(document)
+            kept = _kept_input(document, fmt)
             del document  # one image's document at a time, however many images
             results.append(Result(subject.label, decision,
-                                  {"extract": extracted - started, "evaluate": time.monotonic() - extracted}, secrets))
+                                  {"extract": extracted - started, "evaluate": time.monotonic() - extracted}, secrets,
+                                  kept))
         info = engine.describe()
     return Run(tuple(results), policy, info, fail_on, timings, cached)
 
@@ -165,6 +178,15 @@ def _counted(subjects: list[Subject]):
         for subject in subjects:
             yield subject
             step.advance()
+
+
+def _kept_input(document: dict, fmt: str) -> dict | None:
+    """What the report in `fmt` shows of the input besides the decision (see `Result.input`)."""
+    if fmt == "json":
+        return document
+    if fmt == "markdown":
+        return {"drift": document.get("drift") or {}, "baseline": document.get("baseline")}
+    return None
 
 
 def _emit(run: Run, fmt: str, output: Path | None) -> None:
@@ -197,8 +219,10 @@ def _kind(engine: str | None, server) -> str:
               help="Policy file or directory (repeatable). May be left out with --opa-url: the server's policy is used.")
 @_engine_options
 @_report_options
-@click.option("--baseline", type=click.Path(exists=True, dir_okay=False, path_type=Path),
-              help="A previous `regate extract` document; extracted images get `changes` against it.")
+@click.option("--baseline", metavar="DOC|REPORT|IMAGE|URL",
+              help="The approved image to compare with: a `regate extract` document, a `regate check --format json` "
+                   "report, an image (archive, OCI layout, daemon reference) or an http(s) URL; extracted images get "
+                   "`changes` and `drift` against it.")
 @click.option("--no-syft", is_flag=True, help="Do not run syft on images even when it is installed.")
 @click.option("--name", metavar="REF", help="The reference of the image, for an archive or report that carries none "
                                             "(mappings and image lists match it).")
@@ -214,10 +238,8 @@ def check_command(targets, images, policies, engine, opa_url, opa_token, opa_ca_
     Each IMAGE_REF, --image, image archive, input document, or input document in a
     DIR is one image; analysis FILEs (Syft, Grype, Trivy, ...) together describe one.
     """
+    from ..baselines import load_baseline_source
     from ..extract.adapters.platforms import platform_option
-    from ..extract.base import ExtractOptions
-    from ..extract.document import load_baseline
-    from ..extract.jsonload import load_json
 
     started = time.monotonic()
     now, today = _now(now)
@@ -230,10 +252,10 @@ def check_command(targets, images, policies, engine, opa_url, opa_token, opa_ca_
         if len(subjects) > 1:
             raise UserError(f"--name names one image, but {len(subjects)} are given")
         subjects[0].name = name
-    previous = load_baseline(load_json(baseline), str(baseline)) if baseline else None
-    if previous is not None and all(s.document is not None for s in subjects):
+    if baseline and all(s.document is not None for s in subjects):
         raise UserError("--baseline applies to images and analysis files regate extracts; "
                         "prepared input documents already carry their `changes`")
+    previous = load_baseline_source(baseline, options) if baseline else None
     compiled = _compile(policies, today) if policies else None
     local = None
     if compiled is not None:
@@ -242,7 +264,8 @@ def check_command(targets, images, policies, engine, opa_url, opa_token, opa_ca_
         local = PolicyInfo.from_files(read_bundle(compiled.path), compiled.root)
     timings = {"compile": time.monotonic() - started}
     run = _evaluate(_kind(engine, server), compiled.path if compiled else None, local, server, timeout,
-                    subjects, previous, now, fail_on, timings, compiled.cached if compiled else None, require)
+                    subjects, previous, now, fail_on, timings, compiled.cached if compiled else None, require, fmt,
+                    options)
     timings["total"] = time.monotonic() - started
     _emit(run, fmt, output)
     sys.exit(run.exit_code)
@@ -279,7 +302,8 @@ def eval_command(bundle, inputs, engine, opa_url, opa_token, opa_ca_cert, opa_cl
     local = PolicyInfo.from_files(files) if files is not None else None
     subjects = [Subject(str(path), document=lambda path=path: load_prepared(path)) for path in inputs]
     timings: dict[str, float] = {}
-    run = _evaluate(_kind(engine, server), bundle, local, server, timeout, subjects, None, now, fail_on, timings)
+    run = _evaluate(_kind(engine, server), bundle, local, server, timeout, subjects, None, now, fail_on, timings,
+                    fmt=fmt)
     timings["total"] = time.monotonic() - started
     _emit(run, fmt, output)
     sys.exit(run.exit_code)

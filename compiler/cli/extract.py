@@ -34,19 +34,21 @@ def schema_command() -> None:
 @click.command("extract")
 @click.argument("files", nargs=-1, type=click.Path(path_type=Path))
 @click.option("--image", "image", metavar="REF|PATH", help="An image to read: a docker-archive or OCI path, else a reference the Docker daemon knows.")
-@click.option("--baseline", type=click.Path(path_type=Path), help="A previous `regate extract` document; `changes` is the patch from it.")
+@click.option("--baseline", metavar="DOC|REPORT|IMAGE|URL",
+              help="The approved image to compare with: a `regate extract` document, a `regate check --format json` "
+                   "report, an image (archive, OCI layout, daemon reference) or an http(s) URL; fills `changes` and `drift`.")
 @click.option("--content", "contents", multiple=True, metavar="PATH", help="Also record the text of this file of the image (repeatable).")
 @click.option("--no-syft", is_flag=True, help="Do not run syft on --image even when it is installed.")
 @click.option("--name", metavar="REF", help="The reference of the image, for an archive or report that carries none.")
 @click.option("--platform", default="", metavar="OS/ARCH[/VARIANT]",
               help="The platform to read from an input that describes several (a manifest list, a multi-platform SBOM).")
 @click.option("-o", "--output", type=click.Path(path_type=Path), help="Write the document here instead of standard output.")
-def extract_command(files: tuple[Path, ...], image: str | None, baseline: Path | None, contents: tuple[str, ...], no_syft: bool,
+def extract_command(files: tuple[Path, ...], image: str | None, baseline: str | None, contents: tuple[str, ...], no_syft: bool,
                     name: str | None, platform: str, output: Path | None) -> None:
     """Merge image analysis FILES (Syft, CycloneDX, SPDX, Grype, Trivy, docker inspect,
     image configs) and/or an --image into one regate input document."""
-    from ..extract.document import build_document, load_baseline
-    from ..extract.jsonload import load_json
+    from ..baselines import load_baseline_source
+    from ..extract.document import build_document
     from ..extract.registry import extract_image, extract_path
     from ..extract.secrets import masker
 
@@ -69,7 +71,7 @@ def extract_command(files: tuple[Path, ...], image: str | None, baseline: Path |
     for extraction in extractions:
         for warning in extraction.warnings:
             click.echo(mask(f"regate: warning: {extraction.source.path or extraction.source.format}: {warning}"), err=True)
-    previous = load_baseline(load_json(baseline), str(baseline)) if baseline else None
+    previous = load_baseline_source(baseline, options) if baseline else None
     text = _dump(build_document(extractions, previous, name))
     if output is None or str(output) == "-":
         click.echo(text, nl=False)

@@ -5,8 +5,8 @@ from __future__ import annotations
 import re
 
 from .. import ast
-from ..checks.exprs import Scope
-from ..types import SEVERITY_RANK, Type
+from ..checks.exprs import Scope, new_collection
+from ..types import ELEMENT_KEYS, SEVERITY_RANK, Type
 from .rego import LIB, date_ns, rego_string
 
 _HELPER_CALL = re.compile(r"^_\w+(\([\w, ]*\))?$")
@@ -50,6 +50,8 @@ class Conditions:
     def cond_Call(self, call: ast.Call, scope: Scope) -> list[str]:
         if call.name == "exists":
             return [f"{self.term(call.args[0], scope)} != null"]
+        if call.name == "new":
+            return [self.new_element(call.args[0], scope)]
         if call.name == "bits_set":
             value, mask = (self.term(a, scope) for a in call.args)
             return [f"bits.and({value}, {mask}) == {mask}"]
@@ -64,6 +66,12 @@ class Conditions:
             name = self.helper([source + [self.negate(condition, inner)]], scope)
             return [f"not {self.call_helper(name, scope)}"]
         return [self.term(call, scope)]
+
+    def new_element(self, var: ast.Ref, scope: Scope) -> str:
+        """`new(v)`: v's change record says it was added; one lookup by the element's own key."""
+        collection = new_collection(var, scope)
+        element = self.term(ast.Ref(var.root, var.span, (ast.Segment(ELEMENT_KEYS[collection], var.span),), var.span), scope)
+        return f'input.drift[concat(":", [{rego_string(collection)}, {element}])].op == "added"'
 
     def cond_Compare(self, cmp: ast.Compare, scope: Scope) -> list[str]:
         left_type = self.typer.type(cmp.left, scope)

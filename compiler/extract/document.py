@@ -18,7 +18,6 @@ from functools import cache
 from typing import Any, Iterable
 
 import fastjsonschema
-import jsonpatch
 from jsonschema import Draft202012Validator
 
 from ..errors import InputError, UserError
@@ -28,26 +27,13 @@ from .adapters.view import describe
 from .base import Extraction, Facts
 from .conceal import conceal
 from .coverage import coverage
+from .drift import carry_first_seen, patch, records, views
 from .secrets import mask_secrets
 
 COLLECTIONS = ("packages", "vulnerabilities", "files", "secrets", "users", "misconfigurations")
 
 SBOM_FORMATS = frozenset({"syft-json", "cyclonedx-json", "spdx-json"})
 REPORT_FORMATS = frozenset({"grype-json", "trivy-json"})
-
-# Image fields that differ between two builds of the same Dockerfile; `changes`
-# ignores them so that a rebuild alone is not a change. The baseline's identity
-# is recorded in `baseline` instead.
-VOLATILE_IMAGE_FIELDS = frozenset(
-    {"reference", "registry", "repository", "tag", "digest", "repo_digests", "id", "created", "size", "layers", "history"}
-)
-VOLATILE_PACKAGE_FIELDS = frozenset({"layer"})
-# Image fields an image config states, even by leaving them out (no `User` is root).
-CONFIG_IMAGE_FIELDS = frozenset(
-    {"user", "effective_user", "env", "labels", "exposed_ports", "entrypoint", "cmd", "workdir", "healthcheck",
-     "stop_signal", "volumes"}
-)
-
 
 class DocumentInvalid(Exception):
     """regate produced a document its own schema rejects: a bug in regate, never the user's input."""
@@ -213,6 +199,7 @@ def empty_document() -> dict:
         "image": {},
         **{name: {} for name in COLLECTIONS},
         "changes": [],
+        "drift": {},
         "baseline": None,
         "sources": [],
     }
@@ -269,50 +256,51 @@ def build_concealed(extractions: Iterable[Extraction], baseline: dict | None = N
         document[name] = dict(sorted(document[name].items()))
     document["coverage"] = coverage(extractions)
     if baseline is not None:
-        # Compared masked, as the document is, so a masked value is no change.
-        found |= conceal(baseline)
-        with_baseline(document, baseline)
+        found |= add_baseline(document, baseline)
+    cover_first_seen(document)
     validate(document)
     return document, found
 
 
+def add_baseline(document: dict, baseline: dict) -> frozenset[str]:
+    """Compare a built document with `baseline` (`with_baseline`) and check the result; the
+    secret values found in the baseline, which is compared masked as the document is, so that a
+    masked value is no change."""
+    found = conceal(baseline)
+    with_baseline(document, baseline)
+    cover_first_seen(document)
+    validate(document)
+    return found
+
+
+def cover_first_seen(document: dict) -> None:
+    """`first_seen` is absent from the vulnerabilities' coverage when no vulnerability has it: it
+    comes from the baseline chain, which no scanner format promises, and a rule on the age of a
+    vulnerability over a document without it must be data unavailable, not a pass."""
+    entry = document.get("coverage", {}).get("vulnerabilities")
+    if not entry or not entry["sources"]:
+        return
+    absent = set(entry.get("absent_fields", [])) - {"first_seen"}
+    if not any("first_seen" in vuln for vuln in document["vulnerabilities"].values()):
+        absent.add("first_seen")
+    if absent:
+        entry["absent_fields"] = sorted(absent)
+    else:
+        entry.pop("absent_fields", None)
+
+
 def with_baseline(document: dict, baseline: dict) -> None:
-    """`changes` from `baseline` to `document`, and the baseline's identity."""
+    """`changes` and `drift` from `baseline` to `document`, the baseline's identity, and each
+    vulnerability's `first_seen` carried along the chain."""
     if "coverage" in document:
         document["coverage"]["baseline"] = {"sources": ["baseline"]}
-    document["changes"] = changes(baseline, document)
+    carry_first_seen(baseline, document)
+    before, after = views(baseline, document)
+    document["changes"] = patch(before, after)
+    document["drift"] = records(before, after)
     document["baseline"] = {
         field: baseline["image"][field] for field in ("reference", "digest", "id") if baseline["image"].get(field)
     }
-
-
-def _comparable(document: dict) -> dict:
-    image = {k: v for k, v in document.get("image", {}).items() if k not in VOLATILE_IMAGE_FIELDS}
-    if "distro" in image:  # how a tool words the distribution is no change of it
-        image["distro"] = {k: v for k, v in image["distro"].items() if k != "pretty_name"}
-    packages = {
-        key: {f: v for f, v in package.items() if f not in VOLATILE_PACKAGE_FIELDS}
-        for key, package in sorted(document.get("packages", {}).items())
-    }
-    return json.loads(json.dumps({"image": image, "packages": packages}, sort_keys=True))
-
-
-def changes(baseline: dict, document: dict) -> list[dict]:
-    """RFC 6902 patch from the baseline's image config and packages to the document's.
-
-    Paths are JSON Pointers into the document (`/image/exposed_ports/8080~1tcp`,
-    `/packages/deb:openssl@3.0.11`), so a rule can look at what a change touched.
-    """
-    before, after = _comparable(baseline), _comparable(document)
-    before["image"] = {field: value for field, value in before["image"].items() if _stated(document["image"], field)}
-    return list(jsonpatch.make_patch(before, after))
-
-
-def _stated(image: dict, field: str) -> bool:
-    """Whether the document says something about an image field, present or not: a field an input
-    did not state (no image config was read, no input named the distribution) was not removed."""
-    config_read = "effective_user" in image  # present whenever a config was read
-    return field in image or (config_read and field in CONFIG_IMAGE_FIELDS)
 
 
 @cache
@@ -384,8 +372,3 @@ def load_input_document(doc: Any, path: str, hint: str) -> dict:
         more = f" (and {len(errors) - 1} more problems)" if len(errors) > 1 else ""
         raise InputError(path, f"is not a valid regate input document: {message[:300]}{more}", pointer)
     return doc
-
-
-def load_baseline(doc: Any, path: str) -> dict:
-    """A previous regate input document, checked before it is compared with anything."""
-    return load_input_document(doc, path, "a baseline is the output of a previous `regate extract`")

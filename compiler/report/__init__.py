@@ -33,6 +33,12 @@ class Result:
     timings: dict[str, float] = field(default_factory=dict)
     # The secret values the extractor found in the input: masked wherever they show, never kept.
     secrets: InitVar[frozenset[str]] = frozenset()
+    # What a report needs of the input document beyond the decision: the whole document for
+    # `--format json`, so that a report can serve as the next build's baseline; `drift` for
+    # Markdown's "what changed"; nothing for the other formats. It is the document as evaluated,
+    # concealed as `regate extract` writes it (`Subject.load` conceals every document), so it is
+    # not redacted again: the detectors over every string of an image's files take seconds.
+    input: dict | None = None
 
     def __post_init__(self, secrets: frozenset[str]) -> None:
         self.decision = redact(self.decision, secrets)

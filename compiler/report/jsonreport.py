@@ -32,6 +32,7 @@ def document(run: Run) -> dict:
                 "final_action": result.decision["final_action"],
                 "decision": result.decision,
                 "timings_ms": _ms(result.timings),
+                **({"input": result.input} if result.input is not None else {}),
             }
             for result in run.results
         ],

@@ -1,7 +1,10 @@
 """`--format markdown`: a summary to post as a pull-request comment. A table
-of images, then each image's findings in a collapsed section."""
+of images, then each image's findings in a collapsed section, and what changed against the
+baseline when one was given."""
 
 from __future__ import annotations
+
+import json
 
 from ..engine.decision import worst_first
 from . import Result, Run, data_summary, location, unavailable, unavailable_message
@@ -33,6 +36,8 @@ def render(run: Run) -> str:
         if decision["findings"] or decision["errors"] or decision.get("image_rule") or unavailable(decision) \
                 or data_summary(decision)[1]:
             lines += [""] + _details(run, result)
+        if result.input and result.input.get("baseline") is not None:
+            lines += [""] + _what_changed(result)
     engine = run.engine
     lines += ["", f"<sub>regate {run.regate_version} · policy revision `{run.policy.revision[:12] or 'unknown'}` · "
                   f"OPA {engine.opa_version} ({'managed server' if engine.managed else engine.name}) · "
@@ -76,3 +81,34 @@ def _details(run: Run, result: Result) -> list[str]:
                          f"{_code(f'{where.path}:{where.line}') if where else ''} |")
     lines += ["", "</details>"]
     return lines
+
+
+# A pull-request comment has a size limit (65,536 characters on GitHub); the JSON report has every record.
+_MAX_CHANGES = 200
+
+
+def _what_changed(result: Result) -> list[str]:
+    """The change records (`drift`) against the baseline: one row each, values abridged."""
+    records = list(result.input.get("drift", {}).values())
+    baseline = result.input["baseline"]
+    against = baseline.get("reference") or baseline.get("digest") or baseline.get("id") or "the baseline"
+    noun = "change" if len(records) == 1 else "changes"
+    lines = [f"<details><summary>{_cell(result.image)}: what changed against {_cell(against)}: "
+             f"{len(records)} {noun}</summary>", ""]
+    if not records:
+        return lines + ["Nothing: the compared fields are those of the baseline.", "", "</details>"]
+    lines += ["| Change | Collection | Element | Field | Before | After |", "|---|---|---|---|---|---|"]
+    for record in records[:_MAX_CHANGES]:
+        whole = "field" not in record and record["collection"] != "image"  # a whole element added or removed
+        lines.append(f"| {record['op']} | {record['collection']} | {_cell(record['element'])} | {record.get('field', '')} | "
+                     f"{'' if whole else _value(record.get('before'))} | {'' if whole else _value(record.get('after'))} |")
+    if len(records) > _MAX_CHANGES:
+        lines.append(f"\n… and {len(records) - _MAX_CHANGES} more (the JSON report lists every change)")
+    return lines + ["", "</details>"]
+
+
+def _value(value) -> str:
+    if value is None:
+        return ""
+    text = value if isinstance(value, str) else json.dumps(value, sort_keys=True, ensure_ascii=False)
+    return _cell(text if len(text) <= 80 else text[:77] + "...")

@@ -117,7 +117,7 @@ def test_an_age_rule_on_grype_output_is_unavailable_not_passed(check):
     assert result.returncode == 0, result.stderr
     [decision] = decisions(result)
     # Grype found high and critical vulnerabilities, but gives no publication dates.
-    assert decision["coverage"]["vulnerabilities"]["absent_fields"] == ["modified", "published"]
+    assert decision["coverage"]["vulnerabilities"]["absent_fields"] == ["first_seen", "modified", "published"]
     assert decision["findings"] == []
     assert _unavailable(decision) == {"creds": ["secrets"], "denied_package": ["packages"],
                                       "old_high": ["vulnerabilities.published"]}

@@ -12,7 +12,8 @@ import pytest
 
 from corpus_helpers import extract, raw
 from regate.errors import InputError
-from regate.extract.document import VOLATILE_IMAGE_FIELDS, VOLATILE_PACKAGE_FIELDS, load_baseline
+from regate.baselines import baseline_from_json
+from regate.extract.drift import VOLATILE_IMAGE_FIELDS, VOLATILE_PACKAGE_FIELDS
 
 SBOM = "syft/kubevuln_alpine-3.17.2_syft-1.32.0_schema16.0.39.json"
 
@@ -123,7 +124,7 @@ def test_the_patch_turns_the_baseline_into_the_current_document(write_json, base
 
 def test_a_baseline_must_be_a_regate_document():
     with pytest.raises(InputError) as caught:
-        load_baseline(raw(SBOM), "sbom.json")
+        baseline_from_json(raw(SBOM), "sbom.json")
     assert "not a regate input document" in caught.value.message
 
 
@@ -131,5 +132,5 @@ def test_an_invalid_baseline_names_the_offending_place(baseline):
     broken = copy.deepcopy(baseline)
     broken["packages"]["apk:musl@1.2.3-r4"]["version"] = 1
     with pytest.raises(InputError) as caught:
-        load_baseline(broken, "old.json")
+        baseline_from_json(broken, "old.json")
     assert caught.value.pointer == "/packages/apk:musl@1.2.3-r4/version"

@@ -45,11 +45,11 @@ def test_grype_provides_vulnerabilities_without_dates_and_not_the_package_list()
     # Grype lists the packages it matched, which is not every package of the image.
     assert document["packages"] and document["coverage"]["packages"] == {"sources": []}
     assert document["coverage"]["vulnerabilities"] == {"sources": [f"grype-json:{GRYPE}"],
-                                                       "absent_fields": ["modified", "published"]}
+                                                       "absent_fields": ["first_seen", "modified", "published"]}
 
 
 def test_trivy_gives_dates_but_no_exploit_data():
-    assert _coverage(TRIVY_FS)["vulnerabilities"]["absent_fields"] == ["epss", "kev", "risk"]
+    assert _coverage(TRIVY_FS)["vulnerabilities"]["absent_fields"] == ["epss", "first_seen", "kev", "risk"]
 
 
 GRYPE_DB5 = REALWORLD / "grype" / "kubevuln_alpine-3.17.2_grype_index-digest.json"
@@ -78,7 +78,8 @@ def test_a_trivy_run_without_the_vulnerability_scanner_gives_no_vulnerability_da
 def test_a_field_is_absent_only_when_no_source_fills_it():
     coverage = _coverage(GRYPE, TRIVY_FS)
     assert sorted(_provided(coverage)["vulnerabilities"]) == ["grype-json", "trivy-json"]
-    assert "absent_fields" not in coverage["vulnerabilities"]
+    # Only first_seen, which comes from a baseline and no scanner.
+    assert coverage["vulnerabilities"]["absent_fields"] == ["first_seen"]
 
 
 def test_trivy_filesystem_report_provides_what_it_lists():

@@ -13,7 +13,8 @@ from regate.errors import InputError
 from regate.extract.adapters.normalize import distro_entry, severity
 from regate.extract.base import ExtractOptions
 from regate.extract.adapters.licenses import normalize_license
-from regate.extract.document import build_document, changes
+from regate.extract.document import build_document
+from regate.extract.drift import changes
 from regate.extract.registry import extract_json, extract_path
 
 TRIVY_CDX = "trivy/defectdojo_ubuntu-latest_trivy-0.48.1_cyclonedx-1.5.json"

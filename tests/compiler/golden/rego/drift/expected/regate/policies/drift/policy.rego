@@ -1,0 +1,154 @@
+# METADATA
+# title: "drift"
+# custom:
+#   policy: "drift"
+#   source: "drift.regate:3:1"
+package regate.policies.drift
+
+# METADATA
+# title: "new_high"
+# custom:
+#   id: "new_high"
+#   action: "stop"
+#   source: "drift.regate:4:3"
+new_high contains hit if {
+	is_object(input.vulnerabilities)
+	some key, v in input.vulnerabilities
+	data.regate.lib.severity.rank[v.severity] >= 4
+	input.drift[concat(":", ["vulnerabilities", v.key])].op == "added"
+	hit := {
+		"exceptions": {"policy:drift/new_high#1" | not _new_high_1(v)},
+		"key": key,
+		"message": _new_high_message(v),
+	}
+}
+
+_new_high_message(v) := message if {
+	message := sprintf("%s introduced", [data.regate.lib.text.str(object.get({"v": v}, ["v", "id"], null))])
+} else := "{v.id} introduced"
+
+_new_high_1(v) if {
+	input.drift[concat(":", ["vulnerabilities", v.key])].op == "added"
+}
+
+# METADATA
+# title: "setuid"
+# custom:
+#   id: "setuid"
+#   action: "stop"
+#   source: "drift.regate:8:3"
+setuid contains hit if {
+	is_object(input.files)
+	some key, f in input.files
+	f.setuid == true
+	_setuid_1(f)
+	hit := {
+		"key": key,
+		"message": _setuid_message(f),
+	}
+}
+
+_setuid_1(f) if {
+	input.drift[concat(":", ["files", f.path])].op == "added"
+}
+
+_setuid_1(f) if {
+	f.uid == 0
+}
+
+_setuid_message(f) := message if {
+	message := sprintf("%s new=%s", [data.regate.lib.text.str(object.get({"f": f}, ["f", "path"], null)), data.regate.lib.text.str(data.regate.lib.text.truth({true | input.drift[concat(":", ["files", f.path])].op == "added"}))])
+} else := "{f.path} new={new(f)}"
+
+# METADATA
+# title: "many_new_packages"
+# custom:
+#   id: "many_new_packages"
+#   action: "warn"
+#   source: "drift.regate:12:3"
+many_new_packages contains hit if {
+	count({k | is_object(input.packages); some k, p in input.packages; input.drift[concat(":", ["packages", p.key])].op == "added"}) > 10
+	hit := {
+		"key": "image",
+		"message": "many new packages",
+	}
+}
+
+# METADATA
+# title: "new_port"
+# custom:
+#   id: "new_port"
+#   action: "stop"
+#   source: "drift.regate:16:3"
+new_port contains hit if {
+	is_object(input.image.exposed_ports)
+	some key, p in input.image.exposed_ports
+	input.drift[concat(":", ["image.exposed_ports", p.spec])].op == "added"
+	hit := {
+		"key": key,
+		"message": _new_port_message(p),
+	}
+}
+
+_new_port_message(p) := message if {
+	message := sprintf("%s", [data.regate.lib.text.str(object.get({"p": p}, ["p", "spec"], null))])
+} else := "{p.spec}"
+
+# METADATA
+# title: "env_only"
+# custom:
+#   id: "env_only"
+#   action: "warn"
+#   source: "drift.regate:20:3"
+env_only contains hit if {
+	_env_only_1
+	not _env_only_2
+	hit := {
+		"key": "image",
+		"message": "environment changed, labels did not",
+	}
+}
+
+_env_only_1 if {
+	is_object(input.image.env)
+	some e in input.image.env
+	input.drift[concat(":", ["image.env", e.name])].op == "added"
+}
+
+_env_only_2 if {
+	is_object(input.image.labels)
+	some l in input.image.labels
+	input.drift[concat(":", ["image.labels", l.name])].op == "added"
+}
+
+# METADATA
+# title: "downgraded"
+# custom:
+#   id: "downgraded"
+#   action: "warn"
+#   source: "drift.regate:24:3"
+downgraded contains hit if {
+	is_object(input.drift)
+	some key, d in input.drift
+	d.collection == "packages"
+	d.op == "downgraded"
+	hit := {
+		"key": key,
+		"message": _downgraded_message(d),
+	}
+}
+
+_downgraded_message(d) := message if {
+	message := sprintf("%s from %s to %s", [data.regate.lib.text.str(object.get({"d": d}, ["d", "element"], null)), data.regate.lib.text.str(object.get({"d": d}, ["d", "before"], null)), data.regate.lib.text.str(object.get({"d": d}, ["d", "after"], null))])
+} else := "{d.element} from {d.before} to {d.after}"
+
+# METADATA
+# title: Findings of every rule, by rule id
+rules := {
+	"new_high": new_high,
+	"setuid": setuid,
+	"many_new_packages": many_new_packages,
+	"new_port": new_port,
+	"env_only": env_only,
+	"downgraded": downgraded,
+}
