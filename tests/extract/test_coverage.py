@@ -60,7 +60,8 @@ GRYPE_0_7 = REALWORLD / "grype" / "defectdojo_python-3.6_grype-0.7.0_1509matches
 def test_grype_before_its_v6_database_has_no_exploit_data(path):
     """EPSS, KEV and risk came with Grype's v6 database: an older report's silence on
     them is unknown, so rules reading them are data-unavailable, not a pass."""
-    assert _coverage(path)["vulnerabilities"]["absent_fields"] == ["epss", "kev", "modified", "published", "risk"]
+    assert _coverage(path)["vulnerabilities"]["absent_fields"] == ["epss", "first_seen", "kev", "modified", "published",
+                                                                   "risk"]
 
 
 def test_a_trivy_run_without_the_vulnerability_scanner_gives_no_vulnerability_data(tmp_path):
