@@ -27,6 +27,7 @@ _REPORTS_ON: dict[str, frozenset[str]] = {
     "cyclonedx-json": frozenset({"packages"}),
     "spdx-json": frozenset({"packages"}),
     "grype-json": frozenset({"vulnerabilities"}),
+    "anchore-vulnerabilities": frozenset({"vulnerabilities"}),
     "trivy-json": frozenset({"vulnerabilities"}),
     "anchore-export": frozenset({"packages", "files", "image_config"}),
     "docker-inspect": frozenset({"image_config"}),
@@ -38,6 +39,7 @@ _REPORTS_ON: dict[str, frozenset[str]] = {
 # the packages it matched a vulnerability to, SBOMs only the files packages own.
 _LISTS_WITHOUT_COVERING: dict[str, frozenset[str]] = {
     "grype-json": frozenset({"packages"}),
+    "anchore-vulnerabilities": frozenset({"packages"}),
     **{fmt: frozenset({"files"}) for fmt in ("syft-json", "cyclonedx-json", "spdx-json")},
 }
 

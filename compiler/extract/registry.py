@@ -15,13 +15,15 @@ from typing import Any
 
 from ..errors import InputError, UserError
 from .adapters.anchore import AnchoreExport
+from .adapters.anchore_vulns import AnchoreVulnerabilities
 from .adapters.cyclonedx import CycloneDxJson
-from .adapters.docker import DockerInspect, ImageConfig, ImageIndex, ImageManifest
+from .adapters.docker import DockerInspect, ImageConfig, ImageIndex, ImageManifest, ManifestSchema1
 from .adapters.grype import GrypeJson
 from .adapters.platforms import check_platform
 from .adapters.rejected import REJECTIONS
 from .adapters.spdx import SpdxJson
-from .adapters.syft import SyftJson
+from .adapters.skopeo import SkopeoInspect
+from .adapters.syft import SyftImageMetadata, SyftJson
 from .adapters.trivy import TrivyJson
 from .adapters.view import describe
 from .base import Extraction, ExtractOptions, JsonAdapter, PathAdapter
@@ -31,15 +33,19 @@ from .jsonload import MAX_JSON_BYTES, parse_json, read_text
 # report embeds Syft's image metadata.
 JSON_ADAPTERS: tuple[JsonAdapter, ...] = (
     AnchoreExport(),
+    AnchoreVulnerabilities(),
     GrypeJson(),
     SyftJson(),
+    SyftImageMetadata(),
     CycloneDxJson(),
     SpdxJson(),
     TrivyJson(),
     DockerInspect(),
     ImageIndex(),
     ImageManifest(),
+    ManifestSchema1(),
     ImageConfig(),
+    SkopeoInspect(),
 )
 
 # Magic numbers of tar and of the compressions image archives come in.
