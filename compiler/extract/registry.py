@@ -113,8 +113,8 @@ def _not_json_hint(text: str) -> str:
     first = next((line.strip() for line in text.splitlines() if line.strip() and not line.lstrip().startswith("#")), "")
     word = first.split(" ", 1)[0].upper()
     if word in ("FROM", "ARG") or text.lstrip().lower().startswith("# syntax="):
-        return ("looks like a Dockerfile; regate reads images and image analysis output, "
-                "not build instructions: build the image and pass it with --image")
+        return ("looks like a Dockerfile: build instructions, not image analysis\n"
+                "pass it with --dockerfile FILE beside the image it built (the image with --image)")
     if first.startswith("<"):
         return "looks like XML; regate reads the JSON flavour of CycloneDX and SPDX (e.g. `syft -o cyclonedx-json`)"
     if first.startswith("SPDXVersion:"):

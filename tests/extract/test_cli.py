@@ -63,13 +63,22 @@ def test_unknown_format(tmp_path):
 @pytest.mark.parametrize("text, words", [
     ("[" * 100_000, "nested deeper than"),
     ('{"matches": [', "invalid JSON at line 1 column 14"),
-    ("FROM debian:12\nRUN true\n", "looks like a Dockerfile"),
     ('<?xml version="1.0"?><bom/>', "looks like XML"),
 ])
 def test_broken_inputs_are_one_line_errors(tmp_path, text, words):
     path = tmp_path / "input"
     path.write_text(text)
     assert_user_error(regate("extract", str(path)), words)
+
+
+def test_a_dockerfile_is_refused_in_two_lines_naming_the_option_for_it(tmp_path):
+    path = tmp_path / "input"
+    path.write_text("FROM debian:12\nRUN true\n")
+    done = regate("extract", str(path))
+    assert done.returncode == 2 and done.stdout == "" and "Traceback" not in done.stderr
+    first, second, _ = done.stderr.split("\n")
+    assert first == f"regate: error: {path}: looks like a Dockerfile: build instructions, not image analysis"
+    assert "--dockerfile FILE" in second
 
 
 def test_facts_about_two_images(tmp_path):

@@ -60,7 +60,9 @@ EXTRACTED = [
 
 # Files that are not image analysis, with the words their error must contain.
 REFUSED = {
-    "anchore-outputs/defectdojo_anchore-enterprise_builder-maven_policy_evaluate.json": "not an image analysis format",
+    "anchore-outputs/defectdojo_anchore-enterprise_builder-maven_policy_evaluate.json": "not image analysis",
+    "anchore-outputs/defectdojo_anchorectl_policy-check_one-violation.json": "verdict of a policy run",
+    "anchore-outputs/defectdojo_anchorectl_policy-check_old-list.json": "verdict of a policy run",
     "image-config/anchore-engine_nginx_manifest_list.json": "describes several images",
     "ko/guac_ko-0.12.0_index-amd64-arm64_spdx-2.2.json": "choose one with --platform",
     "dockerfiles/anchore-ci-tools_node_critical_pass.Dockerfile": "looks like a Dockerfile",

@@ -34,8 +34,9 @@ class SkopeoInspect:
     description = "`skopeo inspect` output (Name, Digest, Layers, Env, Labels)"
 
     def detect(self, doc) -> bool:
-        return (isinstance(doc, dict) and "Name" in doc and "Digest" in doc and "Layers" in doc
-                and "RepoTags" in doc and "Config" not in doc)
+        # `--no-tags` leaves out RepoTags; `Config` would be `docker image inspect` output.
+        return (isinstance(doc, dict) and "Name" in doc and "Digest" in doc and isinstance(doc.get("Layers"), list)
+                and "Config" not in doc)
 
     def extract(self, doc, path: str) -> Extraction:
         root = View(doc, path)
