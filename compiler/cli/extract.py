@@ -25,6 +25,17 @@ def _dump(document: dict) -> str:
     return buffer.getvalue()
 
 
+def content_paths(contents: tuple[str, ...]) -> tuple[str, ...]:
+    """The paths and globs whose file contents an image read keeps: the defaults and `--content`'s."""
+    from ..extract.globs import compile_globs
+
+    for path in contents:
+        if not path.startswith("/"):
+            raise UserError(f"--content {path!r}: give an absolute path or glob inside the image, e.g. /etc/passwd")
+    compile_globs(contents)  # a broken glob is refused before any image is read
+    return tuple(dict.fromkeys((*ExtractOptions().content_paths, *contents)))
+
+
 @click.command("schema")
 def schema_command() -> None:
     """Print the JSON Schema of the input document policies evaluate."""
@@ -35,7 +46,8 @@ def schema_command() -> None:
 @click.argument("files", nargs=-1, type=click.Path(path_type=Path))
 @click.option("--image", "image", metavar="REF|PATH", help="An image to read: a docker-archive or OCI path, else a reference the Docker daemon knows.")
 @click.option("--baseline", type=click.Path(path_type=Path), help="A previous `regate extract` document; `changes` is the patch from it.")
-@click.option("--content", "contents", multiple=True, metavar="PATH", help="Also record the text of this file of the image (repeatable).")
+@click.option("--content", "contents", multiple=True, metavar="PATH|GLOB",
+              help="Also record the text of the image's files at this path or matching this glob (`/etc/**/*.conf`; repeatable).")
 @click.option("--no-syft", is_flag=True, help="Do not run syft on --image even when it is installed.")
 @click.option("--name", metavar="REF", help="The reference of the image, for an archive or report that carries none.")
 @click.option("--platform", default="", metavar="OS/ARCH[/VARIANT]",
@@ -52,12 +64,8 @@ def extract_command(files: tuple[Path, ...], image: str | None, baseline: Path |
 
     if not files and not image:
         raise UserError("nothing to extract: give image analysis FILEs and/or --image REF|PATH")
-    for path in contents:
-        if not path.startswith("/"):
-            raise UserError(f"--content {path!r}: give an absolute path inside the image, e.g. /etc/passwd")
-    defaults = ExtractOptions()
     options = ExtractOptions(
-        content_paths=tuple(dict.fromkeys((*defaults.content_paths, *contents))),
+        content_paths=content_paths(contents),
         run_syft=not no_syft,
         progress=sys.stderr.isatty(),
         platform=platform_option(platform),
