@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import tarfile
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 from ..errors import InputError, UserError
 from .adapters.anchore import AnchoreExport
@@ -27,6 +27,7 @@ from .adapters.syft import SyftImageMetadata, SyftJson
 from .adapters.trivy import TrivyJson
 from .adapters.view import describe
 from .base import Extraction, ExtractOptions, JsonAdapter, PathAdapter
+from .document import DISAGREEMENTS
 from .jsonload import MAX_JSON_BYTES, parse_json, read_text
 
 # Most specific first: an Anchore export embeds docker-inspect output, a Grype
@@ -94,13 +95,28 @@ def summarize(doc: Any) -> str:
     return f"a JSON value that is {describe(doc)}"
 
 
+def _noting_disagreements(read: Callable[[], Extraction]) -> Extraction:
+    """`read()`, with a warning naming the fields the input stated twice for one entry with different values."""
+    noted: list[str] = []
+    token = DISAGREEMENTS.set(noted)
+    try:
+        extraction = read()
+    finally:
+        DISAGREEMENTS.reset(token)
+    if noted:
+        shown = ", ".join(noted[:5]) + (f" and {len(noted) - 5} more" if len(noted) > 5 else "")
+        extraction.warnings.append(f"{len(noted)} fields are stated twice for one entry with different values; "
+                                   f"the first value is kept, the later left out: {shown}")
+    return extraction
+
+
 def extract_json(doc: Any, path: str, platform: str = "") -> Extraction:
     """Facts from one JSON input; `platform` chooses one image of an input about several platforms."""
     for adapter in JSON_ADAPTERS:
         if adapter.detect(doc):
             if platform and hasattr(adapter, "extract_platform"):
-                return adapter.extract_platform(doc, path, platform)
-            extraction = adapter.extract(doc, path)
+                return _noting_disagreements(lambda: adapter.extract_platform(doc, path, platform))
+            extraction = _noting_disagreements(lambda: adapter.extract(doc, path))
             check_platform(path, extraction.facts.get("image", {}), platform)
             return extraction
     for rejection in REJECTIONS:
