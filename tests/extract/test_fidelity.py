@@ -359,3 +359,55 @@ def test_platform_keeps_only_what_the_chosen_platforms_image_contains():
     extraction = extract_json(bom, "derived.json", "linux/arm64")
     assert sorted(extraction.facts["packages"]) == ["unknown:musl@1.1", "unknown:musl@1.3", "unknown:shared@1"]
     assert "--platform linux/arm64: 2 elements of the other platforms' images are left out" in extraction.warnings
+
+
+SBOMER_CDX = "syft/sbomer_ose-ccm-operator_syft-1.27.1_cyclonedx-1.6.json"
+
+
+def test_cyclonedx_container_named_without_tag_is_no_latest():
+    component = raw(SBOMER_CDX)["metadata"]["component"]
+    assert ":" not in component["name"].rsplit("/", 1)[1]
+    image = extract(corpus(SBOMER_CDX))["image"]
+    assert "tag" not in image and image["digest"] == component["version"]
+    assert image["reference"] == f"{component['name']}@{component['version']}"
+
+
+def test_cyclonedx_version_that_is_a_tag_becomes_the_tag(tmp_path):
+    """Derived from the real Syft CycloneDX: the version holds the image's tag (its `version` label), as
+    generators other than Syft write it, instead of the digest."""
+    bom = raw(SBOMER_CDX)
+    labels = {p["name"].removeprefix("syft:image:labels:"): p["value"] for p in bom["metadata"]["properties"]}
+    bom["metadata"]["component"]["version"] = labels["version"]
+    derived = tmp_path / "derived.json"
+    derived.write_text(json.dumps(bom), "utf-8")
+    image = extract(derived)["image"]
+    assert image["tag"] == labels["version"] == "v4.14.0"
+    assert image["reference"] == f"{bom['metadata']['component']['name']}:v4.14.0"
+
+
+def test_cyclonedx_syft_image_labels_are_the_images_labels():
+    labels = {p["name"].removeprefix("syft:image:labels:"): p["value"] for p in raw(SBOMER_CDX)["metadata"]["properties"]
+              if p["name"].startswith("syft:image:labels:")}
+    image = extract(corpus(SBOMER_CDX))["image"]
+    assert {name: entry["value"] for name, entry in image["labels"].items()} == labels
+
+
+def test_spdx_document_name_names_the_image_when_the_package_does_not(tmp_path):
+    """Derived from Trivy's real SPDX: the container package keeps only its archive-path name; the
+    document is named after the image, as Trivy names documents of registry images."""
+    bom = raw(TRIVY_SPDX_CENTOS)
+    container = next(p for p in bom["packages"] if p["SPDXID"].startswith("SPDXRef-ContainerImage"))
+    stated = dict(text.split(": ", 1) for text in container["attributionTexts"])
+    container["attributionTexts"] = [t for t in container["attributionTexts"] if not t.startswith(("Reference:", "RepoTag:"))]
+    bom["name"] = stated["Reference"]
+    derived = tmp_path / "derived.json"
+    derived.write_text(json.dumps(bom), "utf-8")
+    assert extract(derived)["image"]["reference"] == stated["Reference"]
+
+
+def test_skopeo_output_and_the_sbom_of_the_same_image_merge():
+    skopeo = raw("skopeo/sbomer_ose-ccm-operator_skopeo-inspect.json")
+    document = extract(corpus("skopeo/sbomer_ose-ccm-operator_skopeo-inspect.json"), corpus(SBOMER_CDX))
+    assert document["image"]["digest"] == skopeo["Digest"] == raw(SBOMER_CDX)["metadata"]["component"]["version"]
+    assert {name: e["value"] for name, e in document["image"]["env"].items()} == dict(v.split("=", 1) for v in skopeo["Env"])
+    assert len(document["packages"]) == 7
