@@ -1,6 +1,6 @@
 """Files that are nearly, but not, a format regate reads: two lines, what the file is and what to pass instead.
 
-Each case is a real file of the corpus or a part of one (a modular Anchore policy is the bundle's parts, each alone).
+Each case is a real file of the corpus or a part of one (a bundle's mappings, a skopeo output without its layers).
 """
 
 from __future__ import annotations
@@ -33,9 +33,12 @@ def _refusal(doc) -> str:
 
 
 CASES = {
-    "mapping file": (lambda: raw(BUNDLE)["mappings"], "Anchore policy part (a mapping file alone)", "regate import anchore FILE"),
+    "mapping file": (lambda: raw("anchore-policy-parts/modular-policy_default_mapping.json"),
+                     "Anchore policy part (a mapping file alone)", "regate import anchore FILE"),
+    "mapping list": (lambda: raw(BUNDLE)["mappings"], "Anchore policy part (a mapping file alone)", "regate import anchore FILE"),
     "mappings object": (lambda: {"mappings": raw(BUNDLE)["mappings"]}, "a mapping file alone", "regate import anchore FILE"),
-    "policy file": (lambda: raw(BUNDLE)["policies"][0], "Anchore policy part (a policy file alone)", "regate import anchore FILE"),
+    "policy file": (lambda: raw("anchore-policy-parts/modular-policy_default_policy.json"),
+                    "Anchore policy part (a policy file alone)", "regate import anchore FILE"),
     "empty whitelist file": (lambda: raw(BUNDLE)["whitelists"][0], "a whitelist (allowlist) file alone", "regate import anchore FILE"),
     "whitelist file": (lambda: raw("anchore-bundles/custom__custom.json")["whitelists"][0], "a whitelist (allowlist) file alone",
                        "regate import anchore FILE"),

@@ -70,7 +70,7 @@ class AnchorePolicyPart:
             if isinstance(items, list) and (any("gate" in item and "trigger_id" in item for item in _objects(items))
                                             or (not items and {"id", "name", "version"} <= set(doc))):
                 return "whitelist (allowlist)"
-            doc = doc.get("mappings")
+            doc = doc.get("mappings", [doc])  # one mapping per file, or a list of them
         mappings = _objects(doc)
         if mappings and all("registry" in m and "repository" in m and ("policy_id" in m or "policy_ids" in m)
                             for m in mappings):
