@@ -91,9 +91,14 @@ def source_counts(fmt: str, doc) -> dict:
                 "files": kinds.get("file", 0),
                 "vulnerabilities": sum(len(v.get("affects") or []) for v in doc.get("vulnerabilities") or [])}
     if fmt == "spdx-json":
-        # The image and its operating system are described by `image`, not listed as packages.
+        # The image, its operating system and the subject the document describes (the scanned
+        # directory) are described by `image`, not listed as packages.
+        described = set(doc.get("documentDescribes") or []) | {
+            r.get("relatedSpdxElement") for r in doc.get("relationships") or []
+            if r.get("spdxElementId") == "SPDXRef-DOCUMENT" and r.get("relationshipType") == "DESCRIBES"}
         images = [p for p in doc.get("packages") or [] if p.get("primaryPackagePurpose") in ("CONTAINER", "OPERATING-SYSTEM")
-                  or p.get("SPDXID", "").startswith(("SPDXRef-ContainerImage", "SPDXRef-OperatingSystem"))]
+                  or p.get("SPDXID", "").startswith(("SPDXRef-ContainerImage", "SPDXRef-OperatingSystem"))
+                  or p.get("SPDXID") in described]
         return {"packages": len(doc.get("packages") or []) - len(images), "files": len(doc.get("files") or []),
                 "layers": sum(text.startswith("DiffID: ") for p in images for text in p.get("attributionTexts") or [])}
     if fmt == "trivy-json":

@@ -411,3 +411,10 @@ def test_skopeo_output_and_the_sbom_of_the_same_image_merge():
     assert document["image"]["digest"] == skopeo["Digest"] == raw(SBOMER_CDX)["metadata"]["component"]["version"]
     assert {name: e["value"] for name, e in document["image"]["env"].items()} == dict(v.split("=", 1) for v in skopeo["Env"])
     assert len(document["packages"]) == 7
+
+
+def test_platform_selects_one_manifest_of_an_oci_index():
+    index = "image-config/trivy-repo_oci-index_amd64-arm.json"
+    arm = next(m for m in raw(index)["manifests"] if m["platform"]["architecture"] == "arm")
+    image = _extraction(index, "linux/arm").facts["image"]
+    assert image == {"digest": arm["digest"], "os": "linux", "architecture": "arm"}

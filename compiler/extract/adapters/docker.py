@@ -29,6 +29,8 @@ MANIFEST_TYPES = (
     "application/vnd.docker.distribution.manifest.v2+json",
     "application/vnd.oci.image.manifest.v1+json",
 )
+INDEX_TYPES = ("application/vnd.docker.distribution.manifest.list.v2+json", "application/vnd.oci.image.index.v1+json")
+REF_NAME = "org.opencontainers.image.ref.name"
 
 
 def inspect_facts(root: View) -> dict:
@@ -183,6 +185,8 @@ class ImageIndex:
             name = platform_name(found.str("os"), found.str("architecture"), found.str("variant"))
             if found.str("architecture") and name not in candidates:  # attestation manifests name no platform
                 candidates[name] = manifest
+        if not candidates:
+            return self._without_platforms(root, path)
         what = "is a multi-platform manifest list / OCI index: it describes several images, one"
         chosen = select(path, what, candidates, platform)
         stated = chosen.obj("platform")
@@ -191,3 +195,16 @@ class ImageIndex:
             if stated.str(field):
                 image[field] = stated.str(field)
         return Extraction({"image": image}, Source("registry", self.format, "", path))
+
+    def _without_platforms(self, root: View, path: str) -> Extraction:
+        """An index that names no platform: an OCI layout's `index.json` of one image (its manifest, by
+        digest), or one that points at further indexes, which describe the images."""
+        manifests = [m.expect_object() for m in root.arr("manifests")]
+        nested = [m for m in manifests if m.str("mediaType") in INDEX_TYPES]
+        if nested or len(manifests) != 1:
+            listed = ", ".join(f"{m.str('digest')} ({m.obj('annotations').str(REF_NAME) or 'no ref name'})" for m in manifests)
+            kind = "further indexes" if nested else f"{len(manifests)} manifests without platforms"
+            raise InputError(path, f"is an image index that lists {kind}: {listed}\n"
+                                   "pass the index or manifest of the image (the blob of that digest), with --platform for an index")
+        # A ref name (`tg11`, `v1`) is a tag in an OCI layout, of a repository the layout does not name.
+        return Extraction({"image": {"digest": manifests[0].str("digest")}}, Source("registry", self.format, "", path))
