@@ -6,6 +6,9 @@ Every expected value is read from the raw file here, independently of the adapte
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
+
 import pytest
 
 from corpus_helpers import corpus, extract, raw
@@ -418,3 +421,17 @@ def test_platform_selects_one_manifest_of_an_oci_index():
     arm = next(m for m in raw(index)["manifests"] if m["platform"]["architecture"] == "arm")
     image = _extraction(index, "linux/arm").facts["image"]
     assert image == {"digest": arm["digest"], "os": "linux", "architecture": "arm"}
+
+
+def test_skopeo_output_or_a_manifest_alone_is_no_image_config(tmp_path):
+    """They state env, labels or layers, but not the user: a rule on the user is unavailable, never a silent pass."""
+    for name in ("skopeo/sbomer_ose-ccm-operator_skopeo-inspect.json", "image-config/trivy-repo_hello_oci-manifest.json"):
+        assert extract(corpus(name))["coverage"]["image_config"]["sources"] == []
+    assert extract(corpus("image-config/trivy-repo_hello_oci-config.json"))["coverage"]["image_config"]["sources"] != []
+    policy = tmp_path / "root.regate"
+    policy.write_text('policy "users" {\n  rule runs_as_root stop {\n    title "runs as root"\n'
+                      '    when image.effective_user == "root"\n    message "runs as root"\n  }\n}\n')
+    done = subprocess.run([sys.executable, "-c", "from regate.cli import main; main()", "check", "--policy", str(policy),
+                           "--require", "image_config", str(corpus("skopeo/sbomer_ose-ccm-operator_skopeo-inspect.json"))],
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 2 and "no source provided image_config" in done.stdout, done.stdout + done.stderr
