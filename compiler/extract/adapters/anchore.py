@@ -122,7 +122,7 @@ def _not_read(report: View, image_report: View, image: dict) -> list[str]:
         for name, output in outputs.entries() if isinstance(outputs.value, dict) else ():
             base = output.value.get("base") if isinstance(output.value, dict) else None
             if (analyser, name) not in _READ and base:
-                left.append(f"{analyser}.{name} ({len(base)})")
+                left.append(f"{analyser}.{name} ({len(base) if isinstance(base, (dict, list)) else 1})")
     if image_report.str("dockerfile_contents") and "dockerfile" not in image:
         left.append(f"the Dockerfile (dockerfile_mode {image_report.str('dockerfile_mode') or 'unknown'})")
     return left

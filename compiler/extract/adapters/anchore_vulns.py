@@ -50,12 +50,15 @@ class _Record:
     def __init__(self, view: View):
         self.view = view.expect_object()
 
+    def _key(self, name: str) -> str:
+        return name if name in self.view.value else _camel(name)
+
     def field(self, name: str) -> View:
-        key = name if self.view.has(name) else _camel(name)
+        key = self._key(name)
         return self.view.at(key, self.view.raw(key))
 
     def text(self, name: str) -> str:
-        return _text(self.field(name).value)
+        return _text(self.view.str(self._key(name)))
 
 
 def _scores(items: View, source: str) -> list[dict]:
@@ -77,7 +80,7 @@ def _engine_fix(record: _Record) -> dict:
     if record.field("will_not_fix").value is True:
         return entries.fix("wont-fix")
     fixed = record.text("fix")
-    return entries.fix("fixed", [v for v in fixed.split(",")]) if fixed else entries.fix("not-fixed")
+    return entries.fix("fixed", fixed.split(",")) if fixed else entries.fix("not-fixed")
 
 
 def _engine_record(record: _Record, facts: Facts) -> tuple[str, str]:
@@ -98,8 +101,7 @@ def _engine_record(record: _Record, facts: Facts) -> tuple[str, str]:
     group = record.text("feed_group")
     vendor = group.split(":", 1)[0]
     scores = _scores(record.field("nvd_data"), "nvd") + _scores(record.field("vendor_data"), vendor)
-    extra = record.field("extra")
-    description = record.text("description") or (_text(extra.value.get("description")) if isinstance(extra.value, dict) else "")
+    description = record.text("description") or _text(record.view.obj("extra").str("description"))
     key, vuln = entries.vulnerability(
         vuln_id, pkg, severity(record.field("severity").value), _engine_fix(record),
         namespace=group, description=description, cvss=scores, **cvss.summarise(scores, []),
@@ -163,12 +165,12 @@ def _enterprise(root: View, facts: Facts, warnings: list[str]) -> None:
         item.expect_object()
         anchore_type = item.str("packageType")
         name, version = _split_package(item.str("package"), anchore_type)
-        path = _text(item.raw("path"))
+        path = _text(item.str("path"))
         pkg = entries.package(name=name, version=version, type=_TYPES.get(anchore_type.lower(), anchore_type.lower()),
                               locations=[path] if path.startswith("/") else [])
         add_entry(facts, "packages", pkg["key"], pkg)
-        fixed = _text(item.raw("fixAvailable"))
-        score = None if _text(item.raw("nvdCvssBaseScore")).upper() == "N/A" else item.num("nvdCvssBaseScore")
+        fixed = _text(item.str("fixAvailable"))
+        score = None if item.raw("nvdCvssBaseScore") == "N/A" else item.num("nvdCvssBaseScore")
         scores = [cvss.entry("nvd", "", "", "", score)] if score is not None and score >= 0 else []
         vuln_id = item.str("vulnerabilityId")
         if not vuln_id:
@@ -177,7 +179,7 @@ def _enterprise(root: View, facts: Facts, warnings: list[str]) -> None:
             vuln_id, pkg, severity(item.raw("severity")),
             entries.fix("fixed", fixed.split(","), rfc3339(item.raw("fixObservedAt"))) if fixed else entries.fix("not-fixed"),
             aliases=[alias for alias in unique(a.strip() for a in item.str("cves").split(",")) if alias != vuln_id],
-            cvss=scores, urls=unique([_text(item.raw("link"))]),
+            cvss=scores, urls=unique([_text(item.str("link"))]),
         )
         add_entry(facts, "vulnerabilities", key, vuln)
         dates += bool(item.str("detectedAt"))
