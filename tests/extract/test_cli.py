@@ -115,11 +115,11 @@ def test_baseline_that_is_not_a_regate_document():
 
 def test_warnings_go_to_standard_error(tmp_path):
     bom = raw("syft/guac_alpine-latest_syft-0.58.0_cyclonedx-1.4.json")
-    bom["specVersion"] = "1.3"
+    bom["specVersion"] = "1.2"
     (tmp_path / "bom.json").write_text(json.dumps(bom))
     done = regate("extract", str(tmp_path / "bom.json"))
     assert done.returncode == 0
-    assert "regate: warning: " in done.stderr and "CycloneDX 1.3 is outside" in done.stderr
+    assert "regate: warning: " in done.stderr and "CycloneDX 1.2 is outside" in done.stderr
     assert json.loads(done.stdout)["packages"]
 
 
