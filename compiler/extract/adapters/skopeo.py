@@ -22,7 +22,7 @@ def _reference(name: str, tag: str) -> dict:
     parsed = parse_reference(f"{name}:{tag}" if tag else name)
     if not parsed:
         return {}
-    if not tag and "@" not in name and name.rpartition("/")[2].find(":") < 0:
+    if not tag and "@" not in name and ":" not in name.rpartition("/")[2]:
         # parse_reference reads a bare name as :latest; skopeo's Name only names the repository.
         parsed.pop("tag", None)
         parsed["reference"] = f"{parsed['registry']}/{parsed['repository']}"
