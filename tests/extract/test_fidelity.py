@@ -435,3 +435,10 @@ def test_skopeo_output_or_a_manifest_alone_is_no_image_config(tmp_path):
                            "--require", "image_config", str(corpus("skopeo/sbomer_ose-ccm-operator_skopeo-inspect.json"))],
                           capture_output=True, text=True, timeout=300)
     assert done.returncode == 2 and "no source provided image_config" in done.stdout, done.stdout + done.stderr
+
+
+def test_an_anchore_report_that_found_nothing_covers_vulnerabilities():
+    name = "anchore-reports/defectdojo_anchore-cli_image-vuln_none.json"
+    assert raw(name)["vulnerabilities"] == []
+    coverage = extract(corpus(name))["coverage"]["vulnerabilities"]
+    assert coverage["sources"] == [f"anchore-vulnerabilities:{corpus(name)}"]
