@@ -11,7 +11,7 @@ export SYFT_CHECK_FOR_APP_UPDATE := false
 export GOFLAGS := -modcacherw
 export GOPATH ?= $(TOOLS)/go
 
-.PHONY: setup system-packages opa demo test test-rego test-python bench fuzz clean
+.PHONY: setup system-packages opa demo test test-rego test-python bench fidelity fuzz clean
 
 setup: $(VENV)/.installed opa system-packages
 
@@ -49,6 +49,11 @@ test: test-rego test-python
 
 bench: setup
 	$(BIN)/python bench/run.py
+
+# Per real-world corpus file: counts in the source vs in the document, and every fact left out with
+# its reason; exits 1 when a count differs without a warning saying why.
+fidelity: setup
+	$(BIN)/python bench/fidelity.py
 
 # Mutated policies, scanner JSON and images against regate's oracles (grouped
 # findings printed, minimized reproducers saved in fuzz/findings/), then random

@@ -224,6 +224,8 @@ def _kind(engine: str | None, server) -> str:
                    "report, an image (archive, OCI layout, daemon reference) or an http(s) URL; extracted images get "
                    "`changes` and `drift` against it.")
 @click.option("--no-syft", is_flag=True, help="Do not run syft on images even when it is installed.")
+@click.option("--content", "contents", multiple=True, metavar="PATH|GLOB",
+              help="Also record the text of the image's files at this path or matching this glob (repeatable).")
 @click.option("--name", metavar="REF", help="The reference of the image, for an archive or report that carries none "
                                             "(mappings and image lists match it).")
 @click.option("--require", metavar="KIND,...", callback=lambda _c, _p, value: _require(value),
@@ -232,7 +234,7 @@ def _kind(engine: str | None, server) -> str:
 @click.option("--platform", default="", metavar="OS/ARCH[/VARIANT]",
               help="The platform to read from an input that describes several (a manifest list, a multi-platform SBOM).")
 def check_command(targets, images, policies, engine, opa_url, opa_token, opa_ca_cert, opa_client_cert, opa_client_key,
-                  insecure, timeout, fmt, fail_on, output, now, baseline, no_syft, name, require, platform):
+                  insecure, timeout, fmt, fail_on, output, now, baseline, no_syft, contents, name, require, platform):
     """Check images against policies: exit 0 to pass, 1 on STOP (or WARN with --fail-on warn), 2 on errors.
 
     Each IMAGE_REF, --image, image archive, input document, or input document in a
@@ -240,13 +242,15 @@ def check_command(targets, images, policies, engine, opa_url, opa_token, opa_ca_
     """
     from ..baselines import load_baseline_source
     from ..extract.adapters.platforms import platform_option
+    from .extract import content_paths
 
     started = time.monotonic()
     now, today = _now(now)
     server = _server_options(opa_url, opa_token, opa_ca_cert, opa_client_cert, opa_client_key, insecure, timeout)
     if not policies and server is None:
         raise UserError("give the policy to check against with --policy PATH (or --opa-url of a server that serves it)")
-    options = ExtractOptions(run_syft=not no_syft, progress=progress.on_terminal(), platform=platform_option(platform))
+    options = ExtractOptions(content_paths=content_paths(contents), run_syft=not no_syft, progress=progress.on_terminal(),
+                             platform=platform_option(platform))
     subjects = collect_subjects(targets, images, options)
     if name is not None:
         if len(subjects) > 1:

@@ -25,6 +25,17 @@ def _dump(document: dict) -> str:
     return buffer.getvalue()
 
 
+def content_paths(contents: tuple[str, ...]) -> tuple[str, ...]:
+    """The paths and globs whose file contents an image read keeps: the defaults and `--content`'s."""
+    from ..extract.globs import compile_globs
+
+    for path in contents:
+        if not path.startswith("/"):
+            raise UserError(f"--content {path!r}: give an absolute path or glob inside the image, e.g. /etc/passwd")
+    compile_globs(contents)  # a broken glob is refused before any image is read
+    return tuple(dict.fromkeys((*ExtractOptions().content_paths, *contents)))
+
+
 @click.command("schema")
 def schema_command() -> None:
     """Print the JSON Schema of the input document policies evaluate."""
@@ -37,7 +48,8 @@ def schema_command() -> None:
 @click.option("--baseline", metavar="DOC|REPORT|IMAGE|URL",
               help="The approved image to compare with: a `regate extract` document, a `regate check --format json` "
                    "report, an image (archive, OCI layout, daemon reference) or an http(s) URL; fills `changes` and `drift`.")
-@click.option("--content", "contents", multiple=True, metavar="PATH", help="Also record the text of this file of the image (repeatable).")
+@click.option("--content", "contents", multiple=True, metavar="PATH|GLOB",
+              help="Also record the text of the image's files at this path or matching this glob (`/etc/**/*.conf`; repeatable).")
 @click.option("--no-syft", is_flag=True, help="Do not run syft on --image even when it is installed.")
 @click.option("--name", metavar="REF", help="The reference of the image, for an archive or report that carries none.")
 @click.option("--platform", default="", metavar="OS/ARCH[/VARIANT]",
@@ -54,12 +66,8 @@ def extract_command(files: tuple[Path, ...], image: str | None, baseline: str | 
 
     if not files and not image:
         raise UserError("nothing to extract: give image analysis FILEs and/or --image REF|PATH")
-    for path in contents:
-        if not path.startswith("/"):
-            raise UserError(f"--content {path!r}: give an absolute path inside the image, e.g. /etc/passwd")
-    defaults = ExtractOptions()
     options = ExtractOptions(
-        content_paths=tuple(dict.fromkeys((*defaults.content_paths, *contents))),
+        content_paths=content_paths(contents),
         run_syft=not no_syft,
         progress=progress.on_terminal(),
         platform=platform_option(platform),

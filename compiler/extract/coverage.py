@@ -27,6 +27,7 @@ _REPORTS_ON: dict[str, frozenset[str]] = {
     "cyclonedx-json": frozenset({"packages"}),
     "spdx-json": frozenset({"packages"}),
     "grype-json": frozenset({"vulnerabilities"}),
+    "anchore-vulnerabilities": frozenset({"vulnerabilities"}),
     "trivy-json": frozenset({"vulnerabilities"}),
     "anchore-export": frozenset({"packages", "files", "image_config"}),
     "docker-inspect": frozenset({"image_config"}),
@@ -38,13 +39,9 @@ _REPORTS_ON: dict[str, frozenset[str]] = {
 # the packages it matched a vulnerability to, SBOMs only the files packages own.
 _LISTS_WITHOUT_COVERING: dict[str, frozenset[str]] = {
     "grype-json": frozenset({"packages"}),
+    "anchore-vulnerabilities": frozenset({"packages"}),
     **{fmt: frozenset({"files"}) for fmt in ("syft-json", "cyclonedx-json", "spdx-json")},
 }
-
-# Fields of `image` that only an image's config gives; the rest (its names, os,
-# distro) any SBOM or report may carry.
-IMAGE_CONFIG_FIELDS = frozenset(name for name, field in input_schema()["$defs"]["image"]["properties"].items()
-                                if field.get("x-regate-data") == "image_config")
 
 # Fields the schema marks `x-regate-partial` that a format never fills:
 # Grype has no vulnerability dates, Trivy and CycloneDX no EPSS, KEV or risk.
@@ -64,7 +61,9 @@ def _provided(extraction: Extraction) -> dict[Source, set[str]]:
     source = extraction.source
     kinds = set(_REPORTS_ON.get(source.format, ()))
     kinds |= {name for name, entries in extraction.facts.items() if name in DATA_KINDS and entries}
-    if IMAGE_CONFIG_FIELDS & set(extraction.facts.get("image") or {}):
+    # Only a config that was read states everything (no `User` is root: effective_user is always set);
+    # layers from a manifest or env and labels from `skopeo inspect` leave the user and command unstated.
+    if "effective_user" in (extraction.facts.get("image") or {}):
         kinds.add("image_config")
     kinds -= _LISTS_WITHOUT_COVERING.get(source.format, frozenset())
     kinds -= extraction.uncovered

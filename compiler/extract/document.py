@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import copy
 import json
+from contextvars import ContextVar
 from functools import cache
 from typing import Any, Iterable
 
@@ -70,12 +71,32 @@ def merge_entry(existing: dict, new: dict) -> None:
             existing[field] = _union(current, value)
         elif isinstance(current, bool) and isinstance(value, bool):
             existing[field] = current or value
+        elif _same_entry(current, value):  # a vulnerability's package, found at one more place
+            merge_entry(current, value)
+
+
+def _same_entry(current: Any, value: Any) -> bool:
+    return isinstance(current, dict) and isinstance(value, dict) and "key" in current and current["key"] == value.get("key")
+
+
+# While an adapter reads one input (registry.extract_json): the fields that input states twice for
+# one entry with different values. The first value is kept; the others are reported in a warning.
+DISAGREEMENTS: ContextVar[list[str] | None] = ContextVar("disagreements", default=None)
+
+
+def _disagreeing(existing: dict, new: dict) -> list[str]:
+    return [field for field, value in new.items()
+            if not _empty(value) and not _empty(existing.get(field)) and existing[field] != value
+            and not isinstance(value, (list, bool)) and not _same_entry(existing[field], value)]
 
 
 def add_entry(facts: Facts, collection: str, key: str, entry: dict) -> None:
     """Add an entry to a collection of `facts`, merging with an entry of the same key."""
     bucket = facts.setdefault(collection, {})
     if key in bucket:
+        noted = DISAGREEMENTS.get()
+        if noted is not None:
+            noted.extend(f"{collection}[{key}].{field}" for field in _disagreeing(bucket[key], entry))
         merge_entry(bucket[key], entry)
     else:
         bucket[key] = entry

@@ -11,35 +11,42 @@ from __future__ import annotations
 
 import tarfile
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 from ..errors import InputError, UserError
 from .adapters.anchore import AnchoreExport
+from .adapters.anchore_vulns import AnchoreVulnerabilities
 from .adapters.cyclonedx import CycloneDxJson
-from .adapters.docker import DockerInspect, ImageConfig, ImageIndex, ImageManifest
+from .adapters.docker import DockerInspect, ImageConfig, ImageIndex, ImageManifest, ManifestSchema1
 from .adapters.grype import GrypeJson
 from .adapters.platforms import check_platform
 from .adapters.rejected import REJECTIONS
 from .adapters.spdx import SpdxJson
-from .adapters.syft import SyftJson
+from .adapters.skopeo import SkopeoInspect
+from .adapters.syft import SyftImageMetadata, SyftJson
 from .adapters.trivy import TrivyJson
 from .adapters.view import describe
 from .base import Extraction, ExtractOptions, JsonAdapter, PathAdapter
+from .document import DISAGREEMENTS
 from .jsonload import MAX_JSON_BYTES, parse_json, read_text
 
 # Most specific first: an Anchore export embeds docker-inspect output, a Grype
 # report embeds Syft's image metadata.
 JSON_ADAPTERS: tuple[JsonAdapter, ...] = (
     AnchoreExport(),
+    AnchoreVulnerabilities(),
     GrypeJson(),
     SyftJson(),
+    SyftImageMetadata(),
     CycloneDxJson(),
     SpdxJson(),
     TrivyJson(),
     DockerInspect(),
     ImageIndex(),
     ImageManifest(),
+    ManifestSchema1(),
     ImageConfig(),
+    SkopeoInspect(),
 )
 
 # Magic numbers of tar and of the compressions image archives come in.
@@ -88,13 +95,28 @@ def summarize(doc: Any) -> str:
     return f"a JSON value that is {describe(doc)}"
 
 
+def _noting_disagreements(read: Callable[[], Extraction]) -> Extraction:
+    """`read()`, with a warning naming the fields the input stated twice for one entry with different values."""
+    noted: list[str] = []
+    token = DISAGREEMENTS.set(noted)
+    try:
+        extraction = read()
+    finally:
+        DISAGREEMENTS.reset(token)
+    if noted:
+        shown = ", ".join(noted[:5]) + (f" and {len(noted) - 5} more" if len(noted) > 5 else "")
+        extraction.warnings.append(f"{len(noted)} fields are stated twice for one entry with different values; "
+                                   f"the first value is kept, the later left out: {shown}")
+    return extraction
+
+
 def extract_json(doc: Any, path: str, platform: str = "") -> Extraction:
     """Facts from one JSON input; `platform` chooses one image of an input about several platforms."""
     for adapter in JSON_ADAPTERS:
         if adapter.detect(doc):
             if platform and hasattr(adapter, "extract_platform"):
-                return adapter.extract_platform(doc, path, platform)
-            extraction = adapter.extract(doc, path)
+                return _noting_disagreements(lambda: adapter.extract_platform(doc, path, platform))
+            extraction = _noting_disagreements(lambda: adapter.extract(doc, path))
             check_platform(path, extraction.facts.get("image", {}), platform)
             return extraction
     for rejection in REJECTIONS:
@@ -107,8 +129,8 @@ def _not_json_hint(text: str) -> str:
     first = next((line.strip() for line in text.splitlines() if line.strip() and not line.lstrip().startswith("#")), "")
     word = first.split(" ", 1)[0].upper()
     if word in ("FROM", "ARG") or text.lstrip().lower().startswith("# syntax="):
-        return ("looks like a Dockerfile; regate reads images and image analysis output, "
-                "not build instructions: build the image and pass it with --image")
+        return ("looks like a Dockerfile: build instructions, not image analysis\n"
+                "pass it with --dockerfile FILE beside the image it built (the image with --image)")
     if first.startswith("<"):
         return "looks like XML; regate reads the JSON flavour of CycloneDX and SPDX (e.g. `syft -o cyclonedx-json`)"
     if first.startswith("SPDXVersion:"):

@@ -63,13 +63,22 @@ def test_unknown_format(tmp_path):
 @pytest.mark.parametrize("text, words", [
     ("[" * 100_000, "nested deeper than"),
     ('{"matches": [', "invalid JSON at line 1 column 14"),
-    ("FROM debian:12\nRUN true\n", "looks like a Dockerfile"),
     ('<?xml version="1.0"?><bom/>', "looks like XML"),
 ])
 def test_broken_inputs_are_one_line_errors(tmp_path, text, words):
     path = tmp_path / "input"
     path.write_text(text)
     assert_user_error(regate("extract", str(path)), words)
+
+
+def test_a_dockerfile_is_refused_in_two_lines_naming_the_option_for_it(tmp_path):
+    path = tmp_path / "input"
+    path.write_text("FROM debian:12\nRUN true\n")
+    done = regate("extract", str(path))
+    assert done.returncode == 2 and done.stdout == "" and "Traceback" not in done.stderr
+    first, second, _ = done.stderr.split("\n")
+    assert first == f"regate: error: {path}: looks like a Dockerfile: build instructions, not image analysis"
+    assert "--dockerfile FILE" in second
 
 
 def test_facts_about_two_images(tmp_path):
@@ -106,11 +115,11 @@ def test_baseline_that_is_not_a_regate_document():
 
 def test_warnings_go_to_standard_error(tmp_path):
     bom = raw("syft/guac_alpine-latest_syft-0.58.0_cyclonedx-1.4.json")
-    bom["specVersion"] = "1.3"
+    bom["specVersion"] = "1.2"
     (tmp_path / "bom.json").write_text(json.dumps(bom))
     done = regate("extract", str(tmp_path / "bom.json"))
     assert done.returncode == 0
-    assert "regate: warning: " in done.stderr and "CycloneDX 1.3 is outside" in done.stderr
+    assert "regate: warning: " in done.stderr and "CycloneDX 1.2 is outside" in done.stderr
     assert json.loads(done.stdout)["packages"]
 
 

@@ -6,6 +6,9 @@ Every expected value is read from the raw file here, independently of the adapte
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
+
 import pytest
 
 from corpus_helpers import corpus, extract, raw
@@ -360,3 +363,83 @@ def test_platform_keeps_only_what_the_chosen_platforms_image_contains():
     extraction = extract_json(bom, "derived.json", "linux/arm64")
     assert sorted(extraction.facts["packages"]) == ["unknown:musl@1.1", "unknown:musl@1.3", "unknown:shared@1"]
     assert "--platform linux/arm64: 2 elements of the other platforms' images are left out" in extraction.warnings
+
+
+SBOMER_CDX = "syft/sbomer_ose-ccm-operator_syft-1.27.1_cyclonedx-1.6.json"
+
+
+def test_cyclonedx_container_named_without_tag_is_no_latest():
+    component = raw(SBOMER_CDX)["metadata"]["component"]
+    assert ":" not in component["name"].rsplit("/", 1)[1]
+    image = extract(corpus(SBOMER_CDX))["image"]
+    assert "tag" not in image and image["digest"] == component["version"]
+    assert image["reference"] == f"{component['name']}@{component['version']}"
+
+
+def test_cyclonedx_version_that_is_a_tag_becomes_the_tag(tmp_path):
+    """Derived from the real Syft CycloneDX: the version holds the image's tag (its `version` label), as
+    generators other than Syft write it, instead of the digest."""
+    bom = raw(SBOMER_CDX)
+    labels = {p["name"].removeprefix("syft:image:labels:"): p["value"] for p in bom["metadata"]["properties"]}
+    bom["metadata"]["component"]["version"] = labels["version"]
+    derived = tmp_path / "derived.json"
+    derived.write_text(json.dumps(bom), "utf-8")
+    image = extract(derived)["image"]
+    assert image["tag"] == labels["version"] == "v4.14.0"
+    assert image["reference"] == f"{bom['metadata']['component']['name']}:v4.14.0"
+
+
+def test_cyclonedx_syft_image_labels_are_the_images_labels():
+    labels = {p["name"].removeprefix("syft:image:labels:"): p["value"] for p in raw(SBOMER_CDX)["metadata"]["properties"]
+              if p["name"].startswith("syft:image:labels:")}
+    image = extract(corpus(SBOMER_CDX))["image"]
+    assert {name: entry["value"] for name, entry in image["labels"].items()} == labels
+
+
+def test_spdx_document_name_names_the_image_when_the_package_does_not(tmp_path):
+    """Derived from Trivy's real SPDX: the container package keeps only its archive-path name; the
+    document is named after the image, as Trivy names documents of registry images."""
+    bom = raw(TRIVY_SPDX_CENTOS)
+    container = next(p for p in bom["packages"] if p["SPDXID"].startswith("SPDXRef-ContainerImage"))
+    stated = dict(text.split(": ", 1) for text in container["attributionTexts"])
+    container["attributionTexts"] = [t for t in container["attributionTexts"] if not t.startswith(("Reference:", "RepoTag:"))]
+    bom["name"] = stated["Reference"]
+    derived = tmp_path / "derived.json"
+    derived.write_text(json.dumps(bom), "utf-8")
+    assert extract(derived)["image"]["reference"] == stated["Reference"]
+
+
+def test_skopeo_output_and_the_sbom_of_the_same_image_merge():
+    skopeo = raw("skopeo/sbomer_ose-ccm-operator_skopeo-inspect.json")
+    document = extract(corpus("skopeo/sbomer_ose-ccm-operator_skopeo-inspect.json"), corpus(SBOMER_CDX))
+    assert document["image"]["digest"] == skopeo["Digest"] == raw(SBOMER_CDX)["metadata"]["component"]["version"]
+    assert {name: e["value"] for name, e in document["image"]["env"].items()} == dict(v.split("=", 1) for v in skopeo["Env"])
+    assert len(document["packages"]) == 7
+
+
+def test_platform_selects_one_manifest_of_an_oci_index():
+    index = "image-config/trivy-repo_oci-index_amd64-arm.json"
+    arm = next(m for m in raw(index)["manifests"] if m["platform"]["architecture"] == "arm")
+    image = _extraction(index, "linux/arm").facts["image"]
+    assert image == {"digest": arm["digest"], "os": "linux", "architecture": "arm"}
+
+
+def test_skopeo_output_or_a_manifest_alone_is_no_image_config(tmp_path):
+    """They state env, labels or layers, but not the user: a rule on the user is unavailable, never a silent pass."""
+    for name in ("skopeo/sbomer_ose-ccm-operator_skopeo-inspect.json", "image-config/trivy-repo_hello_oci-manifest.json"):
+        assert extract(corpus(name))["coverage"]["image_config"]["sources"] == []
+    assert extract(corpus("image-config/trivy-repo_hello_oci-config.json"))["coverage"]["image_config"]["sources"] != []
+    policy = tmp_path / "root.regate"
+    policy.write_text('policy "users" {\n  rule runs_as_root stop {\n    title "runs as root"\n'
+                      '    when image.effective_user == "root"\n    message "runs as root"\n  }\n}\n')
+    done = subprocess.run([sys.executable, "-c", "from regate.cli import main; main()", "check", "--policy", str(policy),
+                           "--require", "image_config", str(corpus("skopeo/sbomer_ose-ccm-operator_skopeo-inspect.json"))],
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 2 and "no source provided image_config" in done.stdout, done.stdout + done.stderr
+
+
+def test_an_anchore_report_that_found_nothing_covers_vulnerabilities():
+    name = "anchore-reports/defectdojo_anchore-cli_image-vuln_none.json"
+    assert raw(name)["vulnerabilities"] == []
+    coverage = extract(corpus(name))["coverage"]["vulnerabilities"]
+    assert coverage["sources"] == [f"anchore-vulnerabilities:{corpus(name)}"]

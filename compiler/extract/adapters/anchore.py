@@ -3,7 +3,8 @@
 An export is a list with one image: `image_report` carries `docker image
 inspect` output and the history; `analysis_report` the analysers' results as
 nested maps whose leaves are often JSON strings (per-file records).
-The guessed Dockerfile an export carries has no place in the input document.
+What an export holds beyond that (other analysers' output, the guessed Dockerfile) is named
+in a warning.
 """
 
 from __future__ import annotations
@@ -109,6 +110,24 @@ def _history(report: View) -> tuple[list[dict], list[str], list[int]]:
     return history, created_by, sizes
 
 
+# Analyser outputs read above; any other non-empty one is named in a warning.
+_READ = {("file_list", "files.allinfo"), ("file_list", "files.all"), ("file_checksums", "files.sha256sums"),
+         ("package_list", "pkgs.all"), ("package_list", "pkgs.allinfo"), ("analyzer_meta", "analyzer_meta")}
+
+
+def _not_read(report: View, image_report: View, image: dict) -> list[str]:
+    """What the export states that the document does not hold, e.g. `package_list.pkgs.java (12)`."""
+    left = []
+    for analyser, outputs in report.entries():
+        for name, output in outputs.entries() if isinstance(outputs.value, dict) else ():
+            base = output.value.get("base") if isinstance(output.value, dict) else None
+            if (analyser, name) not in _READ and base:
+                left.append(f"{analyser}.{name} ({len(base) if isinstance(base, (dict, list)) else 1})")
+    if image_report.str("dockerfile_contents") and "dockerfile" not in image:
+        left.append(f"the Dockerfile (dockerfile_mode {image_report.str('dockerfile_mode') or 'unknown'})")
+    return left
+
+
 class AnchoreExport:
     format = "anchore-export"
     description = "an Anchore Engine image export (image_report + analysis_report)"
@@ -150,4 +169,6 @@ class AnchoreExport:
                                   licenses=[info.str("license")], source_name=info.str("sourcepkg"))
             add_entry(facts, "packages", pkg["key"], pkg)
         _files(report, facts)
-        return Extraction(facts, Source("anchore-engine", self.format, "", path))
+        left = _not_read(report, image_report, image)
+        warnings = [f"the export's {', '.join(left)} have no place in the input document and are left out"] if left else []
+        return Extraction(facts, Source("anchore-engine", self.format, "", path), warnings)

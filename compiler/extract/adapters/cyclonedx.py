@@ -1,4 +1,4 @@
-"""CycloneDX JSON 1.4–1.6 (Syft, Trivy, Grype and others write it).
+"""CycloneDX JSON 1.3–1.7 (Syft, Trivy, Grype and others write it).
 
 Components become packages (nested components included); the
 `operating-system` component is the distro; `metadata.component` of type
@@ -19,7 +19,7 @@ from .sbomimage import sbom_image
 from .trivy import trivy_type
 from .view import View
 
-SUPPORTED_SPECS = ("1.4", "1.5", "1.6")
+SUPPORTED_SPECS = ("1.3", "1.4", "1.5", "1.6", "1.7")
 _SYFT_LOCATION = re.compile(r"^syft:location:([0-9]{1,9}):path$")
 _SYFT_LABEL = "syft:image:labels:"
 # os-release ids → the names Trivy gives their security trackers as rating sources (`oracle-oval`, `suse-cvrf`).
@@ -182,7 +182,7 @@ def _tool(metadata: View) -> tuple[str, str]:
 
 class CycloneDxJson:
     format = "cyclonedx-json"
-    description = "CycloneDX JSON 1.4–1.6 (`syft -o cyclonedx-json`, `trivy -f cyclonedx`)"
+    description = "CycloneDX JSON 1.3–1.7 (`syft -o cyclonedx-json`, `trivy -f cyclonedx`)"
 
     def detect(self, doc) -> bool:
         return isinstance(doc, dict) and doc.get("bomFormat") == "CycloneDX"

@@ -32,13 +32,14 @@ def _oci(purls: list[str]) -> dict[str, str]:
     return {}
 
 
-def _reference(names: list[str], tag: str) -> dict | None:
-    """The first name that is an image reference, with `tag` when the name states none."""
+def _reference(names: list[str], tag: str, digest: str) -> dict | None:
+    """The first name that is an image reference, with `tag` when the name states none. A name
+    without either and no tag known names the image by its digest: it is no `:latest`."""
     for name in names:
         if not name:
             continue
-        if tag and not _has_tag_or_digest(name):
-            name = f"{name}:{tag}"
+        if (tag or digest) and not _has_tag_or_digest(name):
+            name = f"{name}:{tag}" if tag else f"{name}@{digest}"
         reference = parse_reference(name)
         # ko names its documents `sbom-sha256:<digest>`: a digest in the tag's place names no image.
         if reference and not _HEX_DIGEST.match(reference.get("tag", "")):
@@ -60,7 +61,7 @@ def sbom_image(name: str, version: str, purls: list[str], more_names: list[str] 
     tag = version if version and not version_is_digest and _TAG.match(version) else oci.get("tag", "")
     repository_url = oci.get("repository_url", "")
     image: dict = {}
-    reference = _reference([name, *more_names, repository_url], tag)
+    reference = _reference([name, *more_names, repository_url], tag, digest)
     if reference:
         image.update(reference)
     if digest:

@@ -228,3 +228,18 @@ class SyftJson:
         facts["image"] = image
         descriptor = root.obj("descriptor")
         return Extraction(facts, Source(descriptor.str("name") or "syft", self.format, descriptor.str("version"), path), warnings)
+
+
+class SyftImageMetadata:
+    """Syft's image metadata alone (`source.metadata`, as tools that embed Syft store it): the
+    image's names, layers, labels and its manifest and config in base64. No packages."""
+
+    format = "syft-image-metadata"
+    description = "a Syft image `source.metadata` object (imageID, layers, base64 manifest and config)"
+
+    def detect(self, doc) -> bool:
+        return (isinstance(doc, dict) and "imageID" in doc and "userInput" in doc
+                and isinstance(doc.get("layers"), list) and "artifacts" not in doc)
+
+    def extract(self, doc, path: str) -> Extraction:
+        return Extraction({"image": image_facts(View(doc, path))}, Source("syft", self.format, "", path))

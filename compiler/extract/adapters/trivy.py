@@ -128,7 +128,7 @@ def _vulnerability_scan(result) -> bool:
     return result.get("Class", "os-pkgs") in ("os-pkgs", "lang-pkgs") or "Vulnerabilities" in result
 
 
-def _result(result: View, facts: Facts, licenses_by_name: dict[str, list[str]]) -> None:
+def _result(result: View, facts: Facts, licenses_by_name: dict[str, list[str]], not_affected: list[str]) -> None:
     result.expect_object()
     target = result.str("Target")
     default_type = trivy_type(result.str("Type"))
@@ -141,6 +141,10 @@ def _result(result: View, facts: Facts, licenses_by_name: dict[str, list[str]]) 
         pkg = _package(item.expect_object(), default_type, item.str("InstalledVersion"), "PkgName", lock_file)
         add_entry(facts, "packages", pkg["key"], pkg)
         key, vuln = _vulnerability(item, pkg)
+        # The vendor's statement that this package is not affected: no finding, whatever its severity.
+        if item.str("Status").strip().lower() == "not_affected":
+            not_affected.append(key)
+            continue
         add_entry(facts, "vulnerabilities", key, vuln)
     for item in result.arr("Secrets"):
         item.expect_object()
@@ -236,8 +240,12 @@ class TrivyJson:
         facts: Facts = {}
         warnings: list[str] = []
         licenses_by_name: dict[str, list[str]] = {}
+        not_affected: list[str] = []
         for result in results:
-            _result(result, facts, licenses_by_name)
+            _result(result, facts, licenses_by_name, not_affected)
+        if not_affected:
+            warnings.append(f"{len(not_affected)} vulnerability records have Status not_affected (the vendor says the "
+                            f"package is not affected): left out of vulnerabilities: {', '.join(sorted(not_affected))}")
         unlisted = _apply_licenses(facts, licenses_by_name, warnings)
         facts["image"] = _image(root) if isinstance(doc, dict) else {}
         version = root.obj("Trivy").str("Version") if isinstance(doc, dict) else ""

@@ -10,6 +10,7 @@ from ..adapters.normalize import distro_id
 from ..adapters.view import View
 from ..base import ExtractOptions, Facts
 from ..conceal import conceal
+from ..globs import compile_globs, is_glob
 from ..numbers import clip, decimal
 from .filesystem import Filesystem
 from .layers import FileEntry, Layer, ReadPlan
@@ -118,6 +119,9 @@ def _files(fs: Filesystem, options: ExtractOptions, budget: Budget, where: Where
     """Every path of the final filesystem, as a process in the container sees them: also those
     reached through directory symlinks, each described by the entry it leads to."""
     configured = set(options.content_paths)
+    globs = [pattern for pattern in configured if is_glob(pattern)]
+    selection = compile_globs(globs)
+    selected: set[str] = set()
     aliases = fs.aliases(budget, where)
     out: dict[str, dict[str, Any]] = {}
     for path in sorted([*fs.entries, *aliases]):
@@ -140,7 +144,8 @@ def _files(fs: Filesystem, options: ExtractOptions, budget: Budget, where: Where
             item["sha256"] = data.sha256
         if entry.link_target:
             item["link_target"] = entry.link_target
-        if path in configured:
+        if path in configured or (selection is not None and selection.fullmatch(path) and entry.type != "dir"):
+            selected.add(path)
             target = fs.resolve(path, budget.limits.max_link_hops)
             if target is not None and target.contents is not None:
                 item["contents"] = _text(target)
@@ -153,6 +158,9 @@ def _files(fs: Filesystem, options: ExtractOptions, budget: Budget, where: Where
                 budget.warn(f"{path}: contents not kept, it leads to {target.path}, which has another name "
                             f"(pass --content {target.path} to keep it)")
         out[path] = item
+    for pattern in sorted(globs):
+        if not any(compile_globs([pattern]).fullmatch(path) for path in selected):
+            budget.warn(f"--content {pattern}: no file of the image matches it")
     return out
 
 

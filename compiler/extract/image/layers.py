@@ -11,11 +11,13 @@ files small enough to scan.
 from __future__ import annotations
 
 import hashlib
+import re
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any, Sequence
 
 from .. import secrets
+from ..globs import compile_globs, is_glob
 from .limits import Budget, Where
 from .paths import normalize, resolve_path
 from .tarstream import CHUNK, Digesting, MemberReader, Source, TarEntry, decompressed, iter_tar
@@ -35,13 +37,19 @@ class ReadPlan:
 
     @cached_property
     def capture_names(self) -> frozenset[str]:
-        return frozenset(path.rsplit("/", 1)[1] for path in self.capture)
+        return frozenset(path.rsplit("/", 1)[1] for path in self.capture if not is_glob(path))
+
+    @cached_property
+    def capture_globs(self) -> re.Pattern | None:
+        return compile_globs(path for path in self.capture if is_glob(path))
 
     def captures(self, path: str) -> bool:
         """Whether to keep the file's contents. A file seen through a directory symlink keeps its
         name (`/etc -> /real` shows /real/passwd as /etc/passwd), and which symlinks the image has
-        is known only at its end: files named like a captured path are kept too."""
-        return path in self.capture or path.rsplit("/", 1)[1] in self.capture_names
+        is known only at its end: files named like a captured path are kept too (globs match
+        whole paths only: a name pattern would keep every `*.conf` of the image)."""
+        return (path in self.capture or path.rsplit("/", 1)[1] in self.capture_names
+                or (self.capture_globs is not None and self.capture_globs.fullmatch(path) is not None))
 
 
 @dataclass(slots=True)
