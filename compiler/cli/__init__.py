@@ -30,6 +30,7 @@ COMMANDS = {
     "eval": "regate.cli.check:eval_command",
     "push": "regate.cli.check:push_command",
     "test": "regate.cli.test:test_command",
+    "import": "regate.cli.importer:import_group",
 }
 
 

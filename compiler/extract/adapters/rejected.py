@@ -14,7 +14,8 @@ class AnchorePolicyBundle:
         return isinstance(doc, dict) and isinstance(doc.get("policies"), list) and ("whitelists" in doc or "mappings" in doc)
 
     def reason(self, doc) -> str:
-        return "is an Anchore policy bundle: a policy, not image analysis. Write the policy in regate's language instead"
+        return ("is an Anchore policy bundle: a policy, not image analysis. "
+                "Translate it with `regate import anchore BUNDLE.json -o DIR`")
 
 
 class AnchorePolicyEvaluation:
