@@ -65,9 +65,13 @@ def translate_bundle(bundle: Bundle, sources: list[str], allow_partial: bool) ->
 
     for whitelist in bundle.whitelists:
         lines += ["", f"allowlist {quote(whitelist_names[whitelist.id])} {{"]
+        # A whitelist applies to the policies its mappings evaluate (all of them without mappings).
+        mapped = [m.policy_ids for m in bundle.mappings if whitelist.id in m.whitelist_ids]
+        scope = [(policy, rule) for policy, rule in rules
+                 if (rule.id + "\0" + policy.id) in translations and (not bundle.mappings or any(policy.id in ids for ids in mapped))]
         for item in whitelist.items:
             try:
-                exceptions = [e for policy, rule in rules if (rule.id + "\0" + policy.id) in translations
+                exceptions = [e for policy, rule in scope
                               for e in [exception_for(item, rule, names[rule.id + "\0" + policy.id],
                                                       translations[rule.id + "\0" + policy.id])] if e is not None]
             except Untranslatable as why:

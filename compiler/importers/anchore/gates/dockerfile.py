@@ -83,7 +83,7 @@ def exposed_ports(rule: Rule) -> Translation:
     if _list_type(p):
         return Translation(title="Exposed port not allowed", when=when,
                            loop="p in image.exposed_ports", where=f"not (p.port in {ports})",
-                           message="Dockerfile exposes port ({p.spec}) which is not in policy file ALLOWEDPORTS list")
+                           message="Dockerfile exposes port ({p.port}) which is not in policy file ALLOWEDPORTS list")
     return Translation(title="Exposed port denied", when=when, loop="p in image.exposed_ports", where=f"p.port in {ports}",
                        message="Dockerfile exposes port ({p.port}) which is in policy file DENIEDPORTS list")
 
