@@ -10,7 +10,7 @@ from ...diagnostics import Span
 @dataclass(frozen=True)
 class Param:
     name: str  # lower case: Anchore compares parameter names case-insensitively
-    value: str
+    value: object  # a string in a valid bundle; params.py refuses anything else
 
 
 @dataclass(frozen=True)

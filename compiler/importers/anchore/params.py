@@ -29,6 +29,8 @@ class Params:
 
     def text(self, name: str, required: bool = False) -> str | None:
         value = self.values.get(name)
+        if value is not None and not isinstance(value, str):
+            raise Untranslatable(f"parameter {name}={value!r} is not a string (Anchore's parameters are strings)")
         if value is None or (value == "" and not required):
             if required:
                 raise Untranslatable(f"parameter {name!r} is required")

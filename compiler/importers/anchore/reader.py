@@ -179,7 +179,7 @@ def _read_policy(bundle: Bundle, item, locator: Locator, path: str, pointer: str
             param = _object(param, path, f"{rule_pointer}/params/{j}")
             name = _required(param, "name", path, f"{rule_pointer}/params/{j}")
             value = param.get("value")
-            params.append(Param(name.strip().lower(), "" if value is None else _text(value)))
+            params.append(Param(name.strip().lower(), "" if value is None else value))
         gate = _required(raw, "gate", path, rule_pointer)
         trigger = _required(raw, "trigger", path, rule_pointer)
         rules.append(legacy.modernise(Rule(rule_id, gate.lower(), trigger.lower(), action, tuple(params), rule_span,

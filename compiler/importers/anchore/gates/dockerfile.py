@@ -35,7 +35,9 @@ def instruction(rule: Rule) -> Translation:
     p = Params(rule, ("instruction", "check", "value", "actual_dockerfile_only"))
     directive = p.enum("instruction", DIRECTIVES, required=True)
     check = p.enum("check", CONDITIONS, required=True)
-    value = p.values.get("value")
+    value = p.values.get("value")  # "" is a value here: Anchore skips the rule only without one
+    if value is not None:
+        p.text("value")  # refuses a value that is not a string
     guard = _dockerfile_guard(p)
     if check == "not_exists":
         message = f"Dockerfile directive '{directive}' not found, matching condition 'not_exists' check"

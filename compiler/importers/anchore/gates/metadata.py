@@ -58,7 +58,9 @@ def attribute(rule: Rule) -> Translation:
         when = test if check in ("=", "in") else f"not ({test})"
     else:
         when = _compare(field, check, name, value)
-    shown = message_text(value or "")
+    # Anchore shows the value it compared: a size in bytes, a count as a number.
+    shown = message_text(_operand(name, value) if value and name in ("size", "layer_count") and check not in
+                         ("exists", "not_exists", "in", "not_in") else value or "")
     rendered = f"{{{field}}}"
     return Translation(title=f"Image {name} {check} {value or ''}".strip(), when=when,
                        message=f"Attribute check for attribute: '{name}' check: '{check}' check_value: '{shown}' "
