@@ -5,7 +5,8 @@ Each YAML file in anchore_parity/ ports one gate's tests (its header names the s
 a case is an Anchore rule (trigger and params), an input document describing the image the
 Anchore test analysed, and the findings Anchore fires — their messages, or their number where
 `differs` says why regate's message is not Anchore's. A case whose rule regate cannot import
-names the reason (`untranslatable`). All cases of a file are imported as one bundle (one policy,
+names the reason (`untranslatable`); a case regate cannot reproduce says why (`cannot`) and is
+counted, not checked (`summary()` gives the numbers per gate). All cases of a file are imported as one bundle (one policy,
 whitelist and mapping per case, each mapped to its own image) and evaluated in one `opa eval`.
 """
 
@@ -70,6 +71,8 @@ def _run(path: Path, opa, tmp_path: Path):
 
 
 def _check(n: int, case: dict, decision: dict, refused: dict) -> None:
+    if "cannot" in case:  # documented divergence: Anchore's expectation kept, regate's not asserted
+        return
     if "untranslatable" in case:
         assert f"case-{n}" in refused, "expected the rule to be refused"
         assert case["untranslatable"] in refused[f"case-{n}"], refused[f"case-{n}"]

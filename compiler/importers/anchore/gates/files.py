@@ -47,15 +47,17 @@ def attribute_match(rule: Rule) -> Translation:
     mode_op = p.enum("mode_op", ("equals", "not_equals"), default="equals")
     skip_missing = p.boolean("skip_missing", default=True)
     file = f"files[{string(filename)}]"
-    tests = []
+    tests, shown = [], [message_text(f"filename={filename}")]
     if checksum:
         equal = f"{file}.sha256 == {string(checksum)}"
         tests.append(equal if checksum_op == "equals" else f"not ({equal})")
+        shown.append(f"checksum={{{file}.sha256}} op={checksum_op} specified_checksum={message_text(checksum)}")
     if mode:
         if not re.fullmatch(r"[0-7]+", mode):
             raise Untranslatable(f"mode {mode!r} is not an octal number")
         equal = f"{file}.mode % 4096 == {int(mode, 8)}"  # stat.S_IMODE: permission bits with setuid/setgid/sticky
         tests.append(equal if mode_op == "equals" else f"not ({equal})")
+        shown.append(f"mode=0o{{octal({file}.mode % 4096)}} op={mode_op} specified_mode={oct(int(mode, 8))}")
     firings = []
     if tests:
         firings.append(f"exists({file}) and " + " and ".join(tests))
@@ -63,8 +65,9 @@ def attribute_match(rule: Rule) -> Translation:
         firings.append(f"not exists({file})")
     if not firings:
         raise Untranslatable("neither checksum nor mode is given and skip_missing is true; Anchore never fires this rule")
-    return Translation(title=f"Attributes of {filename}", when=" or ".join(f"({f})" for f in firings),
-                       message=message_text(f"filename={filename}") + f" checksum={{{file}.sha256}} mode={{octal({file}.mode)}}")
+    # Anchore words a missing file differently; one message serves both when a rule checks both.
+    message = " and ".join(shown) if tests else message_text(f"filename={filename} and skip_missing=False")
+    return Translation(title=f"Attributes of {filename}", when=" or ".join(f"({f})" for f in firings), message=message)
 
 
 @translator("files", "suid_or_guid_set")
@@ -129,7 +132,8 @@ def content_regex(rule: Rule) -> Translation:
 def scans(rule: Rule) -> Translation:
     Params(rule, ())
     return Translation(title="Malware found", loop="m in malware",
-                       message="Malware scan finding: scanner={m.scanner} file={m.path} signature={m.signature}")
+                       message="Malware scan finding: scanner={m.scanner} file={m.path} signature={m.signature}",
+                       trigger_id='m.scanner + "+" + m.signature + "+" + md5(m.path)')
 
 
 @translator("malware", "scan_not_run")
