@@ -51,10 +51,13 @@ def exception_for(item: WhitelistItem, rule: Rule, name: str, translation: Trans
     pattern = item.trigger_id
     if pattern.strip() in ("*", "regexp:.*", "regexp:^.*$"):
         return Exception_(name, None)
-    if translation.trigger_id is not None:
-        if "*" not in pattern and not pattern.strip().startswith(RAW_PREFIX):
-            return Exception_(name, f"{translation.trigger_id} == {string(pattern)}")
-        return Exception_(name, f"{translation.trigger_id} matches {string(regexify(pattern))}")
+    if translation.trigger_ids:
+        exact = "*" not in pattern and not pattern.strip().startswith(RAW_PREFIX)
+        tests = [f"{t} == {string(pattern)}" if exact else f"{t} matches {string(regexify(pattern))}"
+                 for t in translation.trigger_ids]
+        extra = translation.exact_trigger_id(pattern) if exact and translation.exact_trigger_id else None
+        tests += [extra] if extra else []
+        return Exception_(name, tests[0] if len(tests) == 1 else " or ".join(f"({t})" for t in tests))
     if not _may_be_md5(pattern):
         return None
     if translation.constant_message is not None:

@@ -8,7 +8,7 @@ keyed by (gate, trigger) as Anchore Engine names them.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Callable
+from typing import Callable, Optional
 
 from ..model import Rule
 
@@ -18,10 +18,12 @@ class Translation:
     """The body of one regate rule, as source text of the language.
 
     `loop` is `var in collection` (one finding per element, as Anchore fires once per element) or
-    None (one finding for the image). Whitelist items match Anchore's trigger ids: `trigger_id` is an
-    expression computing the id Anchore gives a finding; without one Anchore takes the MD5 of gate,
-    trigger and message, which the importer computes from a `constant_message`, or the policy from
-    `anchore_message`, an expression of Anchore's exact message text.
+    None (one finding for the image). Whitelist items match Anchore's trigger ids: `trigger_ids` are
+    expressions computing the id Anchore gives a finding (alternatives where Anchore's depends on
+    facts the document words differently), `exact_trigger_id` a condition for one exact id where no
+    expression computes it; without them Anchore takes the MD5 of gate, trigger and message, which
+    the importer computes from a `constant_message`, or the policy from `anchore_message`, an
+    expression of Anchore's exact message text.
     """
 
     title: str
@@ -29,7 +31,8 @@ class Translation:
     loop: str | None = None
     where: str | None = None
     when: str | None = None
-    trigger_id: str | None = None
+    trigger_ids: tuple[str, ...] = ()
+    exact_trigger_id: Optional[Callable[[str], Optional[str]]] = None
     constant_message: str | None = None
     anchore_message: str | None = None
 

@@ -8,4 +8,4 @@ from . import Translation, translator
 @translator("always", "always")
 def always(rule: Rule) -> Translation:
     Params(rule, ())
-    return Translation("Always fires", "Unconditional trigger match", when="true", trigger_id='"always"')
+    return Translation("Always fires", "Unconditional trigger match", when="true", trigger_ids=('"always"',))

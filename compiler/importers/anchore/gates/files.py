@@ -125,7 +125,7 @@ def content_regex(rule: Rule) -> Translation:
     message = f"Content regex '{regex}' check '{check}' found in retrieved file '{path}'"
     return Translation(title=f"Contents of {path} {check.replace('_', ' ')} {regex}",
                        when=test if check == "match" else f"exists({contents}) and not ({test})",
-                       message=message_text(message), trigger_id=string(f"{rule.id}+file://{path}"))
+                       message=message_text(message), trigger_ids=(string(f"{rule.id}+file://{path}"),))
 
 
 @translator("malware", "scans")
@@ -133,7 +133,7 @@ def scans(rule: Rule) -> Translation:
     Params(rule, ())
     return Translation(title="Malware found", loop="m in malware",
                        message="Malware scan finding: scanner={m.scanner} file={m.path} signature={m.signature}",
-                       trigger_id='m.scanner + "+" + m.signature + "+" + md5(m.path)')
+                       trigger_ids=('m.scanner + "+" + m.signature + "+" + md5(m.path)',))
 
 
 @translator("malware", "scan_not_run")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import operator
 
 from ..model import Rule
-from ..params import Params, anchored, string_list
+from ..params import Params, anchored, string, string_list
 from . import Translation, translator
 
 SEVERITIES = ("unknown", "negligible", "low", "medium", "high", "critical")
@@ -74,7 +74,18 @@ def package(rule: Rule) -> Translation:
         loop="v in vulnerabilities", where=" and ".join(conditions),
         message=f"{{upper(v.severity)}} Vulnerability found in {kind}package type ({{v.package.type}}) - "
                 "{v.package.name} {v.package.version} (fixed in: {v.fix.versions}) ({v.id} - {v.urls})",
-        trigger_id='v.id + "+" + v.package.name')
+        # Anchore's id is `<vulnerability>+<name>` for OS packages, else the file name of a Java
+        # archive or gem, the directory of an npm package, or `<name>-<version>`.
+        trigger_ids=('v.id + "+" + v.package.name', 'v.id + "+" + v.package.name + "-" + v.package.version'),
+        exact_trigger_id=_by_file_name)
+
+
+def _by_file_name(trigger_id: str) -> str | None:
+    vulnerability, _, name = trigger_id.partition("+")
+    if not name or "/" in name:
+        return None
+    return (f"v.id == {string(vulnerability)} and not v.package.os and "
+            f"any(l in v.package.locations where endswith(l, {string('/' + name)}) or contains(l, {string('/' + name + '/')}))")
 
 
 @translator("vulnerabilities", "blacklist")
