@@ -42,6 +42,7 @@ class Exception_:
 
     rule: str
     where: str | None
+    identified: bool = False  # the item's exact MD5 id is this rule's constant finding
 
 
 def exception_for(item: WhitelistItem, rule: Rule, name: str, translation: Translation) -> Exception_ | None:
@@ -62,7 +63,9 @@ def exception_for(item: WhitelistItem, rule: Rule, name: str, translation: Trans
         return None
     if translation.constant_message is not None:
         digest = hashlib.md5((rule.gate + rule.trigger + translation.constant_message).encode(), usedforsecurity=False)
-        return Exception_(name, None) if _matches(pattern, digest.hexdigest()) else None
+        if not _matches(pattern, digest.hexdigest()):
+            return None
+        return Exception_(name, None, identified=pattern == digest.hexdigest())
     if translation.anchore_message is not None:
         digest = f"md5({string(rule.gate + rule.trigger)} + {translation.anchore_message})"
         if "*" not in pattern:

@@ -70,13 +70,19 @@ def translate_bundle(bundle: Bundle, sources: list[str], allow_partial: bool) ->
         scope = [(policy, rule) for policy, rule in rules
                  if (rule.id + "\0" + policy.id) in translations and (not bundle.mappings or any(policy.id in ids for ids in mapped))]
         for item in whitelist.items:
-            try:
-                exceptions = [e for policy, rule in scope
-                              for e in [exception_for(item, rule, names[rule.id + "\0" + policy.id],
-                                                      translations[rule.id + "\0" + policy.id])] if e is not None]
-            except Untranslatable as why:
-                result.problems.append(report("I102", item.span, str(why)))
-                lines.append(_comment(f"LEFT OUT: whitelist item {item.id} {item.gate} {item.trigger_id}: {why}"))
+            exceptions, unknown = [], []
+            for policy, rule in scope:
+                key = rule.id + "\0" + policy.id
+                try:
+                    found = exception_for(item, rule, names[key], translations[key])
+                except Untranslatable as why:
+                    unknown.append(why)
+                    continue
+                exceptions += [found] if found is not None else []
+            # An MD5 id one rule's constant message produces names that finding: no other rule's can be it.
+            if unknown and not any(e.where is None and e.identified for e in exceptions):
+                result.problems.append(report("I102", item.span, str(unknown[0])))
+                lines.append(_comment(f"LEFT OUT: whitelist item {item.id} {item.gate} {item.trigger_id}: {unknown[0]}"))
                 continue
             lines.append(_comment(f"whitelist item {item.id}: {item.gate} {item.trigger_id}"
                                   + (f" expires {item.expires_on}" if item.expires_on else "")))
