@@ -125,3 +125,23 @@ def test_extract_points_an_anchore_bundle_at_the_importer():
     result = _cli("extract", BUNDLES / "custom__custom.json")
     assert result.returncode == 2
     assert "regate import anchore" in result.stderr
+
+
+EXAMPLE = Path(__file__).parents[2] / "examples" / "anchore-default"
+
+
+@pytest.mark.parametrize("document", sorted((EXAMPLE / "inputs").glob("*.json")), ids=lambda p: p.stem)
+def test_the_imported_default_bundle_reaches_the_hand_translations_verdicts(document, tmp_path):
+    """examples/anchore-default translates the default bundle by hand, reading the image config where
+    the bundle reads the Dockerfile; the import reads the Dockerfile as Anchore does. Same verdicts, same
+    vulnerability findings."""
+    imported, source = _import([BUNDLES / "anchore_engine__conf__bundles__anchore_default_bundle.json"], tmp_path)
+    reports = []
+    for policy in (EXAMPLE / "anchore-default.regate", source / imported.filename):
+        result = _cli("check", "--policy", policy, document, "--format", "json")
+        assert result.returncode in (0, 1), result.stderr
+        reports.append(json.loads(result.stdout)["results"][0]["decision"])
+    hand, imported_decision = reports
+    assert imported_decision["final_action"] == hand["final_action"]
+    vulnerabilities = lambda d: sorted((f["key"], f["action"]) for f in d["findings"] if "+" in f["key"])
+    assert vulnerabilities(imported_decision) == vulnerabilities(hand)
