@@ -7,6 +7,7 @@ the policy text, which is returned in `regate fmt`'s canonical layout.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -46,6 +47,4 @@ class ImportProblems(Diagnostics):
 
 
 def _filename(name: str) -> str:
-    import re
-
     return (re.sub(r"[^a-zA-Z0-9_.-]+", "-", name).strip("-.").lower() or "anchore") + ".regate"

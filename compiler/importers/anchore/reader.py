@@ -208,7 +208,7 @@ def _read_whitelist(bundle: Bundle, item, locator: Locator, path: str, pointer: 
 
 def _read_mapping(bundle: Bundle, item, locator: Locator, path: str, pointer: str) -> None:
     item = _object(item, path, pointer)
-    mapping_id = _text(item.get("id")) or _text(item.get("name")) or f"mapping {len(bundle.mappings) + 1}"
+    mapping_id = _text(item.get("id")) or f"{path}#{pointer}"  # names may repeat; the place does not
     selector = _selector(item, locator, path, pointer)
     policy_ids = item.get("policy_ids") or ([item["policy_id"]] if item.get("policy_id") else [])
     if not isinstance(policy_ids, list) or not all(isinstance(p, str) for p in policy_ids):

@@ -6,12 +6,12 @@ import re
 from dataclasses import dataclass, field
 
 from ...codegen.rego import unique_identifiers
-from ...diagnostics import Diagnostic, Span, error, warning
+from ...diagnostics import Diagnostic, error, warning
 from ...formatter import quote
 from .allowlists import Exception_, exception_for
 from .gates import TRANSLATORS, Translation
 from .model import Bundle, ImageSelector, Rule
-from .params import Untranslatable, message_text
+from .params import Untranslatable
 
 
 @dataclass
@@ -141,11 +141,12 @@ def _unique_titles(pairs: list[tuple[str, str]]) -> dict[str, str]:
 
 def _mappings(bundle: Bundle, policy_names: dict, whitelist_names: dict, result: Result, report) -> list[str]:
     lines: list[str] = []
+    mapping_names = _unique_titles([(m.id, m.name) for m in bundle.mappings])
     for mapping in bundle.mappings:
         try:
             images = image_patterns(mapping.selector)
-            policies = [_known(policy_names, p, "policy", mapping.selector.span) for p in mapping.policy_ids]
-            allowlists = [_known(whitelist_names, w, "whitelist", mapping.selector.span) for w in mapping.whitelist_ids]
+            policies = [_known(policy_names, p, "policy") for p in mapping.policy_ids]
+            allowlists = [_known(whitelist_names, w, "whitelist") for w in mapping.whitelist_ids]
         except Untranslatable as why:
             result.problems.append(report("I103", mapping.span, f"mapping {mapping.name!r}: {why}"))
             lines += ["", _comment(f"LEFT OUT: mapping {mapping.id} {mapping.name!r}: {why}")]
@@ -153,7 +154,7 @@ def _mappings(bundle: Bundle, policy_names: dict, whitelist_names: dict, result:
         if not policies:
             result.problems.append(report("I103", mapping.span, f"mapping {mapping.name!r} names no policy"))
             continue
-        lines += ["", f"mapping {quote(mapping.name)} {{", _comment(f"Anchore mapping {mapping.id}"),
+        lines += ["", f"mapping {quote(mapping_names[mapping.id])} {{", _comment(f"Anchore mapping {mapping.id}"),
                   "images " + ", ".join(quote(i) for i in images),
                   "policies " + ", ".join(quote(p) for p in policies)]
         if allowlists:
@@ -173,7 +174,7 @@ def _mappings(bundle: Bundle, policy_names: dict, whitelist_names: dict, result:
     return lines
 
 
-def _known(names: dict, key: str, kind: str, span: Span) -> str:
+def _known(names: dict, key: str, kind: str) -> str:
     if key not in names:
         raise Untranslatable(f"it names {kind} {key!r}, which no file given defines")
     return names[key]
