@@ -40,6 +40,7 @@ def test_real_bundles_import_compile_and_pass_strict_checks(bundle, opa, tmp_pat
     imported, source = _import([bundle], tmp_path, allow_partial=partial)
     assert imported.left_out == (ALL_RULES_LEFT_OUT if partial else 0)
     assert format_source(imported.filename, imported.text) == imported.text
+    assert import_anchore([bundle], allow_partial=partial).text == imported.text  # deterministic
     compiled = compile_policies([source], date(2026, 1, 1))
     write_directory(compiled, tmp_path / "out")
     result = opa.run("check", "--strict", str(tmp_path / "out"))

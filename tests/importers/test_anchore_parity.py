@@ -92,6 +92,25 @@ def _files():
     return sorted(CASES.glob("*.yaml"))
 
 
+def summary() -> dict[str, tuple[int, int, int, int, int]]:
+    """Per gate: cases, exact, count only (`differs`), refused (`untranslatable`), `cannot`."""
+    out = {}
+    for path in _files():
+        spec = yaml.safe_load(path.read_text(encoding="utf-8"))
+        kinds = [next((k for k in ("differs", "untranslatable", "cannot") if k in c), "exact") for c in spec["cases"]]
+        out[spec["gate"]] = (len(kinds), *(kinds.count(k) for k in ("exact", "differs", "untranslatable", "cannot")))
+    return out
+
+
+def test_the_numbers_in_docs_are_the_cases():
+    """docs/anchore.md reports the numbers per gate; they are these files' numbers."""
+    docs = (Path(__file__).parents[2] / "docs" / "anchore.md").read_text(encoding="utf-8")
+    for gate, numbers in summary().items():
+        assert f"| {gate} | {' | '.join(map(str, numbers))} |" in docs, gate
+    totals = [sum(column) for column in zip(*summary().values())]
+    assert f"| all | {' | '.join(map(str, totals))} |" in docs
+
+
 @pytest.mark.parametrize("path", _files(), ids=lambda p: p.stem)
 def test_anchore_gate_parity(path, opa, tmp_path):
     spec, decisions, refused, _ = _run(path, opa, tmp_path)

@@ -51,7 +51,7 @@ def instruction(rule: Rule) -> Translation:
         conditions.append(_value_test(check, value))
     head = f"Dockerfile directive '{directive}' check '{check}' matched against '{value or ''}' for line '"
     return Translation(
-        title=f"Dockerfile {directive} {check} {value or ''}".strip(),
+        title=f"Dockerfile {directive} {check} {value if check != 'exists' else ''}".strip(),
         when=guard, loop="i in image.dockerfile.instructions", where=" and ".join(conditions),
         message=message_text(head) + "{i.value}'", anchore_message=f"{string(head)} + i.value + \"'\"")
 
