@@ -32,6 +32,19 @@ PARAM_ALIASES = {"usernameblacklist": "user_names", "useridblacklist": "user_ids
 # The `type` values of effective_user and exposed_ports.
 TYPE_ALIASES = {"allowlist": "whitelist", "denylist": "blacklist"}
 
+# Retired triggers that are their successors under other names: (gate, trigger) → (gate, trigger, {param renames}).
+RENAMED = {
+    ("fileparse_passwd", "filenotstored"): ("passwd_file", "content_not_available", {}),
+    ("fileparse_passwd", "usernamematch"): ("passwd_file", "blacklist_usernames", {"usernameblacklist": "user_names"}),
+    ("fileparse_passwd", "useridmatch"): ("passwd_file", "blacklist_userids", {"useridblacklist": "user_ids"}),
+    ("fileparse_passwd", "groupidmatch"): ("passwd_file", "blacklist_groupids", {"groupidblacklist": "group_ids"}),
+    ("fileparse_passwd", "shellmatch"): ("passwd_file", "blacklist_shells", {"shellblacklist": "shells"}),
+    ("licblacklist", "licfullmatch"): ("licenses", "blacklist_exact_match", {"licblacklist_fullmatch": "licenses"}),
+    ("licblacklist", "licsubmatch"): ("licenses", "blacklist_partial_match", {"licblacklist_submatch": "licenses"}),
+    ("filecheck", "suidsgidcheck"): ("files", "suid_or_guid_set", {}),
+    ("metadatacheck", "attributecheck"): ("metadata", "attribute", {"attributes": "attribute", "check_value": "value"}),
+}
+
 _SEVERITY_TRIGGERS = {"vulnlow": "low", "vulnmedium": "medium", "vulnhigh": "high", "vulncritical": "critical",
                       "vulnunknown": "unknown"}
 
@@ -43,10 +56,15 @@ def modernise(rule: Rule) -> Rule:
     if "type" in params:
         params["type"] = TYPE_ALIASES.get(params["type"].lower(), params["type"])
     trigger = TRIGGER_ALIASES.get((gate, trigger), trigger)
-    if gate == "anchoresec":
+    if (gate, trigger) in RENAMED:
+        gate, trigger, names = RENAMED[(gate, trigger)]
+        params = {names.get(k, k): v for k, v in params.items()}
+    elif gate == "anchoresec":
         gate, trigger, params = _anchoresec(trigger, params)
     elif gate == "dockerfilecheck":
         gate, trigger, params = _dockerfilecheck(trigger, params)
+    elif gate == "pkgblacklist":
+        gate, trigger, params = _pkgblacklist(trigger, params)
     return dataclasses.replace(rule, gate=gate, trigger=trigger, params=tuple(Param(k, v) for k, v in params.items()))
 
 
@@ -77,3 +95,15 @@ def _dockerfilecheck(trigger: str, params: dict) -> tuple[str, str, dict]:
         kind = "whitelist" if "allowed" in params else "blacklist"
         return "dockerfile", "effective_user", {"users": params.get("allowed") or params.get("denied"), "type": kind}
     return "dockerfilecheck", trigger, params
+
+
+def _pkgblacklist(trigger: str, params: dict) -> tuple[str, str, dict]:
+    """One name (pkgnamematch) or one name|version pair (pkgfullmatch) is one packages/blacklist rule."""
+    if trigger == "pkgnamematch" and set(params) == {"blacklist_namematch"} and "," not in params["blacklist_namematch"]:
+        return "packages", "blacklist", {"name": params["blacklist_namematch"].strip()}
+    if trigger == "pkgfullmatch" and set(params) == {"blacklist_fullmatch"}:
+        pair = params["blacklist_fullmatch"]
+        if isinstance(pair, str) and "," not in pair and pair.count("|") == 1:
+            name, version = (part.strip() for part in pair.split("|"))
+            return "packages", "blacklist", {"name": name, "version": version}
+    return "pkgblacklist", trigger, params
