@@ -45,6 +45,11 @@ RENAMED = {
     ("metadatacheck", "attributecheck"): ("metadata", "attribute", {"attributes": "attribute", "check_value": "value"}),
 }
 
+# The gates retired gates became, for whitelist items written against them.
+SUCCESSORS = {"anchoresec": "vulnerabilities", "dockerfilecheck": "dockerfile", "pkgblacklist": "packages",
+              "licblacklist": "licenses", "filecheck": "files", "fileparse_passwd": "passwd_file",
+              "metadatacheck": "metadata", "secretcheck": "secret_scans", "npmcheck": "npms", "gemcheck": "ruby_gems"}
+
 _SEVERITY_TRIGGERS = {"vulnlow": "low", "vulnmedium": "medium", "vulnhigh": "high", "vulncritical": "critical",
                       "vulnunknown": "unknown"}
 

@@ -200,7 +200,7 @@ def _read_whitelist(bundle: Bundle, item, locator: Locator, path: str, pointer: 
         item_span, _ = locator.span("id", raw["id"]) if isinstance(raw.get("id"), str) else locator.span("trigger_id", trigger_id)
         expires = raw.get("expires_on") or None
         items.append(WhitelistItem(_text(raw.get("id")) or f"{whitelist_id}#{i + 1}",
-                                   _required(raw, "gate", path, item_pointer).lower(),
+                                   legacy.SUCCESSORS.get(gate := _required(raw, "gate", path, item_pointer).lower(), gate),
                                    trigger_id, _text(expires) if expires else None, item_span))
     whitelist = Whitelist(whitelist_id, _text(item.get("name")) or whitelist_id, tuple(items), span)
     _put(bundle.whitelists, whitelist)
