@@ -12,11 +12,20 @@ from . import Translation, translator
 # Anchore's default secret_search regexes (analyzer_config.yaml) → the kinds regate's scanner reports.
 SECRET_KINDS = {"AWS_ACCESS_KEY": "aws-access-key", "AWS_SECRET_KEY": "aws-secret-key", "PRIV_KEY": "private-key",
                 "DOCKER_AUTH": "docker-auth", "API_KEY": "api-key"}
+# Their regex texts: Anchore matches a rule's pattern parameter against a pattern's name or its text.
+PATTERN_NAMES = {
+    "(?i).*aws_access_key_id( *=+ *).*(?<![A-Z0-9])[A-Z0-9]{20}(?![A-Z0-9]).*": "AWS_ACCESS_KEY",
+    "(?i).*aws_secret_access_key( *=+ *).*(?<![A-Za-z0-9/+=])[A-Za-z0-9/+=]{40}(?![A-Za-z0-9/+=]).*": "AWS_SECRET_KEY",
+    "(?i)-+BEGIN(.*)PRIVATE KEY-+": "PRIV_KEY",
+    '(?i).*"auth": *".+"': "DOCKER_AUTH",
+    "(?i).*api(-|_)key( *=+ *).*(?<![A-Z0-9])[A-Z0-9]{20,60}(?![A-Z0-9]).*": "API_KEY",
+}
 
 
 @translator("files", "content_regex_match")
 def content_regex_match(rule: Rule) -> Translation:
     name = Params(rule, ("regex_name",)).text("regex_name")
+    name = PATTERN_NAMES.get(name, name)
     # files[].content_matches names the content-search patterns that matched (Anchore compares the
     # parameter with a pattern's name or its regex text; the document keeps names).
     if name is None:
@@ -87,6 +96,7 @@ def content_regex_checks(rule: Rule) -> Translation:
     match_type = p.enum("match_type", ("notfound", "found"), default="found")
     conditions = ['s.location == "file"']
     if names:
+        names = [PATTERN_NAMES.get(n, n) for n in names]
         unknown = [n for n in names if n not in SECRET_KINDS]
         if unknown:
             raise Untranslatable(f"secret search pattern {', '.join(unknown)} is not one regate's secret scanner has "
