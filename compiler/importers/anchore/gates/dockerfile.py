@@ -67,7 +67,9 @@ def effective_user(rule: Rule) -> Translation:
     users = string_list(p.strings("users", required=True))
     # The user of the image's config is the last USER of the Dockerfile that built it (root without one).
     if _list_type(p):
-        return Translation(title="Effective user not allowed", when=f"not (image.effective_user in {users})",
+        # Anchore reads the user only from a Dockerfile; without an image config there is none to judge.
+        return Translation(title="Effective user not allowed",
+                           when=f"exists(image.effective_user) and not (image.effective_user in {users})",
                            message="User {image.effective_user} found as effective user, which is not on the allowed list",
                            anchore_message='"User " + image.effective_user + " found as effective user, which is not on the allowed list"')
     return Translation(title="Effective user denied", when=f"image.effective_user in {users}",
