@@ -10,7 +10,7 @@ from ...diagnostics import Diagnostic, error, warning
 from ...formatter import quote
 from .allowlists import Exception_, exception_for
 from .gates import TRANSLATORS, Translation
-from .model import Bundle, ImageSelector, Rule
+from .model import Bundle, ImageSelector, Policy, Rule, WhitelistItem
 from .params import Untranslatable
 
 
@@ -31,23 +31,47 @@ def _comment(text: str) -> str:
     return "# " + " ".join(text.split())
 
 
+@dataclass
+class _Imported:
+    """A rule that was translated, with the name it has in the output."""
+
+    policy: Policy
+    rule: Rule
+    name: str
+    translation: Translation
+
+
 def translate_bundle(bundle: Bundle, sources: list[str], allow_partial: bool) -> Result:
     result = Result("")
     report = warning if allow_partial else error
-    rules = [(policy, rule) for policy in bundle.policies for rule in policy.rules]
-    names = unique_identifiers([(rule.id + "\0" + policy.id, _name(f"{rule.gate}_{rule.trigger}")) for policy, rule in rules])
     policy_names = _unique_titles([(p.id, p.name) for p in bundle.policies])
     whitelist_names = _unique_titles([(w.id, w.name) for w in bundle.whitelists])
-
-    translations: dict[str, Translation] = {}
     lines = [f"# Imported by `regate import anchore` from {', '.join(sources)}: Anchore policy bundle {bundle.name!r}.",
              "# Each rule names the Anchore rule it translates; docs/anchore.md says where the meaning differs."]
+    imported = _policies(bundle, policy_names, result, report, lines)
+    for whitelist in bundle.whitelists:
+        lines += ["", f"allowlist {quote(whitelist_names[whitelist.id])} {{"]
+        # A whitelist applies to the policies its mappings evaluate (all of them without mappings).
+        mapped = [m.policy_ids for m in bundle.mappings if whitelist.id in m.whitelist_ids]
+        scope = [i for i in imported if not bundle.mappings or any(i.policy.id in ids for ids in mapped)]
+        for item in whitelist.items:
+            lines += _allows(item, scope, result, report)
+        lines.append("}")
+    lines += _mappings(bundle, policy_names, whitelist_names, result, report)
+    result.text = "\n".join(lines) + "\n"
+    return result
+
+
+def _policies(bundle: Bundle, policy_names: dict, result: Result, report, lines: list[str]) -> list[_Imported]:
+    rules = [(policy, rule) for policy in bundle.policies for rule in policy.rules]
+    # Rule names are unique across the bundle, so an allowlist's `allow <rule>` names one rule.
+    names = unique_identifiers([((policy.id, rule.id), _name(f"{rule.gate}_{rule.trigger}")) for policy, rule in rules])
+    imported = []
     for policy in bundle.policies:
         lines += ["", f"policy {quote(policy_names[policy.id])} {{"]
         if policy.comment:
             lines.append(f"title {quote(policy.comment)}")
         for rule in policy.rules:
-            key = rule.id + "\0" + policy.id
             try:
                 translation = _translate(rule)
             except Untranslatable as why:
@@ -57,43 +81,32 @@ def translate_bundle(bundle: Bundle, sources: list[str], allow_partial: bool) ->
                 lines += ["", _comment(f"LEFT OUT: Anchore rule {rule.id} {rule.gate}/{rule.trigger} {rule.action} "
                                        f"{_params(rule)}: {why}")]
                 continue
-            translations[key] = translation
+            imported.append(_Imported(policy, rule, names[(policy.id, rule.id)], translation))
             result.imported += 1
             lines += ["", _comment(f"Anchore rule {rule.id}: {rule.gate}/{rule.trigger} {rule.action} {_params(rule)}"),
-                      *_rule_text(names[key], rule, translation)]
+                      *_rule_text(names[(policy.id, rule.id)], rule, translation)]
         lines.append("}")
+    return imported
 
-    for whitelist in bundle.whitelists:
-        lines += ["", f"allowlist {quote(whitelist_names[whitelist.id])} {{"]
-        # A whitelist applies to the policies its mappings evaluate (all of them without mappings).
-        mapped = [m.policy_ids for m in bundle.mappings if whitelist.id in m.whitelist_ids]
-        scope = [(policy, rule) for policy, rule in rules
-                 if (rule.id + "\0" + policy.id) in translations and (not bundle.mappings or any(policy.id in ids for ids in mapped))]
-        for item in whitelist.items:
-            exceptions, unknown = [], []
-            for policy, rule in scope:
-                key = rule.id + "\0" + policy.id
-                try:
-                    found = exception_for(item, rule, names[key], translations[key])
-                except Untranslatable as why:
-                    unknown.append(why)
-                    continue
-                exceptions += [found] if found is not None else []
-            # An MD5 id one rule's constant message produces names that finding: no other rule's can be it.
-            if unknown and not any(e.where is None and e.identified for e in exceptions):
-                result.problems.append(report("I102", item.span, str(unknown[0])))
-                lines.append(_comment(f"LEFT OUT: whitelist item {item.id} {item.gate} {item.trigger_id}: {unknown[0]}"))
-                continue
-            lines.append(_comment(f"whitelist item {item.id}: {item.gate} {item.trigger_id}"
-                                  + (f" expires {item.expires_on}" if item.expires_on else "")))
-            if not exceptions:
-                lines.append(_comment("  no imported rule of this gate can produce that trigger id"))
-            lines += [_allow_text(e, item.expires_on, f"Anchore whitelist item {item.id}") for e in exceptions]
-        lines.append("}")
 
-    lines += _mappings(bundle, policy_names, whitelist_names, result, report)
-    result.text = "\n".join(lines) + "\n"
-    return result
+def _allows(item: WhitelistItem, scope: list[_Imported], result: Result, report) -> list[str]:
+    exceptions, unknown = [], []
+    for i in scope:
+        try:
+            found = exception_for(item, i.rule, i.name, i.translation)
+        except Untranslatable as why:
+            unknown.append(why)
+            continue
+        exceptions += [found] if found is not None else []
+    # An MD5 id one rule's constant message produces names that finding: no other rule's can be it.
+    if unknown and not any(e.where is None and e.identified for e in exceptions):
+        result.problems.append(report("I102", item.span, str(unknown[0])))
+        return [_comment(f"LEFT OUT: whitelist item {item.id} {item.gate} {item.trigger_id}: {unknown[0]}")]
+    lines = [_comment(f"whitelist item {item.id}: {item.gate} {item.trigger_id}"
+                      + (f" expires {item.expires_on}" if item.expires_on else ""))]
+    if not exceptions:
+        lines.append(_comment("  no imported rule of this gate can produce that trigger id"))
+    return lines + [_allow_text(e, item.expires_on, f"Anchore whitelist item {item.id}") for e in exceptions]
 
 
 def _translate(rule: Rule) -> Translation:
