@@ -154,6 +154,7 @@ class Meta:
     severity_span: Span | None = None
     remediation: str | None = None
     links: tuple[str, ...] = ()
+    origin: str | None = None
 
     def merged_over(self, base: "Meta") -> "Meta":
         """These values where set, else the base's (template defaults)."""
@@ -164,6 +165,7 @@ class Meta:
             severity_span=self.severity_span or base.severity_span,
             remediation=self.remediation or base.remediation,
             links=self.links or base.links,
+            origin=self.origin or base.origin,
         )
 
 

@@ -52,6 +52,8 @@ def _policy(policy_set: PolicySet, policy: ast.Policy, package: str) -> dict:
 
 def _rule(policy_set: PolicySet, rule: ast.Rule) -> dict:
     meta = rule.body.meta
+    # Only imported rules have an origin; leaving the key out elsewhere keeps other bundles unchanged.
+    origin = {"origin": meta.origin} if meta.origin is not None else {}
     return {
         "action": rule.action.upper(),
         "title": meta.title or rule.id,
@@ -61,6 +63,7 @@ def _rule(policy_set: PolicySet, rule: ast.Rule) -> dict:
         "links": list(meta.links),
         "source": source_of(policy_set, rule.span),
         "reads": rule_reads(rule),
+        **origin,
     }
 
 

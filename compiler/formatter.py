@@ -241,6 +241,8 @@ class Printer:
         if meta.remediation is not None:
             clauses.append(f"remediation {quote(meta.remediation)}")
         clauses += [f"link {quote(link)}" for link in meta.links]
+        if meta.origin is not None:
+            clauses.append(f"origin {quote(meta.origin)}")
         for clause in clauses:
             self.lines.append(INDENT * depth + clause)
         if body.binding is not None:

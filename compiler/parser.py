@@ -334,6 +334,7 @@ class AstBuilder(Transformer):
             severity_span=severity.span if severity else None,
             remediation=value("remediation"),
             links=tuple(c.value for c in clauses if c.kind == "link"),
+            origin=value("origin"),
         )
         return ast.RuleBody(meta=meta, binding=binding, where=where, when=value("when"), message=value("message"))
 
@@ -351,6 +352,9 @@ class AstBuilder(Transformer):
 
     def link(self, meta, text):
         return _Clause("link", self._str(text), self._span(meta))
+
+    def origin(self, meta, text):
+        return _Clause("origin", self._str(text), self._span(meta))
 
     def for_clause(self, meta, var, collection, where):
         binding = ast.Binding(str(var), self._tok(var), collection, self._tok(var).covering(collection.span))

@@ -18,9 +18,9 @@ REGO_NAMES = {"count", "sprintf", "regex", "glob", "object", "concat", "lower", 
               "endswith", "contains", "time", "array", "sort", "min", "max", "split", "trim", "every",
               "numbers", "strings", "semver", "json", "is_string", "is_number", "is_array", "is_object",
               "format_int", "sum", "bits", "floor", "eq", "equal", "neq", "lt", "lte", "gt", "gte", "plus",
-              "minus", "mul", "div", "rem", "and", "or"}
+              "minus", "mul", "div", "rem", "and", "or", "crypto"}
 FUNCTIONS = {"count", "any", "all", "exists", "days_since", "lower", "upper", "startswith", "endswith", "contains",
-             "bits_set", "octal", "new"}
+             "bits_set", "octal", "new", "md5"}
 
 
 def check_names(policy_set: PolicySet) -> tuple[PolicySet, list[Diagnostic]]:

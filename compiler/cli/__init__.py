@@ -32,6 +32,7 @@ COMMANDS = {
     "test": "regate.cli.test:test_command",
     "publish": "regate.cli.fleet:publish_command",
     "opa-config": "regate.cli.fleet:opa_config_command",
+    "import": "regate.cli.importer:import_group",
 }
 
 

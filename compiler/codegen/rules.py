@@ -74,7 +74,7 @@ class RuleGenerator(Conditions, Terms):
         head = metadata(
             [("title", meta.title or rule.id), ("description", meta.description)],
             [("id", rule.id), ("action", rule.action), ("severity", meta.severity),
-             ("source", source_of(self.policy_set, rule.span))])
+             ("source", source_of(self.policy_set, rule.span)), ("origin", meta.origin)])
         text = "\n".join(head) + f"\n{rule.id} contains hit if {{\n" + "".join(f"\t{l}\n" for l in lines) + "}"
         return [text] + self.helpers
 

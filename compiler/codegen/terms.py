@@ -69,9 +69,9 @@ class Terms:
         # In messages, text functions render their arguments first; in conditions they take text only.
         if call.name == "octal":
             return f"{LIB}.{'text' if safe else 'values'}.octal({self.term(call.args[0], scope, safe)})"
-        if call.name in ("lower", "upper", "startswith", "endswith", "contains"):
+        if call.name in ("lower", "upper", "startswith", "endswith", "contains", "md5"):
             args = [self.term(a, scope, safe) for a in call.args]
-            return f"{call.name}({', '.join(f'{LIB}.text.str({a})' if safe else a for a in args)})"
+            return f"{'crypto.md5' if call.name == 'md5' else call.name}({', '.join(f'{LIB}.text.str({a})' if safe else a for a in args)})"
         # Conditions used as values (in messages): true or false, never undefined.
         return f"{LIB}.text.truth({{true | {'; '.join(self.cond(call, scope))}}})"
 

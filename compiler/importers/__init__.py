@@ -1,0 +1,1 @@
+"""Importers: other tools' policies translated into regate's language."""

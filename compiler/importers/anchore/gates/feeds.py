@@ -1,0 +1,54 @@
+"""Triggers about the vulnerability and package data rather than the image: vulnerabilities
+stale_feed_data and vulnerability_data_unavailable, and the npm/gem feed triggers regate has no
+facts for."""
+
+from __future__ import annotations
+
+from ..model import Rule
+from ..params import Params, Untranslatable
+from . import Translation, translator
+
+VULNERABILITY_FORMATS = '["grype-json", "trivy-json", "cyclonedx-json"]'
+
+
+@translator("vulnerabilities", "stale_feed_data")
+def stale_feed_data(rule: Rule) -> Translation:
+    days = Params(rule, ("max_days_since_sync",)).integer("max_days_since_sync", required=True)
+    message = f"The vulnerability feed for this image distro is older than MAXAGE ({days}) days"
+    # Anchore compares seconds (older than N days); whole days reach the same verdict except at the instant of N days.
+    return Translation(title="Vulnerability data is stale", message=message, constant_message=message,
+                       when=f"any(s in sources where days_since(s.data_built) >= {days})")
+
+
+@translator("vulnerabilities", "vulnerability_data_unavailable")
+def vulnerability_data_unavailable(rule: Rule) -> Translation:
+    Params(rule, ())
+    # Anchore fires when its feeds cover no namespace of the image's distro. regate knows which
+    # distros a scanner's data covers when the scanner says (sources[].distros), and otherwise
+    # only whether any vulnerability data was given at all.
+    distro = 'image.distro.name + ":" + image.distro.version'
+    return Translation(
+        title="No vulnerability data for the image's distro",
+        message="Distro-specific feed data not found for distro namespace: {image.distro.name}:{image.distro.version}. "
+                "Cannot perform CVE scan OS/distro packages",
+        anchore_message=f'"Distro-specific feed data not found for distro namespace: " + {distro}'
+                        ' + ". Cannot perform CVE scan OS/distro packages"',
+        when=f"(count(s in sources where s.format in {VULNERABILITY_FORMATS}) == 0 and count(vulnerabilities) == 0)"
+             f" or (any(s in sources where count(s.distros) > 0) and exists(image.distro.name)"
+             f" and not any(s in sources where {distro} in s.distros))")
+
+
+_FEED_TRIGGERS = {
+    "npms": ("newer_version_in_feed", "unknown_in_feeds", "version_not_in_feeds", "feed_data_unavailable"),
+    "ruby_gems": ("newer_version_found_in_feed", "not_found_in_feed", "version_not_found_in_feed", "feed_data_unavailable"),
+}
+
+
+def _feed(rule: Rule) -> Translation:
+    raise Untranslatable(f"{rule.gate}/{rule.trigger} compares packages with Anchore's {rule.gate} feed, "
+                         "and the input document holds no feed data")
+
+
+for _gate, _triggers in _FEED_TRIGGERS.items():
+    for _trigger in _triggers:
+        translator(_gate, _trigger)(_feed)
