@@ -20,7 +20,7 @@ from ..engine.decision import exit_code, worst
 from ..engine.policy import PolicyInfo
 from .redact import redact
 
-FORMATS = ("text", "json", "sarif", "junit", "github", "markdown")
+FORMATS = ("text", "json", "sarif", "junit", "github", "markdown", "html")
 _MODULES = {"json": "jsonreport"}
 
 
@@ -33,9 +33,13 @@ class Result:
     timings: dict[str, float] = field(default_factory=dict)
     # The secret values the extractor found in the input: masked wherever they show, never kept.
     secrets: InitVar[frozenset[str]] = frozenset()
+    # The plan from STOP to GO (`regate check --explain`, regate.explain), or None.
+    explanation: dict | None = None
 
     def __post_init__(self, secrets: frozenset[str]) -> None:
         self.decision = redact(self.decision, secrets)
+        if self.explanation is not None:
+            self.explanation = redact(self.explanation, secrets)
 
     @property
     def image(self) -> str:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 
-from . import Run
+from . import Result, Run
 
 
 def _ms(timings: dict[str, float]) -> dict[str, float]:
@@ -25,17 +25,21 @@ def document(run: Run) -> dict:
         "policy": {"revision": run.policy.revision, "cached": run.cached},
         "engine": run.engine.as_json(),
         "timings_ms": _ms(run.timings),
-        "results": [
-            {
-                "subject": result.subject,
-                "image": result.decision.get("image"),
-                "final_action": result.decision["final_action"],
-                "decision": result.decision,
-                "timings_ms": _ms(result.timings),
-            }
-            for result in run.results
-        ],
+        "results": [_result(result) for result in run.results],
     }
+
+
+def _result(result: Result) -> dict:
+    out = {
+        "subject": result.subject,
+        "image": result.decision.get("image"),
+        "final_action": result.decision["final_action"],
+        "decision": result.decision,
+        "timings_ms": _ms(result.timings),
+    }
+    if result.explanation is not None:
+        out["explanation"] = result.explanation
+    return out
 
 
 def render(run: Run) -> str:

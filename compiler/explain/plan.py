@@ -1,0 +1,176 @@
+"""From a STOP to a proven plan: candidates per finding, one combined plan,
+its JSON Patch, and the patched document evaluated by the same engine.
+
+Minimal, in this sense: every entry a blocking finding names changes at most
+once (one change per package, file, port, ...; removing a package makes any
+upgrade of it unnecessary), configuration changes are kept only when the proof
+shows a finding needs them, and each upgrade goes to the lowest version that
+clears every vulnerability on the package that names a fix (fewest changes,
+then smallest version jumps). The plan is not a search over every possible
+document: a finding no listed kind of change clears is reported with the
+reason, never guessed at.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable
+
+import jsonpatch
+import orjson
+
+from ..engine import Engine
+from ..engine.policy import PolicyInfo
+from ..opa import Opa
+from . import candidates as cand
+from .changes import Change, operations
+from .exceptions import suggest
+from .layers import group
+from .versions import lowest_upgrades
+
+_NO_LAYERS = {"layers": [], "rebuild_base": None}
+_NOT_EVALUATED = {
+    "denylisted": "the image is denylisted by name: no change to its contents makes it pass",
+    "no_mapping": "no mapping matches the image: no change to its contents selects a policy",
+    "invalid_input": "the input document could not be evaluated",
+    "data_unavailable": "data the check requires (--require) is missing from the input",
+}
+
+
+@dataclass(frozen=True)
+class Context:
+    engine: Engine
+    opa: Opa
+    policy: PolicyInfo
+    fail_on: str
+    timeout: float
+
+
+def blocking(decision: dict, fail_on: str) -> list[dict]:
+    actions = ("STOP", "WARN") if fail_on == "warn" else ("STOP",)
+    return [f for f in decision["findings"] if f["effective_action"] in actions]
+
+
+def explain(context: Context, document: dict, decision: dict) -> dict:
+    """The explanation of one image's decision (docs/explain.md describes its shape)."""
+    findings = blocking(decision, context.fail_on)
+    if decision["final_reason"] in _NOT_EVALUATED:
+        why = _NOT_EVALUATED[decision["final_reason"]]
+        return _explanation([], [], _NO_LAYERS, decision, _proof(decision, [], why, context.fail_on), [], context,
+                            document)
+    if not findings:
+        return _explanation([], [], _NO_LAYERS, decision, _proof(decision, [], "", context.fail_on), [], context,
+                            document)
+    reads_of: Callable[[dict], list[str]] = \
+        lambda f: context.policy.rule(f["policy"], f["rule"]).get("reads", {}).get("data", [None])
+    found = cand.collect(document, findings, reads_of)
+    changes = dict(found.changes)
+    removed = {target for kind, target in changes if kind == "remove_package"}
+    requests = cand.upgrade_requests(document, sorted(set(found.upgrade_findings) - removed))
+    for package, chosen in sorted(lowest_upgrades(context.opa, requests, context.timeout).items()):
+        clears = tuple(sorted(f for f in found.upgrade_findings[package]
+                              if f.split(":", 1)[1] in chosen["cleared"]))
+        entry = document["packages"][package]
+        changes[("upgrade", package)] = Change(
+            "upgrade", package, f"upgrade {entry.get('name', package)} {entry.get('version')} → {chosen['target']}",
+            before=entry.get("version"), after=chosen["target"], clears=clears,
+            detail={"cleared_vulnerabilities": chosen["cleared"]})
+    for package in sorted(set(found.upgrade_findings) - removed):
+        for fid in found.upgrade_findings[package]:
+            if not any(fid in c.clears for c in changes.values()):
+                found.unresolved[fid] = f"no fix version above the installed {document['packages'][package].get('version')}"
+    plan = sorted(changes.values(), key=lambda c: c.order)
+    trial = cand.config_changes(document, tuple(found.image_wide)) if found.image_wide else []
+    patched_decision, plan = _prove(context, document, plan, trial, found.image_wide)
+    ops = patch_of(document, plan)
+    remaining = [dict(_brief(f), reason=_reason(f, found, plan, context))
+                 for f in blocking(patched_decision, context.fail_on)]
+    return _explanation(_candidate_list(findings, plan, found), plan, group(document, plan), decision,
+                        _proof(patched_decision, remaining, "", context.fail_on), ops, context, document)
+
+
+def patch_of(document: dict, plan: list[Change]) -> list[dict]:
+    return _apply(document, plan)[1]
+
+
+def _apply(document: dict, plan: list[Change]) -> tuple[dict, list[dict]]:
+    """The patched document and the patch: each change's operations are made against the document
+    as the changes before it left it (a file removed with its secrets is not removed twice)."""
+    working = orjson.loads(orjson.dumps(document))
+    ops: list[dict] = []
+    for change in plan:
+        step = operations(change, working)
+        jsonpatch.apply_patch(working, step, in_place=True)
+        ops += step
+    return working, ops
+
+
+def _prove(context: Context, document: dict, plan: list[Change], trial: list[Change],
+           image_wide: list[str]) -> tuple[dict, list[Change]]:
+    """Evaluate the plan with every configuration change that applies, then drop each one whose
+    absence the decision does not notice; the kept ones clear the image-wide findings they hold up."""
+    decision = context.engine.evaluate(_apply(document, plan + trial)[0])
+    kept = list(trial)
+    for change in trial:
+        without = [c for c in kept if c is not change]
+        candidate = context.engine.evaluate(_apply(document, sorted(plan + without, key=lambda c: c.order))[0])
+        needed = {cand.finding_id(f) for f in blocking(candidate, context.fail_on)} - \
+                 {cand.finding_id(f) for f in blocking(decision, context.fail_on)}
+        if not needed & set(image_wide):
+            kept, decision = without, candidate
+        else:
+            kept = [Change(c.kind, c.target, c.summary, c.before, c.after, tuple(sorted(needed & set(image_wide))),
+                           c.detail) if c is change else c for c in kept]
+    return decision, sorted(plan + kept, key=lambda c: c.order)
+
+
+def _reason(finding: dict, found: cand.Candidates, plan: list[Change], context: Context) -> str:
+    fid = cand.finding_id(finding)
+    if fid in found.unresolved:
+        return found.unresolved[fid]
+    reads = context.policy.rule(finding["policy"], finding["rule"]).get("reads", {}).get("data", [])
+    if not reads:
+        return "the rule reads no input data: no change to the document can clear it"
+    aimed = [c.summary for c in plan if fid in c.clears]
+    if aimed:
+        return f"still found after {'; '.join(aimed)}: the rule also reads what the plan does not change ({', '.join(reads)})"
+    if finding["key"] == "image":
+        return (f"the rule is about the image as a whole and no planned configuration change (USER, HEALTHCHECK) "
+                f"clears it; it reads {', '.join(reads)}")
+    if "+" in finding["key"]:
+        vuln_id = finding["key"].split("+", 1)[0]
+        origin = next((f for f in found.unresolved if f.startswith(f"{finding['policy']}/{finding['rule']}:{vuln_id}+")),
+                      None)
+        if origin:
+            return found.unresolved[origin]
+    return f"appears after the plan's changes; the rule reads {', '.join(reads)}"
+
+
+def _brief(finding: dict) -> dict:
+    return {key: finding.get(key) for key in ("policy", "rule", "key", "action", "message", "source")}
+
+
+def _candidate_list(findings: list[dict], plan: list[Change], found: cand.Candidates) -> list[dict]:
+    out = []
+    for finding in findings:
+        fid = cand.finding_id(finding)
+        out.append(dict(_brief(finding), id=fid, changes=[c.summary for c in plan if fid in c.clears],
+                        unresolved=found.unresolved.get(fid)))
+    return out
+
+
+def _proof(decision: dict, remaining: list[dict], why: str, fail_on: str) -> dict:
+    """GO when the patched document passes the gate as `--fail-on` sets it."""
+    failing = ("STOP", "WARN") if fail_on == "warn" else ("STOP",)
+    return {"final_action": decision["final_action"], "final_reason": decision["final_reason"],
+            "go": not remaining and not why and decision["final_action"] not in failing, "remaining": remaining,
+            "not_explainable": why or None}
+
+
+def _explanation(per_finding, plan, groups, decision, proof, ops, context, document) -> dict:
+    return {"version": 1, "fail_on": context.fail_on.upper(), "before": decision["final_action"],
+            "findings": per_finding, "plan": [c.as_json() for c in plan], "layers": groups["layers"],
+            "rebuild_base": groups["rebuild_base"], "patch": ops, "proof": proof,
+            "exceptions": suggest(proof["remaining"], context.policy, document),
+            "dependents": "not known: the input document keeps no package relationships, so removing a package "
+                          "lists only the package itself"}
