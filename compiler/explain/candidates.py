@@ -18,6 +18,8 @@ _COLLECTIONS = (("vulnerabilities", "vulnerabilities"), ("packages", "packages")
                 ("files", "files"), ("files", "file_contents"), ("malware", "malware"), ("users", "users"),
                 ("misconfigurations", "misconfigurations"), ("image.exposed_ports", "image_config"),
                 ("image.env", "image_config"), ("image.labels", "image_config"))
+READS_NOTHING = ("the rule reads nothing the image's contents decide (a constant condition, or the scan's own "
+                 "metadata such as `sources`): no change to the image clears it")
 _ROOT_USERS = ("", "root", "0", "0:0", "root:root")
 
 
@@ -64,7 +66,7 @@ def collect(document: dict, findings: list[dict], reads_of) -> Candidates:
         fid = finding_id(finding)
         reads = reads_of(finding)
         if not reads:
-            found.unresolved[fid] = "the rule reads no input data: no change to the document can clear it"
+            found.unresolved[fid] = READS_NOTHING
             continue
         if finding["key"] == "image":
             found.image_wide.append(fid)

@@ -81,16 +81,11 @@ def explain(context: Context, document: dict, decision: dict) -> dict:
                 found.unresolved[fid] = f"no fix version above the installed {document['packages'][package].get('version')}"
     plan = sorted(changes.values(), key=lambda c: c.order)
     trial = cand.config_changes(document, tuple(found.image_wide)) if found.image_wide else []
-    patched_decision, plan = _prove(context, document, plan, trial, found.image_wide)
-    ops = patch_of(document, plan)
+    patched_decision, plan, patched, ops = _prove(context, document, plan, trial, found.image_wide)
     remaining = [dict(_brief(f), reason=_reason(f, found, plan, context))
                  for f in blocking(patched_decision, context.fail_on)]
     return _explanation(_candidate_list(findings, plan, found), plan, group(document, plan), decision,
-                        _proof(patched_decision, remaining, "", context.fail_on), ops, context, document)
-
-
-def patch_of(document: dict, plan: list[Change]) -> list[dict]:
-    return _apply(document, plan)[1]
+                        _proof(patched_decision, remaining, "", context.fail_on), ops, context, patched)
 
 
 def _apply(document: dict, plan: list[Change]) -> tuple[dict, list[dict]]:
@@ -106,22 +101,28 @@ def _apply(document: dict, plan: list[Change]) -> tuple[dict, list[dict]]:
 
 
 def _prove(context: Context, document: dict, plan: list[Change], trial: list[Change],
-           image_wide: list[str]) -> tuple[dict, list[Change]]:
+           image_wide: list[str]) -> tuple[dict, list[Change], dict, list[dict]]:
     """Evaluate the plan with every configuration change that applies, then drop each one whose
-    absence the decision does not notice; the kept ones clear the image-wide findings they hold up."""
-    decision = context.engine.evaluate(_apply(document, plan + trial)[0])
+    absence the decision does not notice; the kept ones clear the image-wide findings they hold up.
+    Returns the decision on the patched document, the plan, the patched document and the patch."""
+    patched, ops = _apply(document, plan + trial)
+    decision = context.engine.evaluate(patched)
     kept = list(trial)
     for change in trial:
         without = [c for c in kept if c is not change]
-        candidate = context.engine.evaluate(_apply(document, sorted(plan + without, key=lambda c: c.order))[0])
+        other, other_ops = _apply(document, sorted(plan + without, key=lambda c: c.order))
+        candidate = context.engine.evaluate(other)
         needed = {cand.finding_id(f) for f in blocking(candidate, context.fail_on)} - \
                  {cand.finding_id(f) for f in blocking(decision, context.fail_on)}
         if not needed & set(image_wide):
-            kept, decision = without, candidate
+            kept, decision, patched, ops = without, candidate, other, other_ops
         else:
             kept = [Change(c.kind, c.target, c.summary, c.before, c.after, tuple(sorted(needed & set(image_wide))),
                            c.detail) if c is change else c for c in kept]
-    return decision, sorted(plan + kept, key=lambda c: c.order)
+    final = sorted(plan + kept, key=lambda c: c.order)
+    if kept and final != plan + kept:
+        patched, ops = _apply(document, final)
+    return decision, final, patched, ops
 
 
 def _reason(finding: dict, found: cand.Candidates, plan: list[Change], context: Context) -> str:
@@ -130,7 +131,7 @@ def _reason(finding: dict, found: cand.Candidates, plan: list[Change], context: 
         return found.unresolved[fid]
     reads = context.policy.rule(finding["policy"], finding["rule"]).get("reads", {}).get("data", [])
     if not reads:
-        return "the rule reads no input data: no change to the document can clear it"
+        return cand.READS_NOTHING
     aimed = [c.summary for c in plan if fid in c.clears]
     if aimed:
         return f"still found after {'; '.join(aimed)}: the rule also reads what the plan does not change ({', '.join(reads)})"
@@ -167,10 +168,10 @@ def _proof(decision: dict, remaining: list[dict], why: str, fail_on: str) -> dic
             "not_explainable": why or None}
 
 
-def _explanation(per_finding, plan, groups, decision, proof, ops, context, document) -> dict:
+def _explanation(per_finding, plan, groups, decision, proof, ops, context, patched: dict) -> dict:
     return {"version": 1, "fail_on": context.fail_on.upper(), "before": decision["final_action"],
             "findings": per_finding, "plan": [c.as_json() for c in plan], "layers": groups["layers"],
             "rebuild_base": groups["rebuild_base"], "patch": ops, "proof": proof,
-            "exceptions": suggest(proof["remaining"], context.policy, document),
+            "exceptions": suggest(proof["remaining"], context.policy, patched),
             "dependents": "not known: the input document keeps no package relationships, so removing a package "
                           "lists only the package itself"}
