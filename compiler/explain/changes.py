@@ -53,12 +53,21 @@ def pointer(*parts: str) -> str:
     return JsonPointer.from_parts([str(p) for p in parts]).path
 
 
-def operations(change: Change, document: dict) -> list[dict]:
-    """The JSON Patch operations of one change against `document` (as changed by the changes before it)."""
-    return _OPERATIONS[change.kind](change, document)
+def operations(change: Change, document: dict, affecting: dict[str, list[str]]) -> list[dict]:
+    """The JSON Patch operations of one change against `document` (as changed by the changes before it);
+    `affecting` lists the keys of the vulnerabilities of each package key, sorted."""
+    return _OPERATIONS[change.kind](change, document, affecting)
 
 
-def _upgrade(change: Change, document: dict) -> list[dict]:
+def vulnerabilities_by_package(document: dict) -> dict[str, list[str]]:
+    index: dict[str, list[str]] = {}
+    for key in sorted(document["vulnerabilities"]):
+        package = (document["vulnerabilities"][key].get("package") or {}).get("key")
+        index.setdefault(package, []).append(key)
+    return index
+
+
+def _upgrade(change: Change, document: dict, affecting: dict[str, list[str]]) -> list[dict]:
     old_key = change.target
     package = dict(document["packages"][old_key])
     old, new = package["version"], change.after
@@ -69,9 +78,8 @@ def _upgrade(change: Change, document: dict) -> list[dict]:
     ops = [{"op": "remove", "path": pointer("packages", old_key)},
            {"op": "add", "path": pointer("packages", new_key), "value": package}]
     cleared = set(change.detail.get("cleared_vulnerabilities", ()))
-    for key, vuln in sorted(document["vulnerabilities"].items()):
-        if (vuln.get("package") or {}).get("key") != old_key:
-            continue
+    for key in affecting.get(old_key, ()):
+        vuln = document["vulnerabilities"][key]
         ops.append({"op": "remove", "path": pointer("vulnerabilities", key)})
         if key in cleared:
             continue
@@ -88,15 +96,12 @@ def _purl_version(purl: str, old: str, new: str) -> str:
     return purl
 
 
-def _remove_package(change: Change, document: dict) -> list[dict]:
-    ops = [{"op": "remove", "path": pointer("packages", change.target)}]
-    ops += [{"op": "remove", "path": pointer("vulnerabilities", key)}
-            for key, vuln in sorted(document["vulnerabilities"].items())
-            if (vuln.get("package") or {}).get("key") == change.target]
-    return ops
+def _remove_package(change: Change, document: dict, affecting: dict[str, list[str]]) -> list[dict]:
+    return [{"op": "remove", "path": pointer("packages", change.target)}] + \
+        [{"op": "remove", "path": pointer("vulnerabilities", key)} for key in affecting.get(change.target, ())]
 
 
-def _remove_file(change: Change, document: dict) -> list[dict]:
+def _remove_file(change: Change, document: dict, _affecting: dict) -> list[dict]:
     """The file, and what the document says is in it: secrets and malware found at its path."""
     path = change.target
     ops = []
@@ -109,7 +114,7 @@ def _remove_file(change: Change, document: dict) -> list[dict]:
     return ops
 
 
-def _remove_secret(change: Change, document: dict) -> list[dict]:
+def _remove_secret(change: Change, document: dict, _affecting: dict) -> list[dict]:
     """A secret in the image config: the variable or label that holds it, and the finding."""
     secret = document["secrets"][change.detail["secret"]]
     where, _, name = str(secret.get("path", "")).partition(":")
@@ -120,20 +125,20 @@ def _remove_secret(change: Change, document: dict) -> list[dict]:
                   for key, entry in sorted(document["secrets"].items()) if entry.get("path") == secret.get("path")]
 
 
-def _remove_entry(change: Change, document: dict) -> list[dict]:
+def _remove_entry(change: Change, document: dict, _affecting: dict) -> list[dict]:
     return [{"op": "remove", "path": pointer(*change.detail["collection"].split("."), change.target)}]
 
 
-def _set_user(change: Change, document: dict) -> list[dict]:
+def _set_user(change: Change, document: dict, _affecting: dict) -> list[dict]:
     return [{"op": "add", "path": "/image/user", "value": change.after},
             {"op": "add", "path": "/image/effective_user", "value": change.after}]
 
 
-def _drop_port(change: Change, document: dict) -> list[dict]:
+def _drop_port(change: Change, document: dict, _affecting: dict) -> list[dict]:
     return [{"op": "remove", "path": pointer("image", "exposed_ports", change.target)}]
 
 
-def _add_healthcheck(change: Change, document: dict) -> list[dict]:
+def _add_healthcheck(change: Change, document: dict, _affecting: dict) -> list[dict]:
     return [{"op": "add", "path": "/image/healthcheck", "value": change.after}]
 
 

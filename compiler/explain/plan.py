@@ -23,11 +23,13 @@ from ..engine import Engine
 from ..engine.policy import PolicyInfo
 from ..opa import Opa
 from . import candidates as cand
-from .changes import Change, operations
+from .changes import Change, operations, vulnerabilities_by_package
 from .exceptions import suggest
 from .layers import group
 from .versions import lowest_upgrades
 
+# The keyed collections of a document, which rules about the image config alone never read.
+_COLLECTIONS = ("packages", "vulnerabilities", "files", "secrets", "users", "misconfigurations", "malware")
 _NO_LAYERS = {"layers": [], "rebuild_base": None}
 _NOT_EVALUATED = {
     "denylisted": "the image is denylisted by name: no change to its contents makes it pass",
@@ -81,7 +83,8 @@ def explain(context: Context, document: dict, decision: dict) -> dict:
                 found.unresolved[fid] = f"no fix version above the installed {document['packages'][package].get('version')}"
     plan = sorted(changes.values(), key=lambda c: c.order)
     trial = cand.config_changes(document, tuple(found.image_wide)) if found.image_wide else []
-    patched_decision, plan, patched, ops = _prove(context, document, plan, trial, found.image_wide)
+    config_only = all(reads_of(f) == ["image_config"] for f in findings if cand.finding_id(f) in found.image_wide)
+    patched_decision, plan, patched, ops = _prove(context, document, plan, trial, found.image_wide, config_only)
     remaining = [dict(_brief(f), reason=_reason(f, found, plan, context))
                  for f in blocking(patched_decision, context.fail_on)]
     return _explanation(_candidate_list(findings, plan, found), plan, group(document, plan), decision,
@@ -92,37 +95,60 @@ def _apply(document: dict, plan: list[Change]) -> tuple[dict, list[dict]]:
     """The patched document and the patch: each change's operations are made against the document
     as the changes before it left it (a file removed with its secrets is not removed twice)."""
     working = orjson.loads(orjson.dumps(document))
+    # Changes to packages never touch another package's vulnerabilities, so one index serves them all.
+    affecting = vulnerabilities_by_package(working)
     ops: list[dict] = []
     for change in plan:
-        step = operations(change, working)
+        step = operations(change, working, affecting)
         jsonpatch.apply_patch(working, step, in_place=True)
         ops += step
     return working, ops
 
 
-def _prove(context: Context, document: dict, plan: list[Change], trial: list[Change],
-           image_wide: list[str]) -> tuple[dict, list[Change], dict, list[dict]]:
-    """Evaluate the plan with every configuration change that applies, then drop each one whose
-    absence the decision does not notice; the kept ones clear the image-wide findings they hold up.
-    Returns the decision on the patched document, the plan, the patched document and the patch."""
-    patched, ops = _apply(document, plan + trial)
-    decision = context.engine.evaluate(patched)
+def _prove(context: Context, document: dict, plan: list[Change], trial: list[Change], image_wide: list[str],
+           config_only: bool) -> tuple[dict, list[Change], dict, list[dict]]:
+    """The plan with the configuration changes the image-wide findings need, the decision on the
+    patched document, the patched document and the patch."""
+    kept = _needed(context, _probe(document) if config_only else document,
+                   [c for c in plan if _touches_image(c)] if config_only else plan, trial, image_wide)
+    final = sorted(plan + kept, key=lambda c: c.order)
+    patched, ops = _apply(document, final)
+    return context.engine.evaluate(patched), final, patched, ops
+
+
+def _needed(context: Context, document: dict, plan: list[Change], trial: list[Change],
+            image_wide: list[str]) -> list[Change]:
+    """Evaluate with every configuration change that applies, then drop each one whose absence leaves
+    the image-wide findings as they were; each kept one clears the findings its absence brings back."""
+    if not trial:
+        return []
+
+    def still(changes: list[Change]) -> set[str]:
+        decision = context.engine.evaluate(_apply(document, sorted(changes, key=lambda c: c.order))[0])
+        return {cand.finding_id(f) for f in blocking(decision, context.fail_on)} & set(image_wide)
+
     kept = list(trial)
+    remaining = still(plan + kept)
     for change in trial:
         without = [c for c in kept if c is not change]
-        other, other_ops = _apply(document, sorted(plan + without, key=lambda c: c.order))
-        candidate = context.engine.evaluate(other)
-        needed = {cand.finding_id(f) for f in blocking(candidate, context.fail_on)} - \
-                 {cand.finding_id(f) for f in blocking(decision, context.fail_on)}
-        if not needed & set(image_wide):
-            kept, decision, patched, ops = without, candidate, other, other_ops
+        brought_back = still(plan + without) - remaining
+        if not brought_back:
+            kept = without
         else:
-            kept = [Change(c.kind, c.target, c.summary, c.before, c.after, tuple(sorted(needed & set(image_wide))),
-                           c.detail) if c is change else c for c in kept]
-    final = sorted(plan + kept, key=lambda c: c.order)
-    if kept and final != plan + kept:
-        patched, ops = _apply(document, final)
-    return decision, final, patched, ops
+            kept = [Change(c.kind, c.target, c.summary, c.before, c.after, tuple(sorted(brought_back)), c.detail)
+                    if c is change else c for c in kept]
+    return kept
+
+
+def _probe(document: dict) -> dict:
+    """The document without its collections: enough to decide rules that read only the image config,
+    at a fraction of the cost of evaluating the whole document."""
+    return dict(document, **{c: {} for c in _COLLECTIONS if isinstance(document.get(c), dict)})
+
+
+def _touches_image(change: Change) -> bool:
+    return change.kind in ("set_user", "drop_port", "add_healthcheck") or \
+        (change.kind == "remove_entry" and change.detail["collection"].startswith("image."))
 
 
 def _reason(finding: dict, found: cand.Candidates, plan: list[Change], context: Context) -> str:
@@ -132,7 +158,7 @@ def _reason(finding: dict, found: cand.Candidates, plan: list[Change], context: 
     reads = context.policy.rule(finding["policy"], finding["rule"]).get("reads", {}).get("data", [])
     if not reads:
         return cand.READS_NOTHING
-    aimed = [c.summary for c in plan if fid in c.clears]
+    aimed = _aimed(plan).get(fid)
     if aimed:
         return f"still found after {'; '.join(aimed)}: the rule also reads what the plan does not change ({', '.join(reads)})"
     if finding["key"] == "image":
@@ -152,11 +178,18 @@ def _brief(finding: dict) -> dict:
 
 
 def _candidate_list(findings: list[dict], plan: list[Change], found: cand.Candidates) -> list[dict]:
-    out = []
-    for finding in findings:
-        fid = cand.finding_id(finding)
-        out.append(dict(_brief(finding), id=fid, changes=[c.summary for c in plan if fid in c.clears],
-                        unresolved=found.unresolved.get(fid)))
+    aimed = _aimed(plan)
+    # Messages and sources are the decision's: a finding is named here by its id only.
+    return [{"id": cand.finding_id(f), "changes": aimed.get(cand.finding_id(f), []),
+             "unresolved": found.unresolved.get(cand.finding_id(f))} for f in findings]
+
+
+def _aimed(plan: list[Change]) -> dict[str, list[str]]:
+    """Finding id -> summaries of the changes meant to clear it."""
+    out: dict[str, list[str]] = {}
+    for change in plan:
+        for fid in change.clears:
+            out.setdefault(fid, []).append(change.summary)
     return out
 
 

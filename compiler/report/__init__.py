@@ -39,7 +39,12 @@ class Result:
     def __post_init__(self, secrets: frozenset[str]) -> None:
         self.decision = redact(self.decision, secrets)
         if self.explanation is not None:
-            self.explanation = redact(self.explanation, secrets)
+            # The patch is made of entries of the input document, masked when it was loaded, with the
+            # same found secrets; it is most of the plan's size, and redacting it again would double
+            # the cost of --explain. Everything a person reads is redacted like the decision.
+            patch = self.explanation["patch"]
+            self.explanation = dict(redact({k: v for k, v in self.explanation.items() if k != "patch"}, secrets),
+                                    patch=patch)
 
     @property
     def image(self) -> str:
