@@ -126,7 +126,14 @@ def _remove_secret(change: Change, document: dict, _affecting: dict) -> list[dic
 
 
 def _remove_entry(change: Change, document: dict, _affecting: dict) -> list[dict]:
-    return [{"op": "remove", "path": pointer(*change.detail["collection"].split("."), change.target)}]
+    """The entry; for a variable or label, also the secrets found in it (`env:NAME`, `label:NAME`)."""
+    collection = change.detail["collection"]
+    ops = [{"op": "remove", "path": pointer(*collection.split("."), change.target)}]
+    where = {"image.env": "env", "image.labels": "label"}.get(collection)
+    if where:
+        ops += [{"op": "remove", "path": pointer("secrets", key)} for key, entry in sorted(document["secrets"].items())
+                if isinstance(entry, dict) and entry.get("path") == f"{where}:{change.target}"]
+    return ops
 
 
 def _set_user(change: Change, document: dict, _affecting: dict) -> list[dict]:

@@ -16,9 +16,9 @@ def headline(explanation: dict) -> str:
         return "nothing to explain: no finding fails the check"
     noun = "change" if changes == 1 else "changes"
     if proof["go"]:
-        return f"{changes} {noun} pass the check — proven by OPA: {explanation['before']} → {proof['final_action']}"
+        return f"{changes} {noun} {'passes' if changes == 1 else 'pass'} the check — proven by OPA: {explanation['before']} → {proof['final_action']}"
     left = len(proof["remaining"])
-    return (f"{changes} {noun} leave {left} finding{'s' if left != 1 else ''} no change can fix — "
+    return (f"{changes} {noun} {'leaves' if changes == 1 else 'leave'} {left} finding{'s' if left != 1 else ''} no change can fix — "
             f"proven by OPA: {explanation['before']} → {proof['final_action']}")
 
 
@@ -46,7 +46,8 @@ def text_lines(explanation: dict, paint) -> list[str]:
         lines.append(paint("dim", "  exceptions that would be needed (last resort, not applied):"))
         lines += [paint("dim", f"    {e['exception']}") for e in explanation["exceptions"]]
     if explanation["patch"]:
-        lines.append(paint("dim", f"  the JSON Patch ({len(explanation['patch'])} operations) is in --format json"))
+        lines.append(paint("dim", f"  the JSON Patch ({len(explanation['patch'])} operation{'s' if len(explanation['patch']) != 1 else ''}) "
+                                   "is in --format json"))
     return lines
 
 
