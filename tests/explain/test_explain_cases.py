@@ -32,6 +32,9 @@ def test_plan_and_its_proof(case, tmp_path):
         _golden(case["golden"], plan)
     else:
         assert plan == case["plan"]
+    if "layers" in case:
+        assert [[g["index"], g["base"], g["created_by"]] for g in explanation["layers"]] == case["layers"]
+        assert explanation["rebuild_base"]["summary"] == case["rebuild_base"]
     proof = explanation["proof"]
     assert proof["final_action"] == case["proof"]
     assert proof["go"] == (not proof["remaining"] and case["proof"] in ("GO", "WARN") and
