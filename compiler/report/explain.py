@@ -18,6 +18,9 @@ def headline(explanation: dict) -> str:
     if proof["go"]:
         return f"{changes} {noun} {'passes' if changes == 1 else 'pass'} the check — proven by OPA: {explanation['before']} → {proof['final_action']}"
     left = len(proof["remaining"])
+    if not changes:
+        return (f"no change clears the {left} finding{'s' if left != 1 else ''} that fail the check "
+                f"(reasons below) — evaluated by OPA: {proof['final_action']}")
     return (f"{changes} {noun} {'leaves' if changes == 1 else 'leave'} {left} finding{'s' if left != 1 else ''} no change can fix — "
             f"proven by OPA: {explanation['before']} → {proof['final_action']}")
 
