@@ -27,8 +27,6 @@ _ROOT_USERS = ("", "root", "0", "0:0", "root:root")
 class Candidates:
     """What planning found for the blocking findings, before versions are chosen."""
     changes: dict[tuple[str, str], Change] = field(default_factory=dict)
-    # Package key -> {vulnerability key: fix versions}, every vulnerability of a package a finding asks to upgrade.
-    upgrades: dict[str, dict[str, list[str]]] = field(default_factory=dict)
     # Package key -> ids of the findings an upgrade of it is meant to clear.
     upgrade_findings: dict[str, list[str]] = field(default_factory=dict)
     # Ids of findings about the image as a whole; configuration changes are tried on them.

@@ -88,3 +88,14 @@ def test_output_is_byte_identical_across_runs():
     assert strip(first) == strip(second)
     assert json.dumps(json.loads(first)["results"][0]["explanation"]) == \
         json.dumps(json.loads(second)["results"][0]["explanation"])
+
+
+def test_managed_server_gives_the_same_plan_and_proof():
+    from engine.gatehelpers import NOW, regate, report
+
+    args = ("check", "--explain", "--fail-on", "warn", "--policy", ROOT / "examples/production", "--format", "json",
+            "--now", NOW, ROOT / "examples/production/inputs/vulnerable.json")
+    cli, server = regate(*args), regate(*args, "--engine", "server")
+    assert cli.returncode == server.returncode == 1, server.stderr
+    assert report(server)["engine"]["managed"] is True
+    assert report(server)["results"][0]["explanation"] == report(cli)["results"][0]["explanation"]
