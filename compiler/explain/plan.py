@@ -77,9 +77,16 @@ def explain(context: Context, document: dict, decision: dict) -> dict:
             "upgrade", package, f"upgrade {entry.get('name', package)} {entry.get('version')} → {chosen['target']}",
             before=entry.get("version"), after=chosen["target"], clears=clears,
             detail={"cleared_vulnerabilities": chosen["cleared"]})
+    for package in sorted(set(found.upgrade_findings) & removed):
+        # Removing the package takes its vulnerabilities with it.
+        removal = changes[("remove_package", package)]
+        changes[("remove_package", package)] = Change(
+            removal.kind, removal.target, removal.summary, removal.before, removal.after,
+            tuple(sorted(set(removal.clears) | set(found.upgrade_findings[package]))), removal.detail)
+    cleared = {fid for change in changes.values() for fid in change.clears}
     for package in sorted(set(found.upgrade_findings) - removed):
         for fid in found.upgrade_findings[package]:
-            if not any(fid in c.clears for c in changes.values()):
+            if fid not in cleared:
                 found.unresolved[fid] = f"no fix version above the installed {document['packages'][package].get('version')}"
     plan = sorted(changes.values(), key=lambda c: c.order)
     trial = cand.config_changes(document, tuple(found.image_wide)) if found.image_wide else []
