@@ -33,6 +33,8 @@ class Candidates:
     image_wide: list[str] = field(default_factory=list)
     # Finding id -> why no change is planned for it.
     unresolved: dict[str, str] = field(default_factory=dict)
+    # Finding id -> other changes that would clear it, not planned because they change more.
+    alternatives: dict[str, list[str]] = field(default_factory=dict)
 
     def add(self, change: Change) -> None:
         known = self.changes.get((change.kind, change.target))
@@ -84,7 +86,9 @@ def _entry_change(found: Candidates, document: dict, fid: str, key: str, collect
         versions = [v for v in ((entry.get("fix") or {}).get("versions") or []) if isinstance(v, str)]
         if package not in document["packages"]:
             found.unresolved[fid] = f"{entry.get('id', key)} names no package of the document"
-        elif not versions:
+            return
+        found.alternatives[fid] = [f"remove {_package_name(document, package)}"]
+        if not versions:
             found.unresolved[fid] = f"no fix version known for {entry.get('id', key)} in {_package_name(document, package)}"
         else:
             found.upgrade_findings.setdefault(package, []).append(fid)

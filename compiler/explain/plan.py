@@ -188,6 +188,7 @@ def _candidate_list(findings: list[dict], plan: list[Change], found: cand.Candid
     aimed = _aimed(plan)
     # Messages and sources are the decision's: a finding is named here by its id only.
     return [{"id": cand.finding_id(f), "changes": aimed.get(cand.finding_id(f), []),
+             "alternatives": found.alternatives.get(cand.finding_id(f), []),
              "unresolved": found.unresolved.get(cand.finding_id(f))} for f in findings]
 
 

@@ -72,3 +72,13 @@ def test_lowest_version_that_clears_every_fixable_vulnerability(opa, ecosystem, 
         assert chosen == {}
         return
     assert chosen["p"] == {"target": target, "cleared": cleared, "unfixable": unfixable}
+
+
+def test_the_planning_module_is_formatted_and_strict(opa):
+    from regate.explain.versions import _modules
+
+    modules = _modules()
+    formatted = opa.run("fmt", "--list", *modules)
+    assert formatted.returncode == 0 and formatted.stdout == "", formatted.stdout + formatted.stderr
+    checked = opa.run("check", "--strict", *modules)
+    assert checked.returncode == 0, checked.stdout + checked.stderr
