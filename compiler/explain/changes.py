@@ -138,7 +138,8 @@ def _remove_entry(change: Change, document: dict, _affecting: dict) -> list[dict
 
 def _set_user(change: Change, document: dict, _affecting: dict) -> list[dict]:
     return [{"op": "add", "path": "/image/user", "value": change.after},
-            {"op": "add", "path": "/image/effective_user", "value": change.after}]
+            {"op": "add", "path": "/image/effective_user", "value": change.after}] + \
+        _instruction(document, "USER", change.after)
 
 
 def _drop_port(change: Change, document: dict, _affecting: dict) -> list[dict]:
@@ -146,7 +147,20 @@ def _drop_port(change: Change, document: dict, _affecting: dict) -> list[dict]:
 
 
 def _add_healthcheck(change: Change, document: dict, _affecting: dict) -> list[dict]:
-    return [{"op": "add", "path": "/image/healthcheck", "value": change.after}]
+    return [{"op": "add", "path": "/image/healthcheck", "value": change.after}] + \
+        _instruction(document, "HEALTHCHECK", "CMD " + change.after["test"][1])
+
+
+def _instruction(document: dict, keyword: str, value: str) -> list[dict]:
+    """The instruction appended to the final stage of the image's Dockerfile, when the document has one
+    (rules may read `image.dockerfile.instructions` rather than the config)."""
+    instructions = ((document["image"].get("dockerfile") or {}).get("instructions"))
+    if not isinstance(instructions, list) or not instructions or not isinstance(instructions[-1], dict):
+        return []
+    last = instructions[-1]
+    added = {"index": len(instructions), "instruction": keyword, "value": value}
+    added.update({k: last[k] for k in ("stage", "stage_name", "final_stage") if k in last})
+    return [{"op": "add", "path": "/image/dockerfile/instructions/-", "value": added}]
 
 
 _OPERATIONS = {"upgrade": _upgrade, "remove_package": _remove_package, "remove_file": _remove_file,

@@ -20,6 +20,8 @@ import jsonpatch
 import orjson
 
 from ..engine import Engine
+from ..engine.actions import rank
+from ..engine.decision import EXIT_PASS, FAIL_ON, exit_code
 from ..engine.policy import PolicyInfo
 from ..opa import Opa
 from . import candidates as cand
@@ -49,8 +51,8 @@ class Context:
 
 
 def blocking(decision: dict, fail_on: str) -> list[dict]:
-    actions = ("STOP", "WARN") if fail_on == "warn" else ("STOP",)
-    return [f for f in decision["findings"] if f["effective_action"] in actions]
+    """The findings that fail the check as `--fail-on` sets it."""
+    return [f for f in decision["findings"] if rank(f["effective_action"]) >= rank(FAIL_ON[fail_on])]
 
 
 def explain(context: Context, document: dict, decision: dict) -> dict:
@@ -66,12 +68,25 @@ def explain(context: Context, document: dict, decision: dict) -> dict:
     reads_of: Callable[[dict], list[str]] = \
         lambda f: context.policy.rule(f["policy"], f["rule"]).get("reads", {}).get("data", [None])
     found = cand.collect(document, findings, reads_of)
+    changes = _with_upgrades(context, document, found)
+    plan = sorted(changes.values(), key=lambda c: c.order)
+    trial = cand.config_changes(document, tuple(found.image_wide)) if found.image_wide else []
+    config_only = all(reads_of(f) == ["image_config"] for f in findings if cand.finding_id(f) in found.image_wide)
+    patched_decision, plan, patched, ops = _prove(context, document, plan, trial, found.image_wide, config_only)
+    remaining = [dict(_brief(f), reason=_reason(f, found, plan, context))
+                 for f in blocking(patched_decision, context.fail_on)]
+    return _explanation(_candidate_list(findings, plan, found), plan, group(document, plan), decision,
+                        _proof(patched_decision, remaining, "", context.fail_on), ops, context, patched)
+
+
+def _with_upgrades(context: Context, document: dict, found: cand.Candidates) -> dict[tuple[str, str], Change]:
+    """The entry changes plus one upgrade per package a vulnerability finding asks to upgrade, unless
+    the package is removed anyway; findings no fix version above the installed one clears stay unresolved."""
     changes = dict(found.changes)
     removed = {target for kind, target in changes if kind == "remove_package"}
     requests = cand.upgrade_requests(document, sorted(set(found.upgrade_findings) - removed))
     for package, chosen in sorted(lowest_upgrades(context.opa, requests, context.timeout).items()):
-        clears = tuple(sorted(f for f in found.upgrade_findings[package]
-                              if f.split(":", 1)[1] in chosen["cleared"]))
+        clears = tuple(sorted(f for f in found.upgrade_findings[package] if f.split(":", 1)[1] in chosen["cleared"]))
         entry = document["packages"][package]
         changes[("upgrade", package)] = Change(
             "upgrade", package, f"upgrade {entry.get('name', package)} {entry.get('version')} → {chosen['target']}",
@@ -88,14 +103,7 @@ def explain(context: Context, document: dict, decision: dict) -> dict:
         for fid in found.upgrade_findings[package]:
             if fid not in cleared:
                 found.unresolved[fid] = f"no fix version above the installed {document['packages'][package].get('version')}"
-    plan = sorted(changes.values(), key=lambda c: c.order)
-    trial = cand.config_changes(document, tuple(found.image_wide)) if found.image_wide else []
-    config_only = all(reads_of(f) == ["image_config"] for f in findings if cand.finding_id(f) in found.image_wide)
-    patched_decision, plan, patched, ops = _prove(context, document, plan, trial, found.image_wide, config_only)
-    remaining = [dict(_brief(f), reason=_reason(f, found, plan, context))
-                 for f in blocking(patched_decision, context.fail_on)]
-    return _explanation(_candidate_list(findings, plan, found), plan, group(document, plan), decision,
-                        _proof(patched_decision, remaining, "", context.fail_on), ops, context, patched)
+    return changes
 
 
 def _apply(document: dict, plan: list[Change]) -> tuple[dict, list[dict]]:
@@ -203,9 +211,9 @@ def _aimed(plan: list[Change]) -> dict[str, list[str]]:
 
 def _proof(decision: dict, remaining: list[dict], why: str, fail_on: str) -> dict:
     """GO when the patched document passes the gate as `--fail-on` sets it."""
-    failing = ("STOP", "WARN") if fail_on == "warn" else ("STOP",)
+    passes = exit_code([decision], fail_on) == EXIT_PASS
     return {"final_action": decision["final_action"], "final_reason": decision["final_reason"],
-            "go": not remaining and not why and decision["final_action"] not in failing, "remaining": remaining,
+            "go": not remaining and not why and passes, "remaining": remaining,
             "not_explainable": why or None}
 
 

@@ -58,3 +58,22 @@ def test_most_findings_from_the_own_build_keep_the_base(tmp_path):
     explanation = _explain(tmp_path, own_findings=3)
     assert explanation["rebuild_base"] is None
     assert [g["base"] for g in explanation["layers"]] == [True, False]
+
+
+def test_config_changes_also_land_in_the_dockerfile(tmp_path):
+    from regate.inputs import complete
+
+    document = _document(own_findings=0)
+    document["packages"], document["vulnerabilities"] = {}, {}
+    document = complete(document)
+    policy = write_policy(tmp_path / "policy", 'policy "p" {\n  rule no_healthcheck stop {\n'
+                          '    when not any(i in image.dockerfile.instructions where i.instruction == "HEALTHCHECK")\n'
+                          '    message "no HEALTHCHECK in the Dockerfile"\n  }\n}\n')
+    result = regate("check", "--explain", "--policy", policy, "--format", "json", "--now", NOW,
+                    write_json(tmp_path / "input.json", document))
+    assert result.returncode == 1, result.stderr
+    explanation = report(result)["results"][0]["explanation"]
+    assert [c["summary"] for c in explanation["plan"]] == ["add a HEALTHCHECK that probes the service"]
+    assert explanation["patch"][-1]["path"] == "/image/dockerfile/instructions/-"
+    assert explanation["patch"][-1]["value"]["instruction"] == "HEALTHCHECK"
+    assert explanation["proof"]["go"]
