@@ -38,6 +38,7 @@ system-packages:
 
 demo: setup
 	$(BIN)/regate check --policy examples/production examples/production/inputs/vulnerable.json || test $$? -eq 1
+	$(BIN)/regate check --explain --fail-on warn --policy examples/production examples/production/inputs/vulnerable.json || test $$? -eq 1
 
 test-rego: setup
 	opa test rego

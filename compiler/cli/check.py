@@ -138,7 +138,7 @@ def _compile(policies: tuple[str, ...], today: date | None):
 def _evaluate(kind: str, bundle: Path | None, local: PolicyInfo | None, server, timeout: float,
               subjects: list[Subject], baseline: dict | None, now: str | None, fail_on: str, timings: dict,
               cached: bool | None = None, require: tuple[str, ...] = (), fmt: str = "text",
-              options: ExtractOptions | None = None) -> Run:
+              options: ExtractOptions | None = None, explain: bool = False) -> Run:
     """Every subject through one engine: one `opa eval` per input, or one server for all. An
     extracted image without --baseline whose mapping names one is evaluated again against it."""
     from ..baselines import load_baseline_source, mapping_baseline
@@ -163,11 +163,11 @@ def _evaluate(kind: str, bundle: Path | None, local: PolicyInfo | None, server, 
             if approved is not None:  # the mapping that matched names the baseline: compare, then decide
                 secrets |= add_baseline(document, load_baseline_source(approved, options or ExtractOptions()))
                 decision = engine.evaluate(document)
+            timing = {"extract": extracted - started, "evaluate": time.monotonic() - extracted}
+            explanation = _explain(engine, policy, fail_on, timeout, document, decision, timing) if explain else None
             kept = _kept_input(document, fmt)
             del document  # one image's document at a time, however many images
-            results.append(Result(subject.label, decision,
-                                  {"extract": extracted - started, "evaluate": time.monotonic() - extracted}, secrets,
-                                  kept))
+            results.append(Result(subject.label, decision, timing, secrets, input=kept, explanation=explanation))
         info = engine.describe()
     return Run(tuple(results), policy, info, fail_on, timings, cached)
 
@@ -187,6 +187,17 @@ def _kept_input(document: dict, fmt: str) -> dict | None:
     if fmt == "markdown":
         return {"drift": document.get("drift") or {}, "baseline": document.get("baseline")}
     return None
+
+
+def _explain(engine, policy: PolicyInfo, fail_on: str, timeout: float, document: dict, decision: dict,
+             timing: dict) -> dict:
+    from ..explain import Context, explain
+    from ..opa import find_opa
+
+    started = time.monotonic()
+    explanation = explain(Context(engine, find_opa(), policy, fail_on, timeout), document, decision)
+    timing["explain"] = time.monotonic() - started
+    return explanation
 
 
 def _emit(run: Run, fmt: str, output: Path | None) -> None:
@@ -233,8 +244,11 @@ def _kind(engine: str | None, server) -> str:
                    "misconfigurations, image_config, baseline); missing data is an error (exit 2).")
 @click.option("--platform", default="", metavar="OS/ARCH[/VARIANT]",
               help="The platform to read from an input that describes several (a manifest list, a multi-platform SBOM).")
+@click.option("--explain", is_flag=True, help="For each STOP (WARN with --fail-on warn): the smallest change that "
+                                              "passes, as a plan and a JSON Patch proven by evaluating it (docs/explain.md).")
 def check_command(targets, images, policies, engine, opa_url, opa_token, opa_ca_cert, opa_client_cert, opa_client_key,
-                  insecure, timeout, fmt, fail_on, output, now, baseline, no_syft, contents, name, require, platform):
+                  insecure, timeout, fmt, fail_on, output, now, baseline, no_syft, contents, name, require, platform,
+                  explain):
     """Check images against policies: exit 0 to pass, 1 on STOP (or WARN with --fail-on warn), 2 on errors.
 
     Each IMAGE_REF, --image, image archive, input document, or input document in a
@@ -269,7 +283,7 @@ def check_command(targets, images, policies, engine, opa_url, opa_token, opa_ca_
     timings = {"compile": time.monotonic() - started}
     run = _evaluate(_kind(engine, server), compiled.path if compiled else None, local, server, timeout,
                     subjects, previous, now, fail_on, timings, compiled.cached if compiled else None, require, fmt,
-                    options)
+                    options, explain)
     timings["total"] = time.monotonic() - started
     _emit(run, fmt, output)
     sys.exit(run.exit_code)

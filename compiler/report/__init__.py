@@ -20,7 +20,7 @@ from ..engine.decision import exit_code, worst
 from ..engine.policy import PolicyInfo
 from .redact import redact
 
-FORMATS = ("text", "json", "sarif", "junit", "github", "markdown")
+FORMATS = ("text", "json", "sarif", "junit", "github", "markdown", "html")
 _MODULES = {"json": "jsonreport"}
 
 
@@ -39,9 +39,18 @@ class Result:
     # concealed as `regate extract` writes it (`Subject.load` conceals every document), so it is
     # not redacted again: the detectors over every string of an image's files take seconds.
     input: dict | None = None
+    # The plan from STOP to GO (`regate check --explain`, regate.explain), or None.
+    explanation: dict | None = None
 
     def __post_init__(self, secrets: frozenset[str]) -> None:
         self.decision = redact(self.decision, secrets)
+        if self.explanation is not None:
+            # The patch is made of entries of the input document, masked when it was loaded, with the
+            # same found secrets; it is most of the plan's size, and redacting it again would double
+            # the cost of --explain. Everything a person reads is redacted like the decision.
+            patch = self.explanation["patch"]
+            self.explanation = dict(redact({k: v for k, v in self.explanation.items() if k != "patch"}, secrets,
+                                           repeated=True), patch=patch)
 
     @property
     def image(self) -> str:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 
-from . import Run
+from . import Result, Run
 
 
 def _ms(timings: dict[str, float]) -> dict[str, float]:
@@ -25,18 +25,23 @@ def document(run: Run) -> dict:
         "policy": {"revision": run.policy.revision, "cached": run.cached},
         "engine": run.engine.as_json(),
         "timings_ms": _ms(run.timings),
-        "results": [
-            {
-                "subject": result.subject,
-                "image": result.decision.get("image"),
-                "final_action": result.decision["final_action"],
-                "decision": result.decision,
-                "timings_ms": _ms(result.timings),
-                **({"input": result.input} if result.input is not None else {}),
-            }
-            for result in run.results
-        ],
+        "results": [_result(result) for result in run.results],
     }
+
+
+def _result(result: Result) -> dict:
+    out = {
+        "subject": result.subject,
+        "image": result.decision.get("image"),
+        "final_action": result.decision["final_action"],
+        "decision": result.decision,
+        "timings_ms": _ms(result.timings),
+    }
+    if result.input is not None:
+        out["input"] = result.input
+    if result.explanation is not None:
+        out["explanation"] = result.explanation
+    return out
 
 
 def render(run: Run) -> str:

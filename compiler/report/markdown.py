@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 
 from ..engine.decision import worst_first
-from . import Result, Run, data_summary, location, unavailable, unavailable_message
+from . import Result, Run, data_summary, explain, location, unavailable, unavailable_message
 
 _MARK = {"STOP": "🛑 STOP", "WARN": "⚠️ WARN", "GO": "✅ GO", "ERROR": "🛑 ERROR"}
 
@@ -33,7 +33,7 @@ def render(run: Run) -> str:
                      f"{_cell(decision['final_reason'].replace('_', ' '))} | {counts['STOP']} | {counts['WARN']} | {counts['GO']} |")
     for result in run.results:
         decision = result.decision
-        if decision["findings"] or decision["errors"] or decision.get("image_rule") or unavailable(decision) \
+        if decision["findings"] or decision["errors"] or result.explanation is not None or decision.get("image_rule") or unavailable(decision) \
                 or data_summary(decision)[1]:
             lines += [""] + _details(run, result)
         if result.input and result.input.get("baseline") is not None:
@@ -80,6 +80,8 @@ def _details(run: Run, result: Result) -> list[str]:
                          f"{_cell(finding['message'])} | {_cell(excepted)} | "
                          f"{_code(f'{where.path}:{where.line}') if where else ''} |")
     lines += ["", "</details>"]
+    if result.explanation is not None:
+        lines += explain.markdown_lines(result.explanation, _cell, _code)
     return lines
 
 

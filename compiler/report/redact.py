@@ -11,11 +11,15 @@ can print a credential regate recognises or found.
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Any, Iterable
 
 from ..extract.secrets import mask_json, masker
 
 
-def redact(value: Any, known: Iterable[str] = ()) -> Any:
-    """A copy of a JSON value with every string redacted (object keys too)."""
-    return mask_json(value, masker(known, config=True), keys=True)
+def redact(value: Any, known: Iterable[str] = (), repeated: bool = False) -> Any:
+    """A copy of a JSON value with every string redacted (object keys too). `repeated`: the value
+    repeats many strings (an --explain plan names each finding and package several times), so
+    each distinct string is masked once."""
+    mask = masker(known, config=True)
+    return mask_json(value, lru_cache(maxsize=None)(mask) if repeated else mask, keys=True)

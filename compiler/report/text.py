@@ -6,7 +6,7 @@ CLI asks on a TTY without NO_COLOR)."""
 from __future__ import annotations
 
 from ..engine.decision import ACTIONS, worst_first
-from . import Result, Run, data_summary, location, unavailable
+from . import Result, Run, data_summary, explain, location, unavailable
 
 _COLOURS = {"STOP": "1;31", "WARN": "33", "GO": "32", "ERROR": "1;31", "N/A": "35", "dim": "2", "bold": "1"}
 _REASONS = {
@@ -27,6 +27,8 @@ def render(run: Run, color: bool = False) -> str:
                           f"{where} (OPA {engine.opa_version})"), ""]
     for result in run.results:
         lines += _image(run, result, paint)
+        if result.explanation is not None:
+            lines += explain.text_lines(result.explanation, paint)
         lines.append("")
     lines.append(_verdict(run, paint))
     return "\n".join(lines) + "\n"
