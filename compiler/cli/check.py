@@ -26,6 +26,8 @@ from ..subjects import Subject, collect_subjects, load_prepared
 
 def _engine_options(command):
     command = _connection_options(command)
+    command = click.option("--workers", type=click.IntRange(min=1), metavar="N",
+                           help="Evaluate on a pool of N managed local OPA servers (implies --engine server).")(command)
     return click.option("--engine", type=click.Choice(["cli", "server"]),
                         help="Evaluate with `opa eval` (cli, the default without --opa-url) or an OPA server (server: "
                              "the one at --opa-url, else a managed `opa run --server` started for this run).")(command)
@@ -33,7 +35,8 @@ def _engine_options(command):
 
 def _connection_options(command):
     options = [
-        click.option("--opa-url", metavar="URL", help="Root URL of the OPA server, http(s)://HOST[:PORT]."),
+        click.option("--opa-url", "opa_urls", metavar="URL", multiple=True,
+                     help="Root URL of an OPA server, http(s)://HOST[:PORT]; repeat it to spread the images over a fleet."),
         click.option("--opa-token", metavar="TOKEN", envvar="REGATE_OPA_TOKEN", show_envvar=True,
                      help="Bearer token for --opa-url (prefer the environment variable: arguments are visible to other users)."),
         click.option("--opa-ca-cert", type=click.Path(exists=True, dir_okay=False), help="CA bundle to verify the server's certificate."),
@@ -62,14 +65,16 @@ def _report_options(command):
     return command
 
 
-def _server_options(opa_url, opa_token, opa_ca_cert, opa_client_cert, opa_client_key, insecure, timeout):
+def _server_options(opa_urls, opa_token, opa_ca_cert, opa_client_cert, opa_client_key, insecure, timeout):
+    """One ServerOptions per --opa-url (None without any): a fleet shares its credentials."""
     from ..engine.server import ServerOptions
 
-    if opa_url is None:
+    if not opa_urls:
         if opa_ca_cert or opa_client_cert or opa_client_key or insecure:
             raise UserError("--opa-ca-cert, --opa-client-cert, --opa-client-key and --insecure need --opa-url")
         return None
-    return ServerOptions(opa_url, opa_token, opa_ca_cert, opa_client_cert, opa_client_key, insecure, timeout)
+    return [ServerOptions(url, opa_token, opa_ca_cert, opa_client_cert, opa_client_key, insecure, timeout)
+            for url in dict.fromkeys(opa_urls)]
 
 
 def _now(value: str | None) -> tuple[str | None, date | None]:
@@ -119,25 +124,26 @@ def _compile(policies: tuple[str, ...], today: date | None):
 
 def _evaluate(kind: str, bundle: Path | None, local: PolicyInfo | None, server, timeout: float,
               subjects: list[Subject], baseline: dict | None, now: str | None, fail_on: str, timings: dict,
-              cached: bool | None = None, require: tuple[str, ...] = ()) -> Run:
-    """Every subject through one engine: one `opa eval` per input, or one server for all."""
+              cached: bool | None = None, require: tuple[str, ...] = (), workers: int | None = None) -> Run:
+    """Every subject through one engine: one `opa eval` per input, one server for all, or a pool of servers."""
+
+    def prepare(subject: Subject) -> tuple[dict, frozenset[str]]:
+        document, secrets = subject.load(baseline)
+        if now is not None:
+            document["now"] = now
+        if require:
+            document["require"] = list(require)
+        return document, secrets
+
     results = []
-    with open_engine(kind, bundle, server, timeout) as engine:
+    with open_engine(kind, bundle, server, timeout, workers) as engine:
         if server is not None and local is not None:
             engine.require_revision(local.revision)
         policy = local if local is not None else engine.served_policy()
-        for subject in subjects:
-            started = time.monotonic()
-            document, secrets = subject.load(baseline)
-            if now is not None:
-                document["now"] = now
-            if require:
-                document["require"] = list(require)
-            extracted = time.monotonic()
-            decision = engine.evaluate(document)
-            del document  # one image's document at a time, however many images
-            results.append(Result(subject.label, decision,
-                                  {"extract": extracted - started, "evaluate": time.monotonic() - extracted}, secrets))
+        # Documents are built when their turn comes and dropped once decided, however many images.
+        for done in engine.evaluate_all(subjects, prepare):
+            results.append(Result(done.subject.label, done.decision,
+                                  {"extract": done.prepare_seconds, "evaluate": done.evaluate_seconds}, done.context))
         info = engine.describe()
     return Run(tuple(results), policy, info, fail_on, timings, cached)
 
@@ -157,8 +163,8 @@ def _emit(run: Run, fmt: str, output: Path | None) -> None:
     click.echo(f"regate: {verdict} ({images}); {fmt} report written to {output}", err=True)
 
 
-def _kind(engine: str | None, server) -> str:
-    return engine or ("server" if server is not None else "cli")
+def _kind(engine: str | None, server, workers: int | None = None) -> str:
+    return engine or ("server" if server is not None or workers else "cli")
 
 
 # ------------------------------------------------------------------ commands
@@ -182,7 +188,7 @@ def _kind(engine: str | None, server) -> str:
                    "misconfigurations, image_config, baseline); missing data is an error (exit 2).")
 @click.option("--platform", default="", metavar="OS/ARCH[/VARIANT]",
               help="The platform to read from an input that describes several (a manifest list, a multi-platform SBOM).")
-def check_command(targets, images, policies, engine, opa_url, opa_token, opa_ca_cert, opa_client_cert, opa_client_key,
+def check_command(targets, images, policies, engine, workers, opa_urls, opa_token, opa_ca_cert, opa_client_cert, opa_client_key,
                   insecure, timeout, fmt, fail_on, output, now, baseline, no_syft, name, require, platform):
     """Check images against policies: exit 0 to pass, 1 on STOP (or WARN with --fail-on warn), 2 on errors.
 
@@ -196,7 +202,7 @@ def check_command(targets, images, policies, engine, opa_url, opa_token, opa_ca_
 
     started = time.monotonic()
     now, today = _now(now)
-    server = _server_options(opa_url, opa_token, opa_ca_cert, opa_client_cert, opa_client_key, insecure, timeout)
+    server = _server_options(opa_urls, opa_token, opa_ca_cert, opa_client_cert, opa_client_key, insecure, timeout)
     if not policies and server is None:
         raise UserError("give the policy to check against with --policy PATH (or --opa-url of a server that serves it)")
     options = ExtractOptions(run_syft=not no_syft, progress=sys.stderr.isatty(), platform=platform_option(platform))
@@ -216,8 +222,8 @@ def check_command(targets, images, policies, engine, opa_url, opa_token, opa_ca_
 
         local = PolicyInfo.from_files(read_bundle(compiled.path), compiled.root)
     timings = {"compile": time.monotonic() - started}
-    run = _evaluate(_kind(engine, server), compiled.path if compiled else None, local, server, timeout,
-                    subjects, previous, now, fail_on, timings, compiled.cached if compiled else None, require)
+    run = _evaluate(_kind(engine, server, workers), compiled.path if compiled else None, local, server, timeout,
+                    subjects, previous, now, fail_on, timings, compiled.cached if compiled else None, require, workers)
     timings["total"] = time.monotonic() - started
     _emit(run, fmt, output)
     sys.exit(run.exit_code)
@@ -230,20 +236,21 @@ def check_command(targets, images, policies, engine, opa_url, opa_token, opa_ca_
               help="A regate input document (repeatable; each is one image).")
 @_engine_options
 @_report_options
-def eval_command(bundle, inputs, engine, opa_url, opa_token, opa_ca_cert, opa_client_cert, opa_client_key, insecure,
+def eval_command(bundle, inputs, engine, workers, opa_urls, opa_token, opa_ca_cert, opa_client_cert, opa_client_key, insecure,
                  timeout, fmt, fail_on, output, now):
     """Evaluate prepared input documents with a prepared bundle; exit codes as `regate check`."""
     from ..engine.policy import read_bundle
 
     started = time.monotonic()
     now, _ = _now(now)
-    server = _server_options(opa_url, opa_token, opa_ca_cert, opa_client_cert, opa_client_key, insecure, timeout)
+    server = _server_options(opa_urls, opa_token, opa_ca_cert, opa_client_cert, opa_client_key, insecure, timeout)
     if bundle is None and server is None:
         raise UserError("give the bundle to evaluate with --bundle PATH (or --opa-url of a server that serves it)")
     local = PolicyInfo.from_files(read_bundle(bundle)) if bundle else None
     subjects = [Subject(str(path), document=lambda path=path: load_prepared(path)) for path in inputs]
     timings: dict[str, float] = {}
-    run = _evaluate(_kind(engine, server), bundle, local, server, timeout, subjects, None, now, fail_on, timings)
+    run = _evaluate(_kind(engine, server, workers), bundle, local, server, timeout, subjects, None, now, fail_on, timings,
+                    workers=workers)
     timings["total"] = time.monotonic() - started
     _emit(run, fmt, output)
     sys.exit(run.exit_code)
@@ -253,18 +260,20 @@ def eval_command(bundle, inputs, engine, opa_url, opa_token, opa_ca_cert, opa_cl
 @click.option("--policy", "policies", multiple=True, required=True, type=click.Path(exists=True),
               help="Policy file or directory (repeatable).")
 @_connection_options
-def push_command(policies, opa_url, opa_token, opa_ca_cert, opa_client_cert, opa_client_key, insecure, timeout):
+def push_command(policies, opa_urls, opa_token, opa_ca_cert, opa_client_cert, opa_client_key, insecure, timeout):
     """Compile policies and upload their modules and data to the OPA server at --opa-url."""
     from ..engine.policy import read_bundle
     from ..engine.push import push
     from ..engine.server import ServerEngine
 
-    server = _server_options(opa_url, opa_token, opa_ca_cert, opa_client_cert, opa_client_key, insecure, timeout)
+    server = _server_options(opa_urls, opa_token, opa_ca_cert, opa_client_cert, opa_client_key, insecure, timeout)
     if server is None:
         raise UserError("regate push uploads to an OPA server: give --opa-url URL")
     compiled = _compile(policies, None)
-    with ServerEngine.connect(server) as target:
-        pushed = push(target, read_bundle(compiled.path))
-    removed = f", removed {pushed.removed} stale" if pushed.removed else ""
-    click.echo(f"pushed revision {pushed.revision[:12]} to {server.url}: {pushed.modules} Rego packages and "
-               f"data.regate{removed}", err=True)
+    files = read_bundle(compiled.path)
+    for options in server:  # every member of a fleet, in the order given
+        with ServerEngine.connect(options) as target:
+            pushed = push(target, files)
+        removed = f", removed {pushed.removed} stale" if pushed.removed else ""
+        click.echo(f"pushed revision {pushed.revision[:12]} to {options.url}: {pushed.modules} Rego packages and "
+                   f"data.regate{removed}", err=True)
