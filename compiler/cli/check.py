@@ -135,6 +135,8 @@ def _evaluate(kind: str, bundle: Path | None, local: PolicyInfo | None, server, 
             document["require"] = list(require)
         return document, secrets
 
+    if kind == "server" and server is None and workers is None and len(subjects) > 1:
+        workers = 1  # one managed server, kept busy with several requests at a time
     results = []
     with open_engine(kind, bundle, server, timeout, workers) as engine:
         if server is not None and local is not None:

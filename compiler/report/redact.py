@@ -18,4 +18,14 @@ from ..extract.secrets import mask_json, masker
 
 def redact(value: Any, known: Iterable[str] = ()) -> Any:
     """A copy of a JSON value with every string redacted (object keys too)."""
-    return mask_json(value, masker(known, config=True), keys=True)
+    mask = masker(known, config=True)
+    # A decision repeats its strings (field names, actions, policy and rule ids, titles): each is
+    # masked once. On a batch of large images this was most of regate's own work per decision.
+    masked: dict[str, str] = {}
+
+    def once(text: str) -> str:
+        if text not in masked:
+            masked[text] = mask(text)
+        return masked[text]
+
+    return mask_json(value, once, keys=True)
