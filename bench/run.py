@@ -20,6 +20,7 @@ BENCHMARKS = [
     ("extraction: real-world files and a synthetic 10,000-package report", "extract_bench.py"),
     ("extraction: a ~200 MB image archive", "image_bench.py"),
     ("evaluation engines: CLI and managed server, latency and throughput", "eval_bench.py"),
+    ("batch evaluation: 1,000 documents on pools of 1, 2 and 4 servers vs opa eval", "fleet_bench.py"),
 ]
 
 
