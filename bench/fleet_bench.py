@@ -12,6 +12,10 @@ the first --sample documents (default 100: issue 12's "server engine on 100
 documents"), the pools on all of them; the ratios compare per-document
 rates. Every run must reach the same decisions (the JSON reports' final
 actions and findings are compared), or the benchmark fails.
+
+For sizing, the last row is one OPA server alone: the same documents posted
+already serialised, two requests in flight, no regate work around them, i.e.
+what one server sustains.
 """
 
 from __future__ import annotations
@@ -23,7 +27,11 @@ import subprocess
 import sys
 import tempfile
 import time
+from concurrent.futures import ThreadPoolExecutor
+from datetime import date
 from pathlib import Path
+
+import requests
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -63,6 +71,32 @@ def run_check(paths: list[Path], engine_args: list[str], policy: Path, scratch: 
     return seconds, [(r["decision"]["final_action"], r["decision"]["findings"]) for r in results]
 
 
+def server_alone(paths: list[Path], policy: Path, scratch: Path) -> float:
+    """Seconds one managed OPA server takes to decide `paths`, bodies serialised beforehand."""
+    from regate.bundle import write_bundle
+    from regate.compile import compile_policies
+    from regate.engine.managed import ManagedOpa
+    from regate.opa import find_opa
+
+    bundle = scratch / "bundle.tar.gz"
+    write_bundle(compile_policies([policy], date(2026, 6, 1)), bundle)
+    bodies = [b'{"input":' + path.read_bytes() + b"}" for path in paths]
+    server = ManagedOpa(find_opa(), bundle)
+    url = server.start() + "/v1/data/regate/decision/main"
+    try:
+        with requests.Session() as session:
+            def decide(body: bytes) -> None:
+                answer = session.post(url, data=body, headers={"Content-Type": "application/json"})
+                assert answer.ok and b'"final_action"' in answer.content, answer.text[:300]
+
+            started = time.perf_counter()
+            with ThreadPoolExecutor(2) as executor:
+                list(executor.map(decide, bodies))
+            return time.perf_counter() - started
+    finally:
+        server.stop()
+
+
 def measure(documents: int, packages: int, sample: int, workers: list[int], policy: Path) -> dict:
     with tempfile.TemporaryDirectory() as name:
         scratch = Path(name)
@@ -84,6 +118,8 @@ def measure(documents: int, packages: int, sample: int, workers: list[int], poli
             assert got[:len(reference)] == reference, f"the pool of {count} disagrees with opa eval"
             rows.append({"engine": f"pool --workers {count}", "servers": count, "documents": len(paths),
                          "seconds": seconds})
+        rows.append({"engine": "one OPA server alone (no regate work)", "servers": 1, "documents": len(paths),
+                     "seconds": server_alone(paths, policy, scratch)})
     cli_rate = rows[0]["documents"] / rows[0]["seconds"]
     for row in rows:
         row["per_second"] = row["documents"] / row["seconds"]
