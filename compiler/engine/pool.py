@@ -86,9 +86,10 @@ class ServerPool(Engine):
     def evaluate_all(self, subjects: Sequence, prepare: Callable[[Any], tuple[dict, Any]]) -> Iterator[Evaluated]:
         def one(index: int) -> Evaluated | EngineError:
             started = time.monotonic()
-            document, context = prepare(subjects[index])
-            loaded = time.monotonic()
             try:
+                # `prepare` may evaluate too (regate diff asks the base policy's pool there).
+                document, context = prepare(subjects[index])
+                loaded = time.monotonic()
                 decision = self._evaluate(document, self._next())
             except ServerUnavailable as exc:
                 return exc
