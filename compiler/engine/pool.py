@@ -17,7 +17,7 @@ from __future__ import annotations
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterator, Sequence
 
@@ -29,6 +29,8 @@ from .server import ServerEngine, ServerOptions, ServerUnavailable
 # Two requests per server keep it busy while regate reads the next document and
 # the previous answer; OPA evaluates concurrent requests on all cores it has.
 REQUESTS_PER_SERVER = 2
+# Threads beyond those sending: they read and check the next documents meanwhile.
+_PREPARING = 2
 # How many documents not evaluated an error names before it counts the rest.
 _NAMED = 10
 
@@ -37,6 +39,7 @@ _NAMED = 10
 class _Member:
     engine: ServerEngine
     down: str | None = None  # why it was taken out of the pool
+    slots: threading.BoundedSemaphore = field(default_factory=lambda: threading.BoundedSemaphore(REQUESTS_PER_SERVER))
 
 
 class ServerPool(Engine):
@@ -96,7 +99,7 @@ class ServerPool(Engine):
             return Evaluated(subjects[index], decision, context, loaded - started, time.monotonic() - loaded)
 
         unanswered: list[tuple[Any, str]] = []
-        threads = REQUESTS_PER_SERVER * len(self.members)
+        threads = REQUESTS_PER_SERVER * len(self.members) + _PREPARING
         with ThreadPoolExecutor(threads, thread_name_prefix="regate-opa") as executor:
             # Submitted in a window, so that an error stops the run without building every document first.
             window = [executor.submit(one, index) for index in range(min(2 * threads, len(subjects)))]
@@ -130,7 +133,8 @@ class ServerPool(Engine):
             if member.down is not None:
                 continue
             try:
-                return member.engine.evaluate(document)
+                with member.slots:
+                    return member.engine.evaluate(document)
             except ServerUnavailable as exc:
                 member.down = str(exc)
                 failures.append(str(exc))
