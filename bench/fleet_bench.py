@@ -15,7 +15,9 @@ actions and findings are compared), or the benchmark fails.
 
 For sizing, the last row is one OPA server alone: the same documents posted
 already serialised, two requests in flight, no regate work around them, i.e.
-what one server sustains.
+what one server sustains. Next to each rate is the CPU time per document
+(the command and every process it waited for; for the server alone, the OPA
+process), which does not depend on how busy the machine is.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import subprocess
 import sys
 import tempfile
@@ -53,8 +56,18 @@ def write_corpus(directory: Path, documents: int, packages: int) -> list[Path]:
     return paths
 
 
-def run_check(paths: list[Path], engine_args: list[str], policy: Path, scratch: Path) -> tuple[float, list]:
-    """Seconds for `regate check` on `paths`, and the (final action, findings) per document."""
+def _children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def _process_cpu(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime, stime
+
+
+def run_check(paths: list[Path], engine_args: list[str], policy: Path, scratch: Path) -> tuple[float, float, list]:
+    """Seconds and CPU seconds for `regate check` on `paths`, and the (final action, findings) per document."""
     listing = scratch / "docs.jsonl"
     with listing.open("w") as handle:
         for path in paths:
@@ -62,17 +75,17 @@ def run_check(paths: list[Path], engine_args: list[str], policy: Path, scratch: 
     report = scratch / "report.json"
     command = [sys.executable, "-m", "regate", "check", "--policy", str(policy), "--now", NOW, "--format", "json",
                "-o", str(report), *engine_args, str(listing)]
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), _children_cpu()
     done = subprocess.run(command, capture_output=True, text=True, stdin=subprocess.DEVNULL)
-    seconds = time.perf_counter() - started
+    seconds, cpu = time.perf_counter() - started, _children_cpu() - cpu
     if done.returncode not in (0, 1):
         raise SystemExit(f"{' '.join(command)} failed (exit {done.returncode}): {done.stderr}")
     results = json.loads(report.read_text())["results"]
-    return seconds, [(r["decision"]["final_action"], r["decision"]["findings"]) for r in results]
+    return seconds, cpu, [(r["decision"]["final_action"], r["decision"]["findings"]) for r in results]
 
 
-def server_alone(paths: list[Path], policy: Path, scratch: Path) -> float:
-    """Seconds one managed OPA server takes to decide `paths`, bodies serialised beforehand."""
+def server_alone(paths: list[Path], policy: Path, scratch: Path) -> tuple[float, float]:
+    """Seconds and OPA CPU seconds one managed server takes to decide `paths`, bodies serialised beforehand."""
     from regate.bundle import write_bundle
     from regate.compile import compile_policies
     from regate.engine.managed import ManagedOpa
@@ -89,10 +102,10 @@ def server_alone(paths: list[Path], policy: Path, scratch: Path) -> float:
                 answer = session.post(url, data=body, headers={"Content-Type": "application/json"})
                 assert answer.ok and b'"final_action"' in answer.content, answer.text[:300]
 
-            started = time.perf_counter()
+            started, cpu = time.perf_counter(), _process_cpu(server.pid)
             with ThreadPoolExecutor(2) as executor:
                 list(executor.map(decide, bodies))
-            return time.perf_counter() - started
+            return time.perf_counter() - started, _process_cpu(server.pid) - cpu
     finally:
         server.stop()
 
@@ -106,34 +119,37 @@ def measure(documents: int, packages: int, sample: int, workers: list[int], poli
         sampled = paths[:sample]
         run_check(sampled[:1], [], policy, scratch)  # fills the compile cache: every run below is a hit
         rows = []
-        cli_seconds, reference = run_check(sampled, ["--engine", "cli"], policy, scratch)
+        seconds, cpu, reference = run_check(sampled, ["--engine", "cli"], policy, scratch)
         rows.append({"engine": "cli (opa eval per document)", "servers": 0, "documents": len(sampled),
-                     "seconds": cli_seconds})
-        seconds, got = run_check(sampled, ["--engine", "server"], policy, scratch)
+                     "seconds": seconds, "cpu_seconds": cpu})
+        seconds, cpu, got = run_check(sampled, ["--engine", "server"], policy, scratch)
         assert got == reference, "the managed server disagrees with opa eval"
         rows.append({"engine": "--engine server (one managed server)", "servers": 1, "documents": len(sampled),
-                     "seconds": seconds})
+                     "seconds": seconds, "cpu_seconds": cpu})
         for count in workers:
-            seconds, got = run_check(paths, ["--workers", str(count)], policy, scratch)
+            seconds, cpu, got = run_check(paths, ["--workers", str(count)], policy, scratch)
             assert got[:len(reference)] == reference, f"the pool of {count} disagrees with opa eval"
             rows.append({"engine": f"pool --workers {count}", "servers": count, "documents": len(paths),
-                         "seconds": seconds})
+                         "seconds": seconds, "cpu_seconds": cpu})
+        seconds, cpu = server_alone(paths, policy, scratch)
         rows.append({"engine": "one OPA server alone (no regate work)", "servers": 1, "documents": len(paths),
-                     "seconds": server_alone(paths, policy, scratch)})
+                     "seconds": seconds, "cpu_seconds": cpu})
     cli_rate = rows[0]["documents"] / rows[0]["seconds"]
     for row in rows:
         row["per_second"] = row["documents"] / row["seconds"]
         row["vs_cli"] = row["per_second"] / cli_rate
+        row["cpu_ms_per_document"] = 1000 * row["cpu_seconds"] / row["documents"]
     return {"packages": packages, "cores": os.cpu_count(), "rows": rows}
 
 
 def table(result: dict) -> str:
     lines = [f"regate check over prepared documents of {result['packages']:,} packages; {result['cores']} cores; "
              "whole command, documents per second", "",
-             "engine | servers | documents | seconds | docs/s | × cli", "---|---:|---:|---:|---:|---:"]
+             "engine | servers | documents | seconds | docs/s | × cli | CPU ms/doc",
+             "---|---:|---:|---:|---:|---:|---:"]
     for r in result["rows"]:
         lines.append(f"{r['engine']} | {r['servers']} | {r['documents']:,} | {r['seconds']:.1f} | "
-                     f"{r['per_second']:.1f} | {r['vs_cli']:.2f}")
+                     f"{r['per_second']:.1f} | {r['vs_cli']:.2f} | {r['cpu_ms_per_document']:.1f}")
     return "\n".join(lines)
 
 

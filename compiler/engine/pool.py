@@ -76,11 +76,13 @@ class ServerPool(Engine):
 
     def served_policy(self):
         """The first server's policy, which every other server must serve too (one revision per run)."""
-        policy = self.engines[0].served_policy()
+        first = self.engines[0]
+        policy, revisions = first.served_policy(), first.served_revisions()
         for engine in self.engines[1:]:
-            if engine.served_revisions() != ([policy.revision] if policy.revision else []):
-                raise EngineError(f"{engine.where} serves another policy revision than {self.engines[0].where} "
-                                  f"({policy.revision[:12] or 'none it can name'}); a fleet must serve one policy")
+            if engine.served_revisions() != revisions:
+                named = ", ".join(r[:12] for r in revisions) or "none it can name"
+                raise EngineError(f"{engine.where} serves another policy revision than {first.where} ({named}); "
+                                  "a fleet must serve one policy")
         return policy
 
     def evaluate(self, document: dict) -> dict:
