@@ -21,6 +21,7 @@ BENCHMARKS = [
     ("extraction: a ~200 MB image archive", "image_bench.py"),
     ("evaluation engines: CLI and managed server, latency and throughput", "eval_bench.py"),
     ("check --explain next to the plain check, 10,000 packages / 5,000 vulnerabilities", "explain_bench.py"),
+    ("batch evaluation: 1,000 documents on pools of 1, 2 and 4 servers vs opa eval", "fleet_bench.py"),
 ]
 
 

@@ -9,6 +9,8 @@ image (docs/cli.md):
 - a regate input document (JSON with `schema_version`): one image each;
 - a directory that is not an image layout: each `*.json` in it is an input
   document, one image each;
+- a JSON-lines file (`*.jsonl`, `*.ndjson`): each non-blank line is an input
+  document, one image each;
 - analysis files (Syft, Grype, Trivy, ...): together ONE image, merged with
   the only image given, if one is.
 """
@@ -24,6 +26,7 @@ from .errors import InputError, UserError
 from .extract.base import ExtractOptions
 
 _JSON_START = (b"{", b"[")
+JSON_LINES = (".jsonl", ".ndjson")
 
 
 def _warn_on_stderr(message: str) -> None:
@@ -82,6 +85,38 @@ def load_prepared(path: Path) -> dict:
     return prepared_document(load_json(path), str(path))
 
 
+def json_lines_subjects(path: Path) -> list[Subject]:
+    """One subject per non-blank line of a JSON-lines file, labelled `FILE:LINE`; only where each
+    line starts is kept, and a line is read when its document is needed."""
+    from .extract.jsonload import MAX_JSON_BYTES, parse_json
+
+    def load(offset: int, label: str) -> dict:
+        with open(path, "rb") as handle:
+            handle.seek(offset)
+            line = handle.readline(MAX_JSON_BYTES + 1)
+        if len(line) > MAX_JSON_BYTES:
+            raise InputError(label, f"is over the {MAX_JSON_BYTES:,}-byte limit for JSON input")
+        try:
+            text = line.decode("utf-8-sig" if offset == 0 else "utf-8")
+        except UnicodeDecodeError as exc:
+            raise InputError(label, f"is not UTF-8 text (invalid byte at offset {exc.start})") from None
+        return prepared_document(parse_json(text, label), label)
+
+    subjects, offset = [], 0
+    try:
+        with open(path, "rb") as handle:
+            for number, line in enumerate(handle, 1):
+                if line.strip():
+                    label = f"{path}:{number}"
+                    subjects.append(Subject(label, document=lambda offset=offset, label=label: load(offset, label)))
+                offset += len(line)
+    except OSError as exc:
+        raise InputError(str(path), f"cannot be read: {exc.strerror or exc}") from None
+    if not subjects:
+        raise InputError(str(path), "is a JSON-lines file with no input documents")
+    return subjects
+
+
 def collect_subjects(targets: tuple[str, ...], images: tuple[str, ...], options: ExtractOptions) -> list[Subject]:
     from .extract.document import is_input_document
     from .extract.jsonload import load_json
@@ -106,6 +141,8 @@ def collect_subjects(targets: tuple[str, ...], images: tuple[str, ...], options:
             if not documents:
                 raise InputError(target, "is a directory with no input documents (*.json) and not an OCI image layout")
             subjects += [Subject(str(p), document=lambda p=p: load_prepared(p)) for p in documents]
+        elif path.is_file() and path.suffix.lower() in JSON_LINES:
+            subjects += json_lines_subjects(path)
         elif path.is_file() and starts_like_json(path):
             doc = load_json(path)
             if is_input_document(doc):

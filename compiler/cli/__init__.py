@@ -28,6 +28,7 @@ COMMANDS = {
     "extract": "regate.cli.extract:extract_command",
     "check": "regate.cli.check:check_command",
     "eval": "regate.cli.check:eval_command",
+    "diff": "regate.cli.diff:diff_command",
     "push": "regate.cli.check:push_command",
     "test": "regate.cli.test:test_command",
     "publish": "regate.cli.fleet:publish_command",

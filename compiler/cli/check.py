@@ -28,6 +28,8 @@ from ..subjects import Subject, collect_subjects, load_prepared
 
 def _engine_options(command):
     command = _connection_options(command)
+    command = click.option("--workers", type=click.IntRange(min=1), metavar="N",
+                           help="Evaluate on a pool of N managed local OPA servers (implies --engine server).")(command)
     return click.option("--engine", type=click.Choice(["cli", "server"]),
                         help="Evaluate with `opa eval` (cli, the default without --opa-url) or an OPA server (server: "
                              "the one at --opa-url, else a managed `opa run --server` started for this run).")(command)
@@ -35,7 +37,8 @@ def _engine_options(command):
 
 def _connection_options(command):
     options = [
-        click.option("--opa-url", metavar="URL", help="Root URL of the OPA server, http(s)://HOST[:PORT]."),
+        click.option("--opa-url", "opa_urls", metavar="URL", multiple=True,
+                     help="Root URL of an OPA server, http(s)://HOST[:PORT]; repeat it to spread the images over a fleet."),
         click.option("--opa-token", metavar="TOKEN", envvar="REGATE_OPA_TOKEN", show_envvar=True,
                      help="Bearer token for --opa-url (prefer the environment variable: arguments are visible to other users)."),
         click.option("--opa-ca-cert", type=click.Path(exists=True, dir_okay=False), help="CA bundle to verify the server's certificate."),
@@ -80,14 +83,16 @@ def _verification_options(command):
     return command
 
 
-def _server_options(opa_url, opa_token, opa_ca_cert, opa_client_cert, opa_client_key, insecure, timeout):
+def _server_options(opa_urls, opa_token, opa_ca_cert, opa_client_cert, opa_client_key, insecure, timeout):
+    """One ServerOptions per --opa-url (None without any): a fleet shares its credentials."""
     from ..engine.server import ServerOptions
 
-    if opa_url is None:
+    if not opa_urls:
         if opa_ca_cert or opa_client_cert or opa_client_key or insecure:
             raise UserError("--opa-ca-cert, --opa-client-cert, --opa-client-key and --insecure need --opa-url")
         return None
-    return ServerOptions(opa_url, opa_token, opa_ca_cert, opa_client_cert, opa_client_key, insecure, timeout)
+    return [ServerOptions(url, opa_token, opa_ca_cert, opa_client_cert, opa_client_key, insecure, timeout)
+            for url in dict.fromkeys(opa_urls)]
 
 
 def _now(value: str | None) -> tuple[str | None, date | None]:
@@ -138,46 +143,52 @@ def _compile(policies: tuple[str, ...], today: date | None):
 def _evaluate(kind: str, bundle: Path | None, local: PolicyInfo | None, server, timeout: float,
               subjects: list[Subject], baseline: dict | None, now: str | None, fail_on: str, timings: dict,
               cached: bool | None = None, require: tuple[str, ...] = (), fmt: str = "text",
-              options: ExtractOptions | None = None, explain: bool = False) -> Run:
-    """Every subject through one engine: one `opa eval` per input, or one server for all. An
-    extracted image without --baseline whose mapping names one is evaluated again against it."""
+              options: ExtractOptions | None = None, explain: bool = False, workers: int | None = None) -> Run:
+    """Every subject through one engine: one `opa eval` per input, one server for all, or a pool of
+    servers. An extracted image without --baseline whose mapping names one is evaluated again
+    against it."""
     from ..baselines import load_baseline_source, mapping_baseline
     from ..extract.document import add_baseline
 
+    def mapped_baseline_possible(subject: Subject) -> bool:
+        return baseline is None and subject.document is None
+
+    def prepare(subject: Subject) -> tuple[dict, tuple[frozenset[str], dict | None]]:
+        document, secrets = subject.load(baseline)
+        if now is not None:
+            document["now"] = now
+        if require:
+            document["require"] = list(require)
+        # The document outlives its evaluation only when something after it reads it.
+        needed = explain or fmt in ("json", "markdown") or mapped_baseline_possible(subject)
+        return document, (secrets, document if needed else None)
+
+    if kind == "server" and server is None and workers is None and len(subjects) > 1:
+        workers = 1  # one managed server, kept busy with several requests at a time
     results = []
-    with open_engine(kind, bundle, server, timeout) as engine:
+    counted = len(subjects) > 1 and progress.on_terminal()
+    with open_engine(kind, bundle, server, timeout, workers) as engine, \
+            progress.step("checking images", counted, len(subjects)) as step:
         if server is not None and local is not None:
             engine.require_revision(local.revision)
         policy = local if local is not None else engine.served_policy()
-        for subject in _counted(subjects):
-            started = time.monotonic()
-            document, secrets = subject.load(baseline)
-            if now is not None:
-                document["now"] = now
-            if require:
-                document["require"] = list(require)
-            extracted = time.monotonic()
-            decision = engine.evaluate(document)
-            approved = None if baseline is not None or subject.document is not None else \
-                mapping_baseline(policy, decision.get("mapping"))
-            if approved is not None:  # the mapping that matched names the baseline: compare, then decide
-                secrets |= add_baseline(document, load_baseline_source(approved, options or ExtractOptions()))
-                decision = engine.evaluate(document)
-            timing = {"extract": extracted - started, "evaluate": time.monotonic() - extracted}
-            explanation = _explain(engine, policy, fail_on, timeout, document, decision, timing) if explain else None
-            kept = _kept_input(document, fmt)
-            del document  # one image's document at a time, however many images
-            results.append(Result(subject.label, decision, timing, secrets, input=kept, explanation=explanation))
+        # Documents are built when their turn comes and dropped once decided, however many images.
+        for done in engine.evaluate_all(subjects, prepare):
+            secrets, document = done.context
+            decision, explanation, kept = done.decision, None, None
+            timing = {"extract": done.prepare_seconds, "evaluate": done.evaluate_seconds}
+            if document is not None:
+                approved = mapping_baseline(policy, decision.get("mapping")) \
+                    if mapped_baseline_possible(done.subject) else None
+                if approved is not None:  # the mapping that matched names the baseline: compare, then decide
+                    secrets |= add_baseline(document, load_baseline_source(approved, options or ExtractOptions()))
+                    decision = engine.evaluate(document)
+                explanation = _explain(engine, policy, fail_on, timeout, document, decision, timing) if explain else None
+                kept = _kept_input(document, fmt)
+            results.append(Result(done.subject.label, decision, timing, secrets, input=kept, explanation=explanation))
+            step.advance()
         info = engine.describe()
     return Run(tuple(results), policy, info, fail_on, timings, cached)
-
-
-def _counted(subjects: list[Subject]):
-    """The subjects, counted on the terminal when there are several."""
-    with progress.step("checking images", len(subjects) > 1 and progress.on_terminal(), len(subjects)) as step:
-        for subject in subjects:
-            yield subject
-            step.advance()
 
 
 def _kept_input(document: dict, fmt: str) -> dict | None:
@@ -215,8 +226,8 @@ def _emit(run: Run, fmt: str, output: Path | None) -> None:
     click.echo(f"regate: {verdict} ({images}); {fmt} report written to {output}", err=True)
 
 
-def _kind(engine: str | None, server) -> str:
-    return engine or ("server" if server is not None else "cli")
+def _kind(engine: str | None, server, workers: int | None = None) -> str:
+    return engine or ("server" if server is not None or workers else "cli")
 
 
 # ------------------------------------------------------------------ commands
@@ -246,7 +257,7 @@ def _kind(engine: str | None, server) -> str:
               help="The platform to read from an input that describes several (a manifest list, a multi-platform SBOM).")
 @click.option("--explain", is_flag=True, help="For each STOP (WARN with --fail-on warn): the smallest change that "
                                               "passes, as a plan and a JSON Patch proven by evaluating it (docs/explain.md).")
-def check_command(targets, images, policies, engine, opa_url, opa_token, opa_ca_cert, opa_client_cert, opa_client_key,
+def check_command(targets, images, policies, engine, workers, opa_urls, opa_token, opa_ca_cert, opa_client_cert, opa_client_key,
                   insecure, timeout, fmt, fail_on, output, now, baseline, no_syft, contents, name, require, platform,
                   explain):
     """Check images against policies: exit 0 to pass, 1 on STOP (or WARN with --fail-on warn), 2 on errors.
@@ -260,7 +271,7 @@ def check_command(targets, images, policies, engine, opa_url, opa_token, opa_ca_
 
     started = time.monotonic()
     now, today = _now(now)
-    server = _server_options(opa_url, opa_token, opa_ca_cert, opa_client_cert, opa_client_key, insecure, timeout)
+    server = _server_options(opa_urls, opa_token, opa_ca_cert, opa_client_cert, opa_client_key, insecure, timeout)
     if not policies and server is None:
         raise UserError("give the policy to check against with --policy PATH (or --opa-url of a server that serves it)")
     options = ExtractOptions(content_paths=content_paths(contents), run_syft=not no_syft, progress=progress.on_terminal(),
@@ -281,9 +292,9 @@ def check_command(targets, images, policies, engine, opa_url, opa_token, opa_ca_
 
         local = PolicyInfo.from_files(read_bundle(compiled.path), compiled.root)
     timings = {"compile": time.monotonic() - started}
-    run = _evaluate(_kind(engine, server), compiled.path if compiled else None, local, server, timeout,
+    run = _evaluate(_kind(engine, server, workers), compiled.path if compiled else None, local, server, timeout,
                     subjects, previous, now, fail_on, timings, compiled.cached if compiled else None, require, fmt,
-                    options, explain)
+                    options, explain, workers)
     timings["total"] = time.monotonic() - started
     _emit(run, fmt, output)
     sys.exit(run.exit_code)
@@ -297,14 +308,14 @@ def check_command(targets, images, policies, engine, opa_url, opa_token, opa_ca_
 @_engine_options
 @_report_options
 @_verification_options
-def eval_command(bundle, inputs, engine, opa_url, opa_token, opa_ca_cert, opa_client_cert, opa_client_key, insecure,
-                 timeout, fmt, fail_on, output, now, verification_key, signing_alg, scope):
+def eval_command(bundle, inputs, engine, workers, opa_urls, opa_token, opa_ca_cert, opa_client_cert, opa_client_key,
+                 insecure, timeout, fmt, fail_on, output, now, verification_key, signing_alg, scope):
     """Evaluate prepared input documents with a prepared bundle; exit codes as `regate check`."""
     from ..engine.policy import read_bundle
 
     started = time.monotonic()
     now, _ = _now(now)
-    server = _server_options(opa_url, opa_token, opa_ca_cert, opa_client_cert, opa_client_key, insecure, timeout)
+    server = _server_options(opa_urls, opa_token, opa_ca_cert, opa_client_cert, opa_client_key, insecure, timeout)
     if bundle is None and server is None:
         raise UserError("give the bundle to evaluate with --bundle PATH (or --opa-url of a server that serves it)")
     if verification_key is not None and bundle is None:
@@ -320,8 +331,8 @@ def eval_command(bundle, inputs, engine, opa_url, opa_token, opa_ca_cert, opa_cl
     local = PolicyInfo.from_files(files) if files is not None else None
     subjects = [Subject(str(path), document=lambda path=path: load_prepared(path)) for path in inputs]
     timings: dict[str, float] = {}
-    run = _evaluate(_kind(engine, server), bundle, local, server, timeout, subjects, None, now, fail_on, timings,
-                    fmt=fmt)
+    run = _evaluate(_kind(engine, server, workers), bundle, local, server, timeout, subjects, None, now, fail_on,
+                    timings, fmt=fmt, workers=workers)
     timings["total"] = time.monotonic() - started
     _emit(run, fmt, output)
     sys.exit(run.exit_code)
@@ -331,18 +342,20 @@ def eval_command(bundle, inputs, engine, opa_url, opa_token, opa_ca_cert, opa_cl
 @click.option("--policy", "policies", multiple=True, required=True, type=click.Path(exists=True),
               help="Policy file or directory (repeatable).")
 @_connection_options
-def push_command(policies, opa_url, opa_token, opa_ca_cert, opa_client_cert, opa_client_key, insecure, timeout):
+def push_command(policies, opa_urls, opa_token, opa_ca_cert, opa_client_cert, opa_client_key, insecure, timeout):
     """Compile policies and upload their modules and data to the OPA server at --opa-url."""
     from ..engine.policy import read_bundle
     from ..engine.push import push
     from ..engine.server import ServerEngine
 
-    server = _server_options(opa_url, opa_token, opa_ca_cert, opa_client_cert, opa_client_key, insecure, timeout)
+    server = _server_options(opa_urls, opa_token, opa_ca_cert, opa_client_cert, opa_client_key, insecure, timeout)
     if server is None:
         raise UserError("regate push uploads to an OPA server: give --opa-url URL")
     compiled = _compile(policies, None)
-    with ServerEngine.connect(server) as target:
-        pushed = push(target, read_bundle(compiled.path))
-    removed = f", removed {pushed.removed} stale" if pushed.removed else ""
-    click.echo(f"pushed revision {pushed.revision[:12]} to {server.url}: {pushed.modules} Rego packages and "
-               f"data.regate{removed}", err=True)
+    files = read_bundle(compiled.path)
+    for options in server:  # every member of a fleet, in the order given
+        with ServerEngine.connect(options) as target:
+            pushed = push(target, files)
+        removed = f", removed {pushed.removed} stale" if pushed.removed else ""
+        click.echo(f"pushed revision {pushed.revision[:12]} to {options.url}: {pushed.modules} Rego packages and "
+                   f"data.regate{removed}", err=True)

@@ -4,6 +4,7 @@
 - `ServerEngine` posts input documents to an OPA server's REST API: a server
   the user runs (`--opa-url`), or a *managed* `opa run --server` that regate
   starts on a free loopback port for the run and stops afterwards.
+- `ServerPool` spreads a batch over several such servers (`engine.pool`).
 
 Both return the decision document of `data.regate.decision.main`, checked
 against the contract (`regate.engine.decision.validate`: its shape, and that
@@ -13,10 +14,11 @@ it agrees with itself, `regate.engine.consistency`); every failure is an
 
 from __future__ import annotations
 
+import time
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable, Iterator
+from typing import Any, Callable, Iterable, Iterator, Sequence
 
 DEFAULT_TIMEOUT = 60.0
 
@@ -34,6 +36,17 @@ class EngineInfo:
         return {"name": self.name, "opa_version": self.opa_version, "target": self.target, "managed": self.managed}
 
 
+@dataclass
+class Evaluated:
+    subject: Any
+    decision: dict
+    # What `prepare` returned beside the document (check: the secrets found in it).
+    context: Any
+    # Seconds spent building the document and evaluating it.
+    prepare_seconds: float
+    evaluate_seconds: float
+
+
 class Engine(ABC):
     @abstractmethod
     def evaluate(self, document: dict) -> dict:
@@ -42,6 +55,16 @@ class Engine(ABC):
     def evaluate_many(self, documents: Iterable[dict]) -> Iterator[dict]:
         for document in documents:
             yield self.evaluate(document)
+
+    def evaluate_all(self, subjects: Sequence, prepare: Callable[[Any], tuple[dict, Any]]) -> Iterator[Evaluated]:
+        """Each subject's decision, in the subjects' order; `prepare` builds a subject's document
+        (and a context handed back with it) only when its turn comes, one at a time here."""
+        for subject in subjects:
+            started = time.monotonic()
+            document, context = prepare(subject)
+            loaded = time.monotonic()
+            decision = self.evaluate(document)
+            yield Evaluated(subject, decision, context, loaded - started, time.monotonic() - loaded)
 
     @abstractmethod
     def describe(self) -> EngineInfo: ...
@@ -56,20 +79,28 @@ class Engine(ABC):
         self.close()
 
 
-def open_engine(kind: str, bundle: Path | None = None, server=None, timeout: float = DEFAULT_TIMEOUT) -> Engine:
-    """`kind` "cli" or "server"; `server` (ServerOptions) names an external server, else
-    "server" means a managed one on `bundle`."""
+def open_engine(kind: str, bundle: Path | None = None, server=None, timeout: float = DEFAULT_TIMEOUT,
+                workers: int | None = None) -> Engine:
+    """`kind` "cli" or "server"; `server` (ServerOptions, or a list of them for a fleet) names external
+    servers, else "server" means managed ones on `bundle`: one, or a pool of `workers`."""
     from ..errors import UserError
     from ..opa import find_opa
 
+    servers = list(server) if isinstance(server, (list, tuple)) else [server] if server is not None else []
     if kind == "cli":
-        if server is not None:
-            raise UserError("--opa-url evaluates through an OPA server; it cannot be combined with --engine cli")
+        if servers or workers:
+            raise UserError("--opa-url and --workers evaluate through OPA servers; they cannot be combined with --engine cli")
         from .cli import CliEngine
 
         return CliEngine(bundle, find_opa(), timeout)
+    if servers and workers:
+        raise UserError("--workers starts local OPA servers; with --opa-url the servers are yours (give --opa-url once per server)")
+    if len(servers) > 1 or workers:
+        from .pool import ServerPool
+
+        return ServerPool.connect(servers) if servers else ServerPool.managed(bundle, find_opa(), workers, timeout)
     from .server import ServerEngine
 
-    if server is not None:
-        return ServerEngine.connect(server)
+    if servers:
+        return ServerEngine.connect(servers[0])
     return ServerEngine.managed(bundle, find_opa(), timeout)

@@ -14,6 +14,7 @@ refused here, before opa-python-client calls `.get` on it.
 from __future__ import annotations
 
 import json
+import threading
 import time
 from contextlib import contextmanager
 
@@ -45,25 +46,26 @@ class DeadlineAdapter(HTTPAdapter):
     upload, so a retry never does anything twice.
     """
 
-    def __init__(self, limit: float, retries: int):
-        super().__init__(max_retries=0)
+    def __init__(self, limit: float, retries: int, connections: int = 10):
+        super().__init__(max_retries=0, pool_maxsize=connections)
         self.limit = limit
         self.retries = retries
-        self._deadline: float | None = None
+        # Per thread: a server pool sends several requests through one adapter at once.
+        self._local = threading.local()
 
     @contextmanager
     def shared_deadline(self):
-        self._deadline = time.monotonic() + self.limit
+        self._local.deadline = time.monotonic() + self.limit
         try:
             yield
         finally:
-            self._deadline = None
+            self._local.deadline = None
 
     def send(self, request, stream=False, timeout=None, verify=True, cert=None, proxies=None):
         # The body is read below within the deadline, byte for byte as sent: a
         # compressed body would be inflated in reads the deadline cannot bound.
         request.headers["Accept-Encoding"] = "identity"
-        deadline = self._deadline or time.monotonic() + self.limit
+        deadline = getattr(self._local, "deadline", None) or time.monotonic() + self.limit
         attempt = 0
         while True:
             try:

@@ -17,9 +17,10 @@ from typing import Any, Iterable
 from ..extract.secrets import mask_json, masker
 
 
-def redact(value: Any, known: Iterable[str] = (), repeated: bool = False) -> Any:
-    """A copy of a JSON value with every string redacted (object keys too). `repeated`: the value
-    repeats many strings (an --explain plan names each finding and package several times), so
-    each distinct string is masked once."""
+def redact(value: Any, known: Iterable[str] = ()) -> Any:
+    """A copy of a JSON value with every string redacted (object keys too)."""
     mask = masker(known, config=True)
-    return mask_json(value, lru_cache(maxsize=None)(mask) if repeated else mask, keys=True)
+    # A decision repeats its strings (field names, actions, policy and rule ids, titles), an
+    # --explain plan names each finding and package several times: each distinct string is
+    # masked once. On a batch of large images this was most of regate's own work per decision.
+    return mask_json(value, lru_cache(maxsize=None)(mask), keys=True)
