@@ -49,8 +49,8 @@ class Result:
             # same found secrets; it is most of the plan's size, and redacting it again would double
             # the cost of --explain. Everything a person reads is redacted like the decision.
             patch = self.explanation["patch"]
-            self.explanation = dict(redact({k: v for k, v in self.explanation.items() if k != "patch"}, secrets,
-                                           repeated=True), patch=patch)
+            self.explanation = dict(redact({k: v for k, v in self.explanation.items() if k != "patch"}, secrets),
+                                    patch=patch)
 
     @property
     def image(self) -> str:
