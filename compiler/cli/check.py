@@ -157,6 +157,18 @@ def _emit(run: Run, fmt: str, output: Path | None) -> None:
     click.echo(f"regate: {verdict} ({images}); {fmt} report written to {output}", err=True)
 
 
+def _add_dockerfile(subjects: list[Subject], path: Path) -> None:
+    from ..extract.dockerfile import read_dockerfile
+
+    if len(subjects) > 1:
+        raise UserError(f"--dockerfile describes one image, but {len(subjects)} are given")
+    if subjects[0].document is not None:
+        raise UserError("--dockerfile applies to images and analysis files regate extracts; "
+                        "pass it to `regate extract` when preparing the input document")
+    dockerfile = read_dockerfile(path)  # read now: a bad Dockerfile is an error before any evaluation
+    subjects[0].extractions.insert(0, lambda: dockerfile)
+
+
 def _kind(engine: str | None, server) -> str:
     return engine or ("server" if server is not None else "cli")
 
@@ -174,6 +186,8 @@ def _kind(engine: str | None, server) -> str:
 @_report_options
 @click.option("--baseline", type=click.Path(exists=True, dir_okay=False, path_type=Path),
               help="A previous `regate extract` document; extracted images get `changes` against it.")
+@click.option("--dockerfile", type=click.Path(path_type=Path), metavar="FILE",
+              help="The Dockerfile the image was built from (image.dockerfile, mode actual; else guessed from the history).")
 @click.option("--no-syft", is_flag=True, help="Do not run syft on images even when it is installed.")
 @click.option("--name", metavar="REF", help="The reference of the image, for an archive or report that carries none "
                                             "(mappings and image lists match it).")
@@ -183,7 +197,7 @@ def _kind(engine: str | None, server) -> str:
 @click.option("--platform", default="", metavar="OS/ARCH[/VARIANT]",
               help="The platform to read from an input that describes several (a manifest list, a multi-platform SBOM).")
 def check_command(targets, images, policies, engine, opa_url, opa_token, opa_ca_cert, opa_client_cert, opa_client_key,
-                  insecure, timeout, fmt, fail_on, output, now, baseline, no_syft, name, require, platform):
+                  insecure, timeout, fmt, fail_on, output, now, baseline, dockerfile, no_syft, name, require, platform):
     """Check images against policies: exit 0 to pass, 1 on STOP (or WARN with --fail-on warn), 2 on errors.
 
     Each IMAGE_REF, --image, image archive, input document, or input document in a
@@ -205,6 +219,8 @@ def check_command(targets, images, policies, engine, opa_url, opa_token, opa_ca_
         if len(subjects) > 1:
             raise UserError(f"--name names one image, but {len(subjects)} are given")
         subjects[0].name = name
+    if dockerfile is not None:
+        _add_dockerfile(subjects, dockerfile)
     previous = load_baseline(load_json(baseline), str(baseline)) if baseline else None
     if previous is not None and all(s.document is not None for s in subjects):
         raise UserError("--baseline applies to images and analysis files regate extracts; "

@@ -36,15 +36,18 @@ def schema_command() -> None:
 @click.option("--image", "image", metavar="REF|PATH", help="An image to read: a docker-archive or OCI path, else a reference the Docker daemon knows.")
 @click.option("--baseline", type=click.Path(path_type=Path), help="A previous `regate extract` document; `changes` is the patch from it.")
 @click.option("--content", "contents", multiple=True, metavar="PATH", help="Also record the text of this file of the image (repeatable).")
+@click.option("--dockerfile", type=click.Path(path_type=Path), metavar="FILE",
+              help="The Dockerfile the image was built from (image.dockerfile, mode actual; else guessed from the history).")
 @click.option("--no-syft", is_flag=True, help="Do not run syft on --image even when it is installed.")
 @click.option("--name", metavar="REF", help="The reference of the image, for an archive or report that carries none.")
 @click.option("--platform", default="", metavar="OS/ARCH[/VARIANT]",
               help="The platform to read from an input that describes several (a manifest list, a multi-platform SBOM).")
 @click.option("-o", "--output", type=click.Path(path_type=Path), help="Write the document here instead of standard output.")
-def extract_command(files: tuple[Path, ...], image: str | None, baseline: Path | None, contents: tuple[str, ...], no_syft: bool,
-                    name: str | None, platform: str, output: Path | None) -> None:
+def extract_command(files: tuple[Path, ...], image: str | None, baseline: Path | None, contents: tuple[str, ...],
+                    dockerfile: Path | None, no_syft: bool, name: str | None, platform: str, output: Path | None) -> None:
     """Merge image analysis FILES (Syft, CycloneDX, SPDX, Grype, Trivy, docker inspect,
     image configs) and/or an --image into one regate input document."""
+    from ..extract.dockerfile import read_dockerfile
     from ..extract.document import build_document, load_baseline
     from ..extract.jsonload import load_json
     from ..extract.registry import extract_image, extract_path
@@ -65,6 +68,8 @@ def extract_command(files: tuple[Path, ...], image: str | None, baseline: Path |
     extractions = [extract_path(path, options) for path in files]
     if image:
         extractions.append(extract_image(image, options))
+    if dockerfile is not None:  # first: a Dockerfile given wins over one an input carries
+        extractions.insert(0, read_dockerfile(dockerfile))
     mask = masker(config=True)  # a warning may quote what the input holds, and that may be a credential
     for extraction in extractions:
         for warning in extraction.warnings:

@@ -38,6 +38,7 @@ _REPORTS_ON: dict[str, frozenset[str]] = {
 # the packages it matched a vulnerability to, SBOMs only the files packages own.
 _LISTS_WITHOUT_COVERING: dict[str, frozenset[str]] = {
     "grype-json": frozenset({"packages"}),
+    "dockerfile": frozenset({"image_config"}),  # how the image was built, not its config
     **{fmt: frozenset({"files"}) for fmt in ("syft-json", "cyclonedx-json", "spdx-json")},
 }
 

@@ -28,6 +28,7 @@ from .adapters.view import describe
 from .base import Extraction, Facts
 from .conceal import conceal
 from .coverage import coverage
+from .dockerfile import guessed_dockerfile
 from .secrets import mask_secrets
 
 COLLECTIONS = ("packages", "vulnerabilities", "files", "secrets", "users", "misconfigurations")
@@ -183,6 +184,15 @@ def _named(identity: dict) -> str:
     return f" ({identity['reference']})" if identity["reference"] else ""
 
 
+def _guess_dockerfile(image: dict) -> None:
+    """Without a Dockerfile given, the one the history suggests (before concealing: a secret a
+    build step shows is masked in the guess as in the history)."""
+    if not image.get("dockerfile"):
+        guessed = guessed_dockerfile(image.get("history") or [])
+        if guessed is not None:
+            image["dockerfile"] = guessed
+
+
 def _ensure_affected_packages(document: dict) -> None:
     """Every vulnerability's package is an entry of `packages`, whatever the report format gave."""
     for vuln in document["vulnerabilities"].values():
@@ -260,6 +270,7 @@ def build_concealed(extractions: Iterable[Extraction], baseline: dict | None = N
         _merge_image(document["image"], _plain(extraction.facts.get("image", {}), "/image"))
     if image_name is not None:
         name_image(document["image"], image_name)
+    _guess_dockerfile(document["image"])
     _ensure_affected_packages(document)
     _license_named_packages(document, extractions)
     for vuln in document["vulnerabilities"].values():

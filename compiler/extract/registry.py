@@ -107,8 +107,8 @@ def _not_json_hint(text: str) -> str:
     first = next((line.strip() for line in text.splitlines() if line.strip() and not line.lstrip().startswith("#")), "")
     word = first.split(" ", 1)[0].upper()
     if word in ("FROM", "ARG") or text.lstrip().lower().startswith("# syntax="):
-        return ("looks like a Dockerfile; regate reads images and image analysis output, "
-                "not build instructions: build the image and pass it with --image")
+        return ("looks like a Dockerfile, which is not image analysis: pass it with --dockerfile FILE "
+                "beside the image built from it (or its analysis files)")
     if first.startswith("<"):
         return "looks like XML; regate reads the JSON flavour of CycloneDX and SPDX (e.g. `syft -o cyclonedx-json`)"
     if first.startswith("SPDXVersion:"):
