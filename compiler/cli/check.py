@@ -186,6 +186,9 @@ def _kind(engine: str | None, server) -> str:
 @_report_options
 @click.option("--baseline", type=click.Path(exists=True, dir_okay=False, path_type=Path),
               help="A previous `regate extract` document; extracted images get `changes` against it.")
+@click.option("--malware-scan", is_flag=True, help="Scan the files of images regate reads with ClamAV's clamscan (the malware collection).")
+@click.option("--clamav-db", type=click.Path(file_okay=False, path_type=Path), metavar="DIR",
+              help="Directory of ClamAV signature databases for --malware-scan (default: clamscan's own).")
 @click.option("--dockerfile", type=click.Path(path_type=Path), metavar="FILE",
               help="The Dockerfile the image was built from (image.dockerfile, mode actual; else guessed from the history).")
 @click.option("--no-syft", is_flag=True, help="Do not run syft on images even when it is installed.")
@@ -197,7 +200,8 @@ def _kind(engine: str | None, server) -> str:
 @click.option("--platform", default="", metavar="OS/ARCH[/VARIANT]",
               help="The platform to read from an input that describes several (a manifest list, a multi-platform SBOM).")
 def check_command(targets, images, policies, engine, opa_url, opa_token, opa_ca_cert, opa_client_cert, opa_client_key,
-                  insecure, timeout, fmt, fail_on, output, now, baseline, dockerfile, no_syft, name, require, platform):
+                  insecure, timeout, fmt, fail_on, output, now, baseline, malware_scan, clamav_db, dockerfile, no_syft, name,
+                  require, platform):
     """Check images against policies: exit 0 to pass, 1 on STOP (or WARN with --fail-on warn), 2 on errors.
 
     Each IMAGE_REF, --image, image archive, input document, or input document in a
@@ -205,6 +209,7 @@ def check_command(targets, images, policies, engine, opa_url, opa_token, opa_ca_
     """
     from ..extract.adapters.platforms import platform_option
     from ..extract.base import ExtractOptions
+    from .extract import malware_options
     from ..extract.document import load_baseline
     from ..extract.jsonload import load_json
 
@@ -213,7 +218,8 @@ def check_command(targets, images, policies, engine, opa_url, opa_token, opa_ca_
     server = _server_options(opa_url, opa_token, opa_ca_cert, opa_client_cert, opa_client_key, insecure, timeout)
     if not policies and server is None:
         raise UserError("give the policy to check against with --policy PATH (or --opa-url of a server that serves it)")
-    options = ExtractOptions(run_syft=not no_syft, progress=sys.stderr.isatty(), platform=platform_option(platform))
+    options = ExtractOptions(run_syft=not no_syft, progress=sys.stderr.isatty(), platform=platform_option(platform),
+                             **malware_options(malware_scan, clamav_db))
     subjects = collect_subjects(targets, images, options)
     if name is not None:
         if len(subjects) > 1:

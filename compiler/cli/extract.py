@@ -25,6 +25,12 @@ def _dump(document: dict) -> str:
     return buffer.getvalue()
 
 
+def malware_options(malware_scan: bool, clamav_db: Path | None) -> dict:
+    if clamav_db is not None and not malware_scan:
+        raise UserError("--clamav-db is for --malware-scan")
+    return {"malware_scan": malware_scan, "clamav_db": str(clamav_db or "")}
+
+
 @click.command("schema")
 def schema_command() -> None:
     """Print the JSON Schema of the input document policies evaluate."""
@@ -36,6 +42,9 @@ def schema_command() -> None:
 @click.option("--image", "image", metavar="REF|PATH", help="An image to read: a docker-archive or OCI path, else a reference the Docker daemon knows.")
 @click.option("--baseline", type=click.Path(path_type=Path), help="A previous `regate extract` document; `changes` is the patch from it.")
 @click.option("--content", "contents", multiple=True, metavar="PATH", help="Also record the text of this file of the image (repeatable).")
+@click.option("--malware-scan", is_flag=True, help="Scan the files of images regate reads with ClamAV's clamscan (the malware collection).")
+@click.option("--clamav-db", type=click.Path(file_okay=False, path_type=Path), metavar="DIR",
+              help="Directory of ClamAV signature databases for --malware-scan (default: clamscan's own).")
 @click.option("--dockerfile", type=click.Path(path_type=Path), metavar="FILE",
               help="The Dockerfile the image was built from (image.dockerfile, mode actual; else guessed from the history).")
 @click.option("--no-syft", is_flag=True, help="Do not run syft on --image even when it is installed.")
@@ -44,7 +53,8 @@ def schema_command() -> None:
               help="The platform to read from an input that describes several (a manifest list, a multi-platform SBOM).")
 @click.option("-o", "--output", type=click.Path(path_type=Path), help="Write the document here instead of standard output.")
 def extract_command(files: tuple[Path, ...], image: str | None, baseline: Path | None, contents: tuple[str, ...],
-                    dockerfile: Path | None, no_syft: bool, name: str | None, platform: str, output: Path | None) -> None:
+                    malware_scan: bool, clamav_db: Path | None, dockerfile: Path | None, no_syft: bool, name: str | None,
+                    platform: str, output: Path | None) -> None:
     """Merge image analysis FILES (Syft, CycloneDX, SPDX, Grype, Trivy, docker inspect,
     image configs) and/or an --image into one regate input document."""
     from ..extract.dockerfile import read_dockerfile
@@ -64,6 +74,7 @@ def extract_command(files: tuple[Path, ...], image: str | None, baseline: Path |
         run_syft=not no_syft,
         progress=sys.stderr.isatty(),
         platform=platform_option(platform),
+        **malware_options(malware_scan, clamav_db),
     )
     extractions = [extract_path(path, options) for path in files]
     if image:

@@ -44,6 +44,9 @@ class Extraction:
     # Licenses of packages known only by name (a Trivy license scan lists no versions), for the
     # packages of that name other inputs list.
     licenses_by_name: dict[str, list[str]] = field(default_factory=dict)
+    # Optional kinds of data (coverage) this input provides without a collection to show it:
+    # a content search or a package verification that found nothing is still one that ran.
+    covers: frozenset[str] = frozenset()
 
 
 class JsonAdapter(Protocol):
@@ -89,3 +92,9 @@ class ExtractOptions:
     run_syft: bool = True
     platform: str = ""  # os/arch[/variant]: the image to read from an input about several platforms
     progress: bool = False
+    # `--malware-scan`: run clamscan on the image's files, with the signature databases in `clamav_db`
+    # (clamscan's own default when empty).
+    malware_scan: bool = False
+    clamav_db: str = ""
+    # Where the image reader keeps copies of the files for the malware scan (it sets this itself).
+    unpack_dir: str = ""

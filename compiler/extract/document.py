@@ -32,6 +32,8 @@ from .dockerfile import guessed_dockerfile
 from .secrets import mask_secrets
 
 COLLECTIONS = ("packages", "vulnerabilities", "files", "secrets", "users", "misconfigurations")
+# Collections a document has only when an input provided them (absent: nobody looked).
+OPTIONAL_COLLECTIONS = ("malware",)
 
 SBOM_FORMATS = frozenset({"syft-json", "cyclonedx-json", "spdx-json"})
 REPORT_FORMATS = frozenset({"grype-json", "trivy-json"})
@@ -261,7 +263,8 @@ def build_concealed(extractions: Iterable[Extraction], baseline: dict | None = N
     _check_same_image(extractions)
     document = empty_document()
     for extraction in extractions:
-        for name in COLLECTIONS:
+        for name in (*COLLECTIONS, *(n for n in OPTIONAL_COLLECTIONS if n in extraction.facts)):
+            document.setdefault(name, {})
             for key, entry in extraction.facts.get(name, {}).items():
                 add_entry(document, name, key, _plain(entry, f"/{name}/{key}"))
         document["sources"].append(extraction.source.as_json())
@@ -276,7 +279,7 @@ def build_concealed(extractions: Iterable[Extraction], baseline: dict | None = N
     for vuln in document["vulnerabilities"].values():
         _finish_vulnerability(vuln)
     found = conceal(document)
-    for name in COLLECTIONS:
+    for name in (*COLLECTIONS, *(n for n in OPTIONAL_COLLECTIONS if n in document)):
         document[name] = dict(sorted(document[name].items()))
     document["coverage"] = coverage(extractions)
     if baseline is not None:

@@ -14,6 +14,7 @@ from ..numbers import clip, decimal
 from .filesystem import Filesystem
 from .layers import FileEntry, Layer, ReadPlan
 from .limits import Budget, Where
+from .malware import scan_for_malware
 from .manifest import ImagePlan, parse_json
 
 # Read even when not configured as content paths: users and distro come from them.
@@ -26,6 +27,7 @@ def read_plan(options: ExtractOptions) -> ReadPlan:
         max_content_bytes=options.max_content_bytes,
         scan_secrets=options.scan_secrets,
         secret_scan_max_bytes=options.secret_scan_max_bytes,
+        unpack_dir=options.unpack_dir,
     )
 
 
@@ -70,6 +72,8 @@ def build_facts(
         "users": users,
         "secrets": _secrets(layers),
     }
+    if options.malware_scan:
+        facts["malware"] = scan_for_malware(fs, options.clamav_db, budget, where)
     # Secrets of files not kept may show again in the config or in kept files, without the
     # context that made them secrets (`RUN echo <key>`): masked there while the values are known.
     conceal(facts, frozenset(v for layer in layers for e in layer.entries.values() for v in e.secret_values))

@@ -11,9 +11,12 @@ files small enough to scan.
 from __future__ import annotations
 
 import hashlib
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Any, Sequence
+from itertools import count
+from pathlib import Path
+from typing import Any, Iterator, Sequence
 
 from .. import secrets
 from .limits import Budget, Where
@@ -21,6 +24,7 @@ from .paths import normalize, resolve_path
 from .tarstream import CHUNK, Digesting, MemberReader, Source, TarEntry, decompressed, iter_tar
 
 WHITEOUT = ".wh."
+_NO_COPY = nullcontext()
 OPAQUE = ".wh..wh..opq"
 
 
@@ -32,6 +36,9 @@ class ReadPlan:
     max_content_bytes: int
     scan_secrets: bool
     secret_scan_max_bytes: int
+    # A directory to copy every regular file into (for the malware scan), one flat file each.
+    unpack_dir: str = ""
+    _copies: Iterator[int] = field(default_factory=count, compare=False)
 
     @cached_property
     def capture_names(self) -> frozenset[str]:
@@ -57,6 +64,7 @@ class FileEntry:
     contents: bytes | None = None
     secrets: Sequence[dict[str, Any]] = ()  # not a list per entry: most files have no findings
     secret_values: frozenset[str] = frozenset()
+    stored: str = ""  # the copy written to the plan's unpack_dir, when there is one
 
 
 @dataclass
@@ -149,11 +157,18 @@ def _read_file(item: FileEntry, data: MemberReader, plan: ReadPlan, budget: Budg
     digest = hashlib.sha256()
     head = bytearray()
     size = 0
-    while chunk := data.read(CHUNK):
-        digest.update(chunk)
-        size += len(chunk)
-        if len(head) < keep:
-            head += chunk[: keep - len(head)]
+    copy = None
+    if plan.unpack_dir:
+        item.stored = str(Path(plan.unpack_dir) / str(next(plan._copies)))
+        copy = open(item.stored, "wb")
+    with copy or _NO_COPY:
+        while chunk := data.read(CHUNK):
+            digest.update(chunk)
+            size += len(chunk)
+            if len(head) < keep:
+                head += chunk[: keep - len(head)]
+            if copy is not None:
+                copy.write(chunk)
     item.size = size
     item.sha256 = digest.hexdigest()
     if captured and size <= plan.max_content_bytes:
