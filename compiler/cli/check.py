@@ -186,6 +186,8 @@ def _kind(engine: str | None, server) -> str:
 @_report_options
 @click.option("--baseline", type=click.Path(exists=True, dir_okay=False, path_type=Path),
               help="A previous `regate extract` document; extracted images get `changes` against it.")
+@click.option("--content-search", "content_search", multiple=True, metavar="NAME=REGEX",
+              help="Also search the files of images regate reads for this named RE2 regex (repeatable; files[].content_matches).")
 @click.option("--malware-scan", is_flag=True, help="Scan the files of images regate reads with ClamAV's clamscan (the malware collection).")
 @click.option("--clamav-db", type=click.Path(file_okay=False, path_type=Path), metavar="DIR",
               help="Directory of ClamAV signature databases for --malware-scan (default: clamscan's own).")
@@ -200,8 +202,8 @@ def _kind(engine: str | None, server) -> str:
 @click.option("--platform", default="", metavar="OS/ARCH[/VARIANT]",
               help="The platform to read from an input that describes several (a manifest list, a multi-platform SBOM).")
 def check_command(targets, images, policies, engine, opa_url, opa_token, opa_ca_cert, opa_client_cert, opa_client_key,
-                  insecure, timeout, fmt, fail_on, output, now, baseline, malware_scan, clamav_db, dockerfile, no_syft, name,
-                  require, platform):
+                  insecure, timeout, fmt, fail_on, output, now, baseline, content_search, malware_scan, clamav_db, dockerfile,
+                  no_syft, name, require, platform):
     """Check images against policies: exit 0 to pass, 1 on STOP (or WARN with --fail-on warn), 2 on errors.
 
     Each IMAGE_REF, --image, image archive, input document, or input document in a
@@ -209,7 +211,7 @@ def check_command(targets, images, policies, engine, opa_url, opa_token, opa_ca_
     """
     from ..extract.adapters.platforms import platform_option
     from ..extract.base import ExtractOptions
-    from .extract import malware_options
+    from .extract import content_patterns, malware_options
     from ..extract.document import load_baseline
     from ..extract.jsonload import load_json
 
@@ -219,7 +221,7 @@ def check_command(targets, images, policies, engine, opa_url, opa_token, opa_ca_
     if not policies and server is None:
         raise UserError("give the policy to check against with --policy PATH (or --opa-url of a server that serves it)")
     options = ExtractOptions(run_syft=not no_syft, progress=sys.stderr.isatty(), platform=platform_option(platform),
-                             **malware_options(malware_scan, clamav_db))
+                             content_patterns=content_patterns(content_search), **malware_options(malware_scan, clamav_db))
     subjects = collect_subjects(targets, images, options)
     if name is not None:
         if len(subjects) > 1:

@@ -25,6 +25,13 @@ def _dump(document: dict) -> str:
     return buffer.getvalue()
 
 
+def content_patterns(options: tuple[str, ...]) -> tuple[tuple[str, str], ...]:
+    """Anchore's default content-search patterns, then --content-search NAME=REGEX (a name given replaces a default)."""
+    from ..extract.contentsearch import ANCHORE_DEFAULTS, parse_option
+
+    return (*ANCHORE_DEFAULTS, *map(parse_option, options))
+
+
 def malware_options(malware_scan: bool, clamav_db: Path | None) -> dict:
     if clamav_db is not None and not malware_scan:
         raise UserError("--clamav-db is for --malware-scan")
@@ -42,6 +49,8 @@ def schema_command() -> None:
 @click.option("--image", "image", metavar="REF|PATH", help="An image to read: a docker-archive or OCI path, else a reference the Docker daemon knows.")
 @click.option("--baseline", type=click.Path(path_type=Path), help="A previous `regate extract` document; `changes` is the patch from it.")
 @click.option("--content", "contents", multiple=True, metavar="PATH", help="Also record the text of this file of the image (repeatable).")
+@click.option("--content-search", "content_search", multiple=True, metavar="NAME=REGEX",
+              help="Also search the files of images regate reads for this named RE2 regex (repeatable; files[].content_matches).")
 @click.option("--malware-scan", is_flag=True, help="Scan the files of images regate reads with ClamAV's clamscan (the malware collection).")
 @click.option("--clamav-db", type=click.Path(file_okay=False, path_type=Path), metavar="DIR",
               help="Directory of ClamAV signature databases for --malware-scan (default: clamscan's own).")
@@ -53,7 +62,7 @@ def schema_command() -> None:
               help="The platform to read from an input that describes several (a manifest list, a multi-platform SBOM).")
 @click.option("-o", "--output", type=click.Path(path_type=Path), help="Write the document here instead of standard output.")
 def extract_command(files: tuple[Path, ...], image: str | None, baseline: Path | None, contents: tuple[str, ...],
-                    malware_scan: bool, clamav_db: Path | None, dockerfile: Path | None, no_syft: bool, name: str | None,
+                    content_search: tuple[str, ...], malware_scan: bool, clamav_db: Path | None, dockerfile: Path | None, no_syft: bool, name: str | None,
                     platform: str, output: Path | None) -> None:
     """Merge image analysis FILES (Syft, CycloneDX, SPDX, Grype, Trivy, docker inspect,
     image configs) and/or an --image into one regate input document."""
@@ -74,6 +83,7 @@ def extract_command(files: tuple[Path, ...], image: str | None, baseline: Path |
         run_syft=not no_syft,
         progress=sys.stderr.isatty(),
         platform=platform_option(platform),
+        content_patterns=content_patterns(content_search),
         **malware_options(malware_scan, clamav_db),
     )
     extractions = [extract_path(path, options) for path in files]

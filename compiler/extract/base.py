@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
+from .contentsearch import ANCHORE_DEFAULTS
+
 Facts = dict[str, Any]
 
 
@@ -92,6 +94,8 @@ class ExtractOptions:
     run_syft: bool = True
     platform: str = ""  # os/arch[/variant]: the image to read from an input about several platforms
     progress: bool = False
+    # Named regexes searched for in files up to `secret_scan_max_bytes` (files[].content_matches).
+    content_patterns: tuple[tuple[str, str], ...] = ANCHORE_DEFAULTS
     # `--malware-scan`: run clamscan on the image's files, with the signature databases in `clamav_db`
     # (clamscan's own default when empty).
     malware_scan: bool = False

@@ -75,7 +75,8 @@ def _extraction(facts: Facts, fmt: str, syft_target: str, label: str, options: E
             also += (syft,)
         else:
             budget.warn("syft is not installed: the image's packages are not listed")
-    return Extraction(facts, Source("regate", fmt, __version__, label), budget.all_warnings(), also)
+    covers = frozenset({"content_search"} if options.content_patterns else ())
+    return Extraction(facts, Source("regate", fmt, __version__, label), budget.all_warnings(), also, covers=covers)
 
 
 class _ImagePath:

@@ -10,6 +10,7 @@ from ..adapters.normalize import distro_id
 from ..adapters.view import View
 from ..base import ExtractOptions, Facts
 from ..conceal import conceal
+from ..contentsearch import compile_search
 from ..numbers import clip, decimal
 from .filesystem import Filesystem
 from .layers import FileEntry, Layer, ReadPlan
@@ -28,6 +29,7 @@ def read_plan(options: ExtractOptions) -> ReadPlan:
         scan_secrets=options.scan_secrets,
         secret_scan_max_bytes=options.secret_scan_max_bytes,
         unpack_dir=options.unpack_dir,
+        content_search=compile_search(options.content_patterns),
     )
 
 
@@ -142,6 +144,8 @@ def _files(fs: Filesystem, options: ExtractOptions, budget: Budget, where: Where
         if entry.type in ("file", "hardlink") and data is not None and data.type == "file":
             item["size"] = data.size
             item["sha256"] = data.sha256
+            if data.content_matches:
+                item["content_matches"] = list(data.content_matches)
         if entry.link_target:
             item["link_target"] = entry.link_target
         if path in configured:

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any, Iterator, Sequence
 
 from .. import secrets
+from ..contentsearch import ContentSearch
 from .limits import Budget, Where
 from .paths import normalize, resolve_path
 from .tarstream import CHUNK, Digesting, MemberReader, Source, TarEntry, decompressed, iter_tar
@@ -36,6 +37,7 @@ class ReadPlan:
     max_content_bytes: int
     scan_secrets: bool
     secret_scan_max_bytes: int
+    content_search: ContentSearch | None = None
     # A directory to copy every regular file into (for the malware scan), one flat file each.
     unpack_dir: str = ""
     _copies: Iterator[int] = field(default_factory=count, compare=False)
@@ -65,6 +67,7 @@ class FileEntry:
     secrets: Sequence[dict[str, Any]] = ()  # not a list per entry: most files have no findings
     secret_values: frozenset[str] = frozenset()
     stored: str = ""  # the copy written to the plan's unpack_dir, when there is one
+    content_matches: tuple[str, ...] = ()  # names of the content-search patterns the file matches
 
 
 @dataclass
@@ -149,7 +152,7 @@ def _below_symlink(path: str, symlinks: set[str]) -> bool:
 
 def _read_file(item: FileEntry, data: MemberReader, plan: ReadPlan, budget: Budget, where: Where) -> None:
     keep = 0
-    if plan.scan_secrets:
+    if plan.scan_secrets or plan.content_search:
         keep = plan.secret_scan_max_bytes
     captured = plan.captures(item.path)
     if captured:
@@ -174,6 +177,8 @@ def _read_file(item: FileEntry, data: MemberReader, plan: ReadPlan, budget: Budg
     if captured and size <= plan.max_content_bytes:
         budget.hold_content(size, where)
         item.contents = bytes(head)
+    if plan.content_search and 0 < size <= plan.secret_scan_max_bytes:
+        item.content_matches = plan.content_search.matches(bytes(head))
     if plan.scan_secrets and 0 < size <= plan.secret_scan_max_bytes:
         scan = secrets.scan_bytes(bytes(head), item.path)
         item.secrets, item.secret_values = scan.findings, scan.values
