@@ -96,6 +96,8 @@ class ExtractOptions:
     progress: bool = False
     # Named regexes searched for in files up to `secret_scan_max_bytes` (files[].content_matches).
     content_patterns: tuple[tuple[str, str], ...] = ANCHORE_DEFAULTS
+    # Check the files of dpkg and apk packages against their package database (packages[].verify).
+    verify_packages: bool = True
     # `--malware-scan`: run clamscan on the image's files, with the signature databases in `clamav_db`
     # (clamscan's own default when empty).
     malware_scan: bool = False

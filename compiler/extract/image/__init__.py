@@ -18,12 +18,14 @@ from ...errors import InputError
 from ..adapters.clamav import FORMAT
 from ..base import Extraction, ExtractOptions, Facts, Source
 from .archive import read_archive, sniff_archive
+from .assemble import VERIFICATION
 from .daemon import read_daemon_image
 from .layout import is_layout, read_layout
 from .limits import DEFAULT_LIMITS, Budget, Limits, Where
 from .malware import clamscan_version
 from .progress import Progress
 from .syft import syft_packages
+from .verify import attach
 
 __all__ = ["PATH_ADAPTERS", "extract_from_daemon", "extract_image_path", "Limits"]
 
@@ -66,6 +68,8 @@ def extract_from_daemon(ref: str, options: ExtractOptions, limits: Limits = DEFA
 def _extraction(facts: Facts, fmt: str, syft_target: str, label: str, options: ExtractOptions,
                 budget: Budget) -> Extraction:
     also: tuple[Source, ...] = ()
+    covers = {"content_search"} if options.content_patterns else set()
+    verification = facts.pop(VERIFICATION, None)
     if options.malware_scan:
         also += (Source("clamav", FORMAT, clamscan_version(shutil.which("clamscan") or "clamscan"), label),)
     if options.run_syft:
@@ -75,8 +79,15 @@ def _extraction(facts: Facts, fmt: str, syft_target: str, label: str, options: E
             also += (syft,)
         else:
             budget.warn("syft is not installed: the image's packages are not listed")
-    covers = frozenset({"content_search"} if options.content_patterns else ())
-    return Extraction(facts, Source("regate", fmt, __version__, label), budget.all_warnings(), also, covers=covers)
+    if verification is not None:
+        for warning in verification.warnings:
+            budget.warn(warning)
+        if verification.results and "packages" not in facts:
+            budget.warn("packages not verified: their files were checked, but no package list (Syft) to attach it to")
+        elif attach(facts.get("packages", {}), verification):
+            covers.add("package_verification")
+    return Extraction(facts, Source("regate", fmt, __version__, label), budget.all_warnings(), also,
+                      covers=frozenset(covers))
 
 
 class _ImagePath:

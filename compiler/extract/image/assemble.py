@@ -16,7 +16,11 @@ from .filesystem import Filesystem
 from .layers import FileEntry, Layer, ReadPlan
 from .limits import Budget, Where
 from .malware import scan_for_malware
+from .verify import verify_packages
 from .manifest import ImagePlan, parse_json
+
+# The facts key under which the package verification travels to the image reader.
+VERIFICATION = "_package_verification"
 
 # Read even when not configured as content paths: users and distro come from them.
 ALWAYS_CAPTURED = frozenset({"/etc/passwd", "/etc/group", "/etc/os-release", "/usr/lib/os-release"})
@@ -30,6 +34,7 @@ def read_plan(options: ExtractOptions) -> ReadPlan:
         secret_scan_max_bytes=options.secret_scan_max_bytes,
         unpack_dir=options.unpack_dir,
         content_search=compile_search(options.content_patterns),
+        verify=options.verify_packages,
     )
 
 
@@ -76,6 +81,9 @@ def build_facts(
     }
     if options.malware_scan:
         facts["malware"] = scan_for_malware(fs, options.clamav_db, budget, where)
+    if options.verify_packages:
+        # Not a document field: the image reader attaches it to the packages Syft lists (`VERIFICATION`).
+        facts[VERIFICATION] = verify_packages(fs, budget.limits.max_link_hops)
     # Secrets of files not kept may show again in the config or in kept files, without the
     # context that made them secrets (`RUN echo <key>`): masked there while the values are known.
     conceal(facts, frozenset(v for layer in layers for e in layer.entries.values() for v in e.secret_values))

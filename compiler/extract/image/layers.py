@@ -20,6 +20,7 @@ from typing import Any, Iterator, Sequence
 
 from .. import secrets
 from ..contentsearch import ContentSearch
+from . import verify
 from .limits import Budget, Where
 from .paths import normalize, resolve_path
 from .tarstream import CHUNK, Digesting, MemberReader, Source, TarEntry, decompressed, iter_tar
@@ -38,6 +39,8 @@ class ReadPlan:
     scan_secrets: bool
     secret_scan_max_bytes: int
     content_search: ContentSearch | None = None
+    # Package verification: keep the package databases, and the MD5 (dpkg) and SHA-1 (apk) of every file.
+    verify: bool = False
     # A directory to copy every regular file into (for the malware scan), one flat file each.
     unpack_dir: str = ""
     _copies: Iterator[int] = field(default_factory=count, compare=False)
@@ -50,7 +53,8 @@ class ReadPlan:
         """Whether to keep the file's contents. A file seen through a directory symlink keeps its
         name (`/etc -> /real` shows /real/passwd as /etc/passwd), and which symlinks the image has
         is known only at its end: files named like a captured path are kept too."""
-        return path in self.capture or path.rsplit("/", 1)[1] in self.capture_names
+        return (path in self.capture or path.rsplit("/", 1)[1] in self.capture_names
+                or (self.verify and verify.captures(path)))
 
 
 @dataclass(slots=True)
@@ -68,6 +72,8 @@ class FileEntry:
     secret_values: frozenset[str] = frozenset()
     stored: str = ""  # the copy written to the plan's unpack_dir, when there is one
     content_matches: tuple[str, ...] = ()  # names of the content-search patterns the file matches
+    md5: bytes = b""  # for package verification only
+    sha1: bytes = b""
 
 
 @dataclass
@@ -158,6 +164,8 @@ def _read_file(item: FileEntry, data: MemberReader, plan: ReadPlan, budget: Budg
     if captured:
         keep = max(keep, plan.max_content_bytes)
     digest = hashlib.sha256()
+    # Package databases record MD5 (dpkg) and SHA-1 (apk); which files they own is known only at the end.
+    more = (hashlib.md5(), hashlib.sha1()) if plan.verify else ()
     head = bytearray()
     size = 0
     copy = None
@@ -167,6 +175,8 @@ def _read_file(item: FileEntry, data: MemberReader, plan: ReadPlan, budget: Budg
     with copy or _NO_COPY:
         while chunk := data.read(CHUNK):
             digest.update(chunk)
+            for other in more:
+                other.update(chunk)
             size += len(chunk)
             if len(head) < keep:
                 head += chunk[: keep - len(head)]
@@ -174,6 +184,8 @@ def _read_file(item: FileEntry, data: MemberReader, plan: ReadPlan, budget: Budg
                 copy.write(chunk)
     item.size = size
     item.sha256 = digest.hexdigest()
+    if more:
+        item.md5, item.sha1 = more[0].digest(), more[1].digest()
     if captured and size <= plan.max_content_bytes:
         budget.hold_content(size, where)
         item.contents = bytes(head)
