@@ -27,11 +27,16 @@ class Source:
     path: str = ""
     scanned: str = ""  # when the tool ran (RFC 3339), when it says
     data_built: str = ""  # when its vulnerability data was built, when it says
+    # `<ID>:<VERSION_ID>` its vulnerability data covered, when it says (empty: it says none); None: not said.
+    distros: tuple[str, ...] | None = None
 
-    def as_json(self) -> dict[str, str]:
+    def as_json(self) -> dict:
         fields = {"tool": self.tool, "format": self.format, "version": self.version, "path": self.path,
                   "scanned": self.scanned, "data_built": self.data_built}
-        return {k: v for k, v in fields.items() if v or k in ("tool", "format")}
+        out: dict = {k: v for k, v in fields.items() if v or k in ("tool", "format")}
+        if self.distros is not None:
+            out["distros"] = list(self.distros)
+        return out
 
 
 @dataclass

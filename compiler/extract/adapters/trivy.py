@@ -13,6 +13,7 @@ from ..document import add_entry
 from . import cvss, entries
 from .imageconfig import image_names, layers, map_config, merge_layers
 from .licenses import normalize_licenses
+from .coverage_distros import trivy_distros
 from .normalize import distro_entry, rfc3339, severity, unique
 from .view import View
 
@@ -234,5 +235,6 @@ class TrivyJson:
         facts["image"] = _image(root) if isinstance(doc, dict) else {}
         version = root.obj("Trivy").str("Version") if isinstance(doc, dict) else ""
         scanned = rfc3339(root.raw("CreatedAt")) if isinstance(doc, dict) else None
-        return Extraction(facts, Source("trivy", self.format, version, path, scanned=scanned or ""), warnings,
-                          licenses_by_name=unlisted)
+        distros = trivy_distros(root, results) if isinstance(doc, dict) else None
+        return Extraction(facts, Source("trivy", self.format, version, path, scanned=scanned or "", distros=distros),
+                          warnings, licenses_by_name=unlisted)
