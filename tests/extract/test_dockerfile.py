@@ -161,3 +161,16 @@ def test_check_reads_the_dockerfile_given(tmp_path):
     two = regate("check", "--no-syft", "--policy", str(policy), "--image", str(archive), "--image", str(archive),
                  "--dockerfile", str(dockerfile))
     assert_user_error(two, "--dockerfile describes one image, but 2 are given")
+
+
+def test_an_anchore_export_carries_its_dockerfile():
+    """Anchore records the Dockerfile it used (here guessed from the history) in image_report."""
+    path = corpus("anchore-outputs/anchore-engine_export_busybox.json")
+    done = regate("extract", str(path))
+    assert done.returncode == 0, done.stderr
+    dockerfile = json.loads(done.stdout)["image"]["dockerfile"]
+    assert dockerfile["mode"] == "guessed" and "path" not in dockerfile
+    assert [(i["instruction"], i["value"]) for i in dockerfile["instructions"]] == [
+        ("FROM", "scratch"), ("ADD", "file:5dde1d6e0f6362350d7ebbc85ce82cf4c5032fb74d2c6235dac172e8e102c00f in /"),
+        ("CMD", '["sh"]')]
+    assert all("line" not in i for i in dockerfile["instructions"])
