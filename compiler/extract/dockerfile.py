@@ -142,9 +142,13 @@ def _unquote(text: str) -> str:
 
 
 def substitute(text: str, variables: dict[str, str]) -> str:
-    """`$name`, `${name}`, `${name:-default}`, `${name:+alternative}` as Docker expands them (unset is empty)."""
+    """`$name`, `${name}`, `${name:-default}`, `${name:+alternative}` as Docker expands them. A name the
+    Dockerfile never declares may come from the base image's environment, which it does not show: kept
+    as written rather than guessed empty."""
     def expand(match: re.Match) -> str:
         name = match[1] or match[4]
+        if name not in variables:
+            return match[0]
         value = variables.get(name)
         if match[2] in (":-", "-"):
             return value if value or (match[2] == "-" and value is not None) else match[3]
