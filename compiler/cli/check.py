@@ -87,13 +87,13 @@ def _now(value: str | None) -> tuple[str | None, date | None]:
 
 
 def _require(value: str | None) -> tuple[str, ...]:
-    from ..extract.coverage import DATA_KINDS
+    from ..extract.coverage import DATA_KINDS, OPTIONAL_KINDS
 
     kinds = tuple(dict.fromkeys(k.strip() for k in (value or "").split(",") if k.strip()))
-    unknown = [k for k in kinds if k not in DATA_KINDS]
+    unknown = [k for k in kinds if k not in DATA_KINDS + OPTIONAL_KINDS]
     if unknown:
         raise click.BadParameter(f"unknown kind of data {', '.join(map(repr, unknown))}; "
-                                 f"kinds: {', '.join(DATA_KINDS)}", param_hint="--require")
+                                 f"kinds: {', '.join(DATA_KINDS + OPTIONAL_KINDS)}", param_hint="--require")
     return kinds
 
 
@@ -198,7 +198,8 @@ def _kind(engine: str | None, server) -> str:
                                             "(mappings and image lists match it).")
 @click.option("--require", metavar="KIND,...", callback=lambda _c, _p, value: _require(value),
               help="Data the evaluation must have (packages, vulnerabilities, files, file_contents, secrets, users, "
-                   "misconfigurations, image_config, baseline); missing data is an error (exit 2).")
+                   "misconfigurations, image_config, baseline, content_search, malware, package_verification); "
+                   "missing data is an error (exit 2).")
 @click.option("--platform", default="", metavar="OS/ARCH[/VARIANT]",
               help="The platform to read from an input that describes several (a manifest list, a multi-platform SBOM).")
 def check_command(targets, images, policies, engine, opa_url, opa_token, opa_ca_cert, opa_client_cert, opa_client_key,
