@@ -42,9 +42,11 @@ REPORT_FORMATS = frozenset({"grype-json", "trivy-json"})
 # ignores them so that a rebuild alone is not a change. The baseline's identity
 # is recorded in `baseline` instead.
 VOLATILE_IMAGE_FIELDS = frozenset(
-    {"reference", "registry", "repository", "tag", "digest", "repo_digests", "id", "created", "size", "layers", "history"}
+    {"reference", "registry", "repository", "tag", "digest", "repo_digests", "id", "created", "size", "layers", "history",
+     "dockerfile"}  # a guessed Dockerfile is the history again; an actual one is how, not what, was built
 )
-VOLATILE_PACKAGE_FIELDS = frozenset({"layer"})
+# `verify` compares an image with its own package database, not with the baseline.
+VOLATILE_PACKAGE_FIELDS = frozenset({"layer", "verify"})
 # Image fields an image config states, even by leaving them out (no `User` is root).
 CONFIG_IMAGE_FIELDS = frozenset(
     {"user", "effective_user", "env", "labels", "exposed_ports", "entrypoint", "cmd", "workdir", "healthcheck",

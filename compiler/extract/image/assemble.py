@@ -16,8 +16,8 @@ from .filesystem import Filesystem
 from .layers import FileEntry, Layer, ReadPlan
 from .limits import Budget, Where
 from .malware import scan_for_malware
-from .verify import verify_packages
 from .manifest import ImagePlan, parse_json
+from .verify import verify_packages
 
 # The facts key under which the package verification travels to the image reader.
 VERIFICATION = "_package_verification"

@@ -26,8 +26,8 @@ from .paths import normalize, resolve_path
 from .tarstream import CHUNK, Digesting, MemberReader, Source, TarEntry, decompressed, iter_tar
 
 WHITEOUT = ".wh."
-_NO_COPY = nullcontext()
 OPAQUE = ".wh..wh..opq"
+_NO_COPY = nullcontext()
 
 
 @dataclass(frozen=True)
