@@ -175,3 +175,19 @@ def test_an_anchore_export_carries_its_dockerfile():
         ("FROM", "scratch"), ("ADD", "file:5dde1d6e0f6362350d7ebbc85ce82cf4c5032fb74d2c6235dac172e8e102c00f in /"),
         ("CMD", '["sh"]')]
     assert all("line" not in i for i in dockerfile["instructions"])
+
+
+def test_a_rebuild_changes_no_dockerfile_in_changes(tmp_path):
+    """The guessed Dockerfile is the history again: volatile between builds, like the history."""
+    from dataclasses import replace
+
+    first = write_docker_archive(build_image(BAD), tmp_path / "first.tar")
+    spec = build_image(BAD)
+    rebuilt = replace(spec, layers=(replace(spec.layers[0], created_by="ADD file:0123abcd in / "), *spec.layers[1:]))
+    second = write_docker_archive(rebuilt, tmp_path / "second.tar")
+    baseline = tmp_path / "baseline.json"
+    assert regate("extract", "--no-syft", "--image", str(first), "-o", str(baseline)).returncode == 0
+    done = regate("extract", "--no-syft", "--image", str(second), "--baseline", str(baseline))
+    document = json.loads(done.stdout)
+    assert document["image"]["dockerfile"]["instructions"][1]["value"] == "file:0123abcd in /"
+    assert [c for c in document["changes"] if "dockerfile" in c["path"]] == []
