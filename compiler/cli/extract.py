@@ -86,15 +86,18 @@ def extract_command(files: tuple[Path, ...], image: str | None, baseline: Path |
         content_patterns=content_patterns(content_search),
         **malware_options(malware_scan, clamav_db),
     )
-    extractions = [extract_path(path, options) for path in files]
+    # First: a Dockerfile given wins over one an input carries (and a bad one fails before any image is read).
+    extractions = [read_dockerfile(dockerfile)] if dockerfile is not None else []
+    extractions += [extract_path(path, options) for path in files]
     if image:
         extractions.append(extract_image(image, options))
-    if dockerfile is not None:  # first: a Dockerfile given wins over one an input carries
-        extractions.insert(0, read_dockerfile(dockerfile))
     mask = masker(config=True)  # a warning may quote what the input holds, and that may be a credential
     for extraction in extractions:
         for warning in extraction.warnings:
             click.echo(mask(f"regate: warning: {extraction.source.path or extraction.source.format}: {warning}"), err=True)
+    if malware_scan and not any(source.tool == "clamav" for e in extractions for source in e.also):
+        click.echo("regate: warning: --malware-scan scans images regate reads, and none was given: nothing was scanned",
+                   err=True)
     previous = load_baseline(load_json(baseline), str(baseline)) if baseline else None
     text = _dump(build_document(extractions, previous, name))
     if output is None or str(output) == "-":
