@@ -118,3 +118,46 @@ def test_without_a_package_list_nothing_is_claimed(tmp_path):
     assert any("no package list" in w for w in extraction.warnings)
     other = extract_image_path(write_docker_archive(build_image(GOOD), tmp_path / "good.tar"), ExtractOptions(run_syft=False))
     assert "package_verification" not in other.covers and not any("verif" in w for w in other.warnings)
+
+
+RPMDB = Path(__file__).parents[1] / "fixtures" / "rpm" / "rpmdb.sqlite"  # tests/fixtures/rpm/README.md
+HELLO = b"#!/bin/sh\necho hello\n"
+
+
+def _fedora(tmp_path: Path, *changes: LayerSpec) -> Path:
+    base = LayerSpec("ADD fedora-rootfs / # buildkit", (
+        d("/etc"), d("/usr"), d("/usr/bin"), d("/var"), d("/var/lib"), d("/var/lib/rpm"),
+        f("/etc/os-release", 'NAME="Fedora Linux"\nID=fedora\nVERSION_ID=40\n'),
+        f("/var/lib/rpm/rpmdb.sqlite", RPMDB.read_bytes()),
+        f("/usr/bin/hello", HELLO), Entry("/usr/bin/hi", type="symlink", target="hello", mode=0o777),
+        f("/etc/hello.conf", "greeting=hello\n"),
+    ))
+    spec = ImageSpec(layers=(base, *changes), config={"Cmd": ["/usr/bin/hello"]}, tag="regate-test/fedora:1")
+    return write_docker_archive(spec, tmp_path / "fedora.tar")
+
+
+def test_rpm_sqlite_database(syft_bin, tmp_path):
+    clean = extract_image_path(_fedora(tmp_path), OPTIONS)
+    assert {(p["type"], p["name"]): p["verify"] for p in clean.facts["packages"].values()} == {("rpm", "regate-hello"): []}
+    assert "package_verification" in clean.covers
+    tampered = LayerSpec("RUN tamper # buildkit", (
+        f("/usr/bin/hello", b"#!/bin/sh\necho pwned\n"), Entry("/usr/bin/hi", type="symlink", target="/tmp/x", mode=0o777),
+        f("/etc/hello.conf", "greeting=changed by the admin\n")))  # %config: left alone
+    facts = extract_image_path(_fedora(tmp_path, tampered), OPTIONS).facts
+    (package,) = facts["packages"].values()
+    assert package["verify"] == [
+        {"path": "/usr/bin/hello", "problem": "changed", "expected": hashlib.sha256(HELLO).hexdigest(),
+         "actual": hashlib.sha256(b"#!/bin/sh\necho pwned\n").hexdigest()},
+        {"path": "/usr/bin/hi", "problem": "changed", "expected": "hello", "actual": "/tmp/x"},
+    ]
+    gone = LayerSpec("RUN rm # buildkit", (f("/usr/bin/.wh.hello", ""),))
+    (package,) = extract_image_path(_fedora(tmp_path, gone), OPTIONS).facts["packages"].values()
+    assert package["verify"] == [{"path": "/usr/bin/hello", "problem": "missing",
+                                  "expected": hashlib.sha256(HELLO).hexdigest()}]
+
+
+def test_an_unreadable_rpm_database_is_a_warning_not_a_claim(syft_bin, tmp_path):
+    broken = LayerSpec("RUN break # buildkit", (f("/var/lib/rpm/rpmdb.sqlite", b"SQLite format 3\0" + b"\0" * 100),))
+    extraction = extract_image_path(_fedora(tmp_path, broken), OPTIONS)
+    assert any("/var/lib/rpm/rpmdb.sqlite: RPM packages are not verified" in w for w in extraction.warnings)
+    assert all("verify" not in p for p in extraction.facts.get("packages", {}).values())

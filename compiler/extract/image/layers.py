@@ -161,8 +161,9 @@ def _read_file(item: FileEntry, data: MemberReader, plan: ReadPlan, budget: Budg
     if plan.scan_secrets or plan.content_search:
         keep = plan.secret_scan_max_bytes
     captured = plan.captures(item.path)
+    limit = verify.content_limit(item.path, plan.max_content_bytes) if plan.verify else plan.max_content_bytes
     if captured:
-        keep = max(keep, plan.max_content_bytes)
+        keep = max(keep, limit)
     digest = hashlib.sha256()
     # Package databases record MD5 (dpkg) and SHA-1 (apk); which files they own is known only at the end.
     more = (hashlib.md5(), hashlib.sha1()) if plan.verify else ()
@@ -186,7 +187,7 @@ def _read_file(item: FileEntry, data: MemberReader, plan: ReadPlan, budget: Budg
     item.sha256 = digest.hexdigest()
     if more:
         item.md5, item.sha1 = more[0].digest(), more[1].digest()
-    if captured and size <= plan.max_content_bytes:
+    if captured and size <= limit:
         budget.hold_content(size, where)
         item.contents = bytes(head)
     if plan.content_search and 0 < size <= plan.secret_scan_max_bytes:

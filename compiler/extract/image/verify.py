@@ -7,18 +7,24 @@ in the image's final filesystem → `packages[].verify` (Anchore's packages gate
 - apk: `/lib/apk/db/installed`, each `R:` file under the `F:` directory before it, with its
   `Z:Q1<base64 SHA-1>` (of the contents; of the target for a symbolic link).
 
+- rpm: the SQLite database (`rpmdb.sqlite`, RPM ≥ 4.16), each file's digest in the package's
+  algorithm (SHA-256 nowadays), a symbolic link's target; `%config` and `%ghost` files left out.
+  A Berkeley DB database (older RPM) is not read: the image gets a warning.
+
 A path is looked up as the package manager would open it: through directory symbolic links (a
 merged /usr), then the file. Only problems are listed: `missing` (no file there any more) or
 `changed` (another digest, `expected` and `actual` in the manager's hex or `Q1` form).
-RPM databases (Berkeley DB or SQLite headers) are not read: an image with one gets a warning.
 """
 
 from __future__ import annotations
 
 import base64
 import hashlib
+import stat
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
+
+from .rpmdb import Unreadable, read_packages
 
 if TYPE_CHECKING:  # the layer reader asks `captures` while reading, before any filesystem exists
     from .filesystem import Filesystem
@@ -27,13 +33,20 @@ if TYPE_CHECKING:  # the layer reader asks `captures` while reading, before any 
 DPKG_INFO = "/var/lib/dpkg/info/"
 DPKG_STATUS = "/var/lib/dpkg/status"
 APK_INSTALLED = "/lib/apk/db/installed"
-RPM_DATABASES = ("/var/lib/rpm/rpmdb.sqlite", "/var/lib/rpm/Packages", "/usr/lib/sysimage/rpm/rpmdb.sqlite")
+RPM_SQLITE = ("/var/lib/rpm/rpmdb.sqlite", "/usr/lib/sysimage/rpm/rpmdb.sqlite")
+RPM_BERKELEY = ("/var/lib/rpm/Packages", "/usr/lib/sysimage/rpm/Packages")
 # Read while streaming, for `verify_packages`, however the content paths are configured.
-CAPTURED = frozenset({DPKG_STATUS, APK_INSTALLED})
+CAPTURED = frozenset({DPKG_STATUS, APK_INSTALLED, *RPM_SQLITE, *(f"{db}-wal" for db in RPM_SQLITE)})
+# An RPM database is far larger than a file regate keeps otherwise (tens of MB on a full distribution).
+MAX_RPMDB_BYTES = 48 << 20
 
 
 def captures(path: str) -> bool:
     return path in CAPTURED or (path.startswith(DPKG_INFO) and path.endswith(".md5sums"))
+
+
+def content_limit(path: str, default: int) -> int:
+    return MAX_RPMDB_BYTES if path in CAPTURED and "/rpm/" in path else default
 
 
 @dataclass
@@ -47,9 +60,11 @@ def verify_packages(fs: Filesystem, max_hops: int) -> Verification:
     found = Verification()
     _dpkg(fs, max_hops, found)
     _apk(fs, max_hops, found)
-    for database in RPM_DATABASES:
+    _rpm(fs, max_hops, found)
+    for database in RPM_BERKELEY:
         if fs.lookup(database) is not None:
-            found.warnings.append(f"{database}: RPM packages are not verified (regate does not read RPM databases)")
+            found.warnings.append(f"{database}: RPM packages are not verified (regate reads RPM's SQLite databases, "
+                                  "not Berkeley DB ones)")
     return found
 
 
@@ -128,6 +143,44 @@ def _apk(fs: Filesystem, max_hops: int, found: Verification) -> None:
                     continue
                 entry = fs.resolve(file, max_hops)
                 _compare(problems, file, entry, value, lambda e: "Q1" + base64.b64encode(e.sha1).decode() if e.sha1 else None)
+
+
+def _rpm(fs: Filesystem, max_hops: int, found: Verification) -> None:
+    for database in RPM_SQLITE:
+        entry = fs.resolve(database, max_hops)
+        if entry is None:
+            continue
+        if entry.contents is None:
+            found.warnings.append(f"{database}: RPM packages are not verified (over {MAX_RPMDB_BYTES:,} bytes)")
+            continue
+        wal = fs.resolve(f"{database}-wal", max_hops)
+        try:
+            packages = read_packages(entry.contents, wal.contents if wal is not None else None)
+        except Unreadable as exc:
+            found.warnings.append(f"{database}: RPM packages are not verified: {exc}")
+            continue
+        for package in packages:
+            problems = found.results.setdefault(("rpm", package.name), [])
+            digest = _DIGESTS.get(package.algorithm)
+            for file in package.files:
+                kind = stat.S_IFMT(file.mode)
+                if kind == stat.S_IFLNK:
+                    link = fs.lookup(file.path)
+                    if link is None:
+                        problems.append({"path": file.path, "problem": "missing", "expected": file.link_to})
+                    elif link.type != "symlink" or link.link_target != file.link_to:
+                        problems.append({"path": file.path, "problem": "changed", "expected": file.link_to,
+                                         "actual": link.link_target if link.type == "symlink" else link.type})
+                elif kind == stat.S_IFREG and digest is not None and file.digest:
+                    _compare(problems, file.path, fs.resolve(file.path, max_hops), file.digest, digest)
+
+
+# An RPM's file digest algorithm → the digest regate has of a file, hex.
+_DIGESTS = {
+    "sha256": lambda e: e.sha256 or None,
+    "md5": lambda e: e.md5.hex() if e.md5 else None,
+    "sha1": lambda e: e.sha1.hex() if e.sha1 else None,
+}
 
 
 def _compare(problems: list[dict], path: str, entry: FileEntry | None, expected: str, digest) -> None:
