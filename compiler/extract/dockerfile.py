@@ -209,10 +209,27 @@ def _logical_lines(text: str, path: str) -> list[_Line]:
     return out
 
 
+def _heredoc_markers(value: str) -> list[re.Match]:
+    """The `<<WORD` markers outside quotes: `echo "a<<b"` opens no heredoc, `<<"EOF"` does."""
+    found, quote, at = [], "", 0
+    while at < len(value):
+        char = value[at]
+        if quote:
+            quote = "" if char == quote else quote
+        elif char in "\"'":
+            quote = char
+        elif value.startswith("<<", at) and (marker := _HEREDOC.match(value, at)):
+            found.append(marker)
+            at = marker.end()
+            continue
+        at += 1
+    return found
+
+
 def _heredocs(value: str, physical: list[str], position: int, path: str, start: int) -> tuple[str, int]:
     """`RUN <<EOF ... EOF`: each heredoc's body appended to the value, as BuildKit reads it."""
     bodies = []
-    for strip_tabs, _, word in _HEREDOC.findall(value):
+    for strip_tabs, _, word in (marker.groups() for marker in _heredoc_markers(value)):
         body = []
         while True:
             if position >= len(physical):
