@@ -112,9 +112,15 @@ def test_apk_checksums(syft_bin, tmp_path):
     }
 
 
-def test_without_a_package_list_nothing_is_claimed(tmp_path):
+def test_without_a_package_list_nothing_is_claimed(tmp_path, monkeypatch):
+    # --no-syft: nothing to attach a verification to, so none is done.
     extraction = extract_image_path(_alpine(tmp_path), ExtractOptions(run_syft=False))
     assert "packages" not in extraction.facts and "package_verification" not in extraction.covers
+    assert not any("verif" in w for w in extraction.warnings)
+    # Syft wanted but not installed: the files were checked, and the warning says why nothing shows.
+    monkeypatch.setattr("regate.extract.image.syft_packages", lambda target, label: None)
+    extraction = extract_image_path(_alpine(tmp_path), ExtractOptions(run_syft=True))
+    assert "package_verification" not in extraction.covers
     assert any("no package list" in w for w in extraction.warnings)
     other = extract_image_path(write_docker_archive(build_image(GOOD), tmp_path / "good.tar"), ExtractOptions(run_syft=False))
     assert "package_verification" not in other.covers and not any("verif" in w for w in other.warnings)

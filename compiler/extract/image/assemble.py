@@ -34,8 +34,13 @@ def read_plan(options: ExtractOptions) -> ReadPlan:
         secret_scan_max_bytes=options.secret_scan_max_bytes,
         unpack_dir=options.unpack_dir,
         content_search=compile_search(options.content_patterns),
-        verify=options.verify_packages,
+        verify=_verifying(options),
     )
+
+
+def _verifying(options: ExtractOptions) -> bool:
+    # Verification lands on the packages Syft lists: without Syft the MD5s and SHA-1s would be wasted.
+    return options.verify_packages and options.run_syft
 
 
 def build_facts(
@@ -81,7 +86,7 @@ def build_facts(
     }
     if options.malware_scan:
         facts["malware"] = scan_for_malware(fs, options.clamav_db, budget, where)
-    if options.verify_packages:
+    if _verifying(options):
         # Not a document field: the image reader attaches it to the packages Syft lists (`VERIFICATION`).
         facts[VERIFICATION] = verify_packages(fs, budget.limits.max_link_hops)
     # Secrets of files not kept may show again in the config or in kept files, without the
