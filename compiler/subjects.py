@@ -130,6 +130,12 @@ def collect_subjects(targets: tuple[str, ...], images: tuple[str, ...], options:
         image_subjects.append(Subject(label, extractions=[extract]))
         subjects.append(image_subjects[-1])
 
+    def add_analysis(label: str, extraction) -> None:
+        if not analysis.extractions:
+            subjects.append(analysis)
+        analysis.label = f"{analysis.label} + {label}" if analysis.label else label
+        analysis.extractions.append(lambda: extraction)
+
     for target in targets:
         path = Path(target)
         if not path.exists():
@@ -148,14 +154,11 @@ def collect_subjects(targets: tuple[str, ...], images: tuple[str, ...], options:
             if is_input_document(doc):
                 subjects.append(Subject(target, document=lambda doc=doc, target=target: prepared_document(doc, target)))
                 continue
-            extraction = extract_json(doc, target, options.platform)
-            if not analysis.extractions:
-                subjects.append(analysis)
-            analysis.label = f"{analysis.label} + {target}" if analysis.label else target
-            analysis.extractions.append(lambda extraction=extraction: extraction)
+            add_analysis(target, extract_json(doc, target, options.platform))
+        elif not any(a.detect_path(path) for a in path_adapters()):
+            # A text analysis file (clamscan output), else the extractor's explanation of what this file is.
+            add_analysis(target, extract_path(path, options))
         else:
-            if not any(a.detect_path(path) for a in path_adapters()):
-                extract_path(path, options)  # raises the extractor's explanation of what this file is
             add_image(target, lambda path=path: extract_path(path, options))
     for image in images:
         add_image(image, lambda ref=image: extract_image(ref, options))

@@ -110,13 +110,13 @@ def _now(value: str | None) -> tuple[str | None, date | None]:
 
 
 def _require(value: str | None) -> tuple[str, ...]:
-    from ..extract.coverage import DATA_KINDS
+    from ..extract.coverage import DATA_KINDS, OPTIONAL_KINDS
 
     kinds = tuple(dict.fromkeys(k.strip() for k in (value or "").split(",") if k.strip()))
-    unknown = [k for k in kinds if k not in DATA_KINDS]
+    unknown = [k for k in kinds if k not in DATA_KINDS + OPTIONAL_KINDS]
     if unknown:
         raise click.BadParameter(f"unknown kind of data {', '.join(map(repr, unknown))}; "
-                                 f"kinds: {', '.join(DATA_KINDS)}", param_hint="--require")
+                                 f"kinds: {', '.join(DATA_KINDS + OPTIONAL_KINDS)}", param_hint="--require")
     return kinds
 
 
@@ -226,6 +226,18 @@ def _emit(run: Run, fmt: str, output: Path | None) -> None:
     click.echo(f"regate: {verdict} ({images}); {fmt} report written to {output}", err=True)
 
 
+def _add_dockerfile(subjects: list[Subject], path: Path) -> None:
+    from ..extract.dockerfile import read_dockerfile
+
+    if len(subjects) > 1:
+        raise UserError(f"--dockerfile describes one image, but {len(subjects)} are given")
+    if subjects[0].document is not None:
+        raise UserError("--dockerfile applies to images and analysis files regate extracts; "
+                        "pass it to `regate extract` when preparing the input document")
+    dockerfile = read_dockerfile(path)  # read now: a bad Dockerfile is an error before any evaluation
+    subjects[0].extractions.insert(0, lambda: dockerfile)
+
+
 def _kind(engine: str | None, server, workers: int | None = None) -> str:
     return engine or ("server" if server is not None or workers else "cli")
 
@@ -245,6 +257,13 @@ def _kind(engine: str | None, server, workers: int | None = None) -> str:
               help="The approved image to compare with: a `regate extract` document, a `regate check --format json` "
                    "report, an image (archive, OCI layout, daemon reference) or an http(s) URL; extracted images get "
                    "`changes` and `drift` against it.")
+@click.option("--content-search", "content_search", multiple=True, metavar="NAME=REGEX",
+              help="Also search the files of images regate reads for this named RE2 regex (repeatable; files[].content_matches).")
+@click.option("--malware-scan", is_flag=True, help="Scan the files of images regate reads with ClamAV's clamscan (the malware collection).")
+@click.option("--clamav-db", type=click.Path(file_okay=False, path_type=Path), metavar="DIR",
+              help="Directory of ClamAV signature databases for --malware-scan (default: clamscan's own).")
+@click.option("--dockerfile", type=click.Path(path_type=Path), metavar="FILE",
+              help="The Dockerfile the image was built from (image.dockerfile, mode actual; else guessed from the history).")
 @click.option("--no-syft", is_flag=True, help="Do not run syft on images even when it is installed.")
 @click.option("--content", "contents", multiple=True, metavar="PATH|GLOB",
               help="Also record the text of the image's files at this path or matching this glob (repeatable).")
@@ -252,14 +271,15 @@ def _kind(engine: str | None, server, workers: int | None = None) -> str:
                                             "(mappings and image lists match it).")
 @click.option("--require", metavar="KIND,...", callback=lambda _c, _p, value: _require(value),
               help="Data the evaluation must have (packages, vulnerabilities, files, file_contents, secrets, users, "
-                   "misconfigurations, image_config, baseline); missing data is an error (exit 2).")
+                   "misconfigurations, image_config, baseline, content_search, malware, package_verification); "
+                   "missing data is an error (exit 2).")
 @click.option("--platform", default="", metavar="OS/ARCH[/VARIANT]",
               help="The platform to read from an input that describes several (a manifest list, a multi-platform SBOM).")
 @click.option("--explain", is_flag=True, help="For each STOP (WARN with --fail-on warn): the smallest change that "
                                               "passes, as a plan and a JSON Patch proven by evaluating it (docs/explain.md).")
 def check_command(targets, images, policies, engine, workers, opa_urls, opa_token, opa_ca_cert, opa_client_cert, opa_client_key,
-                  insecure, timeout, fmt, fail_on, output, now, baseline, no_syft, contents, name, require, platform,
-                  explain):
+                  insecure, timeout, fmt, fail_on, output, now, baseline, content_search, malware_scan, clamav_db, dockerfile,
+                  no_syft, contents, name, require, platform, explain):
     """Check images against policies: exit 0 to pass, 1 on STOP (or WARN with --fail-on warn), 2 on errors.
 
     Each IMAGE_REF, --image, image archive, input document, or input document in a
@@ -267,7 +287,7 @@ def check_command(targets, images, policies, engine, workers, opa_urls, opa_toke
     """
     from ..baselines import load_baseline_source
     from ..extract.adapters.platforms import platform_option
-    from .extract import content_paths
+    from .extract import content_paths, content_patterns, malware_options
 
     started = time.monotonic()
     now, today = _now(now)
@@ -275,12 +295,15 @@ def check_command(targets, images, policies, engine, workers, opa_urls, opa_toke
     if not policies and server is None:
         raise UserError("give the policy to check against with --policy PATH (or --opa-url of a server that serves it)")
     options = ExtractOptions(content_paths=content_paths(contents), run_syft=not no_syft, progress=progress.on_terminal(),
-                             platform=platform_option(platform))
+                             platform=platform_option(platform), content_patterns=content_patterns(content_search),
+                             **malware_options(malware_scan, clamav_db))
     subjects = collect_subjects(targets, images, options)
     if name is not None:
         if len(subjects) > 1:
             raise UserError(f"--name names one image, but {len(subjects)} are given")
         subjects[0].name = name
+    if dockerfile is not None:
+        _add_dockerfile(subjects, dockerfile)
     if baseline and all(s.document is not None for s in subjects):
         raise UserError("--baseline applies to images and analysis files regate extracts; "
                         "prepared input documents already carry their `changes`")

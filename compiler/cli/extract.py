@@ -36,6 +36,19 @@ def content_paths(contents: tuple[str, ...]) -> tuple[str, ...]:
     return tuple(dict.fromkeys((*ExtractOptions().content_paths, *contents)))
 
 
+def content_patterns(options: tuple[str, ...]) -> tuple[tuple[str, str], ...]:
+    """Anchore's default content-search patterns, then --content-search NAME=REGEX (a name given replaces a default)."""
+    from ..extract.contentsearch import ANCHORE_DEFAULTS, parse_option
+
+    return (*ANCHORE_DEFAULTS, *map(parse_option, options))
+
+
+def malware_options(malware_scan: bool, clamav_db: Path | None) -> dict:
+    if clamav_db is not None and not malware_scan:
+        raise UserError("--clamav-db is for --malware-scan")
+    return {"malware_scan": malware_scan, "clamav_db": str(clamav_db or "")}
+
+
 @click.command("schema")
 def schema_command() -> None:
     """Print the JSON Schema of the input document policies evaluate."""
@@ -50,16 +63,25 @@ def schema_command() -> None:
                    "report, an image (archive, OCI layout, daemon reference) or an http(s) URL; fills `changes` and `drift`.")
 @click.option("--content", "contents", multiple=True, metavar="PATH|GLOB",
               help="Also record the text of the image's files at this path or matching this glob (`/etc/**/*.conf`; repeatable).")
+@click.option("--content-search", "content_search", multiple=True, metavar="NAME=REGEX",
+              help="Also search the files of images regate reads for this named RE2 regex (repeatable; files[].content_matches).")
+@click.option("--malware-scan", is_flag=True, help="Scan the files of images regate reads with ClamAV's clamscan (the malware collection).")
+@click.option("--clamav-db", type=click.Path(file_okay=False, path_type=Path), metavar="DIR",
+              help="Directory of ClamAV signature databases for --malware-scan (default: clamscan's own).")
+@click.option("--dockerfile", type=click.Path(path_type=Path), metavar="FILE",
+              help="The Dockerfile the image was built from (image.dockerfile, mode actual; else guessed from the history).")
 @click.option("--no-syft", is_flag=True, help="Do not run syft on --image even when it is installed.")
 @click.option("--name", metavar="REF", help="The reference of the image, for an archive or report that carries none.")
 @click.option("--platform", default="", metavar="OS/ARCH[/VARIANT]",
               help="The platform to read from an input that describes several (a manifest list, a multi-platform SBOM).")
 @click.option("-o", "--output", type=click.Path(path_type=Path), help="Write the document here instead of standard output.")
-def extract_command(files: tuple[Path, ...], image: str | None, baseline: str | None, contents: tuple[str, ...], no_syft: bool,
-                    name: str | None, platform: str, output: Path | None) -> None:
+def extract_command(files: tuple[Path, ...], image: str | None, baseline: str | None, contents: tuple[str, ...],
+                    content_search: tuple[str, ...], malware_scan: bool, clamav_db: Path | None, dockerfile: Path | None,
+                    no_syft: bool, name: str | None, platform: str, output: Path | None) -> None:
     """Merge image analysis FILES (Syft, CycloneDX, SPDX, Grype, Trivy, docker inspect,
     image configs) and/or an --image into one regate input document."""
     from ..baselines import load_baseline_source
+    from ..extract.dockerfile import read_dockerfile
     from ..extract.document import build_document
     from ..extract.registry import extract_image, extract_path
     from ..extract.secrets import masker
@@ -71,14 +93,21 @@ def extract_command(files: tuple[Path, ...], image: str | None, baseline: str | 
         run_syft=not no_syft,
         progress=progress.on_terminal(),
         platform=platform_option(platform),
+        content_patterns=content_patterns(content_search),
+        **malware_options(malware_scan, clamav_db),
     )
-    extractions = [extract_path(path, options) for path in files]
+    # First: a Dockerfile given wins over one an input carries (and a bad one fails before any image is read).
+    extractions = [read_dockerfile(dockerfile)] if dockerfile is not None else []
+    extractions += [extract_path(path, options) for path in files]
     if image:
         extractions.append(extract_image(image, options))
     mask = masker(config=True)  # a warning may quote what the input holds, and that may be a credential
     for extraction in extractions:
         for warning in extraction.warnings:
             click.echo(mask(f"regate: warning: {extraction.source.path or extraction.source.format}: {warning}"), err=True)
+    if malware_scan and not any(source.tool == "clamav" for e in extractions for source in e.also):
+        click.echo("regate: warning: --malware-scan scans images regate reads, and none was given: nothing was scanned",
+                   err=True)
     previous = load_baseline_source(baseline, options) if baseline else None
     text = _dump(build_document(extractions, previous, name))
     if output is None or str(output) == "-":

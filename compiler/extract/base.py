@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
+from .contentsearch import ANCHORE_DEFAULTS
+
 Facts = dict[str, Any]
 
 
@@ -25,11 +27,16 @@ class Source:
     path: str = ""
     scanned: str = ""  # when the tool ran (RFC 3339), when it says
     data_built: str = ""  # when its vulnerability data was built, when it says
+    # `<ID>:<VERSION_ID>` its vulnerability data covered, when it says (empty: it says none); None: not said.
+    distros: tuple[str, ...] | None = None
 
-    def as_json(self) -> dict[str, str]:
+    def as_json(self) -> dict:
         fields = {"tool": self.tool, "format": self.format, "version": self.version, "path": self.path,
                   "scanned": self.scanned, "data_built": self.data_built}
-        return {k: v for k, v in fields.items() if v or k in ("tool", "format")}
+        out: dict = {k: v for k, v in fields.items() if v or k in ("tool", "format")}
+        if self.distros is not None:
+            out["distros"] = list(self.distros)
+        return out
 
 
 @dataclass
@@ -50,6 +57,9 @@ class Extraction:
     # Per kind, fields this input never fills although its format can (EPSS and KEV in a
     # Grype older than its v6 database).
     unfilled: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    # Optional kinds of data (coverage) this input provides without a collection to show it:
+    # a content search or a package verification that found nothing is still one that ran.
+    covers: frozenset[str] = frozenset()
 
 
 class JsonAdapter(Protocol):
@@ -95,3 +105,13 @@ class ExtractOptions:
     run_syft: bool = True
     platform: str = ""  # os/arch[/variant]: the image to read from an input about several platforms
     progress: bool = False
+    # Named regexes searched for in files up to `secret_scan_max_bytes` (files[].content_matches).
+    content_patterns: tuple[tuple[str, str], ...] = ANCHORE_DEFAULTS
+    # Check the files of dpkg and apk packages against their package database (packages[].verify).
+    verify_packages: bool = True
+    # `--malware-scan`: run clamscan on the image's files, with the signature databases in `clamav_db`
+    # (clamscan's own default when empty).
+    malware_scan: bool = False
+    clamav_db: str = ""
+    # Where the image reader keeps copies of the files for the malware scan (it sets this itself).
+    unpack_dir: str = ""

@@ -22,7 +22,7 @@ from .secrets import (Rule, Span, apply_masks, distinct, excerpt, known_fragment
                       variable_rule)
 
 # Image fields holding text a build can put a secret into.
-_FREE_TEXT_IMAGE_FIELDS = ("env", "labels", "history", "layers", "cmd", "entrypoint", "healthcheck", "workdir")
+_FREE_TEXT_IMAGE_FIELDS = ("env", "labels", "history", "layers", "cmd", "entrypoint", "healthcheck", "workdir", "dockerfile")
 
 
 def conceal(document: dict, known: frozenset[str] = frozenset()) -> frozenset[str]:
@@ -42,6 +42,11 @@ def conceal(document: dict, known: frozenset[str] = frozenset()) -> frozenset[st
         if isinstance(entry, dict) and isinstance(entry.get("created_by"), str):
             entry["created_by"] = _conceal_text(f"history:{entry.get('index', 0)}", "history",
                                                 entry["created_by"], found, values)
+    dockerfile = image.get("dockerfile") if isinstance(image.get("dockerfile"), dict) else {}
+    if dockerfile.get("mode") == "actual":  # a guessed one repeats the history, concealed above
+        for entry in dockerfile.get("instructions") or []:
+            if isinstance(entry, dict) and isinstance(entry.get("value"), str):
+                entry["value"] = _conceal_instruction(entry, found, values)
     for path, entry in (document.get("files") or {}).items():
         if isinstance(entry, dict) and isinstance(entry.get("contents"), str):
             entry["contents"] = _conceal_contents(path, entry, found, values)
@@ -76,6 +81,18 @@ def _conceal_variable(location: str, name: str, value: str, found: dict, values:
         hits.append((offset, len(text), rule))
     masked = _record(f"{location}:{name}", location, text, hits, found, values)
     return masked[offset:]
+
+
+def _conceal_instruction(entry: dict, found: dict, values: set[str]) -> str:
+    """A Dockerfile instruction's value with its secrets masked. The legacy `ENV NAME value` is read
+    as `NAME=value`, so the variable's name tells whether its value is a secret."""
+    keyword, value = entry.get("instruction", ""), entry["value"]
+    name, space, rest = value.partition(" ")
+    legacy = keyword == "ENV" and space and "=" not in name
+    text = f"{keyword} {name}={rest}" if legacy else f"{keyword} {value}"
+    masked = _conceal_text(f"dockerfile:{entry.get('line', 0)}", "dockerfile", text, found, values)
+    masked = masked[len(keyword) + 1:]
+    return masked.replace("=", " ", 1) if legacy else masked
 
 
 def _conceal_text(path: str, location: str, text: str, found: dict, values: set[str]) -> str:

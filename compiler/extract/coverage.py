@@ -16,6 +16,9 @@ from .base import Extraction, Source
 
 # The kinds of data a rule can read (`regate check --require` takes these names).
 DATA_KINDS: tuple[str, ...] = tuple(input_schema()["properties"]["coverage"]["required"])
+# Kinds only some documents state (older ones predate them): listed only when a source provided them.
+OPTIONAL_KINDS: tuple[str, ...] = tuple(kind for kind in input_schema()["properties"]["coverage"]["properties"]
+                                        if kind not in DATA_KINDS)
 
 _IMAGE_FORMATS = ("docker-archive", "oci-archive", "oci-layout", "docker-daemon")
 _IMAGE_READ = frozenset({"files", "file_contents", "secrets", "users", "image_config"})
@@ -32,6 +35,7 @@ _REPORTS_ON: dict[str, frozenset[str]] = {
     "anchore-export": frozenset({"packages", "files", "image_config"}),
     "docker-inspect": frozenset({"image_config"}),
     "image-config": frozenset({"image_config"}),
+    "clamav-text": frozenset({"malware"}),
     **{fmt: _IMAGE_READ for fmt in _IMAGE_FORMATS},
 }
 
@@ -40,6 +44,7 @@ _REPORTS_ON: dict[str, frozenset[str]] = {
 _LISTS_WITHOUT_COVERING: dict[str, frozenset[str]] = {
     "grype-json": frozenset({"packages"}),
     "anchore-vulnerabilities": frozenset({"packages"}),
+    "dockerfile": frozenset({"image_config"}),  # how the image was built, not its config
     **{fmt: frozenset({"files"}) for fmt in ("syft-json", "cyclonedx-json", "spdx-json")},
 }
 
@@ -61,6 +66,7 @@ def _provided(extraction: Extraction) -> dict[Source, set[str]]:
     source = extraction.source
     kinds = set(_REPORTS_ON.get(source.format, ()))
     kinds |= {name for name, entries in extraction.facts.items() if name in DATA_KINDS and entries}
+    kinds |= extraction.covers
     # Only a config that was read states everything (no `User` is root: effective_user is always set);
     # layers from a manifest or env and labels from `skopeo inspect` leave the user and command unstated.
     if "effective_user" in (extraction.facts.get("image") or {}):
@@ -76,7 +82,7 @@ def _provided(extraction: Extraction) -> dict[Source, set[str]]:
 
 def coverage(extractions: Iterable[Extraction]) -> dict:
     """The `coverage` section of a document built from `extractions`."""
-    sources: dict[str, list[Source]] = {kind: [] for kind in DATA_KINDS}
+    sources: dict[str, list[Source]] = {kind: [] for kind in (*DATA_KINDS, *OPTIONAL_KINDS)}
     never_filled: dict[tuple[Source, str], set[str]] = {}
     for extraction in extractions:
         for source, kinds in _provided(extraction).items():
@@ -85,7 +91,7 @@ def coverage(extractions: Iterable[Extraction]) -> dict:
                 never_filled[source, kind] = (set(UNFILLED.get(source.format, {}).get(kind, ()))
                                               | set(extraction.unfilled.get(kind, ())))
     out = {}
-    for kind in DATA_KINDS:
+    for kind in (*DATA_KINDS, *(kind for kind in OPTIONAL_KINDS if sources[kind])):
         entry: dict = {"sources": sorted({_label(s) for s in sources[kind]})}
         unfilled = [never_filled[s, kind] for s in sources[kind]]
         if unfilled and set.intersection(*unfilled):

@@ -29,9 +29,12 @@ from .base import Extraction, Facts
 from .conceal import conceal
 from .coverage import coverage
 from .drift import carry_first_seen, patch, records, views
+from .dockerfile import guessed_dockerfile
 from .secrets import mask_secrets
 
 COLLECTIONS = ("packages", "vulnerabilities", "files", "secrets", "users", "misconfigurations")
+# Collections a document has only when an input provided them (absent: nobody looked).
+OPTIONAL_COLLECTIONS = ("malware",)
 
 SBOM_FORMATS = frozenset({"syft-json", "cyclonedx-json", "spdx-json"})
 REPORT_FORMATS = frozenset({"grype-json", "trivy-json"})
@@ -190,6 +193,15 @@ def _named(identity: dict) -> str:
     return f" ({identity['reference']})" if identity["reference"] else ""
 
 
+def _guess_dockerfile(image: dict) -> None:
+    """Without a Dockerfile given, the one the history suggests (before concealing: a secret a
+    build step shows is masked in the guess as in the history)."""
+    if not image.get("dockerfile"):
+        guessed = guessed_dockerfile(image.get("history") or [])
+        if guessed is not None:
+            image["dockerfile"] = guessed
+
+
 def _ensure_affected_packages(document: dict) -> None:
     """Every vulnerability's package is an entry of `packages`, whatever the report format gave."""
     for vuln in document["vulnerabilities"].values():
@@ -259,7 +271,8 @@ def build_concealed(extractions: Iterable[Extraction], baseline: dict | None = N
     _check_same_image(extractions)
     document = empty_document()
     for extraction in extractions:
-        for name in COLLECTIONS:
+        for name in (*COLLECTIONS, *(n for n in OPTIONAL_COLLECTIONS if n in extraction.facts)):
+            document.setdefault(name, {})
             for key, entry in extraction.facts.get(name, {}).items():
                 add_entry(document, name, key, _plain(entry, f"/{name}/{key}"))
         document["sources"].append(extraction.source.as_json())
@@ -268,12 +281,13 @@ def build_concealed(extractions: Iterable[Extraction], baseline: dict | None = N
         _merge_image(document["image"], _plain(extraction.facts.get("image", {}), "/image"))
     if image_name is not None:
         name_image(document["image"], image_name)
+    _guess_dockerfile(document["image"])
     _ensure_affected_packages(document)
     _license_named_packages(document, extractions)
     for vuln in document["vulnerabilities"].values():
         _finish_vulnerability(vuln)
     found = conceal(document)
-    for name in COLLECTIONS:
+    for name in (*COLLECTIONS, *(n for n in OPTIONAL_COLLECTIONS if n in document)):
         document[name] = dict(sorted(document[name].items()))
     document["coverage"] = coverage(extractions)
     if baseline is not None:

@@ -17,12 +17,14 @@ from .versions import order_versions
 # Image fields that differ between two builds of the same Dockerfile; the baseline's identity is
 # recorded in `baseline` instead.
 VOLATILE_IMAGE_FIELDS = frozenset(
-    {"reference", "registry", "repository", "tag", "digest", "repo_digests", "id", "created", "size", "layers", "history"}
+    {"reference", "registry", "repository", "tag", "digest", "repo_digests", "id", "created", "size", "layers", "history",
+     "dockerfile"}  # a guessed Dockerfile is the history again; an actual one is how, not what, was built
 )
 # Per collection: fields that differ between two builds or two scans of the same content (the layer
 # a file came in, a vulnerability's daily scores, and `first_seen`, which this module derives).
 VOLATILE_FIELDS = {
-    "packages": frozenset({"layer"}),
+    # `verify` compares an image with its own package database, not with the baseline.
+    "packages": frozenset({"layer", "verify"}),
     "files": frozenset({"layer"}),
     "secrets": frozenset({"layer"}),
     "malware": frozenset({"layer"}),

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from ..errors import InputError, UserError
+from .adapters import clamav
 from .adapters.anchore import AnchoreExport
 from .adapters.anchore_vulns import AnchoreVulnerabilities
 from .adapters.cyclonedx import CycloneDxJson
@@ -145,6 +146,8 @@ def extract_path(path: Path, options: ExtractOptions, max_json_bytes: int = MAX_
     if path.is_dir() or _is_archive(path):
         return extract_image_path(path, options)
     text = read_text(path, max_json_bytes)
+    if text.lstrip()[:1] not in ("{", "[") and clamav.looks_like_clamscan(text):
+        return clamav.extract_text(text, str(path))
     hint = _not_json_hint(text) if text.lstrip()[:1] not in ("{", "[") else ""
     if hint:
         raise InputError(str(path), hint)

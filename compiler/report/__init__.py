@@ -20,7 +20,7 @@ from ..engine.decision import exit_code, worst
 from ..engine.policy import PolicyInfo
 from .redact import redact
 
-FORMATS = ("text", "json", "sarif", "junit", "github", "markdown", "html")
+FORMATS = ("text", "json", "sarif", "junit", "github", "markdown", "html", "anchore")
 _MODULES = {"json": "jsonreport"}
 
 

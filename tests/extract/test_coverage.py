@@ -98,8 +98,10 @@ def test_an_image_read_without_syft_has_no_packages(tmp_path):
     archive = write_docker_archive(replace(build_image(), tag=""), tmp_path / "image.tar")
     coverage = _coverage(archive)
     assert _provided(coverage) == {kind: ["docker-archive"] for kind in
-                                   ("files", "file_contents", "secrets", "users", "image_config")}
+                                   ("files", "file_contents", "secrets", "users", "image_config", "content_search")}
     assert coverage["packages"] == {"sources": []}
+    # Optional kinds no source provided are left out, not listed empty: older documents lack them too.
+    assert "package_verification" not in coverage and "malware" not in coverage
 
 
 def test_a_baseline_provides_the_changes(tmp_path):

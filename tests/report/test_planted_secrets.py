@@ -47,6 +47,9 @@ CMD_PASSWORD = _fake(20)
 SUDOERS_PEM = _pem_body(4)
 JSON_PEM = _pem_body(3)
 GITHUB_IN_CONTENTS = "ghp_" + _fake(36)
+DOCKERFILE_PASSWORD = _fake(18)
+DOCKERFILE_TOKEN = _fake(30)
+DOCKERFILE_AWS_KEY = "AKIA" + _fake(16, "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567")
 
 # place -> the secret values planted there.
 PLACES = {
@@ -58,7 +61,18 @@ PLACES = {
     "captured-contents": (GITHUB_IN_CONTENTS,),
     "pem-body": tuple(SUDOERS_PEM),
     "json-escaped-pem-body": tuple(JSON_PEM),
+    "dockerfile": (DOCKERFILE_PASSWORD, DOCKERFILE_TOKEN, DOCKERFILE_AWS_KEY),
 }
+
+# Given with --dockerfile when the document is extracted; the --image runs guess theirs from the history.
+DOCKERFILE = f"""FROM debian:12 AS build
+ARG API_TOKEN={DOCKERFILE_TOKEN}
+ENV DB_PASSWORD {DOCKERFILE_PASSWORD}
+RUN curl -u "app:$API_TOKEN" https://example.com && echo {DOCKERFILE_PASSWORD}
+FROM debian:12
+ENV AWS_ACCESS_KEY_ID={DOCKERFILE_AWS_KEY}
+USER app
+"""
 
 
 def _pem(body: list[str], newline: str = "\n") -> str:
@@ -105,8 +119,10 @@ def runs(tmp_path_factory):
     archive = write_docker_archive(planted_image(), root / "planted.tar")
     env = {**os.environ, "REGATE_CACHE_DIR": str(root / "cache")}
     document = root / "document.json"
+    dockerfile = root / "Dockerfile"
+    dockerfile.write_text(DOCKERFILE)
     extracted = regate("extract", "--no-syft", "--image", archive, "--content", "/app/service-account.json",
-                       "--content", "/app/.env", "-o", document, env=env)
+                       "--content", "/app/.env", "--dockerfile", dockerfile, "-o", document, env=env)
     assert extracted.returncode == 0, extracted.stderr
     outputs: dict[str, list[str]] = {fmt: [] for fmt in FORMATS}
     for fmt in FORMATS:
@@ -164,4 +180,9 @@ def test_every_place_is_reported_and_printed_masked(runs):
         ("private-key", "file", "/etc/sudoers"),
         ("private-key", "file", "/app/service-account.json"),
         ("github-token", "file", "/etc/sudoers"),
+        ("generic-secret", "dockerfile", "dockerfile:2"),
+        ("password", "dockerfile", "dockerfile:3"),
+        ("aws-access-key", "dockerfile", "dockerfile:6"),
     }
+    assert document["image"]["dockerfile"]["mode"] == "actual"
+    assert f"DB_PASSWORD {'*' * len(DOCKERFILE_PASSWORD)}" in outputs["json"][1]  # printed, masked

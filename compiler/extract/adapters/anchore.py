@@ -14,6 +14,7 @@ import stat
 
 from ...errors import InputError
 from ..base import Extraction, Facts, Source
+from ..dockerfile import parse_dockerfile
 from ..document import add_entry
 from ..jsonload import parse_json
 from . import entries
@@ -128,6 +129,21 @@ def _not_read(report: View, image_report: View, image: dict) -> list[str]:
     return left
 
 
+def _dockerfile(image_report: View, warnings: list[str]) -> dict | None:
+    """The Dockerfile Anchore recorded: given at analysis (`Actual`) or guessed from the history."""
+    text, mode = image_report.str("dockerfile_contents"), image_report.str("dockerfile_mode").lower()
+    if not text or mode not in ("actual", "guessed"):
+        return None
+    try:
+        instructions = parse_dockerfile(text, image_report.pointer + "/dockerfile_contents")
+    except InputError as exc:
+        warnings.append(f"the recorded Dockerfile is not read: {exc.message}")
+        return None
+    if mode == "guessed":  # lines of a text Anchore wrote, not of a Dockerfile anyone has
+        instructions = [{k: v for k, v in i.items() if k != "line"} for i in instructions]
+    return {"mode": mode, "instructions": instructions}
+
+
 class AnchoreExport:
     format = "anchore-export"
     description = "an Anchore Engine image export (image_report + analysis_report)"
@@ -156,6 +172,10 @@ class AnchoreExport:
         distro = found.get("name", "")
         if found:
             image["distro"] = found
+        warnings: list[str] = []
+        dockerfile = _dockerfile(image_report, warnings)
+        if dockerfile:
+            image["dockerfile"] = dockerfile
         facts["image"] = image
 
         package_type = _DISTRO_PACKAGE_TYPES.get(distro, "unknown")
@@ -170,5 +190,6 @@ class AnchoreExport:
             add_entry(facts, "packages", pkg["key"], pkg)
         _files(report, facts)
         left = _not_read(report, image_report, image)
-        warnings = [f"the export's {', '.join(left)} have no place in the input document and are left out"] if left else []
+        if left:
+            warnings.append(f"the export's {', '.join(left)} have no place in the input document and are left out")
         return Extraction(facts, Source("anchore-engine", self.format, "", path), warnings)

@@ -12,6 +12,7 @@ from ..base import Extraction, Facts, Source
 from ..document import add_entry
 from . import cvss, entries
 from .normalize import rfc3339, severity, unique
+from .coverage_distros import grype_distros
 from .syft import artifact_package, distro, image_facts
 from .view import View
 
@@ -163,5 +164,5 @@ class GrypeJson:
         built = database.raw("built") or database.obj("status").raw("built")
         return Extraction(facts, Source(descriptor.str("name") or "grype", self.format, descriptor.str("version"), path,
                                         scanned=rfc3339(descriptor.raw("timestamp")) or "",
-                                        data_built=rfc3339(built) or ""),
+                                        data_built=rfc3339(built) or "", distros=grype_distros(root)),
                           unfilled={} if _v6_database(doc) else {"vulnerabilities": _V6_FIELDS})

@@ -13,6 +13,7 @@ from ..document import add_entry
 from . import cvss, entries
 from .imageconfig import image_names, layers, map_config, merge_layers
 from .licenses import normalize_licenses
+from .coverage_distros import trivy_distros
 from .normalize import distro_entry, rfc3339, severity, unique
 from .view import View
 
@@ -255,5 +256,6 @@ class TrivyJson:
             uncovered = frozenset({"vulnerabilities"})
             warnings.append(f"{path}: no vulnerability scan results (only secret, license or configuration "
                             "scanning?): the document has no vulnerability data")
-        return Extraction(facts, Source("trivy", self.format, version, path, scanned=scanned or ""), warnings,
-                          licenses_by_name=unlisted, uncovered=uncovered)
+        distros = trivy_distros(root, results) if isinstance(doc, dict) else None
+        return Extraction(facts, Source("trivy", self.format, version, path, scanned=scanned or "", distros=distros),
+                          warnings, licenses_by_name=unlisted, uncovered=uncovered)

@@ -11,11 +11,17 @@ from ..adapters.view import View
 from ..base import ExtractOptions, Facts
 from ..conceal import conceal
 from ..globs import compile_globs, is_glob
+from ..contentsearch import compile_search
 from ..numbers import clip, decimal
 from .filesystem import Filesystem
 from .layers import FileEntry, Layer, ReadPlan
 from .limits import Budget, Where
+from .malware import scan_for_malware
 from .manifest import ImagePlan, parse_json
+from .verify import verify_packages
+
+# The facts key under which the package verification travels to the image reader.
+VERIFICATION = "_package_verification"
 
 # Read even when not configured as content paths: users and distro come from them.
 ALWAYS_CAPTURED = frozenset({"/etc/passwd", "/etc/group", "/etc/os-release", "/usr/lib/os-release"})
@@ -27,7 +33,15 @@ def read_plan(options: ExtractOptions) -> ReadPlan:
         max_content_bytes=options.max_content_bytes,
         scan_secrets=options.scan_secrets,
         secret_scan_max_bytes=options.secret_scan_max_bytes,
+        unpack_dir=options.unpack_dir,
+        content_search=compile_search(options.content_patterns),
+        verify=_verifying(options),
     )
+
+
+def _verifying(options: ExtractOptions) -> bool:
+    # Verification lands on the packages Syft lists: without Syft the MD5s and SHA-1s would be wasted.
+    return options.verify_packages and options.run_syft
 
 
 def build_facts(
@@ -71,6 +85,11 @@ def build_facts(
         "users": users,
         "secrets": _secrets(layers),
     }
+    if options.malware_scan:
+        facts["malware"] = scan_for_malware(fs, options.clamav_db, budget, where)
+    if _verifying(options):
+        # Not a document field: the image reader attaches it to the packages Syft lists (`VERIFICATION`).
+        facts[VERIFICATION] = verify_packages(fs, budget.limits.max_link_hops)
     # Secrets of files not kept may show again in the config or in kept files, without the
     # context that made them secrets (`RUN echo <key>`): masked there while the values are known.
     conceal(facts, frozenset(v for layer in layers for e in layer.entries.values() for v in e.secret_values))
@@ -142,6 +161,8 @@ def _files(fs: Filesystem, options: ExtractOptions, budget: Budget, where: Where
         if entry.type in ("file", "hardlink") and data is not None and data.type == "file":
             item["size"] = data.size
             item["sha256"] = data.sha256
+            if data.content_matches:
+                item["content_matches"] = list(data.content_matches)
         if entry.link_target:
             item["link_target"] = entry.link_target
         if path in configured or (selection is not None and selection.fullmatch(path) and entry.type != "dir"):

@@ -12,18 +12,24 @@ from __future__ import annotations
 
 import hashlib
 import re
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Any, Sequence
+from itertools import count
+from pathlib import Path
+from typing import Any, Iterator, Sequence
 
 from .. import secrets
 from ..globs import compile_globs, is_glob
+from ..contentsearch import ContentSearch
+from . import verify
 from .limits import Budget, Where
 from .paths import normalize, resolve_path
 from .tarstream import CHUNK, Digesting, MemberReader, Source, TarEntry, decompressed, iter_tar
 
 WHITEOUT = ".wh."
 OPAQUE = ".wh..wh..opq"
+_NO_COPY = nullcontext()
 
 
 @dataclass(frozen=True)
@@ -34,6 +40,12 @@ class ReadPlan:
     max_content_bytes: int
     scan_secrets: bool
     secret_scan_max_bytes: int
+    content_search: ContentSearch | None = None
+    # Package verification: keep the package databases, and the MD5 (dpkg) and SHA-1 (apk) of every file.
+    verify: bool = False
+    # A directory to copy every regular file into (for the malware scan), one flat file each.
+    unpack_dir: str = ""
+    _copies: Iterator[int] = field(default_factory=count, compare=False)
 
     @cached_property
     def capture_names(self) -> frozenset[str]:
@@ -49,7 +61,8 @@ class ReadPlan:
         is known only at its end: files named like a captured path are kept too (globs match
         whole paths only: a name pattern would keep every `*.conf` of the image)."""
         return (path in self.capture or path.rsplit("/", 1)[1] in self.capture_names
-                or (self.capture_globs is not None and self.capture_globs.fullmatch(path) is not None))
+                or (self.capture_globs is not None and self.capture_globs.fullmatch(path) is not None)
+                or (self.verify and verify.captures(path)))
 
 
 @dataclass(slots=True)
@@ -65,6 +78,10 @@ class FileEntry:
     contents: bytes | None = None
     secrets: Sequence[dict[str, Any]] = ()  # not a list per entry: most files have no findings
     secret_values: frozenset[str] = frozenset()
+    stored: str = ""  # the copy written to the plan's unpack_dir, when there is one
+    content_matches: tuple[str, ...] = ()  # names of the content-search patterns the file matches
+    md5: bytes = b""  # for package verification only
+    sha1: bytes = b""
 
 
 @dataclass
@@ -149,24 +166,40 @@ def _below_symlink(path: str, symlinks: set[str]) -> bool:
 
 def _read_file(item: FileEntry, data: MemberReader, plan: ReadPlan, budget: Budget, where: Where) -> None:
     keep = 0
-    if plan.scan_secrets:
+    if plan.scan_secrets or plan.content_search:
         keep = plan.secret_scan_max_bytes
     captured = plan.captures(item.path)
+    limit = verify.content_limit(item.path, plan.max_content_bytes) if plan.verify else plan.max_content_bytes
     if captured:
-        keep = max(keep, plan.max_content_bytes)
+        keep = max(keep, limit)
     digest = hashlib.sha256()
+    # Package databases record MD5 (dpkg) and SHA-1 (apk); which files they own is known only at the end.
+    more = (hashlib.md5(), hashlib.sha1()) if plan.verify else ()
     head = bytearray()
     size = 0
-    while chunk := data.read(CHUNK):
-        digest.update(chunk)
-        size += len(chunk)
-        if len(head) < keep:
-            head += chunk[: keep - len(head)]
+    copy = None
+    if plan.unpack_dir:
+        item.stored = str(Path(plan.unpack_dir) / str(next(plan._copies)))
+        copy = open(item.stored, "wb")
+    with copy or _NO_COPY:
+        while chunk := data.read(CHUNK):
+            digest.update(chunk)
+            for other in more:
+                other.update(chunk)
+            size += len(chunk)
+            if len(head) < keep:
+                head += chunk[: keep - len(head)]
+            if copy is not None:
+                copy.write(chunk)
     item.size = size
     item.sha256 = digest.hexdigest()
-    if captured and size <= plan.max_content_bytes:
+    if more:
+        item.md5, item.sha1 = more[0].digest(), more[1].digest()
+    if captured and size <= limit:
         budget.hold_content(size, where)
         item.contents = bytes(head)
+    if plan.content_search and 0 < size <= plan.secret_scan_max_bytes:
+        item.content_matches = plan.content_search.matches(bytes(head))
     if plan.scan_secrets and 0 < size <= plan.secret_scan_max_bytes:
         scan = secrets.scan_bytes(bytes(head), item.path)
         item.secrets, item.secret_values = scan.findings, scan.values
