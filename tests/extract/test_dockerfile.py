@@ -122,7 +122,9 @@ def test_extract_with_a_dockerfile_is_actual_and_wins(tmp_path):
 def test_dockerfile_errors(tmp_path):
     dockerfile = corpus("dockerfiles/krol3-vuln-python-sample.Dockerfile")
     # As an analysis file: the error names the option to use instead.
-    assert_user_error(regate("extract", str(dockerfile)), "pass it with --dockerfile FILE")
+    refused = regate("extract", str(dockerfile))
+    assert refused.returncode == 2 and refused.stdout == "" and "Traceback" not in refused.stderr
+    assert refused.stderr.count("\n") == 2 and "pass it with --dockerfile FILE" in refused.stderr  # a near miss: two lines
     config = str(corpus("image-config/anchore-engine_nginx-1.19.5_image_config.json"))
     assert_user_error(regate("extract", "--dockerfile", str(tmp_path / "missing"), config), "no such file")
     broken = tmp_path / "Dockerfile"

@@ -118,7 +118,7 @@ def test_without_a_package_list_nothing_is_claimed(tmp_path, monkeypatch):
     assert "packages" not in extraction.facts and "package_verification" not in extraction.covers
     assert not any("verif" in w for w in extraction.warnings)
     # Syft wanted but not installed: the files were checked, and the warning says why nothing shows.
-    monkeypatch.setattr("regate.extract.image.syft_packages", lambda target, label: None)
+    monkeypatch.setattr("regate.extract.image.syft_packages", lambda target, label, show_progress: None)
     extraction = extract_image_path(_alpine(tmp_path), ExtractOptions(run_syft=True))
     assert "package_verification" not in extraction.covers
     assert any("no package list" in w for w in extraction.warnings)
