@@ -158,6 +158,8 @@ class RuleGenerator(Conditions, Terms):
 
     def map_block(self, block: str, first_line: int) -> list[Mapped]:
         """Source map of one generated block (a rule or a helper) starting at `first_line`."""
+        if block.startswith(f"_{self.rule.id}_message"):
+            return []  # its type guards are no conditions of the policy, though they may read alike
         mapped: list[Mapped] = []
         head = None
         statements: list[tuple[int, str]] = []
