@@ -63,12 +63,12 @@ def _report_options(command):
 
 
 def _server_options(opa_url, opa_token, opa_ca_cert, opa_client_cert, opa_client_key, insecure, timeout):
-    from ..engine.server import ServerOptions
-
     if opa_url is None:
         if opa_ca_cert or opa_client_cert or opa_client_key or insecure:
             raise UserError("--opa-ca-cert, --opa-client-cert, --opa-client-key and --insecure need --opa-url")
         return None
+    from ..engine.server import ServerOptions  # the server client costs a second to import: only when used
+
     return ServerOptions(opa_url, opa_token, opa_ca_cert, opa_client_cert, opa_client_key, insecure, timeout)
 
 

@@ -18,4 +18,13 @@ from ..extract.secrets import mask_json, masker
 
 def redact(value: Any, known: Iterable[str] = ()) -> Any:
     """A copy of a JSON value with every string redacted (object keys too)."""
-    return mask_json(value, masker(known, config=True), keys=True)
+    mask = masker(known, config=True)
+    # A decision repeats its keys, ids, titles and sources in every finding: each is masked once.
+    masked: dict[str, str] = {}
+
+    def mask_once(text: str) -> str:
+        if text not in masked:
+            masked[text] = mask(text)
+        return masked[text]
+
+    return mask_json(value, mask_once, keys=True)
