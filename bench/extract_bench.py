@@ -27,6 +27,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from regate.collector import tune_for_documents  # noqa: E402
 from regate.extract.base import ExtractOptions  # noqa: E402
 from regate.extract.document import build_document  # noqa: E402
 from regate.extract.registry import extract_path  # noqa: E402
@@ -137,6 +138,7 @@ def main() -> None:
     parser.add_argument("--vulnerabilities", type=int, default=5_000)
     parser.add_argument("--measure-memory", nargs="+", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
+    tune_for_documents()  # as the regate command does
     if args.measure_memory:
         _measure_memory_here(args.measure_memory)
         return

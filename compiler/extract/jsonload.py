@@ -31,6 +31,20 @@ def _escape(token: object) -> str:
 
 def check_depth(doc: Any, path: str, max_depth: int = MAX_JSON_DEPTH) -> None:
     """Refuse documents nested deeper than `max_depth`, naming the place (iteratively: no recursion)."""
+    # Level by level, containers only, nothing remembered: cheap enough for every input; a document
+    # that is too deep is walked again to name where.
+    level, depth = [doc], 1
+    while level:
+        if depth > max_depth:
+            _refuse_depth(doc, path, max_depth)
+        below = []
+        for value in level:
+            children = value.values() if type(value) is dict else value
+            below += [child for child in children if type(child) is dict or type(child) is list]
+        level, depth = below, depth + 1
+
+
+def _refuse_depth(doc: Any, path: str, max_depth: int) -> None:
     # Each stack item carries its route as (key, parent route), turned into a pointer only for the error.
     stack: list[tuple[Any, int, tuple | None]] = [(doc, 1, None)]
     while stack:
