@@ -26,6 +26,7 @@ from regate.bundle import write_directory  # noqa: E402
 from regate.compile import compile_policies  # noqa: E402
 from regate.inputs import complete  # noqa: E402
 from regate.opa import find_opa  # noqa: E402
+from summary import report  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
 SEVERITIES = ["unknown", "negligible", "low", "medium", "high", "critical"]
@@ -143,6 +144,10 @@ def main() -> int:
             print(f"{packages:>9}{findings:>9}{ours / 1e6:>11.1f}{theirs / 1e6:>11.1f}{time_ratio:>6.2f}x"
                   f"{our_bytes / 1e6:>11.1f}{their_bytes / 1e6:>11.1f}{memory_ratio:>6.2f}x"
                   f"{ours / 1e3 / packages:>8.1f} {'ok' if ok else 'MISSED'}", flush=True)
+            report(f"time vs expert, {packages:,} packages", f"<= {TARGET_TIME}x", f"{time_ratio:.2f}x",
+                   time_ratio <= TARGET_TIME)
+            report(f"allocations vs expert, {packages:,} packages", f"<= {TARGET_MEMORY}x", f"{memory_ratio:.2f}x",
+                   memory_ratio <= TARGET_MEMORY)
             shutil.rmtree(scratch)
     print("us/pkg flat across sizes means evaluation grows linearly")
     return 1 if failed else 0
