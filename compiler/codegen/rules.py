@@ -188,7 +188,7 @@ class RuleGenerator(Conditions, Terms):
         second branch, which renders whatever it finds (`text.str`)."""
         if message is None:
             return rego_string("")
-        text, args, guards, fast = [], [], [], []
+        text, args, guards, fast, typed = [], [], [], [], False
         for part in message.parts:
             if isinstance(part, str):
                 text.append(part.replace("%", "%%"))
@@ -201,6 +201,7 @@ class RuleGenerator(Conditions, Terms):
             else:
                 guards += rendered[0]
                 fast.append(rendered[1])
+                typed = True
         if not args:  # no sprintf: "%" stays as written
             return rego_string("".join(p for p in message.parts if isinstance(p, str)))
         name = f"_{self.rule.id}_message"
@@ -208,18 +209,20 @@ class RuleGenerator(Conditions, Terms):
         template = rego_string("".join(text))
         body = [f"message := sprintf({template}, [{', '.join(args)}])"]
         branches = f"message if {{\n\t{body[0]}\n}} else := {rego_string(message.text)}"
-        if guards:
-            guards = list(dict.fromkeys(guards))
-            typed = f"sprintf({template}, [{', '.join(fast)}])"
-            body += guards + [typed]
-            branches = (f"{typed} if {{\n" + "".join(f"\t{g}\n" for g in guards) + "} else := " + branches)
+        if typed:
+            guards = list(dict.fromkeys(guards)) or ["true"]
+            rendering = f"sprintf({template}, [{', '.join(fast)}])"
+            body += guards + [rendering]
+            branches = (f"{rendering} if {{\n" + "".join(f"\t{g}\n" for g in guards) + "} else := " + branches)
         self.helpers.append(f"{_head(name, params, body)} := {branches}")
         return f"{name}({', '.join(params)})" if params else name
 
     def typed_rendering(self, expr: ast.Expr, scope: Scope) -> tuple[list[str], str] | None:
-        """(guards, term) rendering a field as `text.str` does, without a call, when it has
-        the type the schema gives it; None for anything but a field of a textual, whole
-        number or list-of-text type."""
+        """(guards, term) rendering a value as `text.str` does, without it, when the value has
+        the type the schema gives it: a field of a textual, whole number or list-of-text
+        type, or `days_since` of a date (whole days, or undefined). None for anything else."""
+        if isinstance(expr, ast.Call) and expr.name == "days_since":
+            return [], f"format_int({self.term(expr, scope)}, 10)"
         if not isinstance(expr, ast.Ref) or not expr.segments or any(s.computed for s in expr.segments):
             return None
         t = self.typer.type(expr, scope)

@@ -173,9 +173,9 @@ _unexpired(exception) if exception.until_ns == null
 
 _unexpired(exception) if clock.now_ns < exception.until_ns
 
-# Most findings carry no exception ids: answer those without any lookup.
+# A hit with exception ids (even none held): which apply, which expired.
 _exceptions(policy_id, action, hit) := {"applied": null, "expired": [], "effective": action} if {
-	count(object.get(hit, "exceptions", set())) == 0
+	count(hit.exceptions) == 0
 } else := result if {
 	candidates := [id | some id in hit.exceptions; _in_scope(policy_id, config.exceptions[id])]
 	usable := sort([id | some id in candidates; _unexpired(config.exceptions[id])])
@@ -202,28 +202,56 @@ _effective(action, exception) := "GO" if {
 
 # [policy, rule, key, message, hit, finding] of every finding, in the order of
 # `findings`. A rule's metadata is read from data once per rule, not per hit,
-# and nothing is collected into a set: no finding is hashed.
-_sorted := sort([[policy_id, rule_id, hit.key, hit.message, hit, finding] |
+# and nothing is collected into a set: no finding is hashed. Most hits carry
+# no exception ids (their rules have no exceptions): those need no call. The
+# finding is written out in both halves: a function building it would double
+# what a decision allocates.
+_sorted := sort(array.concat(
+	[[policy_id, rule_id, hit.key, hit.message, hit, finding] |
+		some [policy_id, rule_id, rule, found] in _found
+		some hit in found
+		not hit.exceptions
+		finding := {
+			"policy": policy_id,
+			"rule": rule_id,
+			"action": rule.action,
+			"effective_action": rule.action,
+			"message": hit.message,
+			"key": hit.key,
+			"exception": null,
+			"expired_exceptions": [],
+			"title": rule.title,
+			"severity": rule.severity,
+			"source": rule.source,
+		}
+	],
+	[[policy_id, rule_id, hit.key, hit.message, hit, finding] |
+		some [policy_id, rule_id, rule, found] in _found
+		some hit in found
+		hit.exceptions
+		exceptions := _exceptions(policy_id, rule.action, hit)
+		finding := {
+			"policy": policy_id,
+			"rule": rule_id,
+			"action": rule.action,
+			"effective_action": exceptions.effective,
+			"message": hit.message,
+			"key": hit.key,
+			"exception": exceptions.applied,
+			"expired_exceptions": exceptions.expired,
+			"title": rule.title,
+			"severity": rule.severity,
+			"source": rule.source,
+		}
+	],
+))
+
+# [policy, rule, rule metadata, hits] of every evaluated rule.
+_found := [[policy_id, rule_id, policy.rules[rule_id], found] |
 	some policy_id in evaluated
 	policy := config.policies[policy_id]
 	some rule_id, found in data.regate.policies[policy["package"]].rules
-	rule := policy.rules[rule_id]
-	some hit in found
-	exceptions := _exceptions(policy_id, rule.action, hit)
-	finding := {
-		"policy": policy_id,
-		"rule": rule_id,
-		"action": rule.action,
-		"effective_action": exceptions.effective,
-		"message": hit.message,
-		"key": hit.key,
-		"exception": exceptions.applied,
-		"expired_exceptions": exceptions.expired,
-		"title": rule.title,
-		"severity": rule.severity,
-		"source": rule.source,
-	}
-])
+]
 
 # METADATA
 # title: Every finding, sorted by policy, rule, key and message

@@ -14,7 +14,7 @@ package regate.policies.packages
 denied contains hit if {
 	is_object(input.packages)
 	some key, p in input.packages
-	data.regate.sets.denied_packages[p.name]
+	p.name in data.regate.sets.denied_packages
 	hit := {
 		"key": key,
 		"message": _denied_message(p),
@@ -95,7 +95,7 @@ license contains hit if {
 }
 
 _license_1(_, l) if {
-	data.regate.sets.denied_licenses[l]
+	l in data.regate.sets.denied_licenses
 }
 
 _license_1(_, l) if {

@@ -90,7 +90,7 @@ stale_fix contains hit if {
 	}
 }
 
-_stale_fix_message(v) := sprintf("%s has had a fix for %s days", [v.id, data.regate.lib.text.str(data.regate.lib.clock.days_since_or_null(object.get({"v": v}, ["v", "published"], null)))]) if {
+_stale_fix_message(v) := sprintf("%s has had a fix for %s days", [v.id, format_int(data.regate.lib.clock.days_since(v.published), 10)]) if {
 	is_string(v.id)
 } else := message if {
 	message := sprintf("%s has had a fix for %s days", [data.regate.lib.text.str(object.get({"v": v}, ["v", "id"], null)), data.regate.lib.text.str(data.regate.lib.clock.days_since_or_null(object.get({"v": v}, ["v", "published"], null)))])
