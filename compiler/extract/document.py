@@ -20,7 +20,6 @@ from typing import Any, Iterable
 import fastjsonschema
 import jsonpatch
 import orjson
-from jsonschema import Draft202012Validator
 
 from ..errors import InputError, UserError
 from ..resources import INPUT_SCHEMA_VERSION, input_schema
@@ -343,7 +342,9 @@ def _stated(image: dict, field: str) -> bool:
 
 
 @cache
-def _validator() -> Draft202012Validator:
+def _validator():
+    from jsonschema import Draft202012Validator  # only for a document fastjsonschema rejects: it imports slowly
+
     return Draft202012Validator(input_schema())
 
 
