@@ -10,6 +10,7 @@ regate's front end costs next to OPA's.
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import sys
 import tempfile
@@ -21,11 +22,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from regate import checks  # noqa: E402
 from regate.bundle import bundle_files, tarball, write_directory  # noqa: E402
+from regate.cache import CACHE_ENV, _toolchain, compile_cached  # noqa: E402
 from regate.codegen import generate_modules  # noqa: E402
 from regate.compile import compile_policies  # noqa: E402
 from regate.loader import load  # noqa: E402
 from regate.model import collect  # noqa: E402
 from regate.opa import find_opa  # noqa: E402
+from summary import report  # noqa: E402
 
 RULE_SHAPES = [
     'rule r{n} stop {{\n    for v in vulnerabilities where v.severity >= high and v.fix.available and v.package.name == "pkg{n}"\n'
@@ -76,6 +79,12 @@ def main() -> None:
         codegen_s, _ = timed(lambda: generate_modules(checked[0]), args.repeat)
         total_s, compiled = timed(lambda: compile_policies([source], today), args.repeat)
         bundle_s, _ = timed(lambda: tarball(bundle_files(compiled)), args.repeat)
+        os.environ[CACHE_ENV] = str(Path(scratch) / "cache")
+        compile_cached([source], today, opa.version)  # the miss that fills the cache
+        # As in a new `regate check` process: the hash of regate's own code is computed again.
+        hit_s, hit = timed(lambda: _toolchain.cache_clear() or compile_cached([source], today, opa.version),
+                           args.repeat)
+        assert hit.cached
         out = Path(scratch) / "bundle"
         write_directory(compiled, out)
         opa_s, ran = timed(lambda: opa.run("check", "--strict", "-b", str(out)), args.repeat)
@@ -88,10 +97,14 @@ def main() -> None:
     print(f"{'stage':<34}{'median s':>10}")
     for name, seconds in (("parse (lark LALR + AST)", parse_s), ("checks (names, types, linearity)", check_s),
                           ("code generation", codegen_s), ("compile total (regate compile)", total_s),
-                          ("bundle (tar.gz)", bundle_s), ("baseline: opa check --strict", opa_s)):
+                          ("bundle (tar.gz)", bundle_s), ("cache hit (regate check)", hit_s),
+                          ("baseline: opa check --strict", opa_s)):
         print(f"{name:<34}{seconds:>10.3f}")
     print(f"ratio regate compile + bundle / opa check --strict: {(total_s + bundle_s) / opa_s:.2f}x")
     print(f"per rule: {1000 * (total_s + bundle_s) / rules:.2f} ms")
+    if rules == 1000:  # the issue-12 targets are for 1,000 rules
+        report("compile + bundle, 1,000 rules", "< 2 s", f"{total_s + bundle_s:.2f} s", total_s + bundle_s < 2)
+        report("cache hit, 1,000 rules", "< 50 ms", f"{1000 * hit_s:.1f} ms", hit_s < 0.05)
 
 
 if __name__ == "__main__":

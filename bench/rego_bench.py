@@ -1,12 +1,12 @@
 """Generated Rego next to hand-written expert Rego, same rules, same input, same run.
 
-Builds a synthetic input (default 10,000 packages, 5,000 vulnerabilities),
-compiles bench/expert/bench.regate, checks that regate's findings equal the
-expert policy's (bench/expert/expert.rego), then times both with `opa bench`:
-the rules alone and the whole decision. A size sweep shows evaluation time
-grows linearly with the input.
+For 1,000, 10,000 and 100,000 packages (half as many vulnerabilities) builds a
+synthetic input, compiles bench/expert/bench.regate, checks that regate's whole
+decision equals the one the hand-written bench/expert/expert.rego gives, then
+times both with `opa bench` (input parsed once) and prints the time and
+allocation ratios against the targets. Exit 1 when a target is missed.
 
-    python bench/rego_bench.py [--packages 10000] [--vulnerabilities 5000]
+    python bench/rego_bench.py [--sizes 1000 10000 100000] [--count 3]
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import json
 import random
+import shutil
 import sys
 import tempfile
 from datetime import date
@@ -25,6 +26,7 @@ from regate.bundle import write_directory  # noqa: E402
 from regate.compile import compile_policies  # noqa: E402
 from regate.inputs import complete  # noqa: E402
 from regate.opa import find_opa  # noqa: E402
+from summary import report  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
 SEVERITIES = ["unknown", "negligible", "low", "medium", "high", "critical"]
@@ -60,19 +62,20 @@ def synthetic_input(packages: int, vulnerabilities: int, seed: int = 7) -> tuple
     return document, accepted
 
 
-def bench(opa, query: str, sources: list[str], input_path: Path, count: int) -> float:
-    """Median ns/op of `opa bench` for the query."""
-    ran = opa.run("bench", "--format", "json", "--count", str(count), "-i", str(input_path), *sources, query,
-                  timeout=1800)
+def bench(opa, query: str, sources: list[str], input_path: Path, count: int) -> tuple[float, float]:
+    """Median ns/op and bytes allocated/op of `opa bench` for the query (the input parsed once)."""
+    ran = opa.run("bench", "--format", "json", "--benchmem", "--count", str(count), "-i", str(input_path), *sources,
+                  query, timeout=3600)
     if ran.returncode != 0:
         raise SystemExit(f"opa bench failed for {query}: {ran.stderr or ran.stdout}")
-    decoder, text, position, per_op = json.JSONDecoder(), ran.stdout, 0, []
+    decoder, text, position, runs = json.JSONDecoder(), ran.stdout, 0, []
     while position < len(text.rstrip()):  # --count N prints N JSON objects in a row
         result, position = decoder.raw_decode(text, position)
-        per_op.append(result["T"] / result["N"])
+        runs.append((result["T"] / result["N"], result["MemBytes"] / result["N"]))
         while position < len(text) and text[position].isspace():
             position += 1
-    return sorted(per_op)[len(per_op) // 2]
+    runs.sort()
+    return runs[len(runs) // 2]
 
 
 def evaluate(opa, query: str, sources: list[str], input_path: Path):
@@ -98,52 +101,57 @@ def prepare(scratch: Path, packages: int, vulnerabilities: int) -> tuple[list[st
     return regate_sources, expert_sources, input_path
 
 
-def same_findings(opa, regate_sources, expert_sources, input_path) -> int:
-    decision = evaluate(opa, "data.regate.decision.main", regate_sources, input_path)
-    expert = evaluate(opa, "data.expert.decision", expert_sources, input_path)
-    ours = sorted((f["rule"], f["key"], f["message"], f["exception"] is not None) for f in decision["findings"])
-    theirs = sorted((f["rule"], f["key"], f["message"], f["excepted"]) for f in expert["findings"])
-    if ours != theirs or decision["final_action"] != expert["final_action"]:
-        missing = set(theirs) - set(ours)
-        extra = set(ours) - set(theirs)
-        raise SystemExit(f"findings differ: {len(missing)} only in expert, {len(extra)} only in regate; "
-                         f"e.g. {sorted(missing)[:2]} / {sorted(extra)[:2]}")
-    return len(ours)
+def same_decision(opa, regate_sources, expert_sources, input_path) -> int:
+    """The expert's decision must be regate's, byte for byte, before either is timed."""
+    ours = evaluate(opa, "data.regate.decision.main", regate_sources, input_path)
+    theirs = evaluate(opa, "data.expert.decision", expert_sources, input_path)
+    if ours != theirs:
+        differing = sorted(k for k in set(ours) | set(theirs) if ours.get(k) != theirs.get(k))
+        detail = ""
+        if "findings" in differing:
+            only_ours = [f for f in ours["findings"] if f not in theirs["findings"]]
+            only_theirs = [f for f in theirs["findings"] if f not in ours["findings"]]
+            detail = f"; e.g. regate {only_ours[:1]} / expert {only_theirs[:1]}"
+        raise SystemExit(f"decisions differ in {', '.join(differing)}{detail}")
+    return len(ours["findings"])
 
 
-def main() -> None:
+SIZES = (1_000, 10_000, 100_000)
+TARGET_TIME, TARGET_MEMORY = 1.1, 1.2
+
+
+def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--packages", type=int, default=10_000)
-    parser.add_argument("--vulnerabilities", type=int, default=5_000)
+    parser.add_argument("--sizes", type=int, nargs="+", default=list(SIZES), help="packages (vulnerabilities: half)")
     parser.add_argument("--count", type=int, default=3, help="opa bench repetitions (median is reported)")
     args = parser.parse_args()
     opa = find_opa()
+    failed = False
+    print(f"targets: time <= {TARGET_TIME}x and allocations <= {TARGET_MEMORY}x the expert's, same decision")
+    print(f"{'packages':>9}{'findings':>9}{'regate ms':>11}{'expert ms':>11}{'ratio':>7}"
+          f"{'regate MB':>11}{'expert MB':>11}{'ratio':>7}{'us/pkg':>8}")
     with tempfile.TemporaryDirectory() as scratch_name:
-        scratch = Path(scratch_name)
-        regate_sources, expert_sources, input_path = prepare(scratch, args.packages, args.vulnerabilities)
-        findings = same_findings(opa, regate_sources, expert_sources, input_path)
-        print(f"input: {args.packages} packages, {args.vulnerabilities} vulnerabilities "
-              f"({input_path.stat().st_size / 1e6:.1f} MB); {findings} findings, identical in both policies")
-        rows = [
-            ("rules only", "data.regate.policies.bench.rules", "data.expert.findings"),
-            ("whole decision", "data.regate.decision.main", "data.expert.decision"),
-        ]
-        print(f"{'query':<16}{'regate ms':>12}{'expert ms':>12}{'ratio':>8}")
-        for label, ours, theirs in rows:
-            a = bench(opa, ours, regate_sources, input_path, args.count) / 1e6
-            b = bench(opa, theirs, expert_sources, input_path, args.count) / 1e6
-            print(f"{label:<16}{a:>12.1f}{b:>12.1f}{a / b:>7.2f}x")
-        print("scaling of the whole decision (linear means time/size stays flat):")
-        print(f"{'packages':>10}{'vulns':>8}{'regate ms':>12}{'expert ms':>12}{'us/package':>12}")
-        for fraction in (4, 2, 1):
-            n, m = args.packages // fraction, args.vulnerabilities // fraction
-            sub = scratch / f"sweep-{n}"
-            sub.mkdir()
-            ours, theirs, path = prepare(sub, n, m)
-            a = bench(opa, "data.regate.decision.main", ours, path, args.count) / 1e6
-            b = bench(opa, "data.expert.decision", theirs, path, args.count) / 1e6
-            print(f"{n:>10}{m:>8}{a:>12.1f}{b:>12.1f}{1000 * a / n:>12.1f}")
+        for packages in args.sizes:
+            scratch = Path(scratch_name) / str(packages)
+            scratch.mkdir()
+            regate_sources, expert_sources, input_path = prepare(scratch, packages, packages // 2)
+            findings = same_decision(opa, regate_sources, expert_sources, input_path)
+            ours, our_bytes = bench(opa, "data.regate.decision.main", regate_sources, input_path, args.count)
+            theirs, their_bytes = bench(opa, "data.expert.decision", expert_sources, input_path, args.count)
+            time_ratio, memory_ratio = ours / theirs, our_bytes / their_bytes
+            ok = time_ratio <= TARGET_TIME and memory_ratio <= TARGET_MEMORY
+            failed |= not ok
+            print(f"{packages:>9}{findings:>9}{ours / 1e6:>11.1f}{theirs / 1e6:>11.1f}{time_ratio:>6.2f}x"
+                  f"{our_bytes / 1e6:>11.1f}{their_bytes / 1e6:>11.1f}{memory_ratio:>6.2f}x"
+                  f"{ours / 1e3 / packages:>8.1f} {'ok' if ok else 'MISSED'}", flush=True)
+            report(f"time vs expert, {packages:,} packages", f"<= {TARGET_TIME}x", f"{time_ratio:.2f}x",
+                   time_ratio <= TARGET_TIME)
+            report(f"allocations vs expert, {packages:,} packages", f"<= {TARGET_MEMORY}x", f"{memory_ratio:.2f}x",
+                   memory_ratio <= TARGET_MEMORY)
+            shutil.rmtree(scratch)
+    print("us/pkg flat across sizes means evaluation grows linearly")
+    return 1 if failed else 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

@@ -18,14 +18,12 @@ import hashlib
 import json
 import os
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime, timezone
 from functools import cache
 from pathlib import Path
 
 from . import __version__, ast
 from .atomic import write_atomically
-from .bundle import bundle_files, manifest, tarball
-from .compile import compile_policies, today as utc_today
 from .diagnostics import Diagnostic, Level, Span
 from .loader import Program, policy_files
 
@@ -53,11 +51,15 @@ def compile_cached(paths: list[str | Path], on: date | None, opa_version: str) -
 
     Raises `Diagnostics` like `compile_policies` on errors (never cached).
     """
-    on = on or utc_today()
+    on = on or datetime.now(timezone.utc).date()
     entry = cache_dir() / "bundles" / _key(paths, on, opa_version)
     found = _hit(entry, paths)
     if found is not None:
         return found
+    # Only a miss needs the compiler: a hit, in every later run of a pipeline, does not import it.
+    from .bundle import bundle_files, manifest, tarball
+    from .compile import compile_policies
+
     compiled = compile_policies(list(paths), on)
     content = tarball(bundle_files(compiled))
     write_atomically(entry / _BUNDLE, content, make_parents=True)

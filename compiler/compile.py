@@ -13,7 +13,7 @@ from .config import data_document
 from .diagnostics import Diagnostic
 from .loader import Program, load
 from .model import PolicySet, collect
-from .resources import iter_rego_library
+from .resources import library_for
 
 
 @dataclass(frozen=True)
@@ -40,13 +40,14 @@ def analyse(paths: list[str | Path], on: date | None = None) -> tuple[PolicySet,
     return checks.run_passes(collect(program, on or today()))
 
 
-def compile_policies(paths: list[str | Path], on: date | None = None) -> Compiled:
+def compile_policies(paths: list[str | Path], on: date | None = None, library: tuple[str, ...] = ()) -> Compiled:
+    """`library` names Rego library packages to ship although no generated module uses them."""
     policy_set, warnings = analyse(paths, on)
     files: dict[str, bytes] = {}
     modules = generate_modules(policy_set)
     for path, module in modules.items():
         files[path] = module.text.encode("utf-8")
-    for path, source in iter_rego_library():
+    for path, source in library_for([module.text for module in modules.values()], library):
         files[path] = source.encode("utf-8")
     files["data.json"] = canonical_json(data_document(policy_set))
     source_maps = {path: module.source_map for path, module in modules.items() if module.source_map}

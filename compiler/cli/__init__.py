@@ -17,6 +17,7 @@ import traceback
 import click
 
 from .. import __version__
+from ..collector import tune_for_documents
 from ..engine.decision import EXIT_ERROR
 from ..errors import UserError, one_line
 
@@ -87,6 +88,7 @@ DEBUG_VARIABLE = "REGATE_DEBUG"
 
 
 def main() -> None:
+    tune_for_documents()
     try:
         cli.main(standalone_mode=False)
     except click.exceptions.Exit as done:

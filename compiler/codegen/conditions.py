@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import operator
 import re
 
 from .. import ast
 from ..checks.exprs import Scope, new_collection
-from ..types import ELEMENT_KEYS, SEVERITY_RANK, Type
+from ..types import ELEMENT_KEYS, SEVERITIES, SEVERITY_RANK, Type
 from .rego import LIB, date_ns, rego_string
 
 _HELPER_CALL = re.compile(r"^_\w+(\([\w, ]*\))?$")
+_ORDER = {"<": operator.lt, "<=": operator.le, ">": operator.gt, ">=": operator.ge}
 
 
 class Conditions:
@@ -84,7 +86,7 @@ class Conditions:
             return [f'glob.match({self.term(cmp.right, scope)}, ["/"], {self.term(cmp.left, scope)})']
         kinds = {left_type.kind, right_type.kind}
         if "severity" in kinds and cmp.op not in ("==", "!="):
-            return [f"{self.severity_rank(cmp.left, scope)} {cmp.op} {self.severity_rank(cmp.right, scope)}"]
+            return self.severity_order(cmp, scope)
         if "version" in kinds and cmp.op not in ("==", "!="):
             left, right, op = cmp.left, cmp.right, cmp.op
             if left_type.kind != "version":
@@ -126,8 +128,8 @@ class Conditions:
         elif symbol is not None and symbol.kind == "list":
             collection = f"data.regate.sets.{right.root}"
             if cmp.op == "in":
-                # A set indexed by the element is OPA's fastest membership test.
-                return [f"{collection}[{element}]"]
+                # `in` a set allocates a third of what indexing the set (`sets.x[e]`) does, as fast.
+                return [f"{element} in {collection}"]
         else:
             collection = self.term(right, scope)
             if right_type.kind in ("list", "object"):
@@ -137,10 +139,35 @@ class Conditions:
         test = "member" if cmp.op == "in" else "not_member"
         return guard + [f"{LIB}.values.{test}({element}, {collection})"]
 
-    def severity_rank(self, expr: ast.Expr, scope: Scope) -> str:
+    def severity_order(self, cmp: ast.Compare, scope: Scope) -> list[str]:
+        """An ordering of severities. Against a named severity it is membership in the names
+        that satisfy it, decided here: no rank is looked up per element, and a value that
+        is no severity name is in none of them, as it has no rank."""
+        left, right = self.severity_constant(cmp.left, scope), self.severity_constant(cmp.right, scope)
+        if (left is None) == (right is None):
+            return [f"{self.severity_rank(cmp.left, scope)} {cmp.op} {self.severity_rank(cmp.right, scope)}"]
+        holds = _ORDER[cmp.op]
+        if right is not None:
+            operand = cmp.left
+            names = [n for n in SEVERITIES if holds(SEVERITY_RANK[n], SEVERITY_RANK[right])]
+        else:
+            operand = cmp.right
+            names = [n for n in SEVERITIES if holds(SEVERITY_RANK[left], SEVERITY_RANK[n])]
+        term = self.term(operand, scope)
+        if not names:
+            return ["false"]
+        if len(names) == 1:
+            return [f"{term} == {rego_string(names[0])}"]
+        return [f"{term} in {{{', '.join(rego_string(n) for n in names)}}}"]
+
+    def severity_constant(self, expr: ast.Expr, scope: Scope) -> str | None:
         constant = expr.value if isinstance(expr, ast.Literal) else (
             expr.root if isinstance(expr, ast.Ref) and not expr.segments and scope.lookup(expr.root) is None else None)
-        if constant in SEVERITY_RANK:
+        return constant if constant in SEVERITY_RANK else None
+
+    def severity_rank(self, expr: ast.Expr, scope: Scope) -> str:
+        constant = self.severity_constant(expr, scope)
+        if constant is not None:
             return str(SEVERITY_RANK[constant])
         return f"{LIB}.severity.rank[{self.term(expr, scope)}]"
 

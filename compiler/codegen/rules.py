@@ -158,6 +158,8 @@ class RuleGenerator(Conditions, Terms):
 
     def map_block(self, block: str, first_line: int) -> list[Mapped]:
         """Source map of one generated block (a rule or a helper) starting at `first_line`."""
+        if block.startswith(f"_{self.rule.id}_message"):
+            return []  # its type guards are no conditions of the policy, though they may read alike
         mapped: list[Mapped] = []
         head = None
         statements: list[tuple[int, str]] = []
@@ -181,24 +183,58 @@ class RuleGenerator(Conditions, Terms):
     def message(self, message: ast.Message, scope: Scope) -> str:
         """The message term. Interpolated messages go through a helper whose `else`
         falls back to the template text, so a value that cannot be rendered never
-        makes a finding disappear."""
+        makes a finding disappear. Its first branch renders values of the type the
+        schema gives them directly, under type guards; any other value takes the
+        second branch, which renders whatever it finds (`text.str`)."""
         if message is None:
             return rego_string("")
-        text, args = [], []
+        text, args, guards, fast, typed = [], [], [], [], False
         for part in message.parts:
             if isinstance(part, str):
                 text.append(part.replace("%", "%%"))
+                continue
+            text.append("%s")
+            args.append(f"{LIB}.text.str({self.term(part.expr, scope, safe=True)})")
+            rendered = self.typed_rendering(part.expr, scope)
+            if rendered is None:
+                fast.append(args[-1])
             else:
-                text.append("%s")
-                args.append(f"{LIB}.text.str({self.term(part.expr, scope, safe=True)})")
+                guards += rendered[0]
+                fast.append(rendered[1])
+                typed = True
         if not args:  # no sprintf: "%" stays as written
             return rego_string("".join(p for p in message.parts if isinstance(p, str)))
         name = f"_{self.rule.id}_message"
         params = scope.variables()
-        body = [f"message := sprintf({rego_string(''.join(text))}, [{', '.join(args)}])"]
-        self.helpers.append(f"{_head(name, params, body)} := message if {{\n\t{body[0]}\n}} else := "
-                            f"{rego_string(message.text)}")
+        template = rego_string("".join(text))
+        body = [f"message := sprintf({template}, [{', '.join(args)}])"]
+        branches = f"message if {{\n\t{body[0]}\n}} else := {rego_string(message.text)}"
+        if typed:
+            guards = list(dict.fromkeys(guards)) or ["true"]
+            rendering = f"sprintf({template}, [{', '.join(fast)}])"
+            body += guards + [rendering]
+            branches = (f"{rendering} if {{\n" + "".join(f"\t{g}\n" for g in guards) + "} else := " + branches)
+        self.helpers.append(f"{_head(name, params, body)} := {branches}")
         return f"{name}({', '.join(params)})" if params else name
+
+    def typed_rendering(self, expr: ast.Expr, scope: Scope) -> tuple[list[str], str] | None:
+        """(guards, term) rendering a value as `text.str` does, without it, when the value has
+        the type the schema gives it: a field of a textual, whole number or list-of-text
+        type, or `days_since` of a date (whole days, or undefined). None for anything else."""
+        if isinstance(expr, ast.Call) and expr.name == "days_since":
+            return [], f"format_int({self.term(expr, scope)}, 10)"
+        if not isinstance(expr, ast.Ref) or not expr.segments or any(s.computed for s in expr.segments):
+            return None
+        t = self.typer.type(expr, scope)
+        value = self.term(expr, scope)
+        if t.kind in ("string", "version", "severity", "date"):
+            return [f"is_string({value})"], value
+        if t.kind == "number":
+            return [f"is_number({value})", f"{value} == floor({value})"], f"format_int({value}, 10)"
+        if t.kind == "list" and t.item is not None and t.item.kind in ("string", "version", "severity", "date"):
+            # concat fails on an element that is not text: the second branch renders that one
+            return [f"is_array({value})"], f'concat(", ", {value})'
+        return None
 
     def exception_terms(self, scope: Scope) -> str:
         """The set of ids of the exceptions that hold for a finding. Many are one flat

@@ -6,6 +6,8 @@ import json
 import subprocess
 from pathlib import Path
 
+import orjson
+
 from ..errors import EngineError, one_line
 from ..opa import Opa
 from . import Engine, EngineInfo
@@ -25,17 +27,24 @@ class CliEngine(Engine):
     def evaluate(self, document: dict) -> dict:
         args = ("eval", "--format", "json", "--bundle", str(self.bundle), "--stdin-input", QUERY)
         # A timeout kills `opa` and anything it started (Opa.run): nothing outlives the call.
-        done = self.opa.run(*args, input_text=json.dumps(document), timeout=self.timeout)
+        done = self.opa.run(*args, input_text=_serialised(document), timeout=self.timeout)
         if done.returncode != 0:
             raise EngineError(f"opa eval failed (exit status {done.returncode}): {_failure(done)}")
         return validate(_decision_value(done.stdout), "opa eval")
 
 
+def _serialised(document: dict) -> str:
+    try:
+        return orjson.dumps(document).decode()
+    except orjson.JSONEncodeError:  # integers past 64 bits, which the input may hold
+        return json.dumps(document)
+
+
 def _decision_value(stdout: str):
     """The value of the query, or None when it is undefined."""
     try:
-        output = json.loads(stdout)
-    except json.JSONDecodeError:
+        output = orjson.loads(stdout)
+    except orjson.JSONDecodeError:
         raise EngineError(f"opa eval printed something that is not JSON: {one_line(stdout)}") from None
     try:
         results = expect(expect(output, dict, "the output").get("result", []), list, "`result`")

@@ -10,7 +10,8 @@ The data goes key by key under data.regate (`config`, `lists`, `params`, ...),
 never as one PUT of data.regate: that path is also where the modules live. The
 revision is recorded at data.regate.push so `regate check --opa-url --policy`
 can tell the server runs the policy it was given. Policies regate pushed
-before and the bundle no longer has are deleted last.
+before and the bundle no longer has are deleted last, callers before the
+library modules they call.
 
 The REST API has no transactions: an evaluation during a push can see new
 modules with old data. Servers that need atomic updates should load bundles.
@@ -50,9 +51,7 @@ def push(engine: ServerEngine, files: dict[str, bytes]) -> Pushed:
     with engine.request("recording the pushed revision"):
         engine.client.update_or_create_data({"revision": revision}, "regate/push")
     stale = sorted(set(existing) - set(modules))
-    for policy_id in stale:
-        with engine.request(f"deleting the stale policy {policy_id}"):
-            engine.client.delete_policy(policy_id)
+    _delete_stale(engine, stale)
     return Pushed(revision, len(modules), len(stale))
 
 
@@ -92,3 +91,21 @@ def _upload_modules(engine: ServerEngine, modules: dict[str, str]) -> None:
                               "\n".join(f"  {reason}" for reason in refused.values()))
         pending = {policy_id: modules[policy_id] for policy_id in refused}
 
+
+def _delete_stale(engine: ServerEngine, stale: list[str]) -> None:
+    """OPA refuses to delete a library module a remaining module still calls (a stale
+    policy using `regate/lib/version`, which the new bundle does not ship): delete in
+    passes, callers first, until all are gone or a pass makes no progress."""
+    pending = stale
+    while pending:
+        refused: dict[str, str] = {}
+        for policy_id in pending:
+            try:
+                with engine.request(f"deleting the stale policy {policy_id}"):
+                    engine.client.delete_policy(policy_id)
+            except EngineError as exc:
+                refused[policy_id] = str(exc)
+        if len(refused) == len(pending):
+            raise EngineError("the OPA server refused to delete stale policy modules:\n" +
+                              "\n".join(f"  {reason}" for reason in refused.values()))
+        pending = sorted(refused)

@@ -19,7 +19,7 @@ from urllib.parse import urlsplit
 import orjson
 import requests
 from opa_client import OpaClient
-from opa_client.errors import ConnectionsError, PolicyNotFoundError, RegoParseError
+from opa_client.errors import ConnectionsError, DeletePolicyError, PolicyNotFoundError, RegoParseError
 
 from ..errors import EngineError, UserError
 from ..opa import Opa
@@ -164,7 +164,7 @@ class ServerEngine(Engine):
         except RegoParseError as exc:
             details = "; ".join(e.get("message", "") for e in exc.errors if isinstance(e, dict))
             raise EngineError(f"{where} refused {doing}: {exc.message}{': ' + details if details else ''}") from None
-        except (ConnectionsError, PolicyNotFoundError) as exc:
+        except (ConnectionsError, DeletePolicyError, PolicyNotFoundError) as exc:
             hint = "; check --opa-token" if exc.expression in ("unauthorized", "forbidden") else ""
             raise EngineError(f"{where} refused {doing}: {exc.message or exc.expression}{hint}") from None
         except UnexpectedAnswer as exc:

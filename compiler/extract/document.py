@@ -19,7 +19,7 @@ from functools import cache
 from typing import Any, Iterable
 
 import fastjsonschema
-from jsonschema import Draft202012Validator
+import orjson
 
 from ..errors import InputError, UserError
 from ..resources import INPUT_SCHEMA_VERSION, input_schema
@@ -52,11 +52,18 @@ def _empty(value: Any) -> bool:
     return value in ("", [], {})
 
 
+def _marker(item: Any) -> bytes:
+    try:
+        return orjson.dumps(item, option=orjson.OPT_SORT_KEYS)
+    except orjson.JSONEncodeError:  # integers past 64 bits
+        return json.dumps(item, sort_keys=True).encode()
+
+
 def _union(first: list, second: list) -> list:
-    seen = {json.dumps(item, sort_keys=True) for item in first}
+    seen = {_marker(item) for item in first}
     out = list(first)
     for item in second:
-        marker = json.dumps(item, sort_keys=True)
+        marker = _marker(item)
         if marker not in seen:
             seen.add(marker)
             out.append(item)
@@ -247,6 +254,25 @@ def _plain(value: Any, pointer: str) -> Any:
         raise DocumentInvalid(f"regate built {pointer} holding NaN or Infinity, which is not JSON (a bug in regate)") from None
 
 
+def _plain_facts(facts: Facts) -> dict:
+    """The collections and image of one extraction as plain JSON, copied in one pass rather than
+    entry by entry (`_plain`, which names the entry should one hold NaN or Infinity)."""
+    names = (*COLLECTIONS, *(name for name in OPTIONAL_COLLECTIONS if name in facts))
+    wanted = {name: facts.get(name, {}) for name in (*names, "image")}
+    try:
+        text = json.dumps(wanted, allow_nan=False)
+    except ValueError:
+        _plain(wanted["image"], "/image")
+        for name in names:
+            for key, entry in wanted[name].items():
+                _plain(entry, f"/{name}/{key}")  # raises, naming the entry
+        raise
+    try:
+        return orjson.loads(text)
+    except orjson.JSONDecodeError:  # integers past 64 bits
+        return json.loads(text)
+
+
 def name_image(image: dict, name: str) -> None:
     """`--name REF`: the reference of an image whose inputs carry none (an untagged archive, a
     filesystem report, an SBOM without a name), so that mappings and image lists can match it."""
@@ -270,15 +296,16 @@ def build_concealed(extractions: Iterable[Extraction], baseline: dict | None = N
     extractions = list(extractions)
     _check_same_image(extractions)
     document = empty_document()
+    plain = {id(extraction): _plain_facts(extraction.facts) for extraction in extractions}
     for extraction in extractions:
         for name in (*COLLECTIONS, *(n for n in OPTIONAL_COLLECTIONS if n in extraction.facts)):
             document.setdefault(name, {})
-            for key, entry in extraction.facts.get(name, {}).items():
-                add_entry(document, name, key, _plain(entry, f"/{name}/{key}"))
+            for key, entry in plain[id(extraction)][name].items():
+                add_entry(document, name, key, entry)
         document["sources"].append(extraction.source.as_json())
         document["sources"].extend(source.as_json() for source in extraction.also)
     for extraction in sorted(extractions, key=_rank):
-        _merge_image(document["image"], _plain(extraction.facts.get("image", {}), "/image"))
+        _merge_image(document["image"], plain[id(extraction)]["image"])
     if image_name is not None:
         name_image(document["image"], image_name)
     _guess_dockerfile(document["image"])
@@ -339,7 +366,9 @@ def with_baseline(document: dict, baseline: dict) -> None:
 
 
 @cache
-def _validator() -> Draft202012Validator:
+def _validator():
+    from jsonschema import Draft202012Validator  # only for a document fastjsonschema rejects: it imports slowly
+
     return Draft202012Validator(input_schema())
 
 

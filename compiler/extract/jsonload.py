@@ -16,6 +16,8 @@ import re
 from pathlib import Path
 from typing import Any
 
+import orjson
+
 from ..errors import InputError
 from .numbers import clip
 
@@ -29,6 +31,20 @@ def _escape(token: object) -> str:
 
 def check_depth(doc: Any, path: str, max_depth: int = MAX_JSON_DEPTH) -> None:
     """Refuse documents nested deeper than `max_depth`, naming the place (iteratively: no recursion)."""
+    # Level by level, containers only, nothing remembered: cheap enough for every input; a document
+    # that is too deep is walked again to name where.
+    level, depth = [doc], 1
+    while level:
+        if depth > max_depth:
+            _refuse_depth(doc, path, max_depth)
+        below = []
+        for value in level:
+            children = value.values() if type(value) is dict else value
+            below += [child for child in children if type(child) is dict or type(child) is list]
+        level, depth = below, depth + 1
+
+
+def _refuse_depth(doc: Any, path: str, max_depth: int) -> None:
     # Each stack item carries its route as (key, parent route), turned into a pointer only for the error.
     stack: list[tuple[Any, int, tuple | None]] = [(doc, 1, None)]
     while stack:
@@ -91,7 +107,22 @@ def parse_json(text: str, path: str, max_depth: int = MAX_JSON_DEPTH) -> Any:
     if not text.strip():
         raise InputError(path, "is empty; expected a JSON document")
     try:
-        doc = json.loads(text, parse_constant=_refuse_constant, parse_float=_finite_float)
+        # orjson is several times faster and refuses all that is refused here (NaN, 1e999, half a
+        # surrogate pair, deep nesting) and integers past 64 bits: those take the slow parser, which
+        # reads big integers and says precisely what is wrong with the rest.
+        doc = orjson.loads(text)
+    except orjson.JSONDecodeError:
+        doc = _parse_slowly(text, path, max_depth)
+    if isinstance(doc, (dict, list)):
+        check_depth(doc, path, max_depth)
+    if _SURROGATE_ESCAPE.search(text):  # rare: only then is the document walked
+        _refuse_lone_surrogates(doc, path)
+    return doc
+
+
+def _parse_slowly(text: str, path: str, max_depth: int) -> Any:
+    try:
+        return json.loads(text, parse_constant=_refuse_constant, parse_float=_finite_float)
     except json.JSONDecodeError as exc:
         # The decoder reports an unterminated string only when the input ends inside it.
         ends_early = exc.pos >= len(text.rstrip()) or exc.msg.startswith("Unterminated string")
@@ -101,11 +132,6 @@ def parse_json(text: str, path: str, max_depth: int = MAX_JSON_DEPTH) -> Any:
         raise InputError(path, f"JSON nested deeper than {max_depth} levels; no image analysis format nests that deep") from None
     except ValueError as exc:
         raise InputError(path, f"invalid JSON: {exc}") from None
-    if isinstance(doc, (dict, list)):
-        check_depth(doc, path, max_depth)
-    if _SURROGATE_ESCAPE.search(text):  # rare: only then is the document walked
-        _refuse_lone_surrogates(doc, path)
-    return doc
 
 
 def read_text(path: Path, max_bytes: int = MAX_JSON_BYTES) -> str:

@@ -130,6 +130,8 @@ _ASSIGNMENT = re2.compile(r"""(?:^|[\s;&|("'])([A-Za-z_][A-Za-z0-9_.-]*)=(?:"([^
 # One pass over a file tells whether any rule can match; most files hold no
 # secret and are done after it.
 _ANY = re2.compile("|".join(f"(?:{rule.pattern.pattern})" for rule in RULES))
+# Most text holds no secret: one search rules out every configuration detector at once.
+_ANY_CONFIG = re2.compile("|".join(f"(?:{p})" for p in [r.pattern.pattern for r in CONFIG_RULES] + [_ASSIGNMENT.pattern]))
 
 Span = tuple[int, int, Rule]
 # What to mask: start, end, and whether the mask may keep a short prefix.
@@ -154,7 +156,7 @@ def spans(text: str, config: bool = False) -> list[Span]:
     found: list[Span] = []
     if _ANY.search(text):
         found += _rule_spans(RULES, text)
-    if config:
+    if config and _ANY_CONFIG.search(text):
         found += _rule_spans(CONFIG_RULES, text)
         for match in _ASSIGNMENT.finditer(text):
             group = match.lastindex or 0

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import json
 
+import orjson
+
 from . import Result, Run
 
 
@@ -45,4 +47,8 @@ def _result(result: Result) -> dict:
 
 
 def render(run: Run) -> str:
-    return json.dumps(document(run), indent=2, ensure_ascii=False) + "\n"
+    report = document(run)
+    try:  # about ten times faster than the json module on a decision with thousands of findings
+        return orjson.dumps(report, option=orjson.OPT_INDENT_2).decode() + "\n"
+    except orjson.JSONEncodeError:  # integers past 64 bits, which an input document may hold
+        return json.dumps(report, indent=2, ensure_ascii=False) + "\n"

@@ -17,6 +17,8 @@ from ..codegen.rego import unique_identifiers
 from .spec import Case, TestFile
 
 ROOT = "regate_tests"
+# The library package the generated tests ask; bundles ship it only for `regate test`.
+LIBRARY = "regate.testing"
 
 
 @dataclass(frozen=True)
@@ -59,7 +61,7 @@ def generate(test_file: TestFile, ident: str, cases: list[Case], inputs: list[di
             f"{rule} if {{",
             f"\tcase := data.{package}.cases[{position}]",
             "\tdecision := data.regate.decision.main with input as case.input",
-            "\tfailures := data.regate.testing.failures(decision, case.expect)",
+            f"\tfailures := data.{LIBRARY}.failures(decision, case.expect)",
             f'\tprint(json.marshal({{"case": {position}, "failures": failures}}))',
             "\tfailures == []",
             "}",

@@ -17,7 +17,7 @@ from ..loader import POLICY_SUFFIX, display_path
 from ..opa import find_opa
 from . import coverage as coverage_module
 from .fixtures import Fixtures
-from .generate import GeneratedTest, data_json, generate, module_names
+from .generate import LIBRARY, GeneratedTest, data_json, generate, module_names
 from .spec import TestFile, is_test_file, load_test_file
 
 
@@ -64,7 +64,7 @@ def _select(cases, pattern: re.Pattern | None):
 
 def run_set(root: Path, select: re.Pattern | None, with_coverage: bool, timeout: float) -> SetResult:
     """Compile one policy set, generate its tests, run them. Raises `Diagnostics` for bad policies or tests."""
-    compiled = compile_policies([root])
+    compiled = compile_policies([root], library=(LIBRARY,))
     problems: list[Diagnostic] = []
     files: list[TestFile] = []
     for path in test_files(root):

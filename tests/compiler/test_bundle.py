@@ -93,3 +93,27 @@ def test_directory_output_replaces_only_bundles(tmp_path):
     with pytest.raises(UserError):
         write_directory(compiled, elsewhere)
     assert (elsewhere / "notes.txt").read_text() == "keep me"
+
+
+def _library(compiled) -> set[str]:
+    return {name.split("/")[1] if name.startswith("regate/testing/") else name.split("/")[2]
+            for name in compiled.files if name.startswith(("regate/lib/", "regate/testing/"))}
+
+
+def test_bundles_ship_only_the_library_their_rules_use(tmp_path):
+    (tmp_path / "plain.regate").write_text(
+        'policy "p" {\n  rule denied stop {\n    for p in packages where p.name == "telnet"\n'
+        '    message "{p.name} is denied"\n  }\n}\n')
+    plain = compile_policies([tmp_path / "plain.regate"], TODAY)
+    assert "version" not in _library(plain) and "testing" not in _library(plain)
+    assert {"clock", "coverage", "images", "text"} <= _library(plain)  # the decision's and the message's
+
+    (tmp_path / "versions.regate").write_text(
+        'policy "v" {\n  rule old warn {\n    for p in packages where p.version < "2.0"\n'
+        '    message "{p.name} is old"\n  }\n}\n')
+    versions = compile_policies([tmp_path / "versions.regate"], TODAY)
+    assert "version" in _library(versions)
+    assert sum(n.startswith("regate/lib/version/") for n in versions.files) > 1  # the whole package
+
+    tested = compile_policies([tmp_path / "plain.regate"], TODAY, library=("regate.testing",))
+    assert "testing" in _library(tested)

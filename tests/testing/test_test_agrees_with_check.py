@@ -23,6 +23,7 @@ from regate.bundle import write_directory
 from regate.compile import compile_policies
 from regate.loader import display_path
 from regate.testing.fixtures import Fixtures
+from regate.testing.generate import LIBRARY
 from regate.testing import runner
 from regate.testing.spec import load_test_file
 
@@ -55,7 +56,7 @@ def test_every_case_holds_on_the_gates_decisions(example, opa, tmp_path):
         now = document.pop("now", None)
         by_now[now].append((case, write_json(tmp_path / f"case-{case.index}-{len(by_now[now])}.json", document)))
     bundle = tmp_path / "bundle"
-    write_directory(compile_policies([example], date(2026, 6, 1)), bundle)
+    write_directory(compile_policies([example], date(2026, 6, 1), library=(LIBRARY,)), bundle)
     for engine in ENGINES:
         pairs = []
         for now, group in by_now.items():

@@ -165,13 +165,6 @@ evaluated := selected if {
 	image_rule == null
 } else := []
 
-_hits contains [policy_id, rule_id, hit] if {
-	some policy_id in evaluated
-	pkg := config.policies[policy_id]["package"]
-	some rule_id, found in data.regate.policies[pkg].rules
-	some hit in found
-}
-
 _in_scope(policy_id, exception) if exception.policy == policy_id
 
 _in_scope(_, exception) if exception.allowlist in active_allowlists
@@ -180,17 +173,17 @@ _unexpired(exception) if exception.until_ns == null
 
 _unexpired(exception) if clock.now_ns < exception.until_ns
 
-_unexcepted := {"applied": null, "expired": []}
-
-# Most findings carry no exception ids: answer those without any lookup.
-_exceptions(policy_id, hit) := _unexcepted if {
-	count(object.get(hit, "exceptions", set())) == 0
+# A hit with exception ids (even none held): which apply, which expired.
+_exceptions(policy_id, action, hit) := {"applied": null, "expired": [], "effective": action} if {
+	count(hit.exceptions) == 0
 } else := result if {
 	candidates := [id | some id in hit.exceptions; _in_scope(policy_id, config.exceptions[id])]
 	usable := sort([id | some id in candidates; _unexpired(config.exceptions[id])])
+	applied := _describe_exception(usable)
 	result := {
-		"applied": _describe_exception(usable),
+		"applied": applied,
 		"expired": sort([id | some id in candidates; not _unexpired(config.exceptions[id])]),
+		"effective": _effective(action, applied),
 	}
 }
 
@@ -203,32 +196,66 @@ _describe_exception(ids) := null if {
 	"source": config.exceptions[ids[0]].source,
 }
 
-_finding(policy_id, rule_id, hit) := {
-	"policy": policy_id,
-	"rule": rule_id,
-	"action": rule.action,
-	"effective_action": _effective(rule.action, exceptions.applied),
-	"message": hit.message,
-	"key": hit.key,
-	"exception": exceptions.applied,
-	"expired_exceptions": exceptions.expired,
-	"title": rule.title,
-	"severity": rule.severity,
-	"source": rule.source,
-} if {
-	rule := config.policies[policy_id].rules[rule_id]
-	exceptions := _exceptions(policy_id, hit)
-}
-
 _effective(action, exception) := "GO" if {
 	exception != null
 } else := action
 
+# [policy, rule, key, message, hit, finding] of every finding, in the order of
+# `findings`. A rule's metadata is read from data once per rule, not per hit,
+# and nothing is collected into a set: no finding is hashed. Most hits carry
+# no exception ids (their rules have no exceptions): those need no call. The
+# finding is written out in both halves: a function building it would double
+# what a decision allocates.
+_sorted := sort(array.concat(
+	[[policy_id, rule_id, hit.key, hit.message, hit, finding] |
+		some [policy_id, rule_id, rule, found] in _found
+		some hit in found
+		not hit.exceptions
+		finding := {
+			"policy": policy_id,
+			"rule": rule_id,
+			"action": rule.action,
+			"effective_action": rule.action,
+			"message": hit.message,
+			"key": hit.key,
+			"exception": null,
+			"expired_exceptions": [],
+			"title": rule.title,
+			"severity": rule.severity,
+			"source": rule.source,
+		}
+	],
+	[[policy_id, rule_id, hit.key, hit.message, hit, finding] |
+		some [policy_id, rule_id, rule, found] in _found
+		some hit in found
+		hit.exceptions
+		exceptions := _exceptions(policy_id, rule.action, hit)
+		finding := {
+			"policy": policy_id,
+			"rule": rule_id,
+			"action": rule.action,
+			"effective_action": exceptions.effective,
+			"message": hit.message,
+			"key": hit.key,
+			"exception": exceptions.applied,
+			"expired_exceptions": exceptions.expired,
+			"title": rule.title,
+			"severity": rule.severity,
+			"source": rule.source,
+		}
+	],
+))
+
+# [policy, rule, rule metadata, hits] of every evaluated rule.
+_found := [[policy_id, rule_id, policy.rules[rule_id], found] |
+	some policy_id in evaluated
+	policy := config.policies[policy_id]
+	some rule_id, found in data.regate.policies[policy["package"]].rules
+]
+
 # METADATA
 # title: Every finding, sorted by policy, rule, key and message
-findings := [_finding(entry[0], entry[1], entry[4]) |
-	some entry in sort([[p, r, hit.key, hit.message, hit] | some [p, r, hit] in _hits])
-]
+findings := [entry[5] | some entry in _sorted]
 
 _rank := {"GO": 0, "WARN": 1, "STOP": 2}
 
@@ -258,21 +285,24 @@ unavailable := [entry |
 # title: The worst of some actions (STOP > WARN > GO); GO for none
 worst(actions) := _action_of_rank[max({0} | {_rank[a] | some a in actions})]
 
-_counts(policy_findings) := {lower(action): count([a | some a in actions; a == action]) |
-	actions := [f.effective_action | some f in policy_findings]
-	some action in ["STOP", "WARN", "GO"]
-}
+# The worst action of counted findings, without another pass over them.
+_worst_counted(counts) := "STOP" if {
+	counts.stop > 0
+} else := "WARN" if {
+	counts.warn > 0
+} else := "GO"
 
 # METADATA
 # title: Per-policy results, in evaluation order
 policies := [result |
 	some policy_id in evaluated
-	mine := [f | some f in findings; f.policy == policy_id]
+	actions := [f.effective_action | some f in findings; f.policy == policy_id]
+	counts := {lower(action): count([a | some a in actions; a == action]) | some action in ["STOP", "WARN", "GO"]}
 	result := {
 		"id": policy_id,
 		"title": config.policies[policy_id].title,
-		"action": worst([f.effective_action | some f in mine]),
-		"findings": _counts(mine),
+		"action": _worst_counted(counts),
+		"findings": counts,
 		"unavailable": [u.rule | some u in unavailable; u.policy == policy_id],
 		"source": config.policies[policy_id].source,
 	}

@@ -40,7 +40,11 @@ world_writable_config contains hit if {
 	}
 }
 
-_world_writable_config_message(f) := message if {
+_world_writable_config_message(f) := sprintf("%s mode %s", [f.path, format_int(f.mode, 10)]) if {
+	is_string(f.path)
+	is_number(f.mode)
+	f.mode == floor(f.mode)
+} else := message if {
 	message := sprintf("%s mode %s", [data.regate.lib.text.str(object.get({"f": f}, ["f", "path"], null)), data.regate.lib.text.str(object.get({"f": f}, ["f", "mode"], null))])
 } else := "{f.path} mode {f.mode}"
 
@@ -65,7 +69,9 @@ _setuid_1(f) if {
 	glob.match("/usr/bin/{su,sudo,passwd}", ["/"], f.path)
 }
 
-_setuid_message(f) := message if {
+_setuid_message(f) := sprintf("%s is setuid", [f.path]) if {
+	is_string(f.path)
+} else := message if {
 	message := sprintf("%s is setuid", [data.regate.lib.text.str(object.get({"f": f}, ["f", "path"], null))])
 } else := "{f.path} is setuid"
 
@@ -86,7 +92,9 @@ uid0 contains hit if {
 	}
 }
 
-_uid0_message(u) := message if {
+_uid0_message(u) := sprintf("%s has uid 0", [u.name]) if {
+	is_string(u.name)
+} else := message if {
 	message := sprintf("%s has uid 0", [data.regate.lib.text.str(object.get({"u": u}, ["u", "name"], null))])
 } else := "{u.name} has uid 0"
 
@@ -106,7 +114,13 @@ secret contains hit if {
 	}
 }
 
-_secret_message(s) := message if {
+_secret_message(s) := sprintf("%s in %s:%s: %s", [s.kind, s.path, format_int(s.line, 10), s.match]) if {
+	is_string(s.kind)
+	is_string(s.path)
+	is_number(s.line)
+	s.line == floor(s.line)
+	is_string(s.match)
+} else := message if {
 	message := sprintf("%s in %s:%s: %s", [data.regate.lib.text.str(object.get({"s": s}, ["s", "kind"], null)), data.regate.lib.text.str(object.get({"s": s}, ["s", "path"], null)), data.regate.lib.text.str(object.get({"s": s}, ["s", "line"], null)), data.regate.lib.text.str(object.get({"s": s}, ["s", "match"], null))])
 } else := "{s.kind} in {s.path}:{s.line}: {s.match}"
 
@@ -128,7 +142,9 @@ new_port contains hit if {
 	}
 }
 
-_new_port_message(c) := message if {
+_new_port_message(c) := sprintf("new exposed port %s", [c.path]) if {
+	is_string(c.path)
+} else := message if {
 	message := sprintf("new exposed port %s", [data.regate.lib.text.str(object.get({"c": c}, ["c", "path"], null))])
 } else := "new exposed port {c.path}"
 

@@ -19,7 +19,9 @@ root_user contains hit if {
 	}
 }
 
-_root_user_message := message if {
+_root_user_message := sprintf("image runs as %s", [input.image.effective_user]) if {
+	is_string(input.image.effective_user)
+} else := message if {
 	message := sprintf("image runs as %s", [data.regate.lib.text.str(object.get(input, ["image", "effective_user"], null))])
 } else := "image runs as {image.effective_user}"
 
@@ -77,7 +79,9 @@ ports contains hit if {
 	}
 }
 
-_ports_message(p) := message if {
+_ports_message(p) := sprintf("port %s is exposed", [p.spec]) if {
+	is_string(p.spec)
+} else := message if {
 	message := sprintf("port %s is exposed", [data.regate.lib.text.str(object.get({"p": p}, ["p", "spec"], null))])
 } else := "port {p.spec} is exposed"
 
@@ -194,7 +198,9 @@ repeated_items contains hit if {
 	}
 }
 
-_repeated_items_message := message if {
+_repeated_items_message := sprintf("user %s", [input.image.user]) if {
+	is_string(input.image.user)
+} else := message if {
 	message := sprintf("user %s", [data.regate.lib.text.str(object.get(input, ["image", "user"], null))])
 } else := "user {image.user}"
 

@@ -14,14 +14,17 @@ package regate.policies.packages
 denied contains hit if {
 	is_object(input.packages)
 	some key, p in input.packages
-	data.regate.sets.denied_packages[p.name]
+	p.name in data.regate.sets.denied_packages
 	hit := {
 		"key": key,
 		"message": _denied_message(p),
 	}
 }
 
-_denied_message(p) := message if {
+_denied_message(p) := sprintf("%s %s is denied", [p.name, p.version]) if {
+	is_string(p.name)
+	is_string(p.version)
+} else := message if {
 	message := sprintf("%s %s is denied", [data.regate.lib.text.str(object.get({"p": p}, ["p", "name"], null)), data.regate.lib.text.str(object.get({"p": p}, ["p", "version"], null))])
 } else := "{p.name} {p.version} is denied"
 
@@ -41,7 +44,10 @@ denied_inline contains hit if {
 	}
 }
 
-_denied_inline_message(p) := message if {
+_denied_inline_message(p) := sprintf("%s %s is denied", [p.name, p.version]) if {
+	is_string(p.name)
+	is_string(p.version)
+} else := message if {
 	message := sprintf("%s %s is denied", [data.regate.lib.text.str(object.get({"p": p}, ["p", "name"], null)), data.regate.lib.text.str(object.get({"p": p}, ["p", "version"], null))])
 } else := "{p.name} {p.version} is denied"
 
@@ -63,7 +69,10 @@ outdated contains hit if {
 	}
 }
 
-_outdated_message(p) := message if {
+_outdated_message(p) := sprintf("%s %s is older than %s", [p.name, p.version, data.regate.lib.text.str(object.get({"minimum_versions": data.regate.params.minimum_versions}, ["minimum_versions", object.get({"p": p}, ["p", "name"], null)], null))]) if {
+	is_string(p.name)
+	is_string(p.version)
+} else := message if {
 	message := sprintf("%s %s is older than %s", [data.regate.lib.text.str(object.get({"p": p}, ["p", "name"], null)), data.regate.lib.text.str(object.get({"p": p}, ["p", "version"], null)), data.regate.lib.text.str(object.get({"minimum_versions": data.regate.params.minimum_versions}, ["minimum_versions", object.get({"p": p}, ["p", "name"], null)], null))])
 } else := "{p.name} {p.version} is older than {minimum_versions[p.name]}"
 
@@ -86,14 +95,17 @@ license contains hit if {
 }
 
 _license_1(_, l) if {
-	data.regate.sets.denied_licenses[l]
+	l in data.regate.sets.denied_licenses
 }
 
 _license_1(_, l) if {
 	glob.match("GPL-3*", ["/"], l)
 }
 
-_license_message(p) := message if {
+_license_message(p) := sprintf("%s is licensed %s", [p.name, concat(", ", p.licenses)]) if {
+	is_string(p.name)
+	is_array(p.licenses)
+} else := message if {
 	message := sprintf("%s is licensed %s", [data.regate.lib.text.str(object.get({"p": p}, ["p", "name"], null)), data.regate.lib.text.str(object.get({"p": p}, ["p", "licenses"], null))])
 } else := "{p.name} is licensed {p.licenses}"
 

@@ -22,7 +22,9 @@ critical contains hit if {
 	}
 }
 
-_critical_message(v) := message if {
+_critical_message(v) := sprintf("%s", [v.id]) if {
+	is_string(v.id)
+} else := message if {
 	message := sprintf("%s", [data.regate.lib.text.str(object.get({"v": v}, ["v", "id"], null))])
 } else := "{v.id}"
 
