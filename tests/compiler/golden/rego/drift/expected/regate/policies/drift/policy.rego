@@ -14,7 +14,7 @@ package regate.policies.drift
 new_high contains hit if {
 	is_object(input.vulnerabilities)
 	some key, v in input.vulnerabilities
-	data.regate.lib.severity.rank[v.severity] >= 4
+	v.severity in {"high", "critical"}
 	input.drift[concat(":", ["vulnerabilities", v.key])].op == "added"
 	hit := {
 		"exceptions": {"policy:drift/new_high#1" | not _new_high_1(v)},
@@ -23,7 +23,9 @@ new_high contains hit if {
 	}
 }
 
-_new_high_message(v) := message if {
+_new_high_message(v) := sprintf("%s introduced", [v.id]) if {
+	is_string(v.id)
+} else := message if {
 	message := sprintf("%s introduced", [data.regate.lib.text.str(object.get({"v": v}, ["v", "id"], null))])
 } else := "{v.id} introduced"
 
@@ -56,7 +58,9 @@ _setuid_1(f) if {
 	f.uid == 0
 }
 
-_setuid_message(f) := message if {
+_setuid_message(f) := sprintf("%s new=%s", [f.path, data.regate.lib.text.str(data.regate.lib.text.truth({true | input.drift[concat(":", ["files", f.path])].op == "added"}))]) if {
+	is_string(f.path)
+} else := message if {
 	message := sprintf("%s new=%s", [data.regate.lib.text.str(object.get({"f": f}, ["f", "path"], null)), data.regate.lib.text.str(data.regate.lib.text.truth({true | input.drift[concat(":", ["files", f.path])].op == "added"}))])
 } else := "{f.path} new={new(f)}"
 
@@ -90,7 +94,9 @@ new_port contains hit if {
 	}
 }
 
-_new_port_message(p) := message if {
+_new_port_message(p) := sprintf("%s", [p.spec]) if {
+	is_string(p.spec)
+} else := message if {
 	message := sprintf("%s", [data.regate.lib.text.str(object.get({"p": p}, ["p", "spec"], null))])
 } else := "{p.spec}"
 
@@ -138,7 +144,9 @@ downgraded contains hit if {
 	}
 }
 
-_downgraded_message(d) := message if {
+_downgraded_message(d) := sprintf("%s from %s to %s", [d.element, data.regate.lib.text.str(object.get({"d": d}, ["d", "before"], null)), data.regate.lib.text.str(object.get({"d": d}, ["d", "after"], null))]) if {
+	is_string(d.element)
+} else := message if {
 	message := sprintf("%s from %s to %s", [data.regate.lib.text.str(object.get({"d": d}, ["d", "element"], null)), data.regate.lib.text.str(object.get({"d": d}, ["d", "before"], null)), data.regate.lib.text.str(object.get({"d": d}, ["d", "after"], null))])
 } else := "{d.element} from {d.before} to {d.after}"
 

@@ -23,7 +23,10 @@ passwd_file_blacklist_shells contains hit if {
 	}
 }
 
-_passwd_file_blacklist_shells_message(u) := message if {
+_passwd_file_blacklist_shells_message(u) := sprintf("Blacklisted shell '%s' found in image's /etc/passwd: pentry=%s (%s)", [u.shell, u.entry, data.regate.lib.text.str(crypto.md5(data.regate.lib.text.str(object.get({"u": u}, ["u", "entry"], null))))]) if {
+	is_string(u.shell)
+	is_string(u.entry)
+} else := message if {
 	message := sprintf("Blacklisted shell '%s' found in image's /etc/passwd: pentry=%s (%s)", [data.regate.lib.text.str(object.get({"u": u}, ["u", "shell"], null)), data.regate.lib.text.str(object.get({"u": u}, ["u", "entry"], null)), data.regate.lib.text.str(crypto.md5(data.regate.lib.text.str(object.get({"u": u}, ["u", "entry"], null))))])
 } else := "Blacklisted shell '{u.shell}' found in image's /etc/passwd: pentry={u.entry} ({md5(u.entry)})"
 
