@@ -15,6 +15,7 @@ import json
 from datetime import datetime, timezone
 from functools import cache
 
+from .. import anchore_ids
 from . import Result, Run
 
 HEADER = ["Image_Id", "Repo_Tag", "Trigger_Id", "Gate", "Trigger", "Check_Output", "Gate_Action", "Whitelisted", "Policy_Id"]
@@ -33,10 +34,11 @@ def origin(rule: dict) -> tuple[str, str, str] | None:
     return None
 
 
-def gate_trigger(run: Run, policy_id: str, rule_id: str) -> tuple[str, str]:
-    """An imported rule's Anchore gate and trigger; a native rule's policy and rule ids."""
+def gate_trigger(run: Run, policy_id: str, rule_id: str) -> tuple[str, str, bool]:
+    """An imported rule's Anchore gate and trigger; a native rule's policy and rule ids. The flag
+    says which."""
     found = origin(run.policy.rule(policy_id, rule_id))
-    return (found[0], found[1]) if found else (policy_id, rule_id)
+    return (found[0], found[1], True) if found else (policy_id, rule_id, False)
 
 
 def repo_tag(image: dict) -> str:
@@ -44,9 +46,12 @@ def repo_tag(image: dict) -> str:
     return reference if ":" in reference.rsplit("/", 1)[-1] else UNNAMED
 
 
-def trigger_id(gate: str, trigger: str, finding: dict) -> str:
-    """`<vulnerability id>+<package name>` for a vulnerability (as Anchore), else an md5 of gate,
-    trigger and message (Anchore hashes its other firings too): stable from run to run."""
+def trigger_id(gate: str, trigger: str, finding: dict, imported: bool) -> str:
+    """An imported rule's finding has the trigger id Anchore gives it (anchore_ids.py). A native
+    rule's is `<vulnerability id>+<package name>` for a vulnerability, else an md5 of gate, trigger
+    and message (as Anchore hashes its other firings): stable from run to run."""
+    if imported:
+        return anchore_ids.trigger_id(gate, trigger, finding["key"], finding["message"])
     vulnerability, plus, package = finding["key"].partition("+")
     if plus and vulnerability and package:
         return f"{vulnerability}+{package.partition(':')[2].rpartition('@')[0] or package}"
@@ -64,8 +69,8 @@ def _whitelisted(finding: dict) -> dict | bool:
 def _rows(run: Run, result: Result, image_id: str, tag: str) -> list[list]:
     rows = []
     for finding in result.decision["findings"]:
-        gate, trigger = gate_trigger(run, finding["policy"], finding["rule"])
-        rows.append([image_id, tag, trigger_id(gate, trigger, finding), gate, trigger, finding["message"],
+        gate, trigger, imported = gate_trigger(run, finding["policy"], finding["rule"])
+        rows.append([image_id, tag, trigger_id(gate, trigger, finding, imported), gate, trigger, finding["message"],
                      finding["effective_action"].lower(), _whitelisted(finding), finding["policy"]])
     return rows
 
@@ -78,12 +83,15 @@ def bundle(run: Run) -> dict:
         policy = config["policies"].get(policy_id, {})
         rules = []
         for rule_id, rule in policy.get("rules", {}).items():
-            gate, trigger = gate_trigger(run, policy_id, rule_id)
+            gate, trigger, _ = gate_trigger(run, policy_id, rule_id)
             found = origin(rule)
             rules.append({"id": found[2] if found and found[2] else rule_id, "gate": gate, "trigger": trigger,
                           "action": rule.get("action", ""), "params": []})
-        policies.append({"id": policy_id, "name": policy.get("title") or policy_id,
-                         "comment": policy.get("description") or "", "version": "1_0", "rules": rules})
+        # An imported policy's id is the Anchore policy's name and its title the Anchore comment.
+        imported = any(origin(rule) for rule in policy.get("rules", {}).values())
+        name, comment = ((policy_id, policy.get("title") or "") if imported
+                         else (policy.get("title") or policy_id, policy.get("description") or ""))
+        policies.append({"id": policy_id, "name": name, "comment": comment, "version": "1_0", "rules": rules})
     mappings = [{"id": m["id"], "name": m["id"], "registry": "*", "repository": "*", "image": {"type": "tag", "value": "*"},
                  "policy_ids": m.get("policies", []), "whitelist_ids": m.get("allowlists", [])}
                 for m in config.get("mappings") or []]

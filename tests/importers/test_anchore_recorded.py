@@ -19,6 +19,8 @@ from pathlib import Path
 
 import pytest
 
+from report.anchore_consumer import read_findings
+from engine.gatehelpers import regate
 from regate.bundle import write_directory
 from regate.compile import compile_policies
 from regate.importers.anchore import import_anchore
@@ -30,9 +32,12 @@ ROW = re.compile(r"^(\w+) Vulnerability found in (os|non-os) package type \((\w+
 TYPES = {"java": "java-archive", "python": "python", "rpm": "rpm"}
 
 
+DIGEST = "sha256:8fdd536f0caa79bb924b9c1b9451b49957322d1b07ab23def8c9a49448e5d462"
+IMAGE_ID = "c1d974aa689be7e7bd02120230be10de2ea3f3beb85b1c4975cfb218b8468ef0"
+
+
 def _recorded():
-    detail = json.loads(RECORDED.read_text())[0]["sha256:8fdd536f0caa79bb924b9c1b9451b49957322d1b07ab23def8c9a49448e5d462"][
-        "gcr.io/jenkinsxio/builder-maven:latest"][0]["detail"]
+    detail = json.loads(RECORDED.read_text())[0][DIGEST]["gcr.io/jenkinsxio/builder-maven:latest"][0]["detail"]
     table = next(iter(detail["result"]["result"].values()))["result"]
     rows = [dict(zip(table["header"], row)) for row in table["rows"]]
     return detail["policy"], rows, detail["result"]["final_action"]
@@ -109,6 +114,38 @@ def test_a_whitelist_of_the_recorded_trigger_ids_excepts_every_finding(recorded,
     assert len(decision["findings"]) == len(rows)
     assert [f["message"] for f in decision["findings"] if not f["exception"]] == []
     assert decision["final_action"] == "GO"
+
+
+def _table(evaluation: list) -> list[dict]:
+    ((by_tag,),) = [item.values() for item in evaluation]
+    ((detail,),) = [[e["detail"]["result"] for e in evaluations] for evaluations in by_tag.values()]
+    table = detail["result"][detail["image_id"]]["result"]
+    return [dict(zip(table["header"], row)) for row in table["rows"]]
+
+
+def test_format_anchore_of_the_imported_bundle_writes_anchores_table(recorded, tmp_path):
+    """`regate check --format anchore` on the imported bundle: the rows Anchore recorded (gate, trigger,
+    trigger id, action, whitelisted), and DefectDojo's parser reads the findings it read from Anchore's."""
+    bundle, rows, _ = recorded
+    (tmp_path / "bundle.json").write_text(json.dumps(bundle))
+    imported = regate("import", "anchore", str(tmp_path / "bundle.json"), "-o", str(tmp_path / "policy"))
+    assert imported.returncode == 0, imported.stderr
+    document = _document(rows)
+    document["image"].update(digest=DIGEST, id=f"sha256:{IMAGE_ID}")
+    (tmp_path / "input.json").write_text(json.dumps(document))
+    checked = regate("check", "--policy", str(tmp_path / "policy"), str(tmp_path / "input.json"), "--format", "anchore")
+    assert checked.returncode == 1, checked.stderr  # STOP, as Anchore's final action
+    ours = json.loads(checked.stdout)
+    columns = ("Image_Id", "Repo_Tag", "Trigger_Id", "Gate", "Trigger", "Gate_Action", "Whitelisted")
+    assert Counter(tuple(r[c] for c in columns) for r in _table(ours)) == Counter(tuple(r[c] for c in columns) for r in rows)
+    assert any(len(r["Trigger_Id"]) == 32 and r["Gate"] == "dockerfile" for r in rows)  # an MD5 id is among them
+
+    # Check_Output words vulnerabilities from regate's facts (docs/anchore.md) and Policy_Id is the
+    # policy's regate name, so DefectDojo's description, file path and references differ; the rest is Anchore's.
+    def finding(f):
+        return f.title, f.severity, f.component_name, f.component_version, f.vulnerability_id
+    expected = Counter(finding(f) for f in read_findings(json.loads(RECORDED.read_text())))
+    assert Counter(finding(f) for f in read_findings(ours)) == expected and sum(expected.values()) == 57
 
 
 def _origins(tmp_path: Path) -> dict:

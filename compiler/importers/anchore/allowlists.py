@@ -8,10 +8,10 @@ gate, trigger and message, which the importer computes when the message is const
 
 from __future__ import annotations
 
-import hashlib
 import re
 from dataclasses import dataclass
 
+from ...anchore_ids import md5_trigger_id
 from .gates import Translation
 from .model import Rule, WhitelistItem
 from .params import Untranslatable, string
@@ -62,10 +62,10 @@ def exception_for(item: WhitelistItem, rule: Rule, name: str, translation: Trans
     if not _may_be_md5(pattern):
         return None
     if translation.constant_message is not None:
-        digest = hashlib.md5((rule.gate + rule.trigger + translation.constant_message).encode(), usedforsecurity=False)
-        if not _matches(pattern, digest.hexdigest()):
+        digest = md5_trigger_id(rule.gate, rule.trigger, translation.constant_message)
+        if not _matches(pattern, digest):
             return None
-        return Exception_(name, None, identified=pattern == digest.hexdigest())
+        return Exception_(name, None, identified=pattern == digest)
     if translation.anchore_message is not None:
         digest = f"md5({string(rule.gate + rule.trigger)} + {translation.anchore_message})"
         if "*" not in pattern:
