@@ -80,8 +80,9 @@ def _provided(extraction: Extraction) -> dict[Source, set[str]]:
     return found
 
 
-def coverage(extractions: Iterable[Extraction]) -> dict:
-    """The `coverage` section of a document built from `extractions`."""
+def coverage(extractions: Iterable[Extraction], has_dockerfile: bool = True) -> dict:
+    """The `coverage` section of a document built from `extractions`. Without a Dockerfile (none
+    given, and no history to guess one from) a rule reading it is unavailable, never a pass."""
     sources: dict[str, list[Source]] = {kind: [] for kind in (*DATA_KINDS, *OPTIONAL_KINDS)}
     never_filled: dict[tuple[Source, str], set[str]] = {}
     for extraction in extractions:
@@ -97,4 +98,7 @@ def coverage(extractions: Iterable[Extraction]) -> dict:
         if unfilled and set.intersection(*unfilled):
             entry["absent_fields"] = sorted(set.intersection(*unfilled))
         out[kind] = entry
+    config = out["image_config"]
+    if not has_dockerfile and config["sources"]:
+        config["absent_fields"] = sorted({*config.get("absent_fields", ()), "dockerfile"})
     return out

@@ -316,7 +316,7 @@ def build_concealed(extractions: Iterable[Extraction], baseline: dict | None = N
     found = conceal(document)
     for name in (*COLLECTIONS, *(n for n in OPTIONAL_COLLECTIONS if n in document)):
         document[name] = dict(sorted(document[name].items()))
-    document["coverage"] = coverage(extractions)
+    document["coverage"] = coverage(extractions, has_dockerfile=bool(document["image"].get("dockerfile")))
     if baseline is not None:
         found |= add_baseline(document, baseline)
     cover_first_seen(document)
