@@ -460,6 +460,16 @@ class Typer:
             return None
         return STRING if t is not None else None
 
+    def call_string(self, call: ast.Call, scope: Scope) -> Type | None:
+        """A scalar as the text a message shows it (42 as "42"): Anchore's messages put numbers in text."""
+        if not self._arity(call, 1):
+            return None
+        t = self.type(call.args[0], scope)
+        if t is not None and not (t.is_textual or t.kind in ("number", "bool", "any")):
+            self.report("E302", call.args[0].span, f"string() needs a number, text or a boolean, not {t.describe()}")
+            return None
+        return STRING if t is not None else None
+
     def _text_function(self, call: ast.Call, scope: Scope, arity: int, result: Type) -> Type | None:
         if not self._arity(call, arity):
             return None

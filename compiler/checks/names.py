@@ -20,7 +20,7 @@ REGO_NAMES = {"count", "sprintf", "regex", "glob", "object", "concat", "lower", 
               "format_int", "sum", "bits", "floor", "eq", "equal", "neq", "lt", "lte", "gt", "gte", "plus",
               "minus", "mul", "div", "rem", "and", "or", "crypto"}
 FUNCTIONS = {"count", "any", "all", "exists", "days_since", "lower", "upper", "startswith", "endswith", "contains",
-             "bits_set", "octal", "new", "md5"}
+             "bits_set", "octal", "new", "md5", "string"}
 
 
 def check_names(policy_set: PolicySet) -> tuple[PolicySet, list[Diagnostic]]:

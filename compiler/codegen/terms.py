@@ -69,6 +69,8 @@ class Terms:
         # In messages, text functions render their arguments first; in conditions they take text only.
         if call.name == "octal":
             return f"{LIB}.{'text' if safe else 'values'}.octal({self.term(call.args[0], scope, safe)})"
+        if call.name == "string":  # total over defined values, so the same in conditions and messages
+            return f"{LIB}.text.str({self.term(call.args[0], scope, safe)})"
         if call.name in ("lower", "upper", "startswith", "endswith", "contains", "md5"):
             args = [self.term(a, scope, safe) for a in call.args]
             return f"{'crypto.md5' if call.name == 'md5' else call.name}({', '.join(f'{LIB}.text.str({a})' if safe else a for a in args)})"

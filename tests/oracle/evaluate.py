@@ -303,6 +303,9 @@ class Evaluator:
             if safe:
                 return f"%!o(float64={number_text(v)})" if is_number(v) else ""
             return UNDEF
+        if name == "string":
+            v = (self.safe if safe else self.value)(call.args[0], scope, env)
+            return UNDEF if v is UNDEF else text_of(v)
         if name in ("lower", "upper", "startswith", "endswith", "contains"):
             args = [(self.safe if safe else self.value)(a, scope, env) for a in call.args]
             if safe:

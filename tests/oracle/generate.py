@@ -132,6 +132,7 @@ class PolicyGenerator:
                 lambda: f"{ref} % {self.choice(['2', '3', '0'])} == {self.choice(['0', '1'])}",
                 lambda: f"bits_set({ref}, {self.choice(['0o002', '0o4000', '0o7', '0'])})",
                 lambda: f"octal({ref}) {self.choice(['==', '!='])} {q(self.choice(['755', '4755', '0']))}",
+                lambda: f"string({ref}) {self.choice(['==', '!='])} {q(self.choice(['80', '7.5', '-3', '0']))}",
             ])()
         if kind == "bool":
             return self.choice([ref, f"{ref} == {self.choice(['true', 'false'])}", f"{ref} != true"])
@@ -186,6 +187,7 @@ class PolicyGenerator:
             expr = self.choice([
                 ref, ref, f"count({ref})" if kind in ("strings", "string") else ref,
                 f"octal({ref})" if kind == "number" else ref,
+                f"string({ref})" if kind in ("number", "string", "bool") else ref,
                 f"{ref} {self.choice(['+', '-', '*', '/', '%'])} {self.choice(['1', '2', '0'])}" if kind == "number" else ref,
                 f"lower({ref})" if kind == "string" else ref,
                 f"days_since({ref})" if kind == "date" else ref,

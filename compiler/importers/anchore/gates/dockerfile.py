@@ -84,12 +84,14 @@ def exposed_ports(rule: Rule) -> Translation:
     when = ACTUAL if p.boolean("actual_dockerfile_only", default=False) else None
     # The image config's exposed ports are what the final stage's EXPOSE lines declared; a port
     # matches whatever its protocol, as Anchore checks `p`, `p/tcp` and `p/udp`.
-    if _list_type(p):
-        return Translation(title="Exposed port not allowed", when=when,
-                           loop="p in image.exposed_ports", where=f"not (p.port in {ports})",
-                           message="Dockerfile exposes port ({p.port}) which is not in policy file ALLOWEDPORTS list")
-    return Translation(title="Exposed port denied", when=when, loop="p in image.exposed_ports", where=f"p.port in {ports}",
-                       message="Dockerfile exposes port ({p.port}) which is in policy file DENIEDPORTS list")
+    allowed = _list_type(p)
+    tail = " which is not in policy file ALLOWEDPORTS list" if allowed else " which is in policy file DENIEDPORTS list"
+    # Anchore's message, so its MD5 trigger id, has the port as the EXPOSE line wrote it: `22` or `22/tcp`.
+    head = string("dockerfile" + "exposed_ports" + "Dockerfile exposes port (")
+    ids = tuple(f"md5({head} + {port} + {string(')' + tail)})" for port in ("string(p.port)", "p.spec"))
+    return Translation(title="Exposed port not allowed" if allowed else "Exposed port denied", when=when,
+                       loop="p in image.exposed_ports", where=f"not (p.port in {ports})" if allowed else f"p.port in {ports}",
+                       message="Dockerfile exposes port ({p.port})" + tail, trigger_ids=ids)
 
 
 @translator("dockerfile", "no_dockerfile_provided")
