@@ -21,6 +21,7 @@ from __future__ import annotations
 import bisect
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 from itertools import accumulate
 from typing import Any, Callable, Iterable
 
@@ -235,12 +236,23 @@ def masker(known: Iterable[str] = (), config: bool = False) -> Callable[[str], s
                 for i in range(0, len(fragments), _GROUP)]
 
     def mask(text: str) -> str:
-        ranges = masks(spans(text, config))
+        ranges = list(_short_text_masks(text, config)) if len(text) <= _REMEMBERED_LENGTH else masks(spans(text, config))
         # Where a known value shows, nothing says its prefix is not secret.
         ranges += [(*m.span(), False) for pattern in verbatim for m in pattern.finditer(text)]
         return apply_masks(text, ranges) if ranges else text
 
     return mask
+
+
+# The detectors' finds in short texts are remembered for the whole run: the decisions of a batch
+# repeat their rule ids, titles and messages, and each search costs microseconds. Long texts (file
+# contents) are searched each time, so that the cache never holds an image's files.
+_REMEMBERED_LENGTH = 512
+
+
+@lru_cache(maxsize=1 << 15)
+def _short_text_masks(text: str, config: bool) -> tuple[Mask, ...]:
+    return tuple(masks(spans(text, config)))
 
 
 def mask_json(value: Any, mask: Callable[[str], str], keys: bool = False) -> Any:
