@@ -133,6 +133,8 @@ _ASSIGNMENT = re2.compile(r"""(?:^|[\s;&|("'])([A-Za-z_][A-Za-z0-9_.-]*)=(?:"([^
 _ANY = re2.compile("|".join(f"(?:{rule.pattern.pattern})" for rule in RULES))
 # Most text holds no secret: one search rules out every configuration detector at once.
 _ANY_CONFIG = re2.compile("|".join(f"(?:{p})" for p in [r.pattern.pattern for r in CONFIG_RULES] + [_ASSIGNMENT.pattern]))
+# And both in one: decisions and reports are mostly short texts that hold neither.
+_ANY_AT_ALL = re2.compile(f"(?:{_ANY.pattern})|(?:{_ANY_CONFIG.pattern})")
 
 Span = tuple[int, int, Rule]
 # What to mask: start, end, and whether the mask may keep a short prefix.
@@ -155,6 +157,8 @@ def variable_rule(name: str, value: str) -> Rule | None:
 def spans(text: str, config: bool = False) -> list[Span]:
     """Every secret in `text`, overlapping spans included; `config` adds the configuration detectors."""
     found: list[Span] = []
+    if config and not _ANY_AT_ALL.search(text):
+        return found
     if _ANY.search(text):
         found += _rule_spans(RULES, text)
     if config and _ANY_CONFIG.search(text):
