@@ -122,8 +122,8 @@ def json_lines_subjects(path: Path) -> list[Subject]:
 
 
 def collect_subjects(targets: tuple[str, ...], images: tuple[str, ...], options: ExtractOptions) -> list[Subject]:
-    from .extract.validation import is_input_document
     from .extract.jsonload import load_json
+    from .extract.validation import is_input_document
 
     def registry():
         # Only what is not a prepared document needs the adapters: importing them all would cost a
