@@ -13,6 +13,7 @@ import marshal
 import re
 import sys
 from functools import cache
+from importlib.util import MAGIC_NUMBER
 from pathlib import Path
 from types import CodeType
 from typing import Any, Callable
@@ -51,9 +52,10 @@ def _cached_code():
 
     schema = copy.deepcopy(input_schema())
     # This module's own text is in the key: it rewrites the generated code.
-    identity = json.dumps([schema, fastjsonschema.VERSION, Path(__file__).read_text("utf-8")], sort_keys=True)
+    identity = json.dumps([schema, fastjsonschema.VERSION, Path(__file__).read_text("utf-8"), MAGIC_NUMBER.hex()],
+                          sort_keys=True)
     key = hashlib.sha256(identity.encode()).hexdigest()[:32]
-    # marshal's format is the running Python's: the cache tag keeps versions apart.
+    # Bytecode is the running Python's: its magic number is in the key, its cache tag in the name.
     path = cache_dir() / "schema" / f"input-{key}.{sys.implementation.cache_tag}.marshal"
     try:
         code = marshal.loads(path.read_bytes())
