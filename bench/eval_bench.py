@@ -110,7 +110,9 @@ def measure(policy: Path, sizes: list[int], repeat: int, requests: int) -> tuple
                     assert done.returncode == 0, done.stderr
 
                 def trivial_post():
-                    trivial_server.client.query_rule(doc, "regate.decision", "main")
+                    answer = trivial_server.client.session.post(f"{trivial_server.url}/v1/data/regate/decision/main",
+                                                                json={"input": doc})
+                    answer.raise_for_status()
 
                 rows.append({
                     "packages": size,

@@ -10,8 +10,6 @@ given with `--baseline`, or by the policy: `baseline "PATH|URL"` in the mapping 
 
 from __future__ import annotations
 
-import urllib.error
-import urllib.request
 from pathlib import Path
 from typing import Any
 
@@ -58,7 +56,7 @@ def mapping_baseline(policy: PolicyInfo, mapping_id: str | None) -> str | None:
 
 def baseline_from_json(doc: Any, where: str) -> dict:
     """A regate document, or the one document a `regate check` JSON report embeds."""
-    from .extract.document import load_input_document
+    from .extract.validation import load_input_document
 
     if isinstance(doc, dict) and "report_version" in doc and "schema_version" not in doc:
         inputs = [r.get("input") for r in doc.get("results") or [] if isinstance(r, dict)]
@@ -71,6 +69,9 @@ def baseline_from_json(doc: Any, where: str) -> dict:
 
 
 def _fetch(url: str) -> Any:
+    import urllib.error  # only for a URL: urllib.request imports http, email and ssl
+    import urllib.request
+
     from .extract.jsonload import MAX_JSON_BYTES, parse_json
 
     try:

@@ -21,11 +21,15 @@ from dataclasses import dataclass
 from datetime import date, datetime, timezone
 from functools import cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from . import __version__, ast
+from . import __version__
 from .atomic import write_atomically
 from .diagnostics import Diagnostic, Level, Span
-from .loader import Program, policy_files
+from .policyfiles import policy_files
+
+if TYPE_CHECKING:
+    from .loader import Program
 
 CACHE_ENV = "REGATE_CACHE_DIR"
 _RECORD = "entry.json"
@@ -110,6 +114,8 @@ def _listed(paths) -> list[str]:
 
 def _inputs(program: Program) -> list[Path]:
     """Every file the compile read: modules (imports included) and data files."""
+    from . import ast  # a miss, which has just compiled, has imported it already
+
     found = []
     for module in program.modules:
         path = Path(module.path).resolve()

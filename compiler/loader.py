@@ -19,8 +19,8 @@ import yaml
 from . import ast
 from .diagnostics import Diagnostic, Diagnostics, Span, error, printable
 from .parser import LONE_SURROGATE, MAX_DIGITS, MAX_NUMBER, parse_module
+from .policyfiles import policy_files
 
-POLICY_SUFFIX = ".regate"
 # Far above any real policy or list; they bound what a mistyped path can cost.
 MAX_POLICY_BYTES = 4 * 2**20
 _NAME_MAX, _PATH_MAX = os.pathconf("/", "PC_NAME_MAX"), os.pathconf("/", "PC_PATH_MAX")
@@ -108,17 +108,6 @@ def decode(content: bytes) -> str:
 def read_source(path: Path) -> str:
     """The text of a policy file; `Unreadable` if it cannot be one."""
     return decode(read_bytes(path, MAX_POLICY_BYTES, "policy files"))
-
-
-def policy_files(paths: list[str | Path]) -> list[Path]:
-    found: list[Path] = []
-    for raw in paths:
-        path = Path(raw)
-        if path.is_dir():
-            found.extend(sorted(p for p in path.rglob(f"*{POLICY_SUFFIX}") if p.is_file()))
-        else:
-            found.append(path)
-    return found
 
 
 def load(paths: list[str | Path]) -> Program:

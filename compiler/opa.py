@@ -7,6 +7,7 @@ checkout (where `make setup` builds it).
 from __future__ import annotations
 
 import ctypes
+import hashlib
 import os
 import re
 import shutil
@@ -94,6 +95,31 @@ def _candidates() -> list[tuple[str, str]]:
 
 
 def _version_of(path: str) -> str:
+    """The version `opa version` prints, remembered in the cache directory for this very file
+    (by its path, size, modification time and inode): running it costs every `regate check`
+    tens of milliseconds."""
+    from .atomic import write_atomically
+    from .cache import cache_dir
+
+    try:
+        found = os.stat(path)
+    except OSError as exc:
+        raise OpaNotFound(f"cannot run OPA at {path}: {exc.strerror}; {_HOW_TO_GET}") from None
+    identity = f"{os.path.realpath(path)}\0{found.st_size}\0{found.st_mtime_ns}\0{found.st_ino}\0{found.st_dev}"
+    remembered = cache_dir() / "opa" / hashlib.sha256(identity.encode()).hexdigest()[:32]
+    try:
+        return remembered.read_text("utf-8")
+    except (OSError, UnicodeDecodeError):
+        pass
+    version = _asked_version(path)
+    try:
+        write_atomically(remembered, version, make_parents=True)
+    except Exception:  # noqa: BLE001 - an unwritable cache only costs the next run the question
+        pass
+    return version
+
+
+def _asked_version(path: str) -> str:
     try:
         out = run_isolated([path, "version"], timeout=VERSION_TIMEOUT)
     except subprocess.TimeoutExpired:

@@ -50,13 +50,17 @@ class Subject:
         """The input document, its secrets masked, and the secret values found in it (held in
         memory only, for the report layer to mask wherever they might still show)."""
         from .extract.conceal import conceal
-        from .extract.document import build_concealed, name_image
 
         if self.document is not None:
             document = self.document()
             if self.name is not None:
+                from .extract.document import name_image
+
                 name_image(document["image"], self.name)
             return document, conceal(document)
+        # Building a document imports the merging, drift and Dockerfile code a prepared one never needs.
+        from .extract.document import build_concealed
+
         extractions = [extract() for extract in self.extractions]
         for extraction in extractions:
             for warning in extraction.warnings:
@@ -74,7 +78,7 @@ def looks_like_path(target: str) -> bool:
 
 
 def prepared_document(doc, path: str) -> dict:
-    from .extract.document import load_input_document
+    from .extract.validation import load_input_document
 
     return load_input_document(doc, path, "pass image analysis files to `regate check` directly or run `regate extract`")
 
@@ -118,9 +122,15 @@ def json_lines_subjects(path: Path) -> list[Subject]:
 
 
 def collect_subjects(targets: tuple[str, ...], images: tuple[str, ...], options: ExtractOptions) -> list[Subject]:
-    from .extract.document import is_input_document
     from .extract.jsonload import load_json
-    from .extract.registry import extract_image, extract_json, extract_path, path_adapters
+    from .extract.validation import is_input_document
+
+    def registry():
+        # Only what is not a prepared document needs the adapters: importing them all would cost a
+        # pipeline that checks prepared documents a twentieth of its run.
+        from .extract import registry
+
+        return registry
 
     subjects: list[Subject] = []
     analysis = Subject("")  # analysis files, all about one image
@@ -141,8 +151,8 @@ def collect_subjects(targets: tuple[str, ...], images: tuple[str, ...], options:
         if not path.exists():
             if looks_like_path(target):
                 raise InputError(target, "no such file or directory")
-            add_image(target, lambda ref=target: extract_image(ref, options))
-        elif path.is_dir() and not any(a.detect_path(path) for a in path_adapters()):
+            add_image(target, lambda ref=target: registry().extract_image(ref, options))
+        elif path.is_dir() and not any(a.detect_path(path) for a in registry().path_adapters()):
             documents = sorted(p for p in path.iterdir() if p.suffix == ".json" and p.is_file())
             if not documents:
                 raise InputError(target, "is a directory with no input documents (*.json) and not an OCI image layout")
@@ -154,14 +164,14 @@ def collect_subjects(targets: tuple[str, ...], images: tuple[str, ...], options:
             if is_input_document(doc):
                 subjects.append(Subject(target, document=lambda doc=doc, target=target: prepared_document(doc, target)))
                 continue
-            add_analysis(target, extract_json(doc, target, options.platform))
-        elif not any(a.detect_path(path) for a in path_adapters()):
+            add_analysis(target, registry().extract_json(doc, target, options.platform))
+        elif not any(a.detect_path(path) for a in registry().path_adapters()):
             # A text analysis file (clamscan output), else the extractor's explanation of what this file is.
-            add_analysis(target, extract_path(path, options))
+            add_analysis(target, registry().extract_path(path, options))
         else:
-            add_image(target, lambda path=path: extract_path(path, options))
+            add_image(target, lambda path=path: registry().extract_path(path, options))
     for image in images:
-        add_image(image, lambda ref=image: extract_image(ref, options))
+        add_image(image, lambda ref=image: registry().extract_image(ref, options))
     if analysis.extractions and image_subjects:
         if len(image_subjects) > 1:
             raise UserError(f"analysis files ({analysis.label}) describe one image, but {len(image_subjects)} images "

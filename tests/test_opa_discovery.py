@@ -50,3 +50,18 @@ def test_the_real_opa_runs_the_tests(tmp_path, opa):
     result = _regate_test(tmp_path, {"REGATE_OPA": opa.path})
     assert result.returncode == 0, result.stdout + result.stderr
     assert "1 passed, 0 failed" in result.stdout
+
+
+def test_the_version_is_remembered_per_binary_and_asked_again_when_it_changes(tmp_path, opa):
+    cache = tmp_path / "cache"
+    env = {"REGATE_OPA": opa.path, "REGATE_CACHE_DIR": str(cache)}
+    assert _regate_test(tmp_path, env).returncode == 0
+    [remembered] = (cache / "opa").iterdir()
+    assert remembered.read_text() == opa.version
+    # Another binary at another path, then the same path rewritten: each is asked, not taken from the cache.
+    fake = _fake_opa(tmp_path, "Version: 1.5.0")
+    _regate_test(tmp_path, {**env, "REGATE_OPA": str(fake)})
+    assert "1.5.0" in {p.read_text() for p in (cache / "opa").iterdir()}
+    fake.write_text("#!/bin/sh\necho 'Version: 0.60.0 (rewritten)'\n")
+    result = _regate_test(tmp_path, {**env, "REGATE_OPA": str(fake)})
+    assert result.returncode == 2 and "OPA 0.60.0" in result.stderr and "too old" in result.stderr

@@ -148,7 +148,6 @@ def _evaluate(kind: str, bundle: Path | None, local: PolicyInfo | None, server, 
     servers. An extracted image without --baseline whose mapping names one is evaluated again
     against it."""
     from ..baselines import load_baseline_source, mapping_baseline
-    from ..extract.document import add_baseline
 
     def mapped_baseline_possible(subject: Subject) -> bool:
         return baseline is None and subject.document is None
@@ -181,6 +180,8 @@ def _evaluate(kind: str, bundle: Path | None, local: PolicyInfo | None, server, 
                 approved = mapping_baseline(policy, decision.get("mapping")) \
                     if mapped_baseline_possible(done.subject) else None
                 if approved is not None:  # the mapping that matched names the baseline: compare, then decide
+                    from ..extract.document import add_baseline
+
                     secrets |= add_baseline(document, load_baseline_source(approved, options or ExtractOptions()))
                     decision = engine.evaluate(document)
                 explanation = _explain(engine, policy, fail_on, timeout, document, decision, timing) if explain else None

@@ -43,13 +43,13 @@ def push(engine: ServerEngine, files: dict[str, bytes]) -> Pushed:
     modules = modules_by_package(files)
     data = json.loads(files["data.json"])["regate"]
     with engine.request("listing its policies"):
-        existing = [i for i in engine.client.get_policies_list() if i.startswith(PREFIX)]
+        existing = [i for i in engine.client.policy_ids() if i.startswith(PREFIX)]
     _upload_modules(engine, modules)
     for key, value in sorted(data.items()):
         with engine.request(f"writing data.regate.{key}"):
-            engine.client.update_or_create_data(value, f"regate/{key}")
+            engine.client.put_data(f"regate/{key}", value)
     with engine.request("recording the pushed revision"):
-        engine.client.update_or_create_data({"revision": revision}, "regate/push")
+        engine.client.put_data("regate/push", {"revision": revision})
     stale = sorted(set(existing) - set(modules))
     _delete_stale(engine, stale)
     return Pushed(revision, len(modules), len(stale))
@@ -83,7 +83,7 @@ def _upload_modules(engine: ServerEngine, modules: dict[str, str]) -> None:
         for policy_id, source in pending.items():
             try:
                 with engine.request(f"uploading {policy_id}"):
-                    engine.client.update_policy_from_string(source, policy_id, rego_compat=False)
+                    engine.client.put_policy(policy_id, source)
             except EngineError as exc:
                 refused[policy_id] = str(exc)
         if len(refused) == len(pending):

@@ -1,6 +1,6 @@
-"""The OPA server engine: `POST /v1/data/regate/decision/main` through
-opa-python-client, on a server the user runs or on a managed local one
-(`managed.ManagedOpa`).
+"""The OPA server engine: `POST /v1/data/regate/decision/main` on a requests
+session (`rest.OpaRest` for the other calls), on a server the user runs or on
+a managed local one (`managed.ManagedOpa`).
 
 Requests go through `transport.DeadlineAdapter`: `--timeout` bounds each
 request as a whole, and an answer that is not a JSON object is refused before
@@ -18,8 +18,6 @@ from urllib.parse import urlsplit
 
 import orjson
 import requests
-from opa_client import OpaClient
-from opa_client.errors import ConnectionsError, DeletePolicyError, PolicyNotFoundError, RegoParseError
 
 from ..errors import EngineError, UserError
 from ..opa import Opa
@@ -27,12 +25,11 @@ from . import DEFAULT_TIMEOUT, Engine, EngineInfo
 from .decision import validate
 from .managed import ManagedOpa
 from .policy import PolicyInfo
+from .rest import OpaRefused, OpaRest
 from .shapes import expect
 from .transport import DeadlineAdapter, UnexpectedAnswer
 
-# opa-python-client's get_data reports an undefined document with this code.
-_UNDEFINED = "PolicyNotFoundError"
-_DECISION_PATH = "/data/regate/decision/main"
+_DECISION_PATH = "/v1/data/regate/decision/main"
 
 
 class ServerUnavailable(EngineError):
@@ -50,7 +47,7 @@ class ServerOptions:
     timeout: float = DEFAULT_TIMEOUT
 
 
-def _client(options: ServerOptions, retries: int = 2) -> OpaClient:
+def _client(options: ServerOptions, retries: int = 2) -> OpaRest:
     parts = urlsplit(options.url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise UserError(f"--opa-url {options.url!r}: give the server's root URL, http(s)://HOST[:PORT]")
@@ -65,18 +62,19 @@ def _client(options: ServerOptions, retries: int = 2) -> OpaClient:
         raise UserError("--opa-client-key needs --opa-client-cert")
     host = f"[{parts.hostname}]" if ":" in parts.hostname else parts.hostname
     cert = (options.client_cert, options.client_key) if options.client_key else options.client_cert
-    client = OpaClient(host=host, port=parts.port or (443 if https else 80), ssl=(options.ca_cert or True) if https else False,
-                       cert=cert, token=options.token, timeout=options.timeout, retries=retries)
+    session = requests.Session()
+    if options.token:
+        session.headers["Authorization"] = f"Bearer {options.token}"
+    if cert:
+        session.cert = cert
     transport = DeadlineAdapter(options.timeout, retries)
-    client._session.mount("http://", transport)
-    client._session.mount("https://", transport)
+    session.mount("http://", transport)
+    session.mount("https://", transport)
     if https and (options.ca_cert or options.insecure):
-        # The client ties https to verification (`ssl` is both), so --insecure
-        # needs the session itself; --opa-ca-cert is set there too because
-        # requests lets REQUESTS_CA_BUNDLE override a session's `verify`
-        # (psf/requests#3829), and an explicit option must win.
-        _pin_verify(client._session, False if options.insecure else options.ca_cert)
-    return client
+        # Pinned rather than set as `session.verify`: requests lets REQUESTS_CA_BUNDLE override a
+        # session's `verify` (psf/requests#3829), and an explicit option must win.
+        _pin_verify(session, False if options.insecure else options.ca_cert)
+    return OpaRest(session, f"{parts.scheme}://{host}:{parts.port or (443 if https else 80)}", options.timeout)
 
 
 def _pin_verify(session: requests.Session, verify: bool | str) -> None:
@@ -107,7 +105,7 @@ def _opa_message(response: requests.Response | None) -> str:
 
 
 class ServerEngine(Engine):
-    def __init__(self, client: OpaClient, url: str, opa_version: str, timeout: float, process: ManagedOpa | None = None):
+    def __init__(self, client: OpaRest, url: str, opa_version: str, timeout: float, process: ManagedOpa | None = None):
         self.client = client
         self.url = url
         self.opa_version = opa_version
@@ -145,7 +143,7 @@ class ServerEngine(Engine):
         """The requests in the block share one --timeout deadline; every way they can fail
         becomes an EngineError saying what regate was doing."""
         where = self.where
-        deadline = self.client._session.get_adapter(self.url).shared_deadline()
+        deadline = self.client.session.get_adapter(self.url).shared_deadline()
         try:
             with deadline:
                 yield
@@ -161,12 +159,11 @@ class ServerEngine(Engine):
             hint = "; check --opa-token" if status in (401, 403) else ""
             failure = ServerUnavailable if status >= 500 else EngineError
             raise failure(f"{where} answered HTTP {status or '?'} while {doing}: {_opa_message(exc.response)}{hint}") from None
-        except RegoParseError as exc:
-            details = "; ".join(e.get("message", "") for e in exc.errors if isinstance(e, dict))
-            raise EngineError(f"{where} refused {doing}: {exc.message}{': ' + details if details else ''}") from None
-        except (ConnectionsError, DeletePolicyError, PolicyNotFoundError) as exc:
-            hint = "; check --opa-token" if exc.expression in ("unauthorized", "forbidden") else ""
-            raise EngineError(f"{where} refused {doing}: {exc.message or exc.expression}{hint}") from None
+        except OpaRefused as exc:
+            details = "; ".join(str(e.get("message", "")) for e in exc.errors if isinstance(e, dict))
+            hint = "; check --opa-token" if exc.code in ("unauthorized", "forbidden") else ""
+            raise EngineError(f"{where} refused {doing}: {exc.message or exc.code}{': ' + details if details else ''}"
+                              f"{hint}") from None
         except UnexpectedAnswer as exc:
             raise EngineError(f"{where} answered {exc} while {doing}") from None
         except requests.exceptions.JSONDecodeError:
@@ -175,17 +172,13 @@ class ServerEngine(Engine):
             raise EngineError(f"request to {where} failed while {doing}: {_reason(exc)}") from None
         except ValueError:
             raise EngineError(f"{where} answered something that is not JSON while {doing}") from None
-        except (AttributeError, KeyError, TypeError):
-            # Raised inside opa-python-client, which reads members of answers without checking their
-            # shape (`policies` items, error details); regate's own reads are checked with `expect`.
-            raise EngineError(f"{where} answered a document of an unexpected shape while {doing}") from None
 
     def evaluate(self, document: dict) -> dict:
         # Posted directly rather than through the client's query_rule: the body is serialised
         # once, by orjson, and the answer parsed once; on a batch that is most of regate's work.
         with self.request("evaluating data.regate.decision.main"):
-            response = self.client._session.post(self.client.root_url + _DECISION_PATH, data=_json_body({"input": document}),
-                                                 headers=_JSON, timeout=self.timeout)
+            response = self.client.session.post(self.client.root + _DECISION_PATH, data=_json_body({"input": document}),
+                                                headers=_JSON, timeout=self.timeout)
             response.raise_for_status()
             answer = _parse(response.content)
         expect(answer, dict, f"{self.where}: the answer to data.regate.decision.main")
@@ -198,12 +191,7 @@ class ServerEngine(Engine):
     def data(self, path: str):
         """`data.<path>` on the server (path with `/`), or None when undefined."""
         with self.request(f"reading data.{path.replace('/', '.')}"):
-            try:
-                return self.client.get_data(path)["result"]
-            except PolicyNotFoundError as exc:
-                if exc.expression == _UNDEFINED:
-                    return None
-                raise
+            return self.client.get_data(path)
 
     def served_revisions(self) -> list[str]:
         """Revisions of the regate policy the server has: its bundles' and the last `regate push`'s."""
@@ -239,7 +227,7 @@ class ServerEngine(Engine):
     def _version(self) -> str:
         with self.request("asking its version"):
             try:
-                answer = self.client.ad_hoc_query("v := opa.runtime().version")
+                answer = self.client.query("v := opa.runtime().version")
             except requests.exceptions.HTTPError as exc:
                 # Servers with an authorization policy may refuse ad hoc queries; the version is only reported.
                 if exc.response is not None and exc.response.status_code in (401, 403):
@@ -253,7 +241,7 @@ class ServerEngine(Engine):
 
     def close(self) -> None:
         try:
-            self.client.close_connection()
+            self.client.session.close()
         finally:
             if self.process is not None:
                 self.process.stop()

@@ -8,7 +8,7 @@ and reads the body itself so no read outlasts it.
 
 Every answer of the OPA REST API regate uses is a JSON object (`{"result": …}`,
 `{"code": …, "message": …}`, `{}`), empty, or a redirect, so anything else is
-refused here, before opa-python-client calls `.get` on it.
+refused here, before regate reads it.
 """
 
 from __future__ import annotations

@@ -14,7 +14,6 @@ from typing import Any
 
 import re2
 
-from ..checks.exprs import regex_problem
 from ..errors import UserError
 
 # anchore-engine's conf/analyzer_config.yaml `content_search.regexp_match`, rewritten for RE2, which
@@ -58,6 +57,10 @@ def parse_option(text: str) -> tuple[str, str]:
     name, sep, regex = text.partition("=")
     if not sep or not _NAME.match(name) or not regex:
         raise UserError(f"--content-search {text[:80]!r}: expected NAME=REGEX, NAME of letters, digits, `_`, `.` or `-`")
+    # The policy checker (and the parser it imports) only when a user pattern needs checking: every
+    # `regate check` imports this module for its defaults.
+    from ..checks.exprs import regex_problem
+
     problem = regex_problem(_anchored(regex))
     if problem:
         raise UserError(f"--content-search {name}: {regex[:80]!r} is not an RE2 regular expression ({problem})")

@@ -12,25 +12,21 @@ Merge rules (docs/input.md describes them for users):
 
 from __future__ import annotations
 
-import copy
 import json
 from contextvars import ContextVar
-from functools import cache
 from typing import Any, Iterable
 
-import fastjsonschema
 import orjson
 
 from ..errors import InputError, UserError
-from ..resources import INPUT_SCHEMA_VERSION, input_schema
+from ..resources import INPUT_SCHEMA_VERSION
 from .adapters.imageconfig import merge_layers, parse_reference
-from .adapters.view import describe
 from .base import Extraction, Facts
 from .conceal import conceal
 from .coverage import coverage
 from .drift import carry_first_seen, patch, records, views
 from .dockerfile import guessed_dockerfile
-from .secrets import mask_secrets
+from .validation import schema_errors
 
 COLLECTIONS = ("packages", "vulnerabilities", "files", "secrets", "users", "misconfigurations")
 # Collections a document has only when an input provided them (absent: nobody looked).
@@ -365,74 +361,8 @@ def with_baseline(document: dict, baseline: dict) -> None:
     }
 
 
-@cache
-def _validator():
-    from jsonschema import Draft202012Validator  # only for a document fastjsonschema rejects: it imports slowly
-
-    return Draft202012Validator(input_schema())
-
-
-@cache
-def _fast_check():
-    """The schema compiled to Python: about 8x faster than jsonschema, but it stops at the first
-    problem, so a document it rejects goes through jsonschema for the full list."""
-    return fastjsonschema.compile(copy.deepcopy(input_schema()))  # it annotates the schema it is given
-
-
-def schema_errors(document: Any) -> list[tuple[str, str]]:
-    """(JSON Pointer, message) of every way `document` departs from the input schema."""
-    try:
-        _fast_check()(document)
-        return []
-    except fastjsonschema.JsonSchemaException:
-        pass
-    out = []
-    for error in sorted(_validator().iter_errors(document), key=lambda e: list(map(str, e.absolute_path))):
-        pointer = "".join("/" + str(part).replace("~", "~0").replace("/", "~1") for part in error.absolute_path)
-        out.append((pointer or "/", _schema_message(error)))
-    return out
-
-
-def _schema_message(error) -> str:
-    """What the schema expects at the offending place, never the value found there:
-    a malformed document may hold a secret in any field."""
-    expected = error.validator_value
-    if error.validator == "type":
-        types = " or ".join(expected) if isinstance(expected, list) else expected
-        return f"expected {types}, found {describe(error.instance)}"
-    if error.validator == "enum":
-        return "expected one of " + ", ".join(map(json.dumps, expected))
-    if error.validator == "const":
-        return f"expected {json.dumps(expected)}"
-    if error.validator == "required":
-        return error.message  # names the missing property, from the schema
-    if error.validator == "additionalProperties" and isinstance(error.instance, dict):
-        allowed = error.schema.get("properties", {})
-        unexpected = ", ".join(json.dumps(mask_secrets(name)) for name in error.instance if name not in allowed)
-        return f"unexpected properties: {unexpected}"
-    return f"fails the schema's {error.validator} constraint {json.dumps(expected)}"
-
-
 def validate(document: dict) -> None:
     errors = schema_errors(document)
     if errors:
         listed = "\n".join(f"  {pointer}: {message[:300]}" for pointer, message in errors[:20])
         raise DocumentInvalid(f"regate built an input document that fails its own schema (a bug in regate):\n{listed}")
-
-
-def is_input_document(doc: Any) -> bool:
-    """A regate input document (the output of `regate extract`), rather than a tool's output."""
-    return isinstance(doc, dict) and "schema_version" in doc
-
-
-def load_input_document(doc: Any, path: str, hint: str) -> dict:
-    """A prepared input document, refused with the offending JSON Pointer when it departs from the
-    schema: rules silently not matching a misspelt field would be a pass nobody earned."""
-    if not is_input_document(doc) or doc.get("schema_version") != INPUT_SCHEMA_VERSION:
-        raise InputError(path, f"is not a regate input document (schema_version {INPUT_SCHEMA_VERSION}); {hint}")
-    errors = schema_errors(doc)
-    if errors:
-        pointer, message = errors[0]
-        more = f" (and {len(errors) - 1} more problems)" if len(errors) > 1 else ""
-        raise InputError(path, f"is not a valid regate input document: {message[:300]}{more}", pointer)
-    return doc

@@ -21,6 +21,7 @@ from __future__ import annotations
 import bisect
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 from itertools import accumulate
 from typing import Any, Callable, Iterable
 
@@ -132,6 +133,8 @@ _ASSIGNMENT = re2.compile(r"""(?:^|[\s;&|("'])([A-Za-z_][A-Za-z0-9_.-]*)=(?:"([^
 _ANY = re2.compile("|".join(f"(?:{rule.pattern.pattern})" for rule in RULES))
 # Most text holds no secret: one search rules out every configuration detector at once.
 _ANY_CONFIG = re2.compile("|".join(f"(?:{p})" for p in [r.pattern.pattern for r in CONFIG_RULES] + [_ASSIGNMENT.pattern]))
+# And both in one: decisions and reports are mostly short texts that hold neither.
+_ANY_AT_ALL = re2.compile(f"(?:{_ANY.pattern})|(?:{_ANY_CONFIG.pattern})")
 
 Span = tuple[int, int, Rule]
 # What to mask: start, end, and whether the mask may keep a short prefix.
@@ -154,6 +157,8 @@ def variable_rule(name: str, value: str) -> Rule | None:
 def spans(text: str, config: bool = False) -> list[Span]:
     """Every secret in `text`, overlapping spans included; `config` adds the configuration detectors."""
     found: list[Span] = []
+    if config and not _ANY_AT_ALL.search(text):
+        return found
     if _ANY.search(text):
         found += _rule_spans(RULES, text)
     if config and _ANY_CONFIG.search(text):
@@ -235,12 +240,23 @@ def masker(known: Iterable[str] = (), config: bool = False) -> Callable[[str], s
                 for i in range(0, len(fragments), _GROUP)]
 
     def mask(text: str) -> str:
-        ranges = masks(spans(text, config))
+        ranges = list(_short_text_masks(text, config)) if len(text) <= _REMEMBERED_LENGTH else masks(spans(text, config))
         # Where a known value shows, nothing says its prefix is not secret.
         ranges += [(*m.span(), False) for pattern in verbatim for m in pattern.finditer(text)]
         return apply_masks(text, ranges) if ranges else text
 
     return mask
+
+
+# The detectors' finds in short texts are remembered for the whole run: the decisions of a batch
+# repeat their rule ids, titles and messages, and each search costs microseconds. Long texts (file
+# contents) are searched each time, so that the cache never holds an image's files.
+_REMEMBERED_LENGTH = 512
+
+
+@lru_cache(maxsize=1 << 15)
+def _short_text_masks(text: str, config: bool) -> tuple[Mask, ...]:
+    return tuple(masks(spans(text, config)))
 
 
 def mask_json(value: Any, mask: Callable[[str], str], keys: bool = False) -> Any:

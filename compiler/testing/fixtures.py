@@ -27,7 +27,8 @@ class Fixtures:
 
     def input_for(self, case: Case) -> dict:
         from ..extract.conceal import conceal
-        from ..extract.document import load_input_document, with_baseline
+        from ..extract.document import with_baseline
+        from ..extract.validation import load_input_document
 
         if case.input_files:
             document = copy.deepcopy(self.document(case.input_files))

@@ -13,7 +13,8 @@ from ..bundle import write_directory
 from ..compile import Compiled, compile_policies
 from ..diagnostics import Diagnostic, Diagnostics, Span, error
 from ..errors import EngineError, InputError
-from ..loader import POLICY_SUFFIX, display_path
+from ..loader import display_path
+from ..policyfiles import POLICY_SUFFIX
 from ..opa import find_opa
 from . import coverage as coverage_module
 from .fixtures import Fixtures

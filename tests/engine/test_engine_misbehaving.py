@@ -115,7 +115,7 @@ def test_a_server_answering_the_wrong_shape_is_an_error(mode, expected, revision
 
 
 def test_a_policy_list_of_the_wrong_shape_stops_a_push():
-    # opa-python-client reads the list itself; regate reports the shape, not the client's AttributeError.
+    # A list of policies that is not a list of objects is reported by its shape, never as a traceback.
     with fake_server("policies_str") as url:
         result = regate("push", "--opa-url", url, "--policy", PRODUCTION)
     _failed(result, f"the OPA server at {url} answered a document of an unexpected shape while listing its policies")
