@@ -153,6 +153,11 @@ def _bundle_files(bundle: Path | None, verification_key: Path | None, signing_al
                             "(an OPA server at --opa-url verifies the bundles it loads itself, configured by "
                             "`regate opa-config --verification-key`)")
         return None
+    if verification_key is not None and bundle.is_dir():
+        # OPA names a directory's files with the directory's path, which no signature lists.
+        raise UserError(f"{bundle}: refused, a directory bundle cannot be verified (stock OPA refuses it too: its "
+                        "files are named with the directory's path, which the signature does not list); "
+                        "give the signed .tar.gz")
     from ..engine.policy import read_bundle
 
     files = read_bundle(bundle)

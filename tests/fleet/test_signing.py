@@ -176,6 +176,21 @@ def test_opa_and_regate_refuse_a_tampered_bundle(opa, tmp_path, keys, tamper):
     assert "not-an-image" not in checked.stderr and checked.stdout == ""
 
 
+def test_a_signed_bundle_unpacked_to_a_directory_is_refused_by_opa_and_regate(opa, tmp_path, keys):
+    directory = tmp_path / "unpacked"
+    for name, content in production_files(Signing(keys["ours"].private)).items():
+        (directory / name).parent.mkdir(parents=True, exist_ok=True)
+        (directory / name).write_bytes(content)
+    loaded = opa_loads(opa, directory, keys["ours"])
+    said = loaded.stdout + loaded.stderr
+    assert "load error" in said and ".manifest not included in bundle signature" in said, said
+    for command in (["eval", "--input"], ["check"]):
+        refused = regate(*command[:1], "--bundle", directory, "--verification-key", keys["ours"].public,
+                         *command[1:], INPUTS[0])
+        assert refused.returncode == 2 and "a directory bundle cannot be verified" in refused.stderr, refused.stderr
+    assert regate("check", "--bundle", directory, INPUTS[0]).returncode == 0  # unverified, it is a bundle like any
+
+
 def test_wrong_scope_is_refused_by_both(opa, tmp_path, keys):
     bundle = write_tarball(tmp_path / "scoped.tar.gz", production_files(Signing(keys["ours"].private, scope="staging")))
     assert opa_loads(opa, bundle, keys["ours"], "--scope", "prod").returncode != 0
