@@ -5,9 +5,11 @@ changed, a file added or removed, another key, another scope, no signature)."""
 
 from __future__ import annotations
 
+import io
 import json
 import shutil
 import subprocess
+import tarfile
 
 import jwt
 import pytest
@@ -189,6 +191,24 @@ def test_a_signed_bundle_unpacked_to_a_directory_is_refused_by_opa_and_regate(op
                          *command[1:], INPUTS[0])
         assert refused.returncode == 2 and "a directory bundle cannot be verified" in refused.stderr, refused.stderr
     assert regate("check", "--bundle", directory, INPUTS[0]).returncode == 0  # unverified, it is a bundle like any
+
+
+def test_a_file_twice_in_the_tarball_is_refused_by_opa_and_regate(opa, tmp_path, keys):
+    """A signed bundle with a second, different copy of a module: OPA refuses it; regate must not
+    verify one copy and let the engine evaluate the other."""
+    files = production_files(Signing(keys["ours"].private))
+    module = "regate/policies/production/policy.rego"
+    bundle = tmp_path / "twice.tar.gz"
+    with tarfile.open(bundle, "w:gz") as tar:
+        for name, content in [(module, files[module] + b"\n# changed\n"), *sorted(files.items())]:
+            info = tarfile.TarInfo(name)
+            info.size = len(content)
+            tar.addfile(info, io.BytesIO(content))
+    assert "load error" in (lambda r: r.stdout + r.stderr)(opa_loads(opa, bundle, keys["ours"]))
+    for command in (["eval", "--input"], ["check"]):
+        refused = regate(*command[:1], "--bundle", bundle, "--verification-key", keys["ours"].public,
+                         *command[1:], INPUTS[0])
+        assert refused.returncode == 2 and f"holds {module} twice" in refused.stderr, refused.stderr
 
 
 def test_wrong_scope_is_refused_by_both(opa, tmp_path, keys):
