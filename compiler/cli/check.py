@@ -140,9 +140,10 @@ def _compile(policies: tuple[str, ...], today: date | None):
     return compiled
 
 
-def _bundle_files(bundle: Path | None, verification_key: Path | None, signing_alg: str,
-                  scope: str) -> dict[str, bytes] | None:
-    """The files of --bundle, refused (exit 2) unless its signature holds when --verification-key is given.
+def _policy_bundle(bundle: Path | None, verification_key: Path | None, signing_alg: str,
+                   scope: str) -> tuple[Path | None, dict[str, bytes] | None]:
+    """The bundle to evaluate and its files: --bundle as given, or with --verification-key a private
+    copy of exactly the files whose signature held (refused, exit 2, when it does not).
 
     The key verifies a bundle regate reads. A server at --opa-url verifies the bundles it loads itself
     (`regate opa-config --verification-key`); regate pins the revision it serves to --policy or --bundle.
@@ -152,7 +153,7 @@ def _bundle_files(bundle: Path | None, verification_key: Path | None, signing_al
             raise UserError("--verification-key checks the signature of a compiled bundle: give --bundle PATH "
                             "(an OPA server at --opa-url verifies the bundles it loads itself, configured by "
                             "`regate opa-config --verification-key`)")
-        return None
+        return None, None
     if verification_key is not None and bundle.is_dir():
         # OPA names a directory's files with the directory's path, which no signature lists.
         raise UserError(f"{bundle}: refused, a directory bundle cannot be verified (stock OPA refuses it too: its "
@@ -168,7 +169,23 @@ def _bundle_files(bundle: Path | None, verification_key: Path | None, signing_al
             verify(files, Verification(verification_key, signing_alg, scope))
         except SignatureError as exc:
             raise UserError(f"{bundle}: refused, its signature does not hold: {exc}") from None
-    return files
+        # The engine reads what was verified, not the file again (it may have changed since).
+        bundle = _private_copy(files)
+    return bundle, files
+
+
+def _private_copy(files: dict[str, bytes]) -> Path:
+    """`files` as a .tar.gz in a private directory removed when the command ends."""
+    import shutil
+    import tempfile
+
+    from ..bundle import tarball
+
+    directory = Path(tempfile.mkdtemp(prefix="regate-verified-"))
+    click.get_current_context().call_on_close(lambda: shutil.rmtree(directory, ignore_errors=True))
+    copy = directory / "bundle.tar.gz"
+    copy.write_bytes(tarball(files))
+    return copy
 
 
 def _evaluate(kind: str, bundle: Path | None, local: PolicyInfo | None, server, timeout: float,
@@ -332,7 +349,7 @@ def check_command(targets, images, policies, bundle, verification_key, signing_a
         raise UserError("give the policy to check against with --policy PATH or --bundle PATH "
                         "(or --opa-url of a server that serves it)")
     # Before any image is read: a bundle that does not verify is refused first.
-    files = _bundle_files(bundle, verification_key, signing_alg, scope)
+    bundle, files = _policy_bundle(bundle, verification_key, signing_alg, scope)
     options = ExtractOptions(content_paths=content_paths(contents), run_syft=not no_syft, progress=progress.on_terminal(),
                              platform=platform_option(platform), content_patterns=content_patterns(content_search),
                              **malware_options(malware_scan, clamav_db))
@@ -379,7 +396,7 @@ def eval_command(bundle, inputs, engine, workers, opa_urls, opa_token, opa_ca_ce
     server = _server_options(opa_urls, opa_token, opa_ca_cert, opa_client_cert, opa_client_key, insecure, timeout)
     if bundle is None and server is None:
         raise UserError("give the bundle to evaluate with --bundle PATH (or --opa-url of a server that serves it)")
-    files = _bundle_files(bundle, verification_key, signing_alg, scope)
+    bundle, files = _policy_bundle(bundle, verification_key, signing_alg, scope)
     local = PolicyInfo.from_files(files) if files is not None else None
     subjects = [Subject(str(path), document=lambda path=path: load_prepared(path)) for path in inputs]
     timings: dict[str, float] = {}

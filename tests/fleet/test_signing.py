@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import shutil
 import subprocess
 import tarfile
@@ -232,7 +233,11 @@ def test_regate_eval_evaluates_a_verified_bundle_with_both_engines(tmp_path, key
 def test_regate_check_evaluates_a_verified_bundle_as_it_evaluates_its_sources(tmp_path, keys):
     bundle = write_tarball(tmp_path / "signed.tar.gz", production_files(Signing(keys["ours"].private)))
     now = ("--format", "json", "--now", "2026-06-01T00:00:00Z", *INPUTS)
-    from_bundle = regate("check", "--bundle", bundle, "--verification-key", keys["ours"].public, *now)
+    temporary = tmp_path / "tmp"  # where the verified copy the engine reads is written, and removed
+    temporary.mkdir()
+    from_bundle = regate("check", "--bundle", bundle, "--verification-key", keys["ours"].public, *now,
+                         env=dict(os.environ, TMPDIR=str(temporary)))
+    assert list(temporary.iterdir()) == []
     from_sources = regate("check", "--policy", PRODUCTION, *now)
     assert from_bundle.returncode == from_sources.returncode == 1, from_bundle.stderr
     reports = [json.loads(r.stdout) for r in (from_bundle, from_sources)]
