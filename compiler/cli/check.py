@@ -148,6 +148,13 @@ def _policy_bundle(bundle: Path | None, verification_key: Path | None, signing_a
     The key verifies a bundle regate reads. A server at --opa-url verifies the bundles it loads itself
     (`regate opa-config --verification-key`); regate pins the revision it serves to --policy or --bundle.
     """
+    if verification_key is None:
+        context = click.get_current_context()
+        given = [f"--{name.replace('_', '-')}" for name in ("signing_alg", "scope")
+                 if context.get_parameter_source(name) is not click.core.ParameterSource.DEFAULT]
+        if given:
+            described = "they describe" if len(given) > 1 else "it describes"
+            raise UserError(f"{' and '.join(given)}: only with --verification-key, the key {described}")
     if bundle is None:
         if verification_key is not None:
             raise UserError("--verification-key checks the signature of a compiled bundle: give --bundle PATH "

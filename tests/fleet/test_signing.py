@@ -268,7 +268,9 @@ def test_check_with_a_verified_bundle_pins_the_revision_a_server_serves(opa, tmp
     ([], "give the policy to check against with --policy PATH or --bundle PATH"),
     (["--policy", PRODUCTION, "--verification-key", "{key}"], "--verification-key checks the signature of a compiled bundle"),
     (["--opa-url", "http://127.0.0.1:9", "--verification-key", "{key}"], "verifies the bundles it loads itself"),
-], ids=["policy and bundle", "neither", "key with policy", "key with a server only"])
+    (["--bundle", "{bundle}", "--scope", "prod", "--signing-alg", "ES256"],
+     "--signing-alg and --scope: only with --verification-key, the key they describe"),
+], ids=["policy and bundle", "neither", "key with policy", "key with a server only", "scope without key"])
 def test_check_says_which_policy_to_give(tmp_path, keys, args, message):
     bundle = write_tarball(tmp_path / "signed.tar.gz", production_files(Signing(keys["ours"].private)))
     args = [str(a).format(bundle=bundle, key=keys["ours"].public) for a in args]
