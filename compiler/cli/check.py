@@ -335,9 +335,10 @@ def _kind(engine: str | None, server, workers: int | None = None) -> str:
               help="The platform to read from an input that describes several (a manifest list, a multi-platform SBOM).")
 @click.option("--explain", is_flag=True, help="For each STOP (WARN with --fail-on warn): the smallest change that "
                                               "passes, as a plan and a JSON Patch proven by evaluating it (docs/explain.md).")
-def check_command(targets, images, policies, bundle, verification_key, signing_alg, scope, engine, workers, opa_urls, opa_token, opa_ca_cert, opa_client_cert, opa_client_key,
-                  insecure, timeout, fmt, fail_on, output, now, baseline, content_search, malware_scan, clamav_db, dockerfile,
-                  no_syft, contents, name, require, platform, explain):
+def check_command(targets, images, policies, bundle, verification_key, signing_alg, scope, engine, workers, opa_urls,
+                  opa_token, opa_ca_cert, opa_client_cert, opa_client_key, insecure, timeout, fmt, fail_on, output, now,
+                  baseline, content_search, malware_scan, clamav_db, dockerfile, no_syft, contents, name, require,
+                  platform, explain):
     """Check images against policies: exit 0 to pass, 1 on STOP (or WARN with --fail-on warn), 2 on errors.
 
     Each IMAGE_REF, --image, image archive, input document, or input document in a
