@@ -45,8 +45,8 @@ def _today(value: str | None) -> date | None:
         raise click.BadParameter(f"{value} is not a date (YYYY-MM-DD)", param_hint="--today") from None
 
 
-def report_failure(found: Diagnostics, paths) -> None:
-    """Print the diagnostics of a failed run with the source lines they point at."""
+def failure_sources(found: Diagnostics, paths) -> dict[str, str]:
+    """The sources of `paths` and of the imported files the diagnostics point into."""
     from ..loader import Unreadable, read_source
 
     sources = sources_of(paths)
@@ -56,7 +56,12 @@ def report_failure(found: Diagnostics, paths) -> None:
                 sources[d.span.file] = read_source(Path(d.span.file))
             except Unreadable:
                 pass
-    print_diagnostics(found.diagnostics, sources)
+    return sources
+
+
+def report_failure(found: Diagnostics, paths) -> None:
+    """Print the diagnostics of a failed run with the source lines they point at."""
+    print_diagnostics(found.diagnostics, failure_sources(found, paths))
 
 
 @click.command("compile")
