@@ -16,7 +16,14 @@ TODAY_HELP = "Date that exception expiry is judged against (default: today, UTC)
 
 def print_diagnostics(diagnostics: list[Diagnostic], sources: dict[str, str]) -> None:
     if diagnostics:
-        click.echo(render_all(diagnostics, sources), err=True)
+        text = render_all(diagnostics, sources)
+        if any(not d.span.file.endswith(".regate") for d in diagnostics):
+            # `import` of a file that is no policy (a credentials file on the CI runner) must not
+            # put a secret of it in the log through its line or the token it stumbled on.
+            from ..extract.secrets import masker
+
+            text = masker(config=True)(text)
+        click.echo(text, err=True)
         errors = sum(d.is_error for d in diagnostics)
         warnings = len(diagnostics) - errors
         summary = [f"{n} {word}{'s' if n != 1 else ''}" for n, word in ((errors, "error"), (warnings, "warning")) if n]

@@ -162,3 +162,13 @@ def test_an_origin_set_on_a_template_rule_lands_even_when_empty(tmp_path):
     assert regate("compile", "p.regate", "-o", "b", "--format", "dir", cwd=tmp_path).returncode == 0
     rules = json.loads((tmp_path / "b" / "data.json").read_text())["regate"]["config"]["policies"]["p"]["rules"]
     assert {name: rule.get("origin") for name, rule in rules.items()} == {"a": "", "b": "anchore:x", "c": None, "d": ""}
+
+
+def test_a_secret_in_a_file_a_policy_imports_is_not_shown_in_the_error(tmp_path):
+    """`import` reads any path: a policy must not print the line of a credentials file on the runner."""
+    secret = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"
+    (tmp_path / "credentials").write_text(f"aws_secret_access_key = {secret}\nAKIAIOSFODNN7EXAMPLE\n")
+    (tmp_path / "p.regate").write_text('import "credentials"\n' + GOOD)
+    result = regate("lint", "p.regate", cwd=tmp_path)
+    assert result.returncode == 2 and "credentials:1:1: error[E001]" in result.stderr, result.stderr
+    assert secret not in result.stderr and " 1 | aws_secret_access_key = " in result.stderr
