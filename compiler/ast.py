@@ -165,7 +165,7 @@ class Meta:
             severity_span=self.severity_span or base.severity_span,
             remediation=self.remediation or base.remediation,
             links=self.links or base.links,
-            origin=self.origin or base.origin,
+            origin=self.origin if self.origin is not None else base.origin,  # `origin ""` is set too
         )
 
 

@@ -12,6 +12,9 @@ from __future__ import annotations
 
 import hashlib
 import json
+import sys
+import warnings
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
@@ -151,6 +154,24 @@ def _public_key(verification: Verification):
                         f"({exc})") from None
 
 
+@contextmanager
+def _short_secrets_said_plainly(option: str, key: Path):
+    """PyJWT warns about an HMAC secret shorter than its hash as a Python warning with a source line.
+    OPA accepts such a secret, so regate does too, and says what is wrong in its own words."""
+    from jwt.warnings import InsecureKeyLengthWarning
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", InsecureKeyLengthWarning)
+        yield
+    for found in caught:
+        if issubclass(found.category, InsecureKeyLengthWarning):
+            text = str(found.message).removeprefix("The ").split(" See RFC")[0].rstrip(".")
+            print(f"regate: warning: {option} {key}: the {text}; a secret this short can be guessed (RFC 7518, 3.2)",
+                  file=sys.stderr)
+        else:
+            warnings.warn_explicit(found.message, found.category, found.filename, found.lineno)
+
+
 # ------------------------------------------------------------------ signing
 
 
@@ -192,8 +213,9 @@ def signatures_file(files: dict[str, bytes], signing: Signing) -> bytes:
         # OPA writes the (deprecated) keyid claim only when no claims are given.
         payload["keyid"] = signing.key_id
     try:
-        token = jwt.encode(payload, _private_key(signing), algorithm=signing.algorithm,
-                           headers={"kid": signing.key_id, "typ": "JWT"})
+        with _short_secrets_said_plainly("--signing-key", signing.key):
+            token = jwt.encode(payload, _private_key(signing), algorithm=signing.algorithm,
+                               headers={"kid": signing.key_id, "typ": "JWT"})
     except (jwt.exceptions.PyJWTError, ValueError, TypeError) as exc:
         raise UserError(f"cannot sign with --signing-key {signing.key} and {signing.algorithm}: {exc}") from None
     # Go's json.MarshalIndent(signatures, "", " "), byte for byte.
@@ -228,11 +250,12 @@ def verify(files: dict[str, bytes], verification: Verification) -> dict:
 
     token = _token(files)
     try:
-        payload = jwt.decode(token, _public_key(verification), algorithms=[verification.algorithm],
-                             # OPA checks the signature and the scope, no registered claim.
-                             options={"verify_exp": False, "verify_nbf": False, "verify_iat": False,
-                                      "verify_aud": False, "verify_iss": False, "verify_sub": False,
-                                      "verify_jti": False})
+        with _short_secrets_said_plainly("--verification-key", verification.key):
+            payload = jwt.decode(token, _public_key(verification), algorithms=[verification.algorithm],
+                                 # OPA checks the signature and the scope, no registered claim.
+                                 options={"verify_exp": False, "verify_nbf": False, "verify_iat": False,
+                                          "verify_aud": False, "verify_iss": False, "verify_sub": False,
+                                          "verify_jti": False})
     except jwt.exceptions.PyJWTError as exc:
         raise SignatureError(f"failed to verify JWT signature: {exc}") from None
     if payload.get("scope", "") != verification.scope:

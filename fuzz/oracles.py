@@ -19,7 +19,7 @@ from datetime import date
 from pathlib import Path
 
 import regate
-from regate.cli.compile import sources_of
+from regate.cli.compile import failure_sources
 from regate.compile import compile_policies
 from regate.diagnostics import WINDOW, Diagnostics
 from regate.errors import InputError, UserError
@@ -173,8 +173,8 @@ def check_policy(data: bytes, workdir: Path) -> Outcome:
         try:
             compiled = compile_policies([path], TODAY)
         except Diagnostics as found:
-            sources = sources_of([path])
-            return Outcome(_located(found.diagnostics, sources, name))
+            # As the CLI renders them: an imported file's line shows too.
+            return Outcome(_located(found.diagnostics, failure_sources(found, [path]), name))
         except UserError as exc:
             findings = [Finding("unlocated", f"{type(exc).__name__}: policy error without file:line:col", str(exc)[:500])]
             limit = unnamed_limit(str(exc), type(exc).__name__)

@@ -17,11 +17,13 @@ KEYWORDS = ("policy", "rule", "list", "allow", "for", "in", "where", "and", "or"
             "because", "import", "from", "stop", "warn", "go", "matches", "count", "true", "false", "null",
             "critical", "high", "medium", "low", "negligible", "unknown", "param", "key", "template", "when",
             "description", "title", "severity", "remediation", "link", "allowlist", "mapping", "images", "policies",
-            "allowlists", "image", "deny", "glob", "count", "any", "all")
+            "allowlists", "image", "deny", "glob", "count", "any", "all", "origin", "md5", "new", "exists",
+            "days_since", "bits_set", "octal", "lower", "upper", "startswith", "endswith", "contains")
 FIELDS = ("vulnerabilities", "packages", "files", "secrets", "users", "image", "changes", "misconfigurations",
           "licenses", "sources", "v.id", "v.severity", "v.fix.available", "v.package.name", "p.name", "p.version",
           "f.path", "f.mode", "f.content", "u.uid", "image.user", "image.env", "image.exposed_ports",
-          "image.layers", "image.labels", "image.history", "image.distro.version", "p.licenses", "s.kind")
+          "image.layers", "image.labels", "image.history", "image.distro.version", "p.licenses", "s.kind",
+          "drift", "d.op", "d.collection", "d.element", "d.before", "d.after", "baseline", "v.key", "p.key")
 OPERATORS = ("==", "!=", "<", "<=", ">", ">=", "+", "-", "*", "/", "%", "|", "&", "(", ")", "[", "]", "{", "}",
              ",", ".", ":", "=", "..", "!", "?", "@", "$", "\\")
 
@@ -52,6 +54,10 @@ SNIPPETS = (
     'rule r_{n} warn from t_0(high, "x")',
     'mapping "m{n}" {{ images "*" policies "p" }}',
     'allowlist "a{n}" {{ allow r_0 where v.id == "CVE-1" }}',
+    'rule r_{n} stop {{ origin "anchore:vulnerabilities:package:{n}" for v in vulnerabilities where new(v) message "{{v.id}}" }}',
+    'rule r_{n} warn {{ for f in files where md5("files" + f.path) == "d41d8cd98f00b204e9800998ecf8427e" message "{{md5(f.path)}}" }}',
+    'rule r_{n} warn {{ when any(p in packages where new(p)) message "new" }}',
+    'rule r_{n} stop {{ for d in drift where d.collection == "users" and d.op == "added" message "{{d.element}}" }}',
 )
 
 

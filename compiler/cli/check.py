@@ -140,6 +140,61 @@ def _compile(policies: tuple[str, ...], today: date | None):
     return compiled
 
 
+def _policy_bundle(bundle: Path | None, verification_key: Path | None, signing_alg: str,
+                   scope: str) -> tuple[Path | None, dict[str, bytes] | None]:
+    """The bundle to evaluate and its files: --bundle as given, or with --verification-key a private
+    copy of exactly the files whose signature held (refused, exit 2, when it does not).
+
+    The key verifies a bundle regate reads. A server at --opa-url verifies the bundles it loads itself
+    (`regate opa-config --verification-key`); regate pins the revision it serves to --policy or --bundle.
+    """
+    if verification_key is None:
+        context = click.get_current_context()
+        given = [f"--{name.replace('_', '-')}" for name in ("signing_alg", "scope")
+                 if context.get_parameter_source(name) is not click.core.ParameterSource.DEFAULT]
+        if given:
+            described = "they describe" if len(given) > 1 else "it describes"
+            raise UserError(f"{' and '.join(given)}: only with --verification-key, the key {described}")
+    if bundle is None:
+        if verification_key is not None:
+            raise UserError("--verification-key checks the signature of a compiled bundle: give --bundle PATH "
+                            "(an OPA server at --opa-url verifies the bundles it loads itself, configured by "
+                            "`regate opa-config --verification-key`)")
+        return None, None
+    if verification_key is not None and bundle.is_dir():
+        # OPA names a directory's files with the directory's path, which no signature lists.
+        raise UserError(f"{bundle}: refused, a directory bundle cannot be verified (stock OPA refuses it too: its "
+                        "files are named with the directory's path, which the signature does not list); "
+                        "give the signed .tar.gz")
+    from ..engine.policy import read_bundle
+
+    files = read_bundle(bundle)
+    if verification_key is not None:
+        from ..signing import SignatureError, Verification, verify
+
+        try:
+            verify(files, Verification(verification_key, signing_alg, scope))
+        except SignatureError as exc:
+            raise UserError(f"{bundle}: refused, its signature does not hold: {exc}") from None
+        # The engine reads what was verified, not the file again (it may have changed since).
+        bundle = _private_copy(files)
+    return bundle, files
+
+
+def _private_copy(files: dict[str, bytes]) -> Path:
+    """`files` as a .tar.gz in a private directory removed when the command ends."""
+    import shutil
+    import tempfile
+
+    from ..bundle import tarball
+
+    directory = Path(tempfile.mkdtemp(prefix="regate-verified-"))
+    click.get_current_context().call_on_close(lambda: shutil.rmtree(directory, ignore_errors=True))
+    copy = directory / "bundle.tar.gz"
+    copy.write_bytes(tarball(files))
+    return copy
+
+
 def _evaluate(kind: str, bundle: Path | None, local: PolicyInfo | None, server, timeout: float,
               subjects: list[Subject], baseline: dict | None, now: str | None, fail_on: str, timings: dict,
               cached: bool | None = None, require: tuple[str, ...] = (), fmt: str = "text",
@@ -252,6 +307,9 @@ def _kind(engine: str | None, server, workers: int | None = None) -> str:
               help="An image to check: a docker-archive or OCI path, else a reference the Docker daemon knows (repeatable).")
 @click.option("--policy", "policies", multiple=True, type=click.Path(exists=True),
               help="Policy file or directory (repeatable). May be left out with --opa-url: the server's policy is used.")
+@click.option("--bundle", type=click.Path(exists=True, path_type=Path),
+              help="A compiled (and possibly signed) bundle, .tar.gz or directory, instead of --policy.")
+@_verification_options
 @_engine_options
 @_report_options
 @click.option("--baseline", metavar="DOC|REPORT|IMAGE|URL",
@@ -278,9 +336,10 @@ def _kind(engine: str | None, server, workers: int | None = None) -> str:
               help="The platform to read from an input that describes several (a manifest list, a multi-platform SBOM).")
 @click.option("--explain", is_flag=True, help="For each STOP (WARN with --fail-on warn): the smallest change that "
                                               "passes, as a plan and a JSON Patch proven by evaluating it (docs/explain.md).")
-def check_command(targets, images, policies, engine, workers, opa_urls, opa_token, opa_ca_cert, opa_client_cert, opa_client_key,
-                  insecure, timeout, fmt, fail_on, output, now, baseline, content_search, malware_scan, clamav_db, dockerfile,
-                  no_syft, contents, name, require, platform, explain):
+def check_command(targets, images, policies, bundle, verification_key, signing_alg, scope, engine, workers, opa_urls,
+                  opa_token, opa_ca_cert, opa_client_cert, opa_client_key, insecure, timeout, fmt, fail_on, output, now,
+                  baseline, content_search, malware_scan, clamav_db, dockerfile, no_syft, contents, name, require,
+                  platform, explain):
     """Check images against policies: exit 0 to pass, 1 on STOP (or WARN with --fail-on warn), 2 on errors.
 
     Each IMAGE_REF, --image, image archive, input document, or input document in a
@@ -293,8 +352,13 @@ def check_command(targets, images, policies, engine, workers, opa_urls, opa_toke
     started = time.monotonic()
     now, today = _now(now)
     server = _server_options(opa_urls, opa_token, opa_ca_cert, opa_client_cert, opa_client_key, insecure, timeout)
-    if not policies and server is None:
-        raise UserError("give the policy to check against with --policy PATH (or --opa-url of a server that serves it)")
+    if policies and bundle is not None:
+        raise UserError("give the policy either as --policy sources or as a compiled --bundle, not both")
+    if not policies and bundle is None and server is None:
+        raise UserError("give the policy to check against with --policy PATH or --bundle PATH "
+                        "(or --opa-url of a server that serves it)")
+    # Before any image is read: a bundle that does not verify is refused first.
+    bundle, files = _policy_bundle(bundle, verification_key, signing_alg, scope)
     options = ExtractOptions(content_paths=content_paths(contents), run_syft=not no_syft, progress=progress.on_terminal(),
                              platform=platform_option(platform), content_patterns=content_patterns(content_search),
                              **malware_options(malware_scan, clamav_db))
@@ -311,13 +375,13 @@ def check_command(targets, images, policies, engine, workers, opa_urls, opa_toke
     previous = load_baseline_source(baseline, options) if baseline else None
     compile_started = time.monotonic()  # reading the inputs above is not compiling
     compiled = _compile(policies, today) if policies else None
-    local = None
+    local = PolicyInfo.from_files(files) if files is not None else None
     if compiled is not None:
         from ..engine.policy import read_bundle
 
         local = PolicyInfo.from_files(read_bundle(compiled.path), compiled.root)
     timings = {"compile": time.monotonic() - compile_started}
-    run = _evaluate(_kind(engine, server, workers), compiled.path if compiled else None, local, server, timeout,
+    run = _evaluate(_kind(engine, server, workers), compiled.path if compiled else bundle, local, server, timeout,
                     subjects, previous, now, fail_on, timings, compiled.cached if compiled else None, require, fmt,
                     options, explain, workers)
     timings["total"] = time.monotonic() - started
@@ -336,23 +400,12 @@ def check_command(targets, images, policies, engine, workers, opa_urls, opa_toke
 def eval_command(bundle, inputs, engine, workers, opa_urls, opa_token, opa_ca_cert, opa_client_cert, opa_client_key,
                  insecure, timeout, fmt, fail_on, output, now, verification_key, signing_alg, scope):
     """Evaluate prepared input documents with a prepared bundle; exit codes as `regate check`."""
-    from ..engine.policy import read_bundle
-
     started = time.monotonic()
     now, _ = _now(now)
     server = _server_options(opa_urls, opa_token, opa_ca_cert, opa_client_cert, opa_client_key, insecure, timeout)
     if bundle is None and server is None:
         raise UserError("give the bundle to evaluate with --bundle PATH (or --opa-url of a server that serves it)")
-    if verification_key is not None and bundle is None:
-        raise UserError("--verification-key checks the signature of --bundle: give --bundle PATH")
-    files = read_bundle(bundle) if bundle else None
-    if verification_key is not None:
-        from ..signing import SignatureError, Verification, verify
-
-        try:
-            verify(files, Verification(verification_key, signing_alg, scope))
-        except SignatureError as exc:
-            raise UserError(f"{bundle}: refused, its signature does not hold: {exc}") from None
+    bundle, files = _policy_bundle(bundle, verification_key, signing_alg, scope)
     local = PolicyInfo.from_files(files) if files is not None else None
     subjects = [Subject(str(path), document=lambda path=path: load_prepared(path)) for path in inputs]
     timings: dict[str, float] = {}

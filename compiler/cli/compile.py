@@ -16,7 +16,14 @@ TODAY_HELP = "Date that exception expiry is judged against (default: today, UTC)
 
 def print_diagnostics(diagnostics: list[Diagnostic], sources: dict[str, str]) -> None:
     if diagnostics:
-        click.echo(render_all(diagnostics, sources), err=True)
+        text = render_all(diagnostics, sources)
+        if any(not d.span.file.endswith(".regate") for d in diagnostics):
+            # `import` of a file that is no policy (a credentials file on the CI runner) must not
+            # put a secret of it in the log through its line or the token it stumbled on.
+            from ..extract.secrets import masker
+
+            text = masker(config=True)(text)
+        click.echo(text, err=True)
         errors = sum(d.is_error for d in diagnostics)
         warnings = len(diagnostics) - errors
         summary = [f"{n} {word}{'s' if n != 1 else ''}" for n, word in ((errors, "error"), (warnings, "warning")) if n]
@@ -45,8 +52,8 @@ def _today(value: str | None) -> date | None:
         raise click.BadParameter(f"{value} is not a date (YYYY-MM-DD)", param_hint="--today") from None
 
 
-def report_failure(found: Diagnostics, paths) -> None:
-    """Print the diagnostics of a failed run with the source lines they point at."""
+def failure_sources(found: Diagnostics, paths) -> dict[str, str]:
+    """The sources of `paths` and of the imported files the diagnostics point into."""
     from ..loader import Unreadable, read_source
 
     sources = sources_of(paths)
@@ -56,7 +63,12 @@ def report_failure(found: Diagnostics, paths) -> None:
                 sources[d.span.file] = read_source(Path(d.span.file))
             except Unreadable:
                 pass
-    print_diagnostics(found.diagnostics, sources)
+    return sources
+
+
+def report_failure(found: Diagnostics, paths) -> None:
+    """Print the diagnostics of a failed run with the source lines they point at."""
+    print_diagnostics(found.diagnostics, failure_sources(found, paths))
 
 
 @click.command("compile")

@@ -69,7 +69,10 @@ def read_bundle(path: Path) -> dict[str, bytes]:
                 total += member.size
                 if total > MAX_BUNDLE_BYTES:
                     raise UserError(f"{path}: over {MAX_BUNDLE_BYTES:,} bytes; not a policy bundle")
-                files[_member_name(member.name)] = tar.extractfile(member).read()
+                name = _member_name(member.name)
+                if name in files:  # which copy counts would be up to the reader: OPA refuses such bundles
+                    raise UserError(f"{path}: holds {name} twice; not a bundle whose policy is certain")
+                files[name] = tar.extractfile(member).read()
             return files
     except FileNotFoundError:
         raise UserError(f"{path}: no such bundle") from None

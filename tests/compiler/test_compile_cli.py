@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 import tarfile
@@ -148,3 +149,26 @@ def test_dir_output_refuses_what_is_not_a_bundle_directory(tmp_path):
         result = regate("compile", "p.regate", "-o", target, "--format", "dir", cwd=tmp_path)
         assert result.returncode == 2 and says in result.stderr, (target, result.stderr)
     assert (tmp_path / "notes" / "keep.txt").read_text() == "keep" and (tmp_path / "file").read_text() == "keep"
+
+
+def test_an_origin_set_on_a_template_rule_lands_even_when_empty(tmp_path):
+    """Found by the differential oracle (seed 7050): `origin ""` in a template rule's override fell
+    back to the template's (none), while on a plain rule it landed."""
+    (tmp_path / "p.regate").write_text(
+        'template t() {\n  for p in packages where p.name == "x"\n  message "m"\n}\n'
+        'policy "p" {\n  rule a stop from t() { origin "" }\n  rule b stop from t() { origin "anchore:x" }\n'
+        '  rule c stop from t()\n  rule d stop {\n    origin ""\n    for p in packages where p.name == "y"\n'
+        '    message "m"\n  }\n}\n')
+    assert regate("compile", "p.regate", "-o", "b", "--format", "dir", cwd=tmp_path).returncode == 0
+    rules = json.loads((tmp_path / "b" / "data.json").read_text())["regate"]["config"]["policies"]["p"]["rules"]
+    assert {name: rule.get("origin") for name, rule in rules.items()} == {"a": "", "b": "anchore:x", "c": None, "d": ""}
+
+
+def test_a_secret_in_a_file_a_policy_imports_is_not_shown_in_the_error(tmp_path):
+    """`import` reads any path: a policy must not print the line of a credentials file on the runner."""
+    secret = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"
+    (tmp_path / "credentials").write_text(f"aws_secret_access_key = {secret}\nAKIAIOSFODNN7EXAMPLE\n")
+    (tmp_path / "p.regate").write_text('import "credentials"\n' + GOOD)
+    result = regate("lint", "p.regate", cwd=tmp_path)
+    assert result.returncode == 2 and "credentials:1:1: error[E001]" in result.stderr, result.stderr
+    assert secret not in result.stderr and " 1 | aws_secret_access_key = " in result.stderr

@@ -37,7 +37,7 @@ def _shown_config() -> dict:
 
 def test_the_fleet_page_runs_as_written(opa, registry, tmp_path):
     steps = _steps()
-    assert list(steps) == ["keys", "sign", "verify", "publish", "config", "fleet", "check"]
+    assert list(steps) == ["keys", "sign", "verify", "publish", "config", "fleet", "check", "signed"]
     (tmp_path / "examples").symlink_to(ROOT / "examples")
     # `regate` and `opa` as the page calls them: this checkout's, first on PATH.
     env = {"PATH": f"{Path(sys.executable).parent}:{Path(opa.path).parent}:/usr/bin:/bin",
@@ -59,5 +59,9 @@ def test_the_fleet_page_runs_as_written(opa, registry, tmp_path):
     assert fleet[:3] == ["opa", "run", "--server"] and fleet[-2:] == ["--config-file", "opa-config.yaml"]
     with opa_server(opa, *fleet[5:-2], "--config-file", str(tmp_path / "opa-config.yaml")) as url:
         checked = _bash(steps["check"], tmp_path, dict(env, OPA_URL=url))
+        signed = _bash(steps["signed"], tmp_path, dict(env, OPA_URL=url))
     assert checked.returncode == 1, checked.stderr  # the vulnerable example STOPs
     assert f"policy {revision[:12]}" in checked.stdout
+    # The clean image passes locally (exit 0 lets the script go on); both images on the server STOP.
+    assert signed.returncode == 1, signed.stderr
+    assert signed.stdout.count(f"policy {revision[:12]}") == 2 and "opa eval" in signed.stdout

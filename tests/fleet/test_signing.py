@@ -1,20 +1,23 @@
 """Signed bundles: `regate compile --signing-key` writes what `opa build --signing-key`
-writes, stock OPA accepts it, and OPA and `regate eval --verification-key` refuse
-the same tampered bundles (one byte changed, a file added or removed, another key,
-another scope, no signature)."""
+writes, stock OPA accepts it, and OPA, `regate eval --verification-key` and
+`regate check --bundle --verification-key` refuse the same tampered bundles (one byte
+changed, a file added or removed, another key, another scope, no signature)."""
 
 from __future__ import annotations
 
+import io
 import json
+import os
 import shutil
 import subprocess
+import tarfile
 
 import jwt
 import pytest
 
 from engine.gatehelpers import opa_server, regate
 from engine.gatehelpers import isolated_cache  # noqa: F401  (autouse: a compile cache per test process)
-from fleet.fleethelpers import INPUTS, PRODUCTION, make_key, members, opa_loads, production_files, write_tarball
+from fleet.fleethelpers import INPUTS, PRODUCTION, KeyPair, make_key, members, opa_loads, production_files, write_tarball
 from regate.engine.policy import read_bundle
 from regate.signing import SIGNATURES, Signing, SignatureError, Verification, signatures_file, verify
 
@@ -167,6 +170,47 @@ def test_opa_and_regate_refuse_a_tampered_bundle(opa, tmp_path, keys, tamper):
     assert "refused, its signature does not hold" in evaluated.stderr
     assert evaluated.stdout == ""
 
+    # The bundle is judged before any image is read: this one is not even an image.
+    not_an_image = tmp_path / "not-an-image.json"
+    not_an_image.write_text("{broken")
+    checked = regate("check", "--bundle", bundle, "--verification-key", keys["ours"].public, not_an_image)
+    assert checked.returncode == 2
+    assert checked.stderr.startswith(f"regate: error: {bundle}: refused, its signature does not hold")
+    assert "not-an-image" not in checked.stderr and checked.stdout == ""
+
+
+def test_a_signed_bundle_unpacked_to_a_directory_is_refused_by_opa_and_regate(opa, tmp_path, keys):
+    directory = tmp_path / "unpacked"
+    for name, content in production_files(Signing(keys["ours"].private)).items():
+        (directory / name).parent.mkdir(parents=True, exist_ok=True)
+        (directory / name).write_bytes(content)
+    loaded = opa_loads(opa, directory, keys["ours"])
+    said = loaded.stdout + loaded.stderr
+    assert "load error" in said and ".manifest not included in bundle signature" in said, said
+    for command in (["eval", "--input"], ["check"]):
+        refused = regate(*command[:1], "--bundle", directory, "--verification-key", keys["ours"].public,
+                         *command[1:], INPUTS[0])
+        assert refused.returncode == 2 and "a directory bundle cannot be verified" in refused.stderr, refused.stderr
+    assert regate("check", "--bundle", directory, INPUTS[0]).returncode == 0  # unverified, it is a bundle like any
+
+
+def test_a_file_twice_in_the_tarball_is_refused_by_opa_and_regate(opa, tmp_path, keys):
+    """A signed bundle with a second, different copy of a module: OPA refuses it; regate must not
+    verify one copy and let the engine evaluate the other."""
+    files = production_files(Signing(keys["ours"].private))
+    module = "regate/policies/production/policy.rego"
+    bundle = tmp_path / "twice.tar.gz"
+    with tarfile.open(bundle, "w:gz") as tar:
+        for name, content in [(module, files[module] + b"\n# changed\n"), *sorted(files.items())]:
+            info = tarfile.TarInfo(name)
+            info.size = len(content)
+            tar.addfile(info, io.BytesIO(content))
+    assert "load error" in (lambda r: r.stdout + r.stderr)(opa_loads(opa, bundle, keys["ours"]))
+    for command in (["eval", "--input"], ["check"]):
+        refused = regate(*command[:1], "--bundle", bundle, "--verification-key", keys["ours"].public,
+                         *command[1:], INPUTS[0])
+        assert refused.returncode == 2 and f"holds {module} twice" in refused.stderr, refused.stderr
+
 
 def test_wrong_scope_is_refused_by_both(opa, tmp_path, keys):
     bundle = write_tarball(tmp_path / "scoped.tar.gz", production_files(Signing(keys["ours"].private, scope="staging")))
@@ -184,6 +228,71 @@ def test_regate_eval_evaluates_a_verified_bundle_with_both_engines(tmp_path, key
                         "--format", "json", "--now", "2026-06-01T00:00:00Z", *sum((["--input", p] for p in INPUTS), []))
         assert result.returncode == 1, result.stderr  # the vulnerable example STOPs
         assert [r["decision"]["final_action"] for r in json.loads(result.stdout)["results"]] == ["GO", "STOP"]
+
+
+def test_regate_check_evaluates_a_verified_bundle_as_it_evaluates_its_sources(tmp_path, keys):
+    bundle = write_tarball(tmp_path / "signed.tar.gz", production_files(Signing(keys["ours"].private)))
+    now = ("--format", "json", "--now", "2026-06-01T00:00:00Z", *INPUTS)
+    temporary = tmp_path / "tmp"  # where the verified copy the engine reads is written, and removed
+    temporary.mkdir()
+    from_bundle = regate("check", "--bundle", bundle, "--verification-key", keys["ours"].public, *now,
+                         env=dict(os.environ, TMPDIR=str(temporary)))
+    assert list(temporary.iterdir()) == []
+    from_sources = regate("check", "--policy", PRODUCTION, *now)
+    assert from_bundle.returncode == from_sources.returncode == 1, from_bundle.stderr
+    reports = [json.loads(r.stdout) for r in (from_bundle, from_sources)]
+    assert [[r["decision"] for r in report["results"]] for report in reports][0] == \
+        [[r["decision"] for r in report["results"]] for report in reports][1]
+    assert [r["decision"]["final_action"] for r in reports[0]["results"]] == ["GO", "STOP"]
+
+
+def test_check_with_a_verified_bundle_pins_the_revision_a_server_serves(opa, tmp_path, keys):
+    """With --opa-url, the server verifies what it loads; regate verifies --bundle and refuses a server
+    that serves another revision than the verified one."""
+    signed = write_tarball(tmp_path / "signed.tar.gz", production_files(Signing(keys["ours"].private)))
+    edited = shutil.copytree(PRODUCTION, tmp_path / "edited") / "production.regate"
+    edited.write_text(edited.read_text().replace("critical_fixable stop", "critical_fixable warn"))
+    other = write_tarball(tmp_path / "other.tar.gz", production_files(policy=edited.parent))
+    assert json.loads(read_bundle(other)[".manifest"]) != json.loads(read_bundle(signed)[".manifest"])
+    pinned = ("check", "--bundle", signed, "--verification-key", keys["ours"].public, INPUTS[0])
+    with opa_server(opa, "--bundle", str(signed), "--verification-key", str(keys["ours"].public)) as url:
+        served = regate(*pinned, "--opa-url", url)
+        assert served.returncode == 0, served.stderr
+    with opa_server(opa, "--bundle", str(other)) as url:
+        refused = regate(*pinned, "--opa-url", url)
+        assert refused.returncode == 2 and "serves revision" in refused.stderr, refused.stderr
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--policy", PRODUCTION, "--bundle", "{bundle}"], "either as --policy sources or as a compiled --bundle, not both"),
+    ([], "give the policy to check against with --policy PATH or --bundle PATH"),
+    (["--policy", PRODUCTION, "--verification-key", "{key}"], "--verification-key checks the signature of a compiled bundle"),
+    (["--opa-url", "http://127.0.0.1:9", "--verification-key", "{key}"], "verifies the bundles it loads itself"),
+    (["--bundle", "{bundle}", "--scope", "prod", "--signing-alg", "ES256"],
+     "--signing-alg and --scope: only with --verification-key, the key they describe"),
+], ids=["policy and bundle", "neither", "key with policy", "key with a server only", "scope without key"])
+def test_check_says_which_policy_to_give(tmp_path, keys, args, message):
+    bundle = write_tarball(tmp_path / "signed.tar.gz", production_files(Signing(keys["ours"].private)))
+    args = [str(a).format(bundle=bundle, key=keys["ours"].public) for a in args]
+    refused = regate("check", *args, INPUTS[0])
+    assert refused.returncode == 2 and message in refused.stderr and "Traceback" not in refused.stderr, refused.stderr
+
+
+def test_a_short_hmac_secret_is_a_regate_warning_as_opa_accepts_it(opa, tmp_path):
+    secret = tmp_path / "short-secret"
+    secret.write_text("hunter2")
+    bundle = tmp_path / "hs.tar.gz"
+    signed = regate("compile", PRODUCTION, "-o", bundle, "--signing-key", secret, "--signing-alg", "HS256")
+    assert signed.returncode == 0, signed.stderr
+    warning = (f"regate: warning: --signing-key {secret}: the HMAC key is 7 bytes long, which is below the minimum "
+               "recommended length of 32 bytes for SHA256; a secret this short can be guessed")
+    assert warning in signed.stderr
+    assert opa_loads(opa, bundle, KeyPair("HS256", secret, secret)).returncode == 0
+    checked = regate("check", "--bundle", bundle, "--verification-key", secret, "--signing-alg", "HS256", INPUTS[0])
+    assert checked.returncode == 0, checked.stderr
+    assert checked.stderr.startswith(f"regate: warning: --verification-key {secret}: the HMAC key is 7 bytes long")
+    for result in (signed, checked):
+        assert "Warning:" not in result.stderr and "hunter2" not in result.stderr and ".py:" not in result.stderr
 
 
 def test_signing_options_are_checked(tmp_path, keys):

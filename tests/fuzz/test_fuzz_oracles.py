@@ -45,6 +45,14 @@ def test_a_syntax_error_is_located_with_its_line(tmp_path):
     assert outcome.findings == [] and not outcome.accepted
 
 
+def test_an_error_in_an_imported_file_is_shown_with_its_line_as_the_cli_shows_it(tmp_path):
+    """Found by `fuzz/run.py --seed 7 --target policy --case 4569` (`import "/etc/passwd"`): the oracle
+    rendered the diagnostic without the imported file's text, which the CLI shows."""
+    (tmp_path / "other.regate").write_text("root:x:0:0:root\n")
+    outcome = check_policy(b'import "other.regate"\n' + GOOD_POLICY, tmp_path)
+    assert outcome.findings == [] and not outcome.accepted
+
+
 def test_an_unexpected_exception_is_a_crash_with_type_and_innermost_frame():
     def inner():
         raise KeyError("x")

@@ -66,7 +66,8 @@ class Tally:
 
 def run_round(opa, seed: int, documents: int, tally: Tally) -> None:
     rng = random.Random(seed)
-    source = PolicyGenerator(rng).policy_set()
+    generator = PolicyGenerator(rng)
+    source = generator.policy_set()
     docs = [DocumentGenerator(rng).document() for _ in range(documents)]
     workdir = Path(tempfile.mkdtemp(prefix="regate-differential-"))
     try:
@@ -81,6 +82,7 @@ def run_round(opa, seed: int, documents: int, tally: Tally) -> None:
             return
         write_directory(compiled, workdir / "bundle")
         _check_generated(opa, seed, source, workdir / "bundle", tally)
+        _check_origins(generator.origins, seed, source, workdir / "bundle" / "data.json", tally)
         (workdir / "input.json").write_text(json.dumps({"docs": docs}, ensure_ascii=False), encoding="utf-8")
         result = opa.run("eval", "--format", "json", "-b", str(workdir / "bundle"), "-i", str(workdir / "input.json"),
                          QUERY)
@@ -102,6 +104,15 @@ def _check_generated(opa, seed: int, source: str, bundle: Path, tally: Tally) ->
     fmt = opa.run("fmt", "--list", str(bundle))
     if fmt.returncode != 0 or fmt.stdout:
         tally.disagreements.append(Disagreement(seed, source, None, "opa fmt --list", "clean", fmt.stdout + fmt.stderr))
+
+
+def _check_origins(written: dict[tuple[str, str], str], seed: int, source: str, data: Path, tally: Tally) -> None:
+    """Every rule's `origin` lands verbatim in data.regate.config, absent for rules without one."""
+    policies = json.loads(data.read_text(encoding="utf-8"))["regate"]["config"]["policies"]
+    landed = {(policy_id, rule_id): rule["origin"] for policy_id, policy in policies.items()
+              for rule_id, rule in policy["rules"].items() if "origin" in rule}
+    if landed != written:
+        tally.disagreements.append(Disagreement(seed, source, None, "rule origins in data.json", written, landed))
 
 
 def _compare(policy_set, seed, source, docs, outputs, tally: Tally) -> None:

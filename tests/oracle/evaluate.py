@@ -9,6 +9,7 @@ dates). Values are JSON values with numbers as exact fractions; `UNDEF` is a mis
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 from dataclasses import dataclass
@@ -23,7 +24,7 @@ from regate.checks.exprs import Scope, Typer, global_scope
 from regate.checks.rules import rule_scope
 from regate.codegen import date_ns, exception_defs
 from regate.model import PolicySet
-from regate.types import SEVERITY_RANK, Type
+from regate.types import ELEMENT_KEYS, SEVERITY_RANK, Type
 
 from .versions import compare_versions
 
@@ -306,6 +307,11 @@ class Evaluator:
         if name == "string":
             v = (self.safe if safe else self.value)(call.args[0], scope, env)
             return UNDEF if v is UNDEF else text_of(v)
+        if name == "md5":
+            v = (self.safe if safe else self.value)(call.args[0], scope, env)
+            if safe and v is not UNDEF:
+                v = text_of(v)
+            return hashlib.md5(v.encode("utf-8")).hexdigest() if isinstance(v, str) else UNDEF
         if name in ("lower", "upper", "startswith", "endswith", "contains"):
             args = [(self.safe if safe else self.value)(a, scope, env) for a in call.args]
             if safe:
@@ -406,6 +412,8 @@ class Evaluator:
         if call.name == "exists":
             v = self.value(call.args[0], scope, env)
             return v is not UNDEF and v is not None
+        if call.name == "new":
+            return self.is_new(call.args[0], scope, env)
         if call.name == "bits_set":
             n, mask = (self.value(a, scope, env) for a in call.args)
             return is_whole(n) and is_whole(mask) and (int(n) & int(mask)) == int(mask)
@@ -414,6 +422,18 @@ class Evaluator:
         if call.name == "all":
             return all(self.matching(call, scope, env))
         return self.value_Call(call, scope, env) is True
+
+    def is_new(self, var: ast.Ref, scope: Scope, env: Env) -> bool:
+        """The loop variable's element has a drift record `<collection>:<its key field>` whose op is
+        `added` (docs/language.md, New since the baseline)."""
+        collection = scope.lookup(var.root).binding.collection.dotted
+        element = env.vars[var.root]
+        key = element.get(ELEMENT_KEYS[collection]) if isinstance(element, dict) else None
+        drift = env.doc.get("drift") if isinstance(env.doc, dict) else None
+        if not isinstance(key, str) or not isinstance(drift, dict):
+            return False
+        record = drift.get(f"{collection}:{key}")
+        return isinstance(record, dict) and record.get("op") == "added"
 
     def compare(self, cmp: ast.Compare, scope: Scope, env: Env) -> bool:
         if cmp.op in ("in", "not in"):

@@ -7,8 +7,11 @@ leave `image` out. Everything comes from one `random.Random`, so a seed reproduc
 
 from __future__ import annotations
 
+import hashlib
 import json
 import random
+
+from regate.types import ELEMENT_KEYS
 
 # Versions every scheme orders alike (numerically); deb and python packages also get their own.
 MINIMUM_KEYS = {"p": ["p.name"], "v": ["v.package.name", "v.id"]}
@@ -29,6 +32,10 @@ USERS = ["root", "app", "nobody", "Admin", ""]
 STRINGS = ["", "a", "MIT", "root", "abc", "Ωmega", "x<y&z", 'say "hi"', "back\\slash", "tab\t"]
 REGEXES = ["^GPL", "(?i)mit", "^$", "[0-9]+", "^/etc/", "é", "^(root|admin)$", "^\\w+$", "\\\\"]
 GLOBS = ["GPL-*", "/etc/*", "/etc/**", "*", "?IT", "[AB]*", "{MIT,BSD}", "/opt/*/data", "**/x y"]
+# `origin` texts (as `regate import anchore` writes them, and odd ones): kept verbatim in data.json.
+ORIGINS = ["anchore:vulnerabilities:package:b30e8abc-1", "anchore:files:name_match:7", "é 日本", 'say "hi"',
+           "back\\slash", "tab\t", ""]
+DRIFT_OPS = ["added", "added", "removed", "upgraded", "changed", "ADDED"]
 MODES = [0o755, 0o4755, 0o777, 0o644, 0o002, 0]
 NOW = "2026-06-01T00:00:00Z"
 
@@ -63,10 +70,15 @@ def q(text: str) -> str:
     return json.dumps(text, ensure_ascii=False)
 
 
+def md5(text: str) -> str:
+    return hashlib.md5(text.encode("utf-8")).hexdigest()
+
+
 class PolicyGenerator:
     def __init__(self, rng: random.Random):
         self.rng = rng
         self.depth = 0
+        self.origins: dict[tuple[str, str], str] = {}  # (policy, rule): the `origin` written
 
     def choice(self, items):
         return self.rng.choice(items)
@@ -82,6 +94,8 @@ class PolicyGenerator:
             return f"not ({self.condition(var, collection, depth + 1)})"
         if var is None or self.rng.random() < 0.15:
             return self.image_atom(var is None)
+        if collection in ELEMENT_KEYS and self.rng.random() < 0.08:
+            return f"new({var})"
         fields = FIELDS[collection]
         path, kind = self.choice(list(fields.items()))
         same = [p for p, k in fields.items() if k == kind and p != path and kind in ("string", "number", "date")]
@@ -97,6 +111,8 @@ class PolicyGenerator:
             var = VARS[collection] + "2"
             path, kind = self.choice(list(FIELDS[collection].items()))
             inner = self.atom(f"{var}.{path}", kind, var)
+            if collection in ELEMENT_KEYS and self.rng.random() < 0.15:
+                inner = f"new({var})"
             quantifier = self.choice(["any", "all", "count"])
             if quantifier == "count":
                 return f"count({var} in {collection} where {inner}) {self.choice(['>', '==', '<='])} {self.choice([0, 1, 2])}"
@@ -117,6 +133,7 @@ class PolicyGenerator:
                 lambda: f"{self.choice(['startswith', 'endswith', 'contains'])}({ref}, {q(self.choice(STRINGS))})",
                 lambda: f"{self.choice(['lower', 'upper'])}({ref}) == {q(self.choice(NAMES + STRINGS))}",
                 lambda: f"{self.choice(['lower', 'upper'])}({ref}) in {self.string_list()}",
+                lambda: f"md5({ref}) {self.choice(['==', '!='])} {q(md5(self.choice(STRINGS + NAMES)))}",
                 lambda: f"{ref} + {q('@')} + {ref} == {q(self.choice(['a@a', '@', 'root@root']))}",
                 lambda: f"{ref} in minimums",
                 lambda: f"{ref} + {q('@')} + {ref} {self.choice(['in', 'not in'])} names",
@@ -190,6 +207,7 @@ class PolicyGenerator:
                 f"string({ref})" if kind in ("number", "string", "bool") else ref,
                 f"{ref} {self.choice(['+', '-', '*', '/', '%'])} {self.choice(['1', '2', '0'])}" if kind == "number" else ref,
                 f"lower({ref})" if kind == "string" else ref,
+                f"md5({ref})" if kind == "string" else ref,
                 f"days_since({ref})" if kind == "date" else ref,
                 f'startswith({ref}, "a")' if kind == "string" else ref,
                 f"exists({ref})", f"not exists({ref})", f"minimums[{ref}]" if kind == "string" else ref,
@@ -224,6 +242,13 @@ class PolicyGenerator:
             clauses.insert(0, f"severity {self.choice(SEVERITIES)}")
         return "\n    ".join(clauses), var, collection
 
+    def origin(self, policy: str, rule: str, separator: str) -> str:
+        """Sometimes an `origin` clause (recorded in self.origins), else nothing."""
+        if self.rng.random() >= 0.15:
+            return ""
+        self.origins[(policy, rule)] = self.choice(ORIGINS)
+        return f"{separator}origin {q(self.origins[(policy, rule)])}"
+
     def policy_set(self) -> str:
         rng = self.rng
         out = [
@@ -242,11 +267,15 @@ class PolicyGenerator:
                 action = self.choice(["stop", "warn", "go"])
                 if rng.random() < 0.1:
                     argument = self.choice(["names", "users_param", self.string_list()])
-                    override = " { title \"Denied\" severity high }" if rng.random() < 0.3 else ""
+                    override = " { title \"Denied\" severity high" if rng.random() < 0.3 else ""
+                    if override:
+                        override += f"{self.origin(f'p{policy_number}', name, ' ')} }}"
                     rules.append(f"  rule {name} {action} from denied({argument}){override}")
                     var, collection = "p", "packages"
                 else:
                     body, var, collection = self.rule_body()
+                    origin = self.origin(f"p{policy_number}", name, "")
+                    body = f"{origin}\n    {body}" if origin else body
                     rules.append(f"  rule {name} {action} {{\n    {body}\n  }}")
                 for _ in range(rng.choice([0, 0, 1, 2])):
                     where = f" where {self.condition(var, collection, 1)}" if rng.random() < 0.8 else ""
@@ -329,7 +358,17 @@ class DocumentGenerator:
         if "type" not in element or not isinstance(element.get("type"), str):
             if isinstance(element.get("version"), str):
                 element["version"] = self.choice(COMMON_VERSIONS)
-        return f"{kind}:{element.get('name', 'x')}@{element.get('version', '0')}", element
+        key = f"{kind}:{element.get('name', 'x')}@{element.get('version', '0')}"
+        return key, self.with_key(element, key)
+
+    def with_key(self, element: dict, key: str) -> dict:
+        """Most elements carry their key as the extractor writes it; some a wrong or no key."""
+        roll = self.rng.random()
+        if roll < 0.8:
+            element["key"] = key
+        elif roll < 0.85:
+            element["key"] = self.wrong("string")
+        return element
 
     def vulnerability(self, n: int) -> tuple[str, dict]:
         package_type = self.choice(TYPES)
@@ -343,7 +382,8 @@ class DocumentGenerator:
         extra = {"package": package, "fix": fix} if self.rng.random() < 0.9 else {}
         element = self.element({k: v for k, v in FIELDS["vulnerabilities"].items() if "." not in k and k != "fix"},
                                extra)
-        return f"CVE-2026-{n}+{package_type}:{package.get('name')}", element
+        key = f"CVE-2026-{n}+{package_type}:{package.get('name')}"
+        return key, self.with_key(element, key)
 
     def collection(self, make, size: int) -> dict:
         out = {}
@@ -381,6 +421,7 @@ class DocumentGenerator:
                                                  self.size()),
             "changes": [self.element(FIELDS["changes"]) for _ in range(self.size())],
         }
+        self.add_drift(doc)
         roll = rng.random()
         if roll < 0.04:
             del doc["image"]
@@ -395,6 +436,27 @@ class DocumentGenerator:
         elif roll < 0.17:
             doc["image"] = self.choice([None, "alpine", [image]])
         return doc
+
+
+    def add_drift(self, doc: dict) -> None:
+        """Change records against a baseline for some elements (what `new(x)` reads), a record for
+        an element that is not there, sometimes none or a `drift` of the wrong shape."""
+        roll = self.rng.random()
+        if roll < 0.1:
+            return
+        if roll < 0.13:
+            doc["drift"] = self.choice([[], "added", {"packages:x": "added"}])
+            return
+        drift = {}
+        for collection, field in ELEMENT_KEYS.items():
+            head, _, tail = collection.partition(".")
+            elements = doc[head].get(tail) if tail else doc[head]
+            for element in (elements.values() if isinstance(elements, dict) else []):
+                if isinstance(element.get(field), str) and self.rng.random() < 0.5:
+                    key = f"{collection}:{element[field]}"
+                    drift[key] = {"collection": collection, "element": element[field], "op": self.choice(DRIFT_OPS)}
+        drift["packages:deb:gone@1.0"] = {"collection": "packages", "element": "deb:gone@1.0", "op": "removed"}
+        doc["drift"] = drift
 
 
 class _Absent:
