@@ -212,7 +212,7 @@ class ServerEngine(Engine):
         if expected in served:
             return
         what = f"revision {', '.join(r[:12] for r in served)}" if served else "no regate bundle or pushed policy it can name"
-        raise EngineError(f"{self.where} serves {what}, but the --policy sources compile to revision "
+        raise EngineError(f"{self.where} serves {what}, but the policy given (--policy or --bundle) is revision "
                           f"{expected[:12]}; run `regate push` or update the server's bundle")
 
     def served_policy(self) -> PolicyInfo:
