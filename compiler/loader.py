@@ -131,7 +131,12 @@ def load(paths: list[str | Path]) -> Program:
             continue
         modules[resolved] = module
         for decl in module.declarations:
-            if isinstance(decl, ast.Import):
+            if isinstance(decl, ast.Import) and not decl.path.endswith(".regate"):
+                # Reading any other file would put its lines into error messages and CI logs (a policy
+                # in a pull request could import the runner's credentials).
+                problems.append(error("E101", decl.span, f"only policy files (*.regate) can be imported, "
+                                                         f"not {printable(decl.path)}"))
+            elif isinstance(decl, ast.Import):
                 pending.append((resolved.parent / decl.path, decl.span))
     if problems:
         raise Diagnostics(problems)

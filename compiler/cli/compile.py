@@ -18,8 +18,8 @@ def print_diagnostics(diagnostics: list[Diagnostic], sources: dict[str, str]) ->
     if diagnostics:
         text = render_all(diagnostics, sources)
         if any(not d.span.file.endswith(".regate") for d in diagnostics):
-            # `import` of a file that is no policy (a credentials file on the CI runner) must not
-            # put a secret of it in the log through its line or the token it stumbled on.
+            # A file given that is no policy (a credentials file on the CI runner; `import` reads
+            # *.regate files only) must not put a secret of it in the log through its line or token.
             from ..extract.secrets import masker
 
             text = masker(config=True)(text)

@@ -152,6 +152,7 @@ def test_a_byte_order_mark_starts_a_data_file_or_policy_file_harmlessly(tmp_path
 
 
 def _policy_reading(tmp_path: Path, target: str, kind: str) -> subprocess.CompletedProcess:
+    """`target` imported (only files named *.regate can be) or read as a data file."""
     statement = f'import "{target}"' if kind == "import" else f'list l from "{target}"'
     (tmp_path / "p.regate").write_text(f'{statement}\npolicy "p" {{ rule r warn {{ for v in vulnerabilities '
                                        'where v.id in ["x"] message "m" } }\n')
@@ -159,22 +160,24 @@ def _policy_reading(tmp_path: Path, target: str, kind: str) -> subprocess.Comple
 
 
 @pytest.mark.parametrize("kind, size, says", [
-    ("import", 4 * 2**20 + 1, "huge: larger than 4 MiB, the limit for policy files"),
+    ("import", 4 * 2**20 + 1, "huge.regate: larger than 4 MiB, the limit for policy files"),
     ("data", 64 * 2**20 + 1, "huge: larger than 64 MiB, the limit for data files"),
 ])
 def test_files_over_the_size_limit_are_refused_unread(kind, size, says, tmp_path):
-    with open(tmp_path / "huge", "wb") as handle:
+    name = "huge.regate" if kind == "import" else "huge"
+    with open(tmp_path / name, "wb") as handle:
         handle.truncate(size)  # sparse: costs no disk, and is never read
-    result = _policy_reading(tmp_path, "huge", kind)
+    result = _policy_reading(tmp_path, name, kind)
     assert result.returncode == 2
     assert says in result.stderr.splitlines()[0]
 
 
 @pytest.mark.parametrize("kind", ["import", "data"])
 def test_pipes_and_directories_are_refused_without_blocking(kind, tmp_path):
-    os.mkfifo(tmp_path / "fifo")
-    (tmp_path / "folder").mkdir()
-    for target in ("fifo", "folder"):
+    suffix = ".regate" if kind == "import" else ""
+    os.mkfifo(tmp_path / f"fifo{suffix}")
+    (tmp_path / f"folder{suffix}").mkdir()
+    for target in (f"fifo{suffix}", f"folder{suffix}"):
         result = _policy_reading(tmp_path, target, kind)
         assert result.returncode == 2
         assert f"{target}: not a regular file" in result.stderr.splitlines()[0]
