@@ -20,8 +20,10 @@ from ..engine import DEFAULT_TIMEOUT, open_engine
 from ..engine.policy import PolicyInfo
 from ..errors import UserError
 from ..extract.base import ExtractOptions
-from ..report import FORMATS, Result, Run, render, write
+from ..report import FORMATS, Result, Run, render
 from ..subjects import Subject, collect_subjects, load_prepared
+from .options import analysis_options
+from .output import deliver
 
 # ------------------------------------------------------------------ options
 
@@ -269,14 +271,9 @@ def _explain(engine, policy: PolicyInfo, fail_on: str, timeout: float, document:
 
 def _emit(run: Run, fmt: str, output: Path | None) -> None:
     color = fmt == "text" and output is None and sys.stdout.isatty() and "NO_COLOR" not in os.environ
-    text = render(fmt, run, color)
+    deliver(render(fmt, run, color), output)
     if output is None:
-        click.echo(text, nl=False)
         return
-    try:
-        write(output, text)
-    except OSError as exc:
-        raise UserError(f"cannot write the report to {output}: {exc.strerror or exc}") from None
     images = f"{len(run.results)} image{'s' if len(run.results) != 1 else ''}"
     verdict = "ERROR" if run.failed else run.verdict
     click.echo(f"regate: {verdict} ({images}); {fmt} report written to {output}", err=True)
@@ -316,13 +313,7 @@ def _kind(engine: str | None, server, workers: int | None = None) -> str:
               help="The approved image to compare with: a `regate extract` document, a `regate check --format json` "
                    "report, an image (archive, OCI layout, daemon reference) or an http(s) URL; extracted images get "
                    "`changes` and `drift` against it.")
-@click.option("--content-search", "content_search", multiple=True, metavar="NAME=REGEX",
-              help="Also search the files of images regate reads for this named RE2 regex (repeatable; files[].content_matches).")
-@click.option("--malware-scan", is_flag=True, help="Scan the files of images regate reads with ClamAV's clamscan (the malware collection).")
-@click.option("--clamav-db", type=click.Path(file_okay=False, path_type=Path), metavar="DIR",
-              help="Directory of ClamAV signature databases for --malware-scan (default: clamscan's own).")
-@click.option("--dockerfile", type=click.Path(path_type=Path), metavar="FILE",
-              help="The Dockerfile the image was built from (image.dockerfile, mode actual; else guessed from the history).")
+@analysis_options
 @click.option("--no-syft", is_flag=True, help="Do not run syft on images even when it is installed.")
 @click.option("--content", "contents", multiple=True, metavar="PATH|GLOB",
               help="Also record the text of the image's files at this path or matching this glob (repeatable).")

@@ -16,10 +16,11 @@ import click
 
 from ..engine import DEFAULT_TIMEOUT, open_engine
 from ..errors import UserError
-from ..report import Result, write
+from ..report import Result
 from ..report.impact import FORMATS, render
 from ..subjects import Subject, collect_subjects
 from .check import _compile, _now
+from .output import deliver
 
 
 def _policy(compiled):
@@ -78,7 +79,7 @@ def diff_command(documents, base_paths, head_paths, engine, workers, timeout, fm
             pairs.append((Result(done.subject.label, base_decision, {}, secrets),
                           Result(done.subject.label, done.decision, {}, secrets)))
     impact = compare(pairs, _policy(base).revision, _policy(head).revision)
-    _write(render(fmt, impact), output)
+    deliver(render(fmt, impact), output)
     failed = [head.subject for base, head in pairs if base.decision["errors"] or head.decision["errors"]]
     if output is not None:
         click.echo(f"regate diff: {len(impact.changed)} of {impact.images} images change, {len(impact.worse)} worse "
@@ -88,13 +89,3 @@ def diff_command(documents, base_paths, head_paths, engine, workers, timeout, fm
                    f"(the decision lists errors): {', '.join(failed[:10])}{' …' if len(failed) > 10 else ''}", err=True)
         sys.exit(2)
     sys.exit(1 if impact.worse else 0)
-
-
-def _write(text: str, output: Path | None) -> None:
-    if output is None:
-        click.echo(text, nl=False)
-        return
-    try:
-        write(output, text)
-    except OSError as exc:
-        raise UserError(f"cannot write the report to {output}: {exc.strerror or exc}") from None

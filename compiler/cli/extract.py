@@ -15,6 +15,7 @@ from ..errors import UserError
 from ..extract.adapters.platforms import platform_option
 from ..extract.base import ExtractOptions
 from ..resources import input_schema
+from .options import analysis_options
 
 
 def _dump(document: dict) -> str:
@@ -68,13 +69,7 @@ def schema_command() -> None:
                    "report, an image (archive, OCI layout, daemon reference) or an http(s) URL; fills `changes` and `drift`.")
 @click.option("--content", "contents", multiple=True, metavar="PATH|GLOB",
               help="Also record the text of the image's files at this path or matching this glob (`/etc/**/*.conf`; repeatable).")
-@click.option("--content-search", "content_search", multiple=True, metavar="NAME=REGEX",
-              help="Also search the files of images regate reads for this named RE2 regex (repeatable; files[].content_matches).")
-@click.option("--malware-scan", is_flag=True, help="Scan the files of images regate reads with ClamAV's clamscan (the malware collection).")
-@click.option("--clamav-db", type=click.Path(file_okay=False, path_type=Path), metavar="DIR",
-              help="Directory of ClamAV signature databases for --malware-scan (default: clamscan's own).")
-@click.option("--dockerfile", type=click.Path(path_type=Path), metavar="FILE",
-              help="The Dockerfile the image was built from (image.dockerfile, mode actual; else guessed from the history).")
+@analysis_options
 @click.option("--no-syft", is_flag=True, help="Do not run syft on --image even when it is installed.")
 @click.option("--name", metavar="REF", help="The reference of the image, for an archive or report that carries none.")
 @click.option("--platform", default="", metavar="OS/ARCH[/VARIANT]",
