@@ -10,6 +10,8 @@ data files) with its hash and the policy files the given paths list; it is a
 hit only while all of them are unchanged and the cached bundle still hashes
 to what was written, so a hit is exactly what a fresh compile would give.
 Entries are written atomically, the record last: a crash leaves a miss.
+The key changes with the day, the policy, regate and OPA, so entries pile up:
+a miss removes those no run has used for `KEEP_DAYS` (a hit marks its entry used).
 """
 
 from __future__ import annotations
@@ -17,6 +19,8 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import shutil
+import time
 from dataclasses import dataclass
 from datetime import date, datetime, timezone
 from functools import cache
@@ -32,6 +36,7 @@ if TYPE_CHECKING:
     from .loader import Program
 
 CACHE_ENV = "REGATE_CACHE_DIR"
+KEEP_DAYS = 30
 _RECORD = "entry.json"
 _BUNDLE = "bundle.tar.gz"
 
@@ -77,7 +82,36 @@ def compile_cached(paths: list[str | Path], on: date | None, opa_version: str) -
         "warnings": [d.as_json() for d in compiled.warnings],
     }
     write_atomically(entry / _RECORD, json.dumps(record, indent=1, sort_keys=True).encode())
+    prune(entry.parent)
     return _bundle(entry, record, cached=False)
+
+
+def prune(folder: Path, keep_days: int = KEEP_DAYS) -> None:
+    """Remove the entries of `folder` (files or directories) that no run has used for `keep_days`.
+    Best effort: an entry another run removes or holds is left to it."""
+    cutoff = time.time() - keep_days * 86400
+    try:
+        entries = list(folder.iterdir())
+    except OSError:
+        return
+    for entry in entries:
+        try:
+            if entry.lstat().st_mtime >= cutoff:
+                continue
+            if entry.is_dir() and not entry.is_symlink():
+                shutil.rmtree(entry)
+            else:
+                entry.unlink()
+        except OSError:
+            pass
+
+
+def mark_used(entry: Path) -> None:
+    """Keep `entry` from `prune` for another `KEEP_DAYS`."""
+    try:
+        os.utime(entry)
+    except OSError:
+        pass
 
 
 def _hit(entry: Path, paths) -> CompiledBundle | None:
@@ -90,7 +124,10 @@ def _hit(entry: Path, paths) -> CompiledBundle | None:
         )
     except (OSError, ValueError, KeyError, TypeError):
         return None
-    return _bundle(entry, record, cached=True) if valid else None
+    if not valid:
+        return None
+    mark_used(entry)
+    return _bundle(entry, record, cached=True)
 
 
 def _bundle(entry: Path, record: dict, cached: bool) -> CompiledBundle:

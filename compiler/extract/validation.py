@@ -48,7 +48,7 @@ def _fast_check() -> Callable[[Any], Any]:
 
 def _cached_code():
     from ..atomic import write_atomically
-    from ..cache import cache_dir
+    from ..cache import cache_dir, mark_used, prune
 
     schema = copy.deepcopy(input_schema())
     # This module's own text is in the key: it rewrites the generated code.
@@ -60,6 +60,7 @@ def _cached_code():
     try:
         code = marshal.loads(path.read_bytes())
         if isinstance(code, CodeType):
+            mark_used(path)
             return code
     except (OSError, EOFError, ValueError, TypeError):
         pass
@@ -68,6 +69,7 @@ def _cached_code():
         write_atomically(path, marshal.dumps(code), make_parents=True)
     except Exception:  # noqa: BLE001 - an unwritable cache only costs the next run the compile
         pass
+    prune(path.parent)  # the checks of older schemas and Pythons
     return code
 
 

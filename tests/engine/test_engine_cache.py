@@ -79,6 +79,23 @@ def test_the_key_covers_opa_version_and_date(policy):
     assert compile_cached([policy], DAY, OPA_VERSION).cached
 
 
+def test_a_miss_removes_entries_no_run_used_for_a_month_and_a_hit_keeps_its_own(policy):
+    """The key changes every day: without pruning, a daily pipeline leaves a bundle a day behind."""
+    import os
+    import time
+
+    from regate.cache import KEEP_DAYS
+
+    old_day = compile_cached([policy], date(2026, 4, 1), OPA_VERSION).path.parent
+    kept_day = compile_cached([policy], date(2026, 5, 1), OPA_VERSION).path.parent
+    month_ago = time.time() - (KEEP_DAYS + 1) * 86400
+    for entry in (old_day, kept_day):
+        os.utime(entry, (month_ago, month_ago))
+    assert compile_cached([policy], date(2026, 5, 1), OPA_VERSION).cached  # a hit: kept_day is used again
+    assert not compile_cached([policy], DAY, OPA_VERSION).cached  # a miss prunes
+    assert not old_day.exists() and kept_day.exists()
+
+
 def test_warnings_survive_a_hit(policy):
     source = policy / "production.regate"
     source.write_text(source.read_text().replace("until 2027-03-01", "until 2026-01-01"))
