@@ -5,7 +5,6 @@ mid-run replaced by the others, fail closed when none is left, one revision per 
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pytest
 
@@ -19,13 +18,6 @@ from regate.errors import EngineError
 
 PRODUCTION = EXAMPLES / "production"
 INPUTS = [PRODUCTION / "inputs" / name for name in ("vulnerable.json", "clean.json")]
-
-
-@pytest.fixture(scope="module")
-def bundle(tmp_path_factory) -> Path:
-    path = tmp_path_factory.mktemp("bundle") / "production.tar.gz"
-    write_bundle(compile_policies([PRODUCTION]), path)
-    return path
 
 
 @pytest.fixture(scope="module")

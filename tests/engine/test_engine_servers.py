@@ -17,7 +17,7 @@ import requests
 
 from engine.gatehelpers import EXAMPLES, NOW, decisions, opa_server, pid_alive, regate, report, write_policy
 from engine.gatehelpers import isolated_cache  # noqa: F401  (autouse: a compile cache per test process)
-from regate.bundle import write_bundle, write_directory
+from regate.bundle import write_directory
 from regate.compile import compile_policies
 from regate.engine import open_engine
 from regate.engine.managed import ManagedOpa
@@ -27,13 +27,6 @@ from regate.errors import EngineError
 PRODUCTION = EXAMPLES / "production"
 VULNERABLE = PRODUCTION / "inputs" / "vulnerable.json"
 CLEAN = PRODUCTION / "inputs" / "clean.json"
-
-
-@pytest.fixture(scope="module")
-def bundle(tmp_path_factory) -> Path:
-    path = tmp_path_factory.mktemp("bundle") / "production.tar.gz"
-    write_bundle(compile_policies([PRODUCTION]), path)
-    return path
 
 
 @pytest.fixture(scope="module")

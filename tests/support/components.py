@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -37,3 +39,14 @@ def find_trivy() -> str | None:
             bundled.chmod(0o755)
         return str(bundled)
     return None
+
+
+def stop_process(process: subprocess.Popen, timeout: float) -> None:
+    """SIGTERM a component the tests started, then SIGKILL it if it outlasts `timeout`."""
+    if process.poll() is None:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(timeout)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout)

@@ -12,7 +12,6 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import signal
 import subprocess
 import tempfile
 import time
@@ -20,6 +19,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import docker
+
+from .components import stop_process
 
 STORAGE_DRIVERS = ("overlay2", "vfs")
 
@@ -47,13 +48,7 @@ class Dockerd:
     def stop(self, timeout: float = 20) -> None:
         if self.client is not None:
             self.client.close()
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                self.process.wait(timeout)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(timeout)
+        stop_process(self.process, timeout)
         _unmount_under(self.root)
         shutil.rmtree(self.root, ignore_errors=True)
 

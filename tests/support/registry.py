@@ -8,7 +8,6 @@ probe and the bind makes the registry exit, and a new port is tried.
 from __future__ import annotations
 
 import shutil
-import signal
 import subprocess
 import tempfile
 import time
@@ -16,6 +15,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import requests
+
+from .components import stop_process
 
 REGISTRY = "/usr/bin/docker-registry"
 _ATTEMPTS = 5
@@ -35,13 +36,7 @@ class Registry:
         return f"oci://{self.address}/{repository}:{tag}"
 
     def stop(self, timeout: float = 10) -> None:
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                self.process.wait(timeout)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(timeout)
+        stop_process(self.process, timeout)
         shutil.rmtree(self.root, ignore_errors=True)
 
 
