@@ -130,6 +130,9 @@ class ServerEngine(Engine):
         try:
             # A local server: a refused connection is a real failure, not something to retry.
             client = _client(ServerOptions(url, timeout=timeout), retries=0)
+            # Our own loopback server: no proxy (it would see every input document) nor .netrc
+            # credentials from the environment, which requests would otherwise read on every request.
+            client.session.trust_env = False
         except BaseException:
             process.stop()
             raise

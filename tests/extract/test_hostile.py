@@ -48,6 +48,18 @@ def test_nesting_just_over_the_limit(write_json):
     assert "(under /0/0/0" in error.message
 
 
+# 254 is as deep as orjson serialises (the depth check's quick path); deeper ones up to the limit are walked.
+@pytest.mark.parametrize("depth", [253, 254, 255, MAX_JSON_DEPTH])
+@pytest.mark.parametrize("open_, close", [("[", "]"), ('{"a":', "}")])
+def test_nesting_up_to_the_limit_is_read_either_way(write_json, depth, open_, close):
+    assert load_json(write_json(open_ * depth + "0" + close * depth)) is not None
+
+
+def test_nesting_over_the_limit_beside_an_integer_orjson_cannot_write_is_refused(write_json):
+    error = refused(write_json('{"big": 123456789012345678901234567890, "deep": ' + "[" * 300 + "]" * 300 + "}"))
+    assert "(under /deep/0/0" in error.message
+
+
 def test_files_over_the_size_cap_are_not_read(tmp_path):
     huge = tmp_path / "huge.json"
     with open(huge, "wb") as handle:  # sparse: 600 MB on paper, a few bytes on disk
