@@ -17,7 +17,9 @@ For sizing, the last row is one OPA server alone: the same documents posted
 already serialised, two requests in flight, no regate work around them, i.e.
 what one server sustains. Next to each rate is the CPU time per document
 (the command and every process it waited for; for the server alone, the OPA
-process), which does not depend on how busy the machine is.
+process), which does not depend on how busy the machine is. regate runs with
+its bytecode compiled, as an installed regate does, whatever
+PYTHONDONTWRITEBYTECODE says (as in check_bench.py).
 """
 
 from __future__ import annotations
@@ -75,8 +77,11 @@ def run_check(paths: list[Path], engine_args: list[str], policy: Path, scratch: 
     report = scratch / "report.json"
     command = [sys.executable, "-m", "regate", "check", "--policy", str(policy), "--now", NOW, "--format", "json",
                "-o", str(report), *engine_args, str(listing)]
+    # As installed (pip compiles a package's bytecode): without its .pyc files each run would compile
+    # regate's own sources again, which no user pays (check_bench.py does the same).
+    env = {name: value for name, value in os.environ.items() if name != "PYTHONDONTWRITEBYTECODE"}
     started, cpu = time.perf_counter(), _children_cpu()
-    done = subprocess.run(command, capture_output=True, text=True, stdin=subprocess.DEVNULL)
+    done = subprocess.run(command, capture_output=True, text=True, stdin=subprocess.DEVNULL, env=env)
     seconds, cpu = time.perf_counter() - started, _children_cpu() - cpu
     if done.returncode not in (0, 1):
         raise SystemExit(f"{' '.join(command)} failed (exit {done.returncode}): {done.stderr}")

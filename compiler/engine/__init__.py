@@ -95,12 +95,19 @@ def open_engine(kind: str, bundle: Path | None = None, server=None, timeout: flo
         return CliEngine(bundle, find_opa(), timeout)
     if servers and workers:
         raise UserError("--workers starts local OPA servers; with --opa-url the servers are yours (give --opa-url once per server)")
-    if len(servers) > 1 or workers:
-        from .pool import ServerPool
-
-        return ServerPool.connect(servers) if servers else ServerPool.managed(bundle, find_opa(), workers, timeout)
-    from .server import ServerEngine
-
     if servers:
-        return ServerEngine.connect(servers[0])
-    return ServerEngine.managed(bundle, find_opa(), timeout)
+        from .pool import ServerPool
+        from .server import ServerEngine
+
+        return ServerPool.connect(servers) if len(servers) > 1 else ServerEngine.connect(servers[0])
+    from .managed import launch, stop_all
+
+    # Launched before the HTTP client is imported: the servers load the bundle meanwhile.
+    processes = launch(find_opa(), bundle, workers or 1)
+    try:
+        from .pool import ServerPool
+        from .server import ServerEngine
+    except BaseException:
+        stop_all(processes)
+        raise
+    return ServerPool.serving(processes, timeout) if workers else ServerEngine.serving(processes[0], timeout)

@@ -26,8 +26,6 @@ import tempfile
 import time
 from pathlib import Path
 
-import requests
-
 from ..errors import EngineError
 from ..opa import Opa, die_with_parent, kill_group
 
@@ -53,24 +51,33 @@ class ManagedOpa:
         self.process: subprocess.Popen | None = None
         self.log = None
         self.instance = secrets.token_hex(8)
+        self.url: str | None = None  # where it was launched
 
     @property
     def pid(self) -> int | None:
         return self.process.pid if self.process else None
 
+    def launch(self) -> "ManagedOpa":
+        """Starts OPA on a free port without waiting for it: it loads the bundle while regate
+        does other work (imports its HTTP client, starts the other servers of a pool)."""
+        self.url = f"http://127.0.0.1:{free_port()}"
+        self._spawn(self.url)
+        return self
+
     def start(self) -> str:
-        """The server's URL once its bundle is active. Another process may take the
-        probed port before OPA binds it; then OPA exits and a new port is tried."""
+        """The server's URL once its bundle is active (launched first if it is not). Another
+        process may take the probed port before OPA binds it; then OPA exits and a new port is tried."""
         for _ in range(_PORT_ATTEMPTS):
-            url = f"http://127.0.0.1:{free_port()}"
-            self._spawn(url)
+            if self.url is None:
+                self.launch()
             try:
-                if self._wait_ready(url):
-                    return url
+                if self._wait_ready(self.url):
+                    return self.url
             except BaseException:
                 self.stop()
                 raise
             self.stop()
+            self.url = None
         raise EngineError(f"opa run --server could not bind a loopback port in {_PORT_ATTEMPTS} attempts")
 
     def _spawn(self, url: str) -> None:
@@ -89,6 +96,8 @@ class ManagedOpa:
 
     def _wait_ready(self, url: str) -> bool:
         """True when ready, False when OPA lost the port race; EngineError for anything else."""
+        import requests  # here, not at the top: imported while a launched server loads its bundle
+
         deadline = time.monotonic() + self.ready_timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
@@ -104,7 +113,7 @@ class ManagedOpa:
                     return labels.get("regate_instance") == self.instance
             except (requests.exceptions.RequestException, ValueError, AttributeError):
                 pass
-            time.sleep(0.02)
+            time.sleep(0.01)
         raise EngineError(f"opa run --server did not become ready within {self.ready_timeout:g} s: "
                           f"{self._output()[-800:] or 'no output'}")
 
@@ -122,3 +131,22 @@ class ManagedOpa:
                 self.process.wait()
         if self.log is not None:
             self.log.close()
+
+
+def launch(opa: Opa, bundle: Path, count: int) -> list[ManagedOpa]:
+    """`count` servers on `bundle`, launched at once from this thread (a managed server is told to
+    stop when the thread that started it ends: PR_SET_PDEATHSIG follows the thread); if one cannot
+    be, those already launched are stopped."""
+    launched: list[ManagedOpa] = []
+    try:
+        for _ in range(count):
+            launched.append(ManagedOpa(opa, bundle).launch())
+    except BaseException:
+        stop_all(launched)
+        raise
+    return launched
+
+
+def stop_all(servers: list[ManagedOpa]) -> None:
+    for server in servers:
+        server.stop()

@@ -24,6 +24,7 @@ from typing import Any, Callable, Iterator, Sequence
 from ..errors import EngineError
 from ..opa import Opa
 from . import DEFAULT_TIMEOUT, Engine, EngineInfo, Evaluated
+from .managed import ManagedOpa, launch, stop_all
 from .server import ServerEngine, ServerOptions, ServerUnavailable
 
 # Two requests per server keep it busy while regate reads the next document and
@@ -57,9 +58,18 @@ class ServerPool(Engine):
 
     @classmethod
     def managed(cls, bundle: Path, opa: Opa, workers: int, timeout: float = DEFAULT_TIMEOUT) -> "ServerPool":
-        # Started from this thread: a managed server is told to stop when the thread that
-        # started it ends (PR_SET_PDEATHSIG follows the thread), so never from a short-lived one.
-        return cls(_open_all([lambda: ServerEngine.managed(bundle, opa, timeout)] * workers, concurrently=False))
+        return cls.serving(launch(opa, bundle, workers), timeout)
+
+    @classmethod
+    def serving(cls, processes: list[ManagedOpa], timeout: float = DEFAULT_TIMEOUT) -> "ServerPool":
+        """A pool of managed servers, launched together so that they load the bundle at once; waited for
+        from this thread, which restarts one that lost its port (see `managed.launch`)."""
+        try:
+            return cls(_open_all([lambda process=process: ServerEngine.serving(process, timeout)
+                                  for process in processes], concurrently=False))
+        except BaseException:
+            stop_all(processes)
+            raise
 
     @property
     def engines(self) -> list[ServerEngine]:

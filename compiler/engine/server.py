@@ -125,7 +125,11 @@ class ServerEngine(Engine):
 
     @classmethod
     def managed(cls, bundle: Path, opa: Opa, timeout: float = DEFAULT_TIMEOUT) -> "ServerEngine":
-        process = ManagedOpa(opa, bundle)
+        return cls.serving(ManagedOpa(opa, bundle), timeout)
+
+    @classmethod
+    def serving(cls, process: ManagedOpa, timeout: float = DEFAULT_TIMEOUT) -> "ServerEngine":
+        """The engine on a managed server (launched or not), once it is ready; it stops the server on close."""
         url = process.start()
         try:
             # A local server: a refused connection is a real failure, not something to retry.
@@ -136,7 +140,7 @@ class ServerEngine(Engine):
         except BaseException:
             process.stop()
             raise
-        return cls(client, url, opa.version, timeout, process)
+        return cls(client, url, process.opa.version, timeout, process)
 
     def describe(self) -> EngineInfo:
         return EngineInfo("server", self.opa_version, self.url, managed=self.process is not None)

@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -20,7 +21,9 @@ from engine.gatehelpers import isolated_cache  # noqa: F401  (autouse: a compile
 from regate.bundle import write_directory
 from regate.compile import compile_policies
 from regate.engine import open_engine
-from regate.engine.managed import ManagedOpa
+from regate.engine import managed
+from regate.engine.managed import ManagedOpa, free_port, launch
+from regate.engine.pool import ServerPool
 from regate.engine.server import ServerEngine
 from regate.errors import EngineError
 
@@ -71,6 +74,26 @@ def test_managed_server_with_a_bad_bundle_fails_closed(tmp_path, opa):
     with pytest.raises(EngineError, match="opa run --server exited"):
         manager.start()
     assert manager.process.poll() is not None
+
+
+def test_a_pool_launched_on_a_bad_bundle_fails_closed_and_stops_every_server(tmp_path, opa):
+    broken = tmp_path / "broken.tar.gz"
+    broken.write_bytes(b"not a bundle")
+    processes = launch(opa, broken, 3)
+    with pytest.raises(EngineError, match="opa run --server exited"):
+        ServerPool.serving(processes)
+    assert all(process.process.poll() is not None for process in processes)
+
+
+def test_a_launched_server_that_lost_its_port_is_started_on_another(bundle, opa, monkeypatch):
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        ports = [taken.getsockname()[1]]
+        monkeypatch.setattr(managed, "free_port", lambda: ports.pop() if ports else free_port())
+        with ServerEngine.serving(ManagedOpa(opa, bundle).launch()) as engine:
+            assert not engine.url.endswith(f":{taken.getsockname()[1]}")
+            assert engine.evaluate(json.loads(CLEAN.read_text()))["final_action"] == "GO"
 
 
 def test_check_through_the_managed_server_leaves_no_opa_behind(expected, tmp_path):
