@@ -13,9 +13,9 @@ documents"), the pools on all of them; the ratios compare per-document
 rates. Every run must reach the same decisions (the JSON reports' final
 actions and findings are compared), or the benchmark fails.
 
-For sizing, the last row is one OPA server alone: the same documents posted
-already serialised, two requests in flight, no regate work around them, i.e.
-what one server sustains. Next to each rate is the CPU time per document
+For sizing, the last row is one OPA server alone (started as regate starts a
+managed one): the same documents posted already serialised, two requests in
+flight, no regate work around them, i.e. what one server sustains. Next to each rate is the CPU time per document
 (the command and every process it waited for; for the server alone, the OPA
 process), which does not depend on how busy the machine is. regate runs with
 its bytecode compiled, as an installed regate does, whatever
