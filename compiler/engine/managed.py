@@ -99,21 +99,23 @@ class ManagedOpa:
         import requests  # here, not at the top: imported while a launched server loads its bundle
 
         deadline = time.monotonic() + self.ready_timeout
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                output = self._output()
-                if "address already in use" in output:
-                    return False
-                raise EngineError(f"opa run --server exited with status {self.process.returncode} "
-                                  f"before serving {self.bundle}: {output[-800:] or 'no output'}")
-            try:
-                if requests.get(f"{url}/health", params={"bundles": "true"}, timeout=2).status_code == 200:
-                    labels = requests.get(f"{url}/v1/config", timeout=2).json().get("result", {}).get("labels", {})
-                    # Another process holds the port: ours will exit, a new port is tried.
-                    return labels.get("regate_instance") == self.instance
-            except (requests.exceptions.RequestException, ValueError, AttributeError):
-                pass
-            time.sleep(0.01)
+        with requests.Session() as probe:
+            probe.trust_env = False  # a loopback server of our own: never through a proxy the environment names
+            while time.monotonic() < deadline:
+                if self.process.poll() is not None:
+                    output = self._output()
+                    if "address already in use" in output:
+                        return False
+                    raise EngineError(f"opa run --server exited with status {self.process.returncode} "
+                                      f"before serving {self.bundle}: {output[-800:] or 'no output'}")
+                try:
+                    if probe.get(f"{url}/health", params={"bundles": "true"}, timeout=2).status_code == 200:
+                        labels = probe.get(f"{url}/v1/config", timeout=2).json().get("result", {}).get("labels", {})
+                        # Another process holds the port: ours will exit, a new port is tried.
+                        return labels.get("regate_instance") == self.instance
+                except (requests.exceptions.RequestException, ValueError, AttributeError):
+                    pass
+                time.sleep(0.01)
         raise EngineError(f"opa run --server did not become ready within {self.ready_timeout:g} s: "
                           f"{self._output()[-800:] or 'no output'}")
 

@@ -109,6 +109,31 @@ def test_check_through_the_managed_server_leaves_no_opa_behind(expected, tmp_pat
     assert leftovers == []
 
 
+def test_managed_server_ignores_the_proxy_the_environment_names(expected, tmp_path):
+    # Port 9 (discard) refuses connections: a request sent to this "proxy" fails instead of reaching OPA.
+    proxy = "http://127.0.0.1:9"
+    env = {**os.environ, "REGATE_CACHE_DIR": str(tmp_path / "cache"), "HTTP_PROXY": proxy, "http_proxy": proxy,
+           "ALL_PROXY": proxy, "all_proxy": proxy}
+    for name in ("NO_PROXY", "no_proxy"):
+        env.pop(name, None)
+    result = regate("check", "--policy", PRODUCTION, "--engine", "server", "--format", "json", "--now", NOW,
+                    VULNERABLE, CLEAN, env=env, timeout=120)
+    assert result.returncode == 1, result.stderr
+    assert decisions(result) == expected
+
+
+@pytest.mark.parametrize("environment, expected_gogc", [({}, managed.GOGC), ({"GOGC": "150"}, "150")])
+def test_managed_server_collects_garbage_as_set_unless_the_environment_says(bundle, opa, monkeypatch, environment,
+                                                                             expected_gogc):
+    monkeypatch.delenv("GOGC", raising=False)
+    for name, value in environment.items():
+        monkeypatch.setenv(name, value)
+    with open_engine("server", bundle) as engine:
+        variables = Path(f"/proc/{engine.process.pid}/environ").read_bytes().split(b"\0")
+        assert f"GOGC={expected_gogc}".encode() in variables
+        assert engine.evaluate(json.loads(CLEAN.read_text()))["final_action"] == "GO"
+
+
 def test_a_killed_regate_takes_its_managed_server_with_it(tmp_path):
     cache = tmp_path / "cache"
     inputs = tmp_path / "inputs"
