@@ -20,10 +20,12 @@ from __future__ import annotations
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
+from typing import TYPE_CHECKING, Any, Callable
 
 from .errors import InputError, UserError
-from .extract.base import ExtractOptions
+
+if TYPE_CHECKING:
+    from .extract.base import ExtractOptions
 
 _JSON_START = (b"{", b"[")
 JSON_LINES = (".jsonl", ".ndjson")
@@ -121,9 +123,13 @@ def json_lines_subjects(path: Path) -> list[Subject]:
     return subjects
 
 
-def collect_subjects(targets: tuple[str, ...], images: tuple[str, ...], options: ExtractOptions) -> list[Subject]:
+def collect_subjects(targets: tuple[str, ...], images: tuple[str, ...], options: ExtractOptions,
+                     read_json: Callable[[Path], Any] | None = None) -> list[Subject]:
+    """The subjects of `targets` and `images`; `read_json` reads a JSON file (`load_json` unless given)."""
     from .extract.jsonload import load_json
     from .extract.validation import is_input_document
+
+    read_json = read_json or load_json
 
     def registry():
         # Only what is not a prepared document needs the adapters: importing them all would cost a
@@ -160,7 +166,7 @@ def collect_subjects(targets: tuple[str, ...], images: tuple[str, ...], options:
         elif path.is_file() and path.suffix.lower() in JSON_LINES:
             subjects += json_lines_subjects(path)
         elif path.is_file() and starts_like_json(path):
-            doc = load_json(path)
+            doc = read_json(path)
             if is_input_document(doc):
                 subjects.append(Subject(target, document=lambda doc=doc, target=target: prepared_document(doc, target)))
                 continue
