@@ -85,10 +85,11 @@ def prepared_document(doc, path: str) -> dict:
     return load_input_document(doc, path, "pass image analysis files to `regate check` directly or run `regate extract`")
 
 
-def load_prepared(path: Path) -> dict:
+def load_prepared(path: Path, read_json: Callable[[Path], Any] | None = None) -> dict:
+    """The prepared document in `path`, read by `read_json` (`load_json` unless given)."""
     from .extract.jsonload import load_json
 
-    return prepared_document(load_json(path), str(path))
+    return prepared_document((read_json or load_json)(path), str(path))
 
 
 def json_lines_subjects(path: Path) -> list[Subject]:

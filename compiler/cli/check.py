@@ -137,14 +137,18 @@ def _compile(policies: tuple[str, ...], today: date | None, hit=None):
     from ..cache import compile_cached
     from ..diagnostics import Diagnostics
     from ..opa import find_opa
-    from .compile import print_diagnostics, report_failure, sources_of
 
+    # The compile command's module (its printing of diagnostics) only when there is something to print.
     try:
         compiled = hit or compile_cached(list(policies), today, find_opa().version)
     except Diagnostics as found:
+        from .compile import report_failure
+
         report_failure(found, policies)
         sys.exit(2)
     if compiled.warnings:
+        from .compile import print_diagnostics, sources_of
+
         print_diagnostics(list(compiled.warnings), sources_of(policies))
     return compiled
 
@@ -458,14 +462,18 @@ def eval_command(bundle, inputs, engine, workers, opa_urls, opa_token, opa_ca_ce
     if bundle is None and server is None:
         raise UserError("give the bundle to evaluate with --bundle PATH (or --opa-url of a server that serves it)")
     bundle, files = _policy_bundle(bundle, verification_key, signing_alg, scope)
+    kind = _kind(engine, server, workers)
+    as_given = len(inputs) == 1 and kind == "cli" and now is None and bundle is not None
+    ahead = _start_ahead(str(inputs[0]), bundle, timeout) if as_given else None
     from ..engine.policy import PolicyInfo
     from ..subjects import Subject, load_prepared
 
     local = PolicyInfo.from_files(files) if files is not None else None
-    subjects = [Subject(str(path), document=lambda path=path: load_prepared(path)) for path in inputs]
+    read_json = ahead.read if ahead else None
+    subjects = [Subject(str(path), document=lambda path=path: load_prepared(path, read_json)) for path in inputs]
     timings: dict[str, float] = {}
-    run = _evaluate(_kind(engine, server, workers), bundle, local, server, timeout, subjects, None, now, fail_on,
-                    timings, fmt=fmt, workers=workers)
+    run = _evaluate(kind, bundle, local, server, timeout, subjects, None, now, fail_on, timings, fmt=fmt,
+                    workers=workers, ahead=ahead)
     timings["total"] = time.monotonic() - started
     _emit(run, fmt, output)
     sys.exit(run.exit_code)

@@ -162,3 +162,12 @@ def test_check_of_an_invalid_document_is_refused_as_before(opa_log, tmp_path):
     assert refused.returncode == 2 and refused.stdout == ""
     assert refused.stderr == _check(env, path, path).stderr
     assert "is not a valid regate input document: expected string, found" in refused.stderr
+
+
+def test_eval_of_one_prepared_document_starts_opa_before_reading_it(opa_log, bundle):
+    env, log = opa_log
+    twice = regate("eval", "--bundle", bundle, "--input", VULNERABLE, "--input", VULNERABLE, "--format", "json", env=env)
+    once = regate("eval", "--bundle", bundle, "--input", VULNERABLE, "--format", "json", env=env)
+    assert log.read_text().split() == ["pipe", "pipe", "file"]
+    assert once.returncode == twice.returncode == 1
+    assert report(once)["results"][0]["decision"] == report(twice)["results"][0]["decision"]
