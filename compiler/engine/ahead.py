@@ -24,7 +24,6 @@ import signal
 import subprocess
 import tempfile
 import time
-from functools import cached_property
 from pathlib import Path
 from typing import IO, Any
 
@@ -57,34 +56,38 @@ class Ahead:
 
     def __init__(self, opa: Opa, bundle: Path, path: Path, text: str, timeout: float):
         self.path = path
-        self.text = text
+        self.text: str | None = text
         self.timeout = timeout
-        # What the CLI engine would send for the document as parsed from `text`, before anything changed it.
+        # What the CLI engine would send for the document as parsed from `text`, before anything changed it,
+        # when OPA's reading of `text` means the same (see `_numbers_as_serialised`); else None.
         self.parsed: str | None = None
-        self._files = [_memory_file() for _ in range(3)]
-        stdin, stdout, stderr = self._files
-        stdin.write(text.encode())
-        stdin.seek(0)
-        self._started = time.monotonic()
-        # As Opa.run: in a session of its own, and asked to die with regate.
-        self._process = subprocess.Popen([opa.path, *eval_args(bundle)], stdin=stdin, stdout=stdout, stderr=stderr,
-                                         start_new_session=True, preexec_fn=die_with_parent)
+        self._output = [_memory_file() for _ in range(2)]
+        with _memory_file() as stdin:  # OPA's copy of the descriptor keeps the text until OPA ends
+            stdin.write(text.encode())
+            stdin.seek(0)
+            self._started = time.monotonic()
+            # As Opa.run: in a session of its own, and asked to die with regate.
+            self._process = subprocess.Popen([opa.path, *eval_args(bundle)], stdin=stdin, stdout=self._output[0],
+                                             stderr=self._output[1], start_new_session=True,
+                                             preexec_fn=die_with_parent)
 
     def read(self, path: Path) -> Any:
         """`load_json(path)`, from the text OPA was given when `path` is its file."""
-        if path != self.path:
+        if path != self.path or self.text is None:
             return load_json(path)
-        document = parse_json(self.text, str(path))
+        text, self.text = self.text, None  # read once; not kept for the whole run
+        document = parse_json(text, str(path))
         try:
-            self.parsed = orjson.dumps(document).decode()
+            parsed = orjson.dumps(document).decode()
         except orjson.JSONEncodeError:  # integers past 64 bits: the engine serialises them otherwise
-            self.parsed = None
+            return document
+        self.parsed = parsed if _numbers_as_serialised(text) else None
         return document
 
     def outcome_for(self, text: str) -> subprocess.CompletedProcess | None:
         """OPA's successful outcome if it evaluated what `text` (the engine's serialised document)
         means, else None, the early run stopped and discarded."""
-        if self.parsed is None or text != self.parsed or not self._numbers_as_serialised:
+        if self.parsed is None or text != self.parsed:
             self.cancel()
             return None
         try:
@@ -95,34 +98,34 @@ class Ahead:
         if returncode != 0:
             self.cancel()
             return None  # evaluated again the usual way, which reports its failure
-        _, stdout, stderr = self._files
+        stdout, stderr = self._output
         outcome = subprocess.CompletedProcess(self._process.args, 0, _contents(stdout), _contents(stderr))
         self.cancel()
         return outcome
-
-    @cached_property
-    def _numbers_as_serialised(self) -> bool:
-        """Whether every number in `text` is written as orjson writes its value. Integers are,
-        except `-0`; a fraction or exponent is when it reads back the same."""
-        import re2  # scans the text several times faster than `re`; imported after OPA started
-
-        if not re2.search(_UNUSUAL_NUMBER, self.text):
-            return True
-        # Without an escaped quote, every other piece between quotes is outside the strings.
-        outside = _STRING.sub("", self.text) if '\\"' in self.text else "".join(self.text.split('"')[::2])
-        for number in set(_NUMBER.findall(outside)):
-            if (number.startswith("-0") or not number.lstrip("-").isdigit()) and \
-                    orjson.dumps(orjson.loads(number)).decode() != number:
-                return False
-        return True
 
     def cancel(self) -> None:
         """Stop OPA (and whatever it started) if it still runs, and drop what it wrote unread."""
         if self._process.poll() is None:
             kill_group(self._process, signal.SIGKILL)
             self._process.wait()
-        for file in self._files:
+        for file in self._output:
             file.close()
+
+
+def _numbers_as_serialised(text: str) -> bool:
+    """Whether every number in the JSON `text` is written as orjson writes its value. Integers
+    are, except `-0`; a fraction or exponent is when it reads back the same."""
+    import re2  # scans the text several times faster than `re`; imported after OPA started
+
+    if not re2.search(_UNUSUAL_NUMBER, text):
+        return True
+    # Without an escaped quote, every other piece between quotes is outside the strings.
+    outside = _STRING.sub("", text) if '\\"' in text else "".join(text.split('"')[::2])
+    for number in set(_NUMBER.findall(outside)):
+        if (number.startswith("-0") or not number.lstrip("-").isdigit()) and \
+                orjson.dumps(orjson.loads(number)).decode() != number:
+            return False
+    return True
 
 
 def _contents(file: IO[bytes]) -> str:
