@@ -404,7 +404,8 @@ def check_command(targets, images, policies, bundle, verification_key, signing_a
     bundle, files = _policy_bundle(bundle, verification_key, signing_alg, scope)
     kind = _kind(engine, server, workers)
     # One prepared document evaluated as it is: OPA can start on it at once when the bundle is known.
-    as_given = len(targets) == 1 and not images and kind == "cli" and not (now or require or name or dockerfile or baseline)
+    as_given = (len(targets) == 1 and not images and kind == "cli"
+                and not (now or require or name or dockerfile or baseline))
     compile_started = time.monotonic()
     hit = _cache_hit(policies, today) if as_given and policies else None
     looked_up = time.monotonic() - compile_started

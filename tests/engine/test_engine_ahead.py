@@ -118,7 +118,8 @@ def opa_log(tmp_path) -> tuple[dict, Path]:
     log = tmp_path / "opa.log"
     wrapper = tmp_path / "bin" / "opa"
     wrapper.parent.mkdir()
-    wrapper.write_text(f'#!/bin/sh\nif [ "$1" = eval ]; then\n  if [ -f /dev/stdin ]; then echo file; else echo pipe; fi >> {log}\n'
+    wrapper.write_text(f'#!/bin/sh\nif [ "$1" = eval ]; then\n'
+                       f'  if [ -f /dev/stdin ]; then echo file; else echo pipe; fi >> {log}\n'
                        f'fi\nexec {find_opa().path} "$@"\n')
     wrapper.chmod(wrapper.stat().st_mode | stat.S_IXUSR)
     return dict(os.environ, REGATE_OPA=str(wrapper)), log
@@ -166,7 +167,8 @@ def test_check_of_an_invalid_document_is_refused_as_before(opa_log, tmp_path):
 
 def test_eval_of_one_prepared_document_starts_opa_before_reading_it(opa_log, bundle):
     env, log = opa_log
-    twice = regate("eval", "--bundle", bundle, "--input", VULNERABLE, "--input", VULNERABLE, "--format", "json", env=env)
+    twice = regate("eval", "--bundle", bundle, "--input", VULNERABLE, "--input", VULNERABLE, "--format", "json",
+                   env=env)
     once = regate("eval", "--bundle", bundle, "--input", VULNERABLE, "--format", "json", env=env)
     assert log.read_text().split() == ["pipe", "pipe", "file"]
     assert once.returncode == twice.returncode == 1
