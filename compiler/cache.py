@@ -61,7 +61,7 @@ def compile_cached(paths: list[str | Path], on: date | None, opa_version: str) -
     Raises `Diagnostics` like `compile_policies` on errors (never cached).
     """
     on = on or datetime.now(timezone.utc).date()
-    entry = cache_dir() / "bundles" / _key(paths, on, opa_version)
+    entry = _entry(paths, on, opa_version)
     found = _hit(entry, paths)
     if found is not None:
         return found
@@ -84,6 +84,15 @@ def compile_cached(paths: list[str | Path], on: date | None, opa_version: str) -
     write_atomically(entry / _RECORD, json.dumps(record, indent=1, sort_keys=True).encode())
     prune(entry.parent)
     return _bundle(entry, record, cached=False)
+
+
+def cached_bundle(paths: list[str | Path], on: date | None, opa_version: str) -> CompiledBundle | None:
+    """What `compile_cached` returns on a hit, else None (without compiling)."""
+    return _hit(_entry(paths, on, opa_version), paths)
+
+
+def _entry(paths, on: date | None, opa_version: str) -> Path:
+    return cache_dir() / "bundles" / _key(paths, on or datetime.now(timezone.utc).date(), opa_version)
 
 
 def prune(folder: Path, keep_days: int = KEEP_DAYS) -> None:

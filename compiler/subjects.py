@@ -20,10 +20,12 @@ from __future__ import annotations
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
+from typing import TYPE_CHECKING, Any, Callable
 
 from .errors import InputError, UserError
-from .extract.base import ExtractOptions
+
+if TYPE_CHECKING:
+    from .extract.base import ExtractOptions
 
 _JSON_START = (b"{", b"[")
 JSON_LINES = (".jsonl", ".ndjson")
@@ -83,10 +85,11 @@ def prepared_document(doc, path: str) -> dict:
     return load_input_document(doc, path, "pass image analysis files to `regate check` directly or run `regate extract`")
 
 
-def load_prepared(path: Path) -> dict:
+def load_prepared(path: Path, read_json: Callable[[Path], Any] | None = None) -> dict:
+    """The prepared document in `path`, read by `read_json` (`load_json` unless given)."""
     from .extract.jsonload import load_json
 
-    return prepared_document(load_json(path), str(path))
+    return prepared_document((read_json or load_json)(path), str(path))
 
 
 def json_lines_subjects(path: Path) -> list[Subject]:
@@ -121,9 +124,13 @@ def json_lines_subjects(path: Path) -> list[Subject]:
     return subjects
 
 
-def collect_subjects(targets: tuple[str, ...], images: tuple[str, ...], options: ExtractOptions) -> list[Subject]:
+def collect_subjects(targets: tuple[str, ...], images: tuple[str, ...], options: ExtractOptions,
+                     read_json: Callable[[Path], Any] | None = None) -> list[Subject]:
+    """The subjects of `targets` and `images`; `read_json` reads a JSON file (`load_json` unless given)."""
     from .extract.jsonload import load_json
     from .extract.validation import is_input_document
+
+    read_json = read_json or load_json
 
     def registry():
         # Only what is not a prepared document needs the adapters: importing them all would cost a
@@ -160,7 +167,7 @@ def collect_subjects(targets: tuple[str, ...], images: tuple[str, ...], options:
         elif path.is_file() and path.suffix.lower() in JSON_LINES:
             subjects += json_lines_subjects(path)
         elif path.is_file() and starts_like_json(path):
-            doc = load_json(path)
+            doc = read_json(path)
             if is_input_document(doc):
                 subjects.append(Subject(target, document=lambda doc=doc, target=target: prepared_document(doc, target)))
                 continue

@@ -12,18 +12,23 @@ import sys
 import time
 from datetime import date, datetime, timezone
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
-from .. import progress
-from ..engine import DEFAULT_TIMEOUT, open_engine
-from ..engine.policy import PolicyInfo
+from ..engine import DEFAULT_TIMEOUT
 from ..errors import UserError
-from ..extract.base import ExtractOptions
-from ..report import FORMATS, Result, Run, render
-from ..subjects import Subject, collect_subjects, load_prepared
+from ..report import FORMATS
 from .options import analysis_options
-from .output import deliver
+
+if TYPE_CHECKING:
+    from ..engine.policy import PolicyInfo
+    from ..extract.base import ExtractOptions
+    from ..report import Run
+    from ..subjects import Subject
+
+# A check of one prepared document starts OPA on it before anything else it imports (engine.ahead):
+# the imports a command needs only after that are made where they are used.
 
 # ------------------------------------------------------------------ options
 
@@ -112,9 +117,11 @@ def _now(value: str | None) -> tuple[str | None, date | None]:
 
 
 def _require(value: str | None) -> tuple[str, ...]:
+    kinds = tuple(dict.fromkeys(k.strip() for k in (value or "").split(",") if k.strip()))
+    if not kinds:
+        return kinds
     from ..extract.coverage import DATA_KINDS, OPTIONAL_KINDS
 
-    kinds = tuple(dict.fromkeys(k.strip() for k in (value or "").split(",") if k.strip()))
     unknown = [k for k in kinds if k not in DATA_KINDS + OPTIONAL_KINDS]
     if unknown:
         raise click.BadParameter(f"unknown kind of data {', '.join(map(repr, unknown))}; "
@@ -125,19 +132,23 @@ def _require(value: str | None) -> tuple[str, ...]:
 # ------------------------------------------------------------------ evaluation
 
 
-def _compile(policies: tuple[str, ...], today: date | None):
-    """The cached bundle of --policy; compile errors are printed and exit 2."""
+def _compile(policies: tuple[str, ...], today: date | None, hit=None):
+    """The cached bundle of --policy (`hit` when it was found already); compile errors are printed and exit 2."""
     from ..cache import compile_cached
     from ..diagnostics import Diagnostics
     from ..opa import find_opa
-    from .compile import print_diagnostics, report_failure, sources_of
 
+    # The compile command's module (its printing of diagnostics) only when there is something to print.
     try:
-        compiled = compile_cached(list(policies), today, find_opa().version)
+        compiled = hit or compile_cached(list(policies), today, find_opa().version)
     except Diagnostics as found:
+        from .compile import report_failure
+
         report_failure(found, policies)
         sys.exit(2)
     if compiled.warnings:
+        from .compile import print_diagnostics, sources_of
+
         print_diagnostics(list(compiled.warnings), sources_of(policies))
     return compiled
 
@@ -183,6 +194,43 @@ def _policy_bundle(bundle: Path | None, verification_key: Path | None, signing_a
     return bundle, files
 
 
+def _cache_hit(policies: tuple[str, ...], today: date | None):
+    """The compile cache's bundle of --policy, or None on a miss or when OPA is not found (both
+    reported later, in their turn)."""
+    from ..cache import cached_bundle
+    from ..opa import find_opa
+
+    try:
+        return cached_bundle(list(policies), today, find_opa().version)
+    except UserError:
+        return None
+
+
+def _start_ahead(target: str, bundle: Path, timeout: float):
+    """`opa eval` already running on `target`'s text when it is one prepared document (see
+    `regate.engine.ahead`), else None; it is stopped, if still running, when the command ends."""
+    from ..engine.ahead import Ahead
+    from ..extract.jsonload import read_text
+    from ..opa import find_opa
+    from ..subjects import JSON_LINES, starts_like_json
+
+    path = Path(target)
+    try:
+        if not path.is_file() or path.suffix.lower() in JSON_LINES or not starts_like_json(path):
+            return None
+        text = read_text(path)
+    except (OSError, UserError):  # reported when the subjects are read
+        return None
+    if '"schema_version"' not in text:  # an analysis file: the document is built from it, not read
+        return None
+    try:
+        ahead = Ahead(find_opa(), bundle, path, text, timeout)
+    except (OSError, UserError):  # OPA missing or not runnable: the engine reports it, in its turn
+        return None
+    click.get_current_context().call_on_close(ahead.cancel)
+    return ahead
+
+
 def _private_copy(files: dict[str, bytes]) -> Path:
     """`files` as a .tar.gz in a private directory removed when the command ends."""
     import shutil
@@ -200,11 +248,16 @@ def _private_copy(files: dict[str, bytes]) -> Path:
 def _evaluate(kind: str, bundle: Path | None, local: PolicyInfo | None, server, timeout: float,
               subjects: list[Subject], baseline: dict | None, now: str | None, fail_on: str, timings: dict,
               cached: bool | None = None, require: tuple[str, ...] = (), fmt: str = "text",
-              options: ExtractOptions | None = None, explain: bool = False, workers: int | None = None) -> Run:
+              options: ExtractOptions | None = None, explain: bool = False, workers: int | None = None,
+              ahead=None) -> Run:
     """Every subject through one engine: one `opa eval` per input, one server for all, or a pool of
     servers. An extracted image without --baseline whose mapping names one is evaluated again
     against it."""
+    from .. import progress
     from ..baselines import load_baseline_source, mapping_baseline
+    from ..engine import open_engine
+    from ..extract.base import ExtractOptions
+    from ..report import Result, Run
 
     def mapped_baseline_possible(subject: Subject) -> bool:
         return baseline is None and subject.document is None
@@ -223,7 +276,7 @@ def _evaluate(kind: str, bundle: Path | None, local: PolicyInfo | None, server, 
         workers = 1  # one managed server, kept busy with several requests at a time
     results = []
     counted = len(subjects) > 1 and progress.on_terminal()
-    with open_engine(kind, bundle, server, timeout, workers) as engine, \
+    with open_engine(kind, bundle, server, timeout, workers, ahead) as engine, \
             progress.step("checking images", counted, len(subjects)) as step:
         if server is not None and local is not None:
             engine.require_revision(local.revision)
@@ -270,6 +323,9 @@ def _explain(engine, policy: PolicyInfo, fail_on: str, timeout: float, document:
 
 
 def _emit(run: Run, fmt: str, output: Path | None) -> None:
+    from ..report import render
+    from .output import deliver
+
     color = fmt == "text" and output is None and sys.stdout.isatty() and "NO_COLOR" not in os.environ
     deliver(render(fmt, run, color), output)
     if output is None:
@@ -336,10 +392,6 @@ def check_command(targets, images, policies, bundle, verification_key, signing_a
     Each IMAGE_REF, --image, image archive, input document, or input document in a
     DIR is one image; analysis FILEs (Syft, Grype, Trivy, ...) together describe one.
     """
-    from ..baselines import load_baseline_source
-    from ..extract.adapters.platforms import platform_option
-    from .extract import content_paths, content_patterns, malware_options
-
     started = time.monotonic()
     now, today = _now(now)
     server = _server_options(opa_urls, opa_token, opa_ca_cert, opa_client_cert, opa_client_key, insecure, timeout)
@@ -350,10 +402,26 @@ def check_command(targets, images, policies, bundle, verification_key, signing_a
                         "(or --opa-url of a server that serves it)")
     # Before any image is read: a bundle that does not verify is refused first.
     bundle, files = _policy_bundle(bundle, verification_key, signing_alg, scope)
+    kind = _kind(engine, server, workers)
+    # One prepared document evaluated as it is: OPA can start on it at once when the bundle is known.
+    as_given = (len(targets) == 1 and not images and kind == "cli"
+                and not (now or require or name or dockerfile or baseline))
+    compile_started = time.monotonic()
+    hit = _cache_hit(policies, today) if as_given and policies else None
+    looked_up = time.monotonic() - compile_started
+    ahead = _start_ahead(targets[0], hit.path if hit else bundle, timeout) if as_given and (hit or bundle) else None
+    from .. import progress
+    from ..baselines import load_baseline_source
+    from ..engine.policy import PolicyInfo, read_bundle
+    from ..extract.adapters.platforms import platform_option
+    from ..extract.base import ExtractOptions
+    from ..subjects import collect_subjects
+    from .extract import content_paths, content_patterns, malware_options
+
     options = ExtractOptions(content_paths=content_paths(contents), run_syft=not no_syft, progress=progress.on_terminal(),
                              platform=platform_option(platform), content_patterns=content_patterns(content_search),
                              **malware_options(malware_scan, clamav_db))
-    subjects = collect_subjects(targets, images, options)
+    subjects = collect_subjects(targets, images, options, ahead.read if ahead else None)
     if name is not None:
         if len(subjects) > 1:
             raise UserError(f"--name names one image, but {len(subjects)} are given")
@@ -365,16 +433,14 @@ def check_command(targets, images, policies, bundle, verification_key, signing_a
                         "prepared input documents already carry their `changes`")
     previous = load_baseline_source(baseline, options) if baseline else None
     compile_started = time.monotonic()  # reading the inputs above is not compiling
-    compiled = _compile(policies, today) if policies else None
+    compiled = _compile(policies, today, hit) if policies else None
     local = PolicyInfo.from_files(files) if files is not None else None
     if compiled is not None:
-        from ..engine.policy import read_bundle
-
         local = PolicyInfo.from_files(read_bundle(compiled.path), compiled.root)
-    timings = {"compile": time.monotonic() - compile_started}
-    run = _evaluate(_kind(engine, server, workers), compiled.path if compiled else bundle, local, server, timeout,
-                    subjects, previous, now, fail_on, timings, compiled.cached if compiled else None, require, fmt,
-                    options, explain, workers)
+    timings = {"compile": looked_up + time.monotonic() - compile_started}
+    run = _evaluate(kind, compiled.path if compiled else bundle, local, server, timeout, subjects, previous, now,
+                    fail_on, timings, compiled.cached if compiled else None, require, fmt, options, explain, workers,
+                    ahead)
     timings["total"] = time.monotonic() - started
     _emit(run, fmt, output)
     sys.exit(run.exit_code)
@@ -397,11 +463,18 @@ def eval_command(bundle, inputs, engine, workers, opa_urls, opa_token, opa_ca_ce
     if bundle is None and server is None:
         raise UserError("give the bundle to evaluate with --bundle PATH (or --opa-url of a server that serves it)")
     bundle, files = _policy_bundle(bundle, verification_key, signing_alg, scope)
+    kind = _kind(engine, server, workers)
+    as_given = len(inputs) == 1 and kind == "cli" and now is None and bundle is not None
+    ahead = _start_ahead(str(inputs[0]), bundle, timeout) if as_given else None
+    from ..engine.policy import PolicyInfo
+    from ..subjects import Subject, load_prepared
+
     local = PolicyInfo.from_files(files) if files is not None else None
-    subjects = [Subject(str(path), document=lambda path=path: load_prepared(path)) for path in inputs]
+    read_json = ahead.read if ahead else None
+    subjects = [Subject(str(path), document=lambda path=path: load_prepared(path, read_json)) for path in inputs]
     timings: dict[str, float] = {}
-    run = _evaluate(_kind(engine, server, workers), bundle, local, server, timeout, subjects, None, now, fail_on,
-                    timings, fmt=fmt, workers=workers)
+    run = _evaluate(kind, bundle, local, server, timeout, subjects, None, now, fail_on, timings, fmt=fmt,
+                    workers=workers, ahead=ahead)
     timings["total"] = time.monotonic() - started
     _emit(run, fmt, output)
     sys.exit(run.exit_code)

@@ -80,9 +80,10 @@ class Engine(ABC):
 
 
 def open_engine(kind: str, bundle: Path | None = None, server=None, timeout: float = DEFAULT_TIMEOUT,
-                workers: int | None = None) -> Engine:
+                workers: int | None = None, ahead=None) -> Engine:
     """`kind` "cli" or "server"; `server` (ServerOptions, or a list of them for a fleet) names external
-    servers, else "server" means managed ones on `bundle`: one, or a pool of `workers`."""
+    servers, else "server" means managed ones on `bundle`: one, or a pool of `workers`. `ahead`, an
+    `opa eval` already running on `bundle` (`engine.ahead`), is the CLI engine's to use or stop."""
     from ..errors import UserError
     from ..opa import find_opa
 
@@ -92,7 +93,7 @@ def open_engine(kind: str, bundle: Path | None = None, server=None, timeout: flo
             raise UserError("--opa-url and --workers evaluate through OPA servers; they cannot be combined with --engine cli")
         from .cli import CliEngine
 
-        return CliEngine(bundle, find_opa(), timeout)
+        return CliEngine(bundle, find_opa(), timeout, ahead)
     if servers and workers:
         raise UserError("--workers starts local OPA servers; with --opa-url the servers are yours (give --opa-url once per server)")
     if servers:

@@ -11,14 +11,15 @@ from __future__ import annotations
 import importlib
 from dataclasses import InitVar, dataclass, field
 from pathlib import Path
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 from .. import __version__
 from ..atomic import write_atomically
 from ..engine import EngineInfo
 from ..engine.decision import exit_code, worst
-from ..engine.policy import PolicyInfo
-from .redact import redact
+
+if TYPE_CHECKING:
+    from ..engine.policy import PolicyInfo
 
 FORMATS = ("text", "json", "sarif", "junit", "github", "markdown", "html", "anchore")
 _MODULES = {"json": "jsonreport"}
@@ -43,6 +44,8 @@ class Result:
     explanation: dict | None = None
 
     def __post_init__(self, secrets: frozenset[str]) -> None:
+        from .redact import redact  # the secret detectors are compiled on import: not before `regate check` starts OPA
+
         self.decision = redact(self.decision, secrets)
         if self.explanation is not None:
             # The patch is made of entries of the input document, masked when it was loaded, with the

@@ -147,3 +147,28 @@ def test_known_values_are_masked_anywhere_in_any_case():
         "pw ***************! ************** and ************** abc"
     # Too short to hunt for safely: masked only where a detector finds it.
     assert mask("abc") == "abc"
+
+
+HARMLESS = ["STOP", "critical", "production/no_root", "curl 7.88.1-10+deb12u4 in /usr/bin", "key: value"]
+
+
+@pytest.mark.parametrize("kind,line,secret", CASES, ids=[f"{c[0]}-{i}" for i, c in enumerate(CASES)])
+def test_one_search_over_many_texts_misses_no_secret_at_either_end_of_one(kind, line, secret):
+    # A secret that is a whole text, or starts or ends one, is found among others as alone.
+    for text in {line, secret or line, line.split(" ", 1)[-1]} - {""}:
+        if secrets.masker(config=True)(text) == text:
+            continue
+        for texts in ([text], HARMLESS + [text], [text] + HARMLESS, HARMLESS[:2] + [text] + HARMLESS[2:]):
+            assert not secrets.masks_nothing(texts), texts
+    assert secrets.masks_nothing(HARMLESS)
+
+
+@pytest.mark.parametrize("case", CASES_FILE["masking"], ids=lambda c: c["text"][:40])
+def test_one_search_over_many_texts_misses_no_masking_case(case):
+    if case["masked"] != case["text"]:
+        assert not secrets.masks_nothing(HARMLESS + [case["text"]] + HARMLESS)
+
+
+def test_one_search_over_many_texts_finds_known_values():
+    assert secrets.masks_nothing(HARMLESS, ["hunter2-hunter2"])
+    assert not secrets.masks_nothing(HARMLESS + ["pw HUNTER2-Hunter2!"], ["hunter2-hunter2"])

@@ -70,3 +70,13 @@ def test_redaction_masks_every_known_shape_and_leaves_the_rest():
     assert redact_text(once) == once and GITHUB_TOKEN not in once and "MIIEpAIB" not in once
     assert redact({"k": [GITHUB_TOKEN, 1, None], GITHUB_TOKEN: True}) == \
         {"k": [redact_text(GITHUB_TOKEN), 1, None], redact_text(GITHUB_TOKEN): True}
+
+
+def test_redaction_returns_a_decision_without_secrets_as_it_is_and_masks_one_with_a_secret():
+    clean = {"final_action": "STOP", "findings": [{"message": "curl 7.88.1 is denied", "key": "deb:curl"}]}
+    assert redact(clean) is clean
+    assert redact(clean, [GITHUB_TOKEN]) is clean
+    for leaking in ({"findings": [{"message": GITHUB_TOKEN}]}, {"findings": [{GITHUB_TOKEN: "x"}]},
+                    {"findings": [{"message": f"token {AWS_KEY_ID}"}], "final_action": "STOP"}):
+        assert not any(secret in str(redact(leaking)) for secret in SECRETS)
+    assert "hunter2-hunter2" not in str(redact({"message": "pw=hunter2-hunter2"}, ["hunter2-hunter2"]))

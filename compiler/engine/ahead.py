@@ -1,0 +1,147 @@
+"""An `opa eval` started on an input file's text before regate has read the document in it.
+
+`regate check` of one prepared document waits for `opa eval` most of its run, and before
+that parses, checks and conceals the document: a tenth of a second and more at 10,000
+packages, all of it before OPA even started. When the bundle is known up front (a compile
+cache hit, --bundle), OPA starts on the file's text at once and regate does that work while
+OPA evaluates.
+
+The early result is used only when OPA was given exactly what the CLI engine would send
+(`outcome_for`): the document regate finally evaluates serialises to the same text as the
+file's document did when it was parsed (nothing was concealed, named or added since), and
+every number in the file is written as that serialisation writes it (OPA keeps a number's
+text, so `1.50` and `1.5` could show differently in a message). Anything else, or an OPA
+failure, discards the early run unread and the document is evaluated as usual: a secret in
+the file never reaches a report this way, and errors are the usual ones.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import select
+import signal
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+from typing import IO, Any
+
+import orjson
+
+from ..errors import EngineError
+from ..extract.jsonload import load_json, parse_json
+from ..opa import Opa, die_with_parent, kill_group
+from .cli import eval_args
+
+# Where a number with a fraction or an exponent, or `-0`, may start: every number follows `:`, `[`
+# or `,`. A hit may be in a string.
+_UNUSUAL_NUMBER = r"[:\[,]\s*(?:-0|-?\d+[.eE])"
+# A JSON string, escapes included (unrolled: several times faster than an alternation).
+_STRING = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"')
+# Outside strings, a run of these characters is one number.
+_NUMBER = re.compile(r"-?\d[\d.eE+-]*")
+
+
+def _memory_file() -> IO[bytes]:
+    """An anonymous file (in memory where the system can): OPA reads its input from one and
+    writes its output to others, so that no pipe needs a thread to keep it flowing."""
+    if hasattr(os, "memfd_create"):
+        return os.fdopen(os.memfd_create("regate-opa"), "w+b")
+    return tempfile.TemporaryFile()
+
+
+class Ahead:
+    """`opa eval` of `bundle` on `text`, the content of `path`, running while regate reads it."""
+
+    def __init__(self, opa: Opa, bundle: Path, path: Path, text: str, timeout: float):
+        self.path = path
+        self.text: str | None = text
+        self.timeout = timeout
+        # What the CLI engine would send for the document as parsed from `text`, before anything changed it,
+        # when OPA's reading of `text` means the same (see `_numbers_as_serialised`); else None.
+        self.parsed: str | None = None
+        self._output = [_memory_file() for _ in range(2)]
+        with _memory_file() as stdin:  # OPA's copy of the descriptor keeps the text until OPA ends
+            stdin.write(text.encode())
+            stdin.seek(0)
+            self._started = time.monotonic()
+            # As Opa.run: in a session of its own, and asked to die with regate.
+            self._process = subprocess.Popen([opa.path, *eval_args(bundle)], stdin=stdin, stdout=self._output[0],
+                                             stderr=self._output[1], start_new_session=True,
+                                             preexec_fn=die_with_parent)
+
+    def read(self, path: Path) -> Any:
+        """`load_json(path)`, from the text OPA was given when `path` is its file."""
+        if path != self.path or self.text is None:
+            return load_json(path)
+        text, self.text = self.text, None  # read once; not kept for the whole run
+        document = parse_json(text, str(path))
+        try:
+            parsed = orjson.dumps(document).decode()
+        except orjson.JSONEncodeError:  # integers past 64 bits: the engine serialises them otherwise
+            return document
+        self.parsed = parsed if _numbers_as_serialised(text) else None
+        return document
+
+    def outcome_for(self, text: str) -> subprocess.CompletedProcess | None:
+        """OPA's successful outcome if it evaluated what `text` (the engine's serialised document)
+        means, else None, the early run stopped and discarded."""
+        if self.parsed is None or text != self.parsed:
+            self.cancel()
+            return None
+        try:
+            returncode = _wait(self._process, max(0.0, self._started + self.timeout - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            self.cancel()
+            raise EngineError(f"opa eval did not finish within {self.timeout:g} s (--timeout)") from None
+        if returncode != 0:
+            self.cancel()
+            return None  # evaluated again the usual way, which reports its failure
+        stdout, stderr = self._output
+        outcome = subprocess.CompletedProcess(self._process.args, 0, _contents(stdout), _contents(stderr))
+        self.cancel()
+        return outcome
+
+    def cancel(self) -> None:
+        """Stop OPA (and whatever it started) if it still runs, and drop what it wrote unread."""
+        if self._process.poll() is None:
+            kill_group(self._process, signal.SIGKILL)
+            self._process.wait()
+        for file in self._output:
+            file.close()
+
+
+def _numbers_as_serialised(text: str) -> bool:
+    """Whether every number in the JSON `text` is written as orjson writes its value. Integers
+    are, except `-0`; a fraction or exponent is when it reads back the same."""
+    import re2  # scans the text several times faster than `re`; imported after OPA started
+
+    if not re2.search(_UNUSUAL_NUMBER, text):
+        return True
+    # Without an escaped quote, every other piece between quotes is outside the strings.
+    outside = _STRING.sub("", text) if '\\"' in text else "".join(text.split('"')[::2])
+    for number in set(_NUMBER.findall(outside)):
+        if (number.startswith("-0") or not number.lstrip("-").isdigit()) and \
+                orjson.dumps(orjson.loads(number)).decode() != number:
+            return False
+    return True
+
+
+def _contents(file: IO[bytes]) -> str:
+    file.seek(0)
+    return file.read().decode()
+
+
+def _wait(process: subprocess.Popen, timeout: float) -> int:
+    """`process.wait(timeout)` without its polling, which returns up to 50 ms after the exit."""
+    try:
+        handle = os.pidfd_open(process.pid)
+    except (AttributeError, OSError):  # not Linux 5.3 or later
+        return process.wait(timeout)
+    try:
+        if not select.select([handle], [], [], timeout)[0]:
+            raise subprocess.TimeoutExpired(process.args, timeout)
+    finally:
+        os.close(handle)
+    return process.wait()
