@@ -5,8 +5,11 @@ from __future__ import annotations
 import copy
 import json
 import random
+import re
+from pathlib import Path
 
 import pytest
+import yaml
 
 from corpus_helpers import corpus, raw
 from engine.gatehelpers import EXAMPLES, regate
@@ -258,3 +261,50 @@ def test_the_document_never_holds_nan_or_infinity():
     next(iter(extraction.facts["vulnerabilities"].values()))["cvss"][0]["base"] = float("nan")
     with pytest.raises(DocumentInvalid, match="holding NaN or Infinity"):
         build_document([extraction])
+
+
+# The document is copied through orjson, which writes NaN and Infinity as null: a null token sends
+# the facts to the exact check, wherever the value sits (an object member, a first or later item).
+@pytest.mark.parametrize("value", [float("nan"), float("inf"), float("-inf")], ids=["nan", "inf", "-inf"])
+@pytest.mark.parametrize("place", ["member", "first item", "later item"])
+def test_no_place_in_the_document_holds_nan_or_infinity(value, place):
+    extraction = extract_json(raw(TRIVY), "trivy.json")
+    vuln = next(iter(extraction.facts["vulnerabilities"].values()))
+    if place == "member":
+        vuln["risk"] = value
+    else:
+        vuln["urls"] = [value] if place == "first item" else ["https://example.com", value]
+    with pytest.raises(DocumentInvalid, match=re.escape(f"regate built /vulnerabilities/{vuln['key']} holding NaN or Infinity")):
+        build_document([extraction])
+
+
+def test_text_that_looks_like_a_null_is_kept():
+    extraction = extract_json(raw(TRIVY), "trivy.json")
+    vuln = next(iter(extraction.facts["vulnerabilities"].values()))
+    vuln["description"] = 'a:null [null ,null "x":null'
+    assert build_document([extraction])["vulnerabilities"][vuln["key"]]["description"] == 'a:null [null ,null "x":null'
+
+
+def _first_of_each_format() -> list[str]:
+    cases = yaml.safe_load((Path(__file__).parent / "cases" / "corpus.yaml").read_text("utf-8"))
+    first: dict[str, str] = {}
+    for name, case in cases.items():
+        if "format" in case and name.endswith(".json"):
+            first.setdefault(case["format"], name)
+    return sorted(first.values())
+
+
+_NUMBER_MEMBER = re.compile(r'(":\s*)-?[0-9]+(?:\.[0-9]+)?(?=\s*[,}\]])')
+
+
+@pytest.mark.parametrize("name", _first_of_each_format())
+@pytest.mark.parametrize("literal", ["NaN", "Infinity", "-Infinity"])
+def test_nan_in_every_input_format_is_refused(write_json, name, literal):
+    """Every JSON input format is read by the one parser, which refuses what is not JSON; so no
+    adapter ever meets NaN or Infinity as a number of its input."""
+    text = corpus(name).read_text("utf-8")
+    if _NUMBER_MEMBER.search(text):
+        text = _NUMBER_MEMBER.sub(lambda m: m[1] + literal, text, count=1)
+    else:  # a file without a number (an image config, an SPDX document): one more member holds it
+        text = text.replace("{", f'{{"added": {literal}, ', 1)
+    assert f"{literal} is not valid JSON" in refused(write_json(text)).message
