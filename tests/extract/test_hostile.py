@@ -38,6 +38,13 @@ def test_invalid_json_gives_line_and_column(write_json):
     assert error.message.startswith("invalid JSON at line 3 column 18")
 
 
+# The parser reads the text inside arrays (that is how it limits the depth): text that closes them
+# and opens others is still no JSON document.
+@pytest.mark.parametrize("text", ['{"a": 1}], [{"matches": []}', "1],[2", "[1]]", '{"a": 1}]'])
+def test_text_that_would_close_the_arrays_it_is_read_in_is_refused(write_json, text):
+    assert refused(write_json(text)).message.startswith("invalid JSON at line 1 column ")
+
+
 @pytest.mark.parametrize("text", ["[" * 100_000, "[" * 100_000 + "]" * 100_000, '{"a":' * 50_000 + "1" + "}" * 50_000])
 def test_deep_nesting_is_refused_before_it_hurts(write_json, text):
     error = refused(write_json(text))
