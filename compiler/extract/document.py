@@ -56,6 +56,10 @@ def _marker(item: Any) -> bytes:
 
 
 def _union(first: list, second: list) -> list:
+    if all(type(item) is str for item in first) and all(type(item) is str for item in second):
+        # Most lists hold strings (cpes, licenses, locations, urls), whose markers are as distinct as they are.
+        known = set(first)
+        return [*first, *(item for item in dict.fromkeys(second) if item not in known)]
     seen = {_marker(item) for item in first}
     out = list(first)
     for item in second:
