@@ -55,9 +55,14 @@ def _marker(item: Any) -> bytes:
         return json.dumps(item, sort_keys=True).encode()
 
 
+_STRINGS = frozenset({str})
+
+
 def _union(first: list, second: list) -> list:
-    if all(type(item) is str for item in first) and all(type(item) is str for item in second):
+    if {*map(type, first), *map(type, second)} <= _STRINGS:
         # Most lists hold strings (cpes, licenses, locations, urls), whose markers are as distinct as they are.
+        if first == second:
+            return list(first)
         known = set(first)
         return [*first, *(item for item in dict.fromkeys(second) if item not in known)]
     seen = {_marker(item) for item in first}
@@ -74,6 +79,8 @@ def merge_entry(existing: dict, new: dict) -> None:
     """Fold `new` into `existing`, two descriptions of the same keyed entry."""
     for field, value in new.items():
         current = existing.get(field)
+        if type(current) is str and current and current != "unknown":
+            continue  # a string stated first is kept (most fields: decided before the rules below)
         if _empty(current):
             if not _empty(value) or field not in existing:
                 existing[field] = value
@@ -315,7 +322,10 @@ def build_concealed(extractions: Iterable[Extraction], baseline: dict | None = N
     plain = {id(extraction): _plain_facts(extraction.facts) for extraction in extractions}
     for extraction in extractions:
         for name in (*COLLECTIONS, *(n for n in OPTIONAL_COLLECTIONS if n in extraction.facts)):
-            document.setdefault(name, {})
+            bucket = document.setdefault(name, {})
+            if not bucket:  # nothing to merge with
+                bucket.update(plain[id(extraction)][name])
+                continue
             for key, entry in plain[id(extraction)][name].items():
                 add_entry(document, name, key, entry)
         document["sources"].append(extraction.source.as_json())

@@ -115,7 +115,7 @@ class _NotOneDocument(Exception):
 
 def _parse_within_depth(text: str, max_depth: int) -> Any:
     padding = max(ORJSON_MAX_DEPTH - max_depth, 0)
-    doc = orjson.loads("[" * padding + text + "]" * padding)
+    doc = orjson.loads("".join(("[" * padding, text, "]" * padding)))
     for _ in range(padding):
         if len(doc) != 1:
             raise _NotOneDocument
@@ -124,7 +124,7 @@ def _parse_within_depth(text: str, max_depth: int) -> Any:
 
 
 def parse_json(text: str, path: str, max_depth: int = MAX_JSON_DEPTH) -> Any:
-    if not text.strip():
+    if not text or text.isspace():  # (strip would copy the whole text)
         raise InputError(path, "is empty; expected a JSON document")
     try:
         # orjson is several times faster and refuses all that is refused here (NaN, 1e999, half a
