@@ -14,6 +14,7 @@ from typing import Any, Iterator
 from ...errors import InputError
 from ..numbers import clip, decimal, in_range
 
+_STRING = frozenset({str})
 _TYPE_NAMES = {dict: "an object", list: "an array", str: "a string", bool: "a boolean", type(None): "null"}
 
 
@@ -122,6 +123,8 @@ class View:
             return []
         if isinstance(child, str):
             return [child] if child else []
+        if type(child) is list and {*map(type, child)} <= _STRING:  # the usual case, without a view per item
+            return [item for item in child if item]
         out = []
         for item in self.arr(key):
             if not isinstance(item.value, str):
