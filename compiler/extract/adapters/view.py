@@ -177,6 +177,8 @@ class View:
     def num(self, key: str) -> float | None:
         """A finite number: NaN and Infinity are not JSON and must never reach a document."""
         child = self.value.get(key) if isinstance(self.value, dict) else None
+        if type(child) is float and math.isfinite(child):  # the usual case, before the rules below
+            return child
         if child is None or child == "":
             return None
         if isinstance(child, bool):
