@@ -18,6 +18,7 @@ from typing import Any, Iterable
 
 import orjson
 
+from ..collector import paused
 from ..errors import InputError, UserError
 from ..resources import INPUT_SCHEMA_VERSION
 from .adapters.imageconfig import merge_layers, parse_reference
@@ -316,7 +317,11 @@ def build_concealed(extractions: Iterable[Extraction], baseline: dict | None = N
                     image_name: str | None = None) -> tuple[dict, frozenset[str]]:
     """The input document, every secret in it masked, and the secret values found (`conceal`):
     held in memory only, for the report layer to mask wherever they might still show."""
-    extractions = list(extractions)
+    with paused():  # a document holds no cycles
+        return _build_concealed(list(extractions), baseline, image_name)
+
+
+def _build_concealed(extractions: list[Extraction], baseline: dict | None, image_name: str | None) -> tuple[dict, frozenset[str]]:
     _check_same_image(extractions)
     document = empty_document()
     plain = {id(extraction): _plain_facts(extraction.facts) for extraction in extractions}
