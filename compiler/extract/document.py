@@ -317,7 +317,7 @@ def build_concealed(extractions: Iterable[Extraction], baseline: dict | None = N
                     image_name: str | None = None) -> tuple[dict, frozenset[str]]:
     """The input document, every secret in it masked, and the secret values found (`conceal`):
     held in memory only, for the report layer to mask wherever they might still show."""
-    with paused():  # a document holds no cycles
+    with paused():  # a document holds no cycles to collect
         return _build_concealed(list(extractions), baseline, image_name)
 
 
