@@ -286,14 +286,10 @@ def cpe_from_fields(fields: dict) -> str:
 
 def unique(values) -> list:
     """The values in first-seen order without repeats or empties."""
-    seen: set = set()
-    out = []
-    for value in values:
-        if value in (None, "") or value in seen:
-            continue
-        seen.add(value)
-        out.append(value)
-    return out
+    kept = dict.fromkeys(values)  # keeps the first of equal values, as a loop here would, in C
+    kept.pop(None, None)
+    kept.pop("", None)
+    return list(kept)
 
 
 def source_package_name(source_rpm: str) -> str:

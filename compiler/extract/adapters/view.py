@@ -85,6 +85,8 @@ class View:
             return []
         if not isinstance(child, list):
             raise self.error(f"expected an array, found {describe(child)}", key)
+        if not child:
+            return []
         view, path = View(child, self.path, "", self, key), self.path
         return [View(item, path, "", view, index) for index, item in enumerate(child)]
 
