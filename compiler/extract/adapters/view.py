@@ -88,6 +88,8 @@ class View:
         if not child:
             return []
         view, path = View(child, self.path, "", self, key), self.path
+        if len(child) == 1:  # most arrays of a report (a comprehension costs a call of its own)
+            return [View(child[0], path, "", view, 0)]
         return [View(item, path, "", view, index) for index, item in enumerate(child)]
 
     def items(self) -> Iterator["View"]:
