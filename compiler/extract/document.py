@@ -18,6 +18,7 @@ from typing import Any, Iterable
 
 import orjson
 
+from ..collector import paused
 from ..errors import InputError, UserError
 from ..resources import INPUT_SCHEMA_VERSION
 from .adapters.imageconfig import merge_layers, parse_reference
@@ -55,7 +56,16 @@ def _marker(item: Any) -> bytes:
         return json.dumps(item, sort_keys=True).encode()
 
 
+_STRINGS = frozenset({str})
+
+
 def _union(first: list, second: list) -> list:
+    if {*map(type, first), *map(type, second)} <= _STRINGS:
+        # Most lists hold strings (cpes, licenses, locations, urls), whose markers are as distinct as they are.
+        if first == second:
+            return list(first)
+        known = set(first)
+        return [*first, *(item for item in dict.fromkeys(second) if item not in known)]
     seen = {_marker(item) for item in first}
     out = list(first)
     for item in second:
@@ -70,6 +80,8 @@ def merge_entry(existing: dict, new: dict) -> None:
     """Fold `new` into `existing`, two descriptions of the same keyed entry."""
     for field, value in new.items():
         current = existing.get(field)
+        if type(current) is str and current and current != "unknown":
+            continue  # a string stated first is kept (most fields: decided before the rules below)
         if _empty(current):
             if not _empty(value) or field not in existing:
                 existing[field] = value
@@ -250,11 +262,27 @@ def _plain(value: Any, pointer: str) -> Any:
         raise DocumentInvalid(f"regate built {pointer} holding NaN or Infinity, which is not JSON (a bug in regate)") from None
 
 
+# orjson writes NaN and Infinity as null where json.dumps(allow_nan=False) refuses them. In orjson's
+# compact text every null follows one of `:[,`; facts holding such a token (a null, or a string like
+# "a:null") take the exact check, the others are known to hold neither.
+_NULL_TOKENS = (b":null", b"[null", b",null")
+
+
 def _plain_facts(facts: Facts) -> dict:
     """The collections and image of one extraction as plain JSON, copied in one pass rather than
     entry by entry (`_plain`, which names the entry should one hold NaN or Infinity)."""
     names = (*COLLECTIONS, *(name for name in OPTIONAL_COLLECTIONS if name in facts))
     wanted = {name: facts.get(name, {}) for name in (*names, "image")}
+    try:
+        text = orjson.dumps(wanted)  # several times faster than json.dumps
+    except orjson.JSONEncodeError:  # integers past 64 bits, keys that are no strings, half a surrogate pair
+        return _plain_exactly(wanted, names)
+    if any(token in text for token in _NULL_TOKENS):
+        return _plain_exactly(wanted, names)
+    return orjson.loads(text)
+
+
+def _plain_exactly(wanted: dict, names: tuple[str, ...]) -> dict:
     try:
         text = json.dumps(wanted, allow_nan=False)
     except ValueError:
@@ -289,13 +317,20 @@ def build_concealed(extractions: Iterable[Extraction], baseline: dict | None = N
                     image_name: str | None = None) -> tuple[dict, frozenset[str]]:
     """The input document, every secret in it masked, and the secret values found (`conceal`):
     held in memory only, for the report layer to mask wherever they might still show."""
-    extractions = list(extractions)
+    with paused():  # a document holds no cycles to collect
+        return _build_concealed(list(extractions), baseline, image_name)
+
+
+def _build_concealed(extractions: list[Extraction], baseline: dict | None, image_name: str | None) -> tuple[dict, frozenset[str]]:
     _check_same_image(extractions)
     document = empty_document()
     plain = {id(extraction): _plain_facts(extraction.facts) for extraction in extractions}
     for extraction in extractions:
         for name in (*COLLECTIONS, *(n for n in OPTIONAL_COLLECTIONS if n in extraction.facts)):
-            document.setdefault(name, {})
+            bucket = document.setdefault(name, {})
+            if not bucket:  # nothing to merge with
+                bucket.update(plain[id(extraction)][name])
+                continue
             for key, entry in plain[id(extraction)][name].items():
                 add_entry(document, name, key, entry)
         document["sources"].append(extraction.source.as_json())

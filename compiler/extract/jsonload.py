@@ -114,18 +114,38 @@ def _finite_float(text: str) -> float:
     return value
 
 
+# orjson refuses documents nested deeper than 1,024 levels (its documented limit). Read inside
+# 1,024 - `max_depth` arrays, a document is refused by orjson exactly when it nests deeper than
+# `max_depth`: the depth is checked while parsing instead of by a walk over every value after it.
+ORJSON_MAX_DEPTH = 1024
+
+
+class _NotOneDocument(Exception):
+    """The text closed the arrays around it and opened others (`1],[2`): no JSON document."""
+
+
+def _parse_within_depth(text: str, max_depth: int) -> Any:
+    padding = max(ORJSON_MAX_DEPTH - max_depth, 0)
+    doc = orjson.loads("".join(("[" * padding, text, "]" * padding)))
+    for _ in range(padding):
+        if len(doc) != 1:
+            raise _NotOneDocument
+        doc = doc[0]
+    return doc
+
+
 def parse_json(text: str, path: str, max_depth: int = MAX_JSON_DEPTH) -> Any:
-    if not text.strip():
+    if not text or text.isspace():  # (strip would copy the whole text)
         raise InputError(path, "is empty; expected a JSON document")
     try:
         # orjson is several times faster and refuses all that is refused here (NaN, 1e999, half a
         # surrogate pair, deep nesting) and integers past 64 bits: those take the slow parser, which
         # reads big integers and says precisely what is wrong with the rest.
-        doc = orjson.loads(text)
-    except orjson.JSONDecodeError:
+        doc = _parse_within_depth(text, max_depth)
+    except (orjson.JSONDecodeError, _NotOneDocument):
         doc = _parse_slowly(text, path, max_depth)
-    if isinstance(doc, (dict, list)):
-        check_depth(doc, path, max_depth)
+        if isinstance(doc, (dict, list)):
+            check_depth(doc, path, max_depth)
     if _SURROGATE_ESCAPE.search(text):  # rare: only then is the document walked
         _refuse_lone_surrogates(doc, path)
     return doc

@@ -13,6 +13,7 @@ import tarfile
 from pathlib import Path
 from typing import Any, Callable
 
+from ..collector import paused
 from ..errors import InputError, UserError
 from .adapters import clamav
 from .adapters.anchore import AnchoreExport
@@ -151,7 +152,8 @@ def extract_path(path: Path, options: ExtractOptions, max_json_bytes: int = MAX_
     hint = _not_json_hint(text) if text.lstrip()[:1] not in ("{", "[") else ""
     if hint:
         raise InputError(str(path), hint)
-    return extract_json(parse_json(text, str(path)), str(path), options.platform)
+    with paused():  # a report read is a tree of JSON: no cycles to collect
+        return extract_json(parse_json(text, str(path)), str(path), options.platform)
 
 
 def extract_image_path(path: Path, options: ExtractOptions) -> Extraction:

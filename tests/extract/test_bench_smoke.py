@@ -15,7 +15,7 @@ def test_extract_bench_runs():
     assert done.returncode == 0, done.stderr
     rows = {line[:62].strip(): line[62:].split() for line in done.stdout.splitlines()[3:]
             if not line.startswith("@summary")}  # the line bench/run.py gathers
-    # columns after the name: MB, packages, vulnerabilities, median s, min s, Python peak MB, RSS MB
+    # columns after the name: MB, packages, vulnerabilities, median s, min s, CPU s, Python peak MB, RSS MB
     assert rows["synthetic Grype (20 packages, 10 CVEs)"][1:3] == ["20", "20"]  # each CVE affects two packages
     assert rows["synthetic SBOM + Grype, merged"][1:3] == ["20", "20"]
     assert rows["grype/defectdojo_python-3.6_grype-0.7.0_1509matches.json"][1:3] == ["178", "1509"]

@@ -5,8 +5,11 @@ from __future__ import annotations
 import copy
 import json
 import random
+import re
+from pathlib import Path
 
 import pytest
+import yaml
 
 from corpus_helpers import corpus, raw
 from engine.gatehelpers import EXAMPLES, regate
@@ -33,6 +36,13 @@ def test_truncated_json(write_json):
 def test_invalid_json_gives_line_and_column(write_json):
     error = refused(write_json('{\n  "matches": [\n    {"artifact": }\n  ]\n}'))
     assert error.message.startswith("invalid JSON at line 3 column 18")
+
+
+# The parser reads the text inside arrays (that is how it limits the depth): text that closes them
+# and opens others is still no JSON document.
+@pytest.mark.parametrize("text", ['{"a": 1}], [{"matches": []}', "1],[2", "[1]]", '{"a": 1}]'])
+def test_text_that_would_close_the_arrays_it_is_read_in_is_refused(write_json, text):
+    assert refused(write_json(text)).message.startswith("invalid JSON at line 1 column ")
 
 
 @pytest.mark.parametrize("text", ["[" * 100_000, "[" * 100_000 + "]" * 100_000, '{"a":' * 50_000 + "1" + "}" * 50_000])
@@ -270,3 +280,50 @@ def test_the_document_never_holds_nan_or_infinity():
     next(iter(extraction.facts["vulnerabilities"].values()))["cvss"][0]["base"] = float("nan")
     with pytest.raises(DocumentInvalid, match="holding NaN or Infinity"):
         build_document([extraction])
+
+
+# The document is copied through orjson, which writes NaN and Infinity as null: a null token sends
+# the facts to the exact check, wherever the value sits (an object member, a first or later item).
+@pytest.mark.parametrize("value", [float("nan"), float("inf"), float("-inf")], ids=["nan", "inf", "-inf"])
+@pytest.mark.parametrize("place", ["member", "first item", "later item"])
+def test_no_place_in_the_document_holds_nan_or_infinity(value, place):
+    extraction = extract_json(raw(TRIVY), "trivy.json")
+    vuln = next(iter(extraction.facts["vulnerabilities"].values()))
+    if place == "member":
+        vuln["risk"] = value
+    else:
+        vuln["urls"] = [value] if place == "first item" else ["https://example.com", value]
+    with pytest.raises(DocumentInvalid, match=re.escape(f"regate built /vulnerabilities/{vuln['key']} holding NaN or Infinity")):
+        build_document([extraction])
+
+
+def test_text_that_looks_like_a_null_is_kept():
+    extraction = extract_json(raw(TRIVY), "trivy.json")
+    vuln = next(iter(extraction.facts["vulnerabilities"].values()))
+    vuln["description"] = 'a:null [null ,null "x":null'
+    assert build_document([extraction])["vulnerabilities"][vuln["key"]]["description"] == 'a:null [null ,null "x":null'
+
+
+def _first_of_each_format() -> list[str]:
+    cases = yaml.safe_load((Path(__file__).parent / "cases" / "corpus.yaml").read_text("utf-8"))
+    first: dict[str, str] = {}
+    for name, case in cases.items():
+        if "format" in case and name.endswith(".json"):
+            first.setdefault(case["format"], name)
+    return sorted(first.values())
+
+
+_NUMBER_MEMBER = re.compile(r'(":\s*)-?[0-9]+(?:\.[0-9]+)?(?=\s*[,}\]])')
+
+
+@pytest.mark.parametrize("name", _first_of_each_format())
+@pytest.mark.parametrize("literal", ["NaN", "Infinity", "-Infinity"])
+def test_nan_in_every_input_format_is_refused(write_json, name, literal):
+    """Every JSON input format is read by the one parser, which refuses what is not JSON; so no
+    adapter ever meets NaN or Infinity as a number of its input."""
+    text = corpus(name).read_text("utf-8")
+    if _NUMBER_MEMBER.search(text):
+        text = _NUMBER_MEMBER.sub(lambda m: m[1] + literal, text, count=1)
+    else:  # a file without a number (an image config, an SPDX document): one more member holds it
+        text = text.replace("{", f'{{"added": {literal}, ', 1)
+    assert f"{literal} is not valid JSON" in refused(write_json(text)).message

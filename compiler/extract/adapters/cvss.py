@@ -86,6 +86,8 @@ def from_cyclonedx(rating: View) -> dict | None:
 
 
 def highest_v3(entries: list[dict], nvd: bool) -> dict | None:
+    if not entries:
+        return None
     candidates = [
         e for e in entries
         if e.get("version", "").startswith("3") and "base" in e and is_nvd(e.get("source", "")) == nvd

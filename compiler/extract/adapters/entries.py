@@ -39,7 +39,9 @@ def package(
     epoch: object = None,
 ) -> dict:
     """A `packages` entry. The type falls back to the purl's; the epoch is folded into RPM versions."""
-    parsed = parse_purl(purl) if purl else None
+    # The purl only fills in: the type, an RPM's epoch, the source package (most packages need none).
+    wanted = not type or not source_name or (epoch is None and type == "rpm")
+    parsed = parse_purl(purl) if purl and wanted else None
     if not type and parsed:
         type = type_from_purl_type(parsed["type"])
     type = type or "unknown"

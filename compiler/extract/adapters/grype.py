@@ -70,10 +70,11 @@ def _epss(vuln: View, ids: list[str]) -> dict | None:
     chosen = next((item for vid in ids for item in items if item.str("cve") == vid), None)
     chosen = chosen or max(items, key=lambda item: item.fraction("epss") or 0)
     out = {}
-    if chosen.fraction("epss") is not None:
-        out["score"] = chosen.fraction("epss")
-    if chosen.fraction("percentile") is not None:
-        out["percentile"] = chosen.fraction("percentile")
+    score, percentile = chosen.fraction("epss"), chosen.fraction("percentile")
+    if score is not None:
+        out["score"] = score
+    if percentile is not None:
+        out["percentile"] = percentile
     date = rfc3339(chosen.str("date"))
     if date:
         out["date"] = date
@@ -90,14 +91,15 @@ def _vulnerability(match: View, pkg: dict) -> tuple[str, dict]:
     own = _scores(vuln, fallback)
     related_records = [r.expect_object() for r in match.arr("relatedVulnerabilities")]
     related = [s for r in related_records for s in _scores(r, _namespace_source(r.str("namespace")))]
-    aliases = unique(r.str("id") for r in related_records if r.str("id") != vuln_id)
+    related_ids = [r.str("id") for r in related_records]
+    aliases = unique(rid for rid in related_ids if rid != vuln_id)
     description = vuln.str("description") or next((r.str("description") for r in related_records if r.str("description")), "")
     urls = unique([vuln.str("dataSource"), *vuln.strs("urls"), *vuln.strs("links")])
     # A record without a severity may have a related record of the same id (NVD's) that rates it;
     # records of other ids (a GHSA for a CVE) rate something else and are not borrowed from.
     rated = severity(vuln.raw("severity"))
     if rated == "unknown":
-        same = [severity(r.raw("severity")) for r in related_records if r.str("id") == vuln_id]
+        same = [severity(r.raw("severity")) for r, rid in zip(related_records, related_ids) if rid == vuln_id]
         rated = next((word for word in same if word != "unknown"), "unknown")
     return entries.vulnerability(
         vuln_id,

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from datetime import datetime, timedelta, timezone
+from functools import lru_cache
 from urllib.parse import unquote
 
 from ..numbers import decimal
@@ -61,6 +62,11 @@ def rfc3339(value: object) -> str | None:
         return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
     if not isinstance(value, str):
         return None
+    return _rfc3339_text(value)
+
+
+@lru_cache(maxsize=1024)  # a report repeats a few dates (its EPSS date, publication days) thousands of times
+def _rfc3339_text(value: str) -> str | None:
     match = _DATE.match(value.strip())
     if not match:
         return None
@@ -228,16 +234,17 @@ def parse_purl(purl: str) -> dict[str, str] | None:
     if "@" in rest.rsplit("/", 1)[-1]:
         rest, version = rest.rsplit("@", 1)
     namespace, _, name = rest.rpartition("/")
+    decode = unquote if "%" in purl else str  # most purls escape nothing; unquote is Python code
     out = {
         "type": match["type"].lower(),
-        "namespace": unquote(namespace),
-        "name": unquote(name),
-        "version": unquote(version),
+        "namespace": decode(namespace),
+        "name": decode(name),
+        "version": decode(version),
     }
     for pair in (match["qualifiers"] or "").split("&"):
         key, sep, value = pair.partition("=")
         if sep and key and key not in out:
-            out[key.lower()] = unquote(value)
+            out[key.lower()] = decode(value)
     return out
 
 
@@ -279,14 +286,10 @@ def cpe_from_fields(fields: dict) -> str:
 
 def unique(values) -> list:
     """The values in first-seen order without repeats or empties."""
-    seen: set = set()
-    out = []
-    for value in values:
-        if value in (None, "") or value in seen:
-            continue
-        seen.add(value)
-        out.append(value)
-    return out
+    kept = dict.fromkeys(values)  # keeps the first of equal values, as a loop here would, in C
+    kept.pop(None, None)
+    kept.pop("", None)
+    return list(kept)
 
 
 def source_package_name(source_rpm: str) -> str:

@@ -14,6 +14,7 @@ from typing import Any, Iterator
 from ...errors import InputError
 from ..numbers import clip, decimal, in_range
 
+_STRING = frozenset({str})
 _TYPE_NAMES = {dict: "an object", list: "an array", str: "a string", bool: "a boolean", type(None): "null"}
 
 
@@ -37,15 +38,17 @@ def escape(token: str | int) -> str:
 
 
 class View:
-    # The pointer is built only when an error needs it: views are made for every value read.
+    # The pointer is built only when an error needs it: views are made for every value read. The
+    # adapters read hundreds of thousands of values from a large report, so each method below looks
+    # its child up itself rather than through a shared helper, a function call per value read.
     __slots__ = ("value", "path", "_base", "_parent", "_key")
 
-    def __init__(self, value: Any, path: str, pointer: str = ""):
+    def __init__(self, value: Any, path: str, pointer: str = "", parent: "View | None" = None, key: str | int = ""):
         self.value = value
         self.path = path
         self._base = pointer
-        self._parent: View | None = None
-        self._key: str | int = ""
+        self._parent = parent
+        self._key = key
 
     @property
     def pointer(self) -> str:
@@ -57,40 +60,37 @@ class View:
         pointer = self.pointer if key is None else f"{self.pointer}/{escape(key)}"
         return InputError(self.path, message, pointer or "/")
 
-    def _child(self, key: str | int) -> Any:
-        if isinstance(self.value, dict):
-            return self.value.get(key)
-        return None
-
     def has(self, key: str) -> bool:
         return isinstance(self.value, dict) and self.value.get(key) not in (None, "", [], {})
 
     def raw(self, key: str) -> Any:
-        return self._child(key)
+        return self.value.get(key) if isinstance(self.value, dict) else None
 
     def at(self, key: str | int, child: Any) -> "View":
-        view = View(child, self.path)
-        view._parent, view._key = self, key
-        return view
+        return View(child, self.path, "", self, key)
 
     def obj(self, key: str) -> "View":
         """The object under `key`; missing or null reads as an empty object."""
-        child = self._child(key)
+        child = self.value.get(key) if isinstance(self.value, dict) else None
         if child is None:
             child = {}
         elif not isinstance(child, dict):
             raise self.error(f"expected an object, found {describe(child)}", key)
-        return self.at(key, child)
+        return View(child, self.path, "", self, key)
 
     def arr(self, key: str) -> list["View"]:
         """The items of the array under `key`; missing or null reads as empty."""
-        child = self._child(key)
+        child = self.value.get(key) if isinstance(self.value, dict) else None
         if child is None:
             return []
         if not isinstance(child, list):
             raise self.error(f"expected an array, found {describe(child)}", key)
-        view = self.at(key, child)
-        return list(view.items())
+        if not child:
+            return []
+        view, path = View(child, self.path, "", self, key), self.path
+        if len(child) == 1:  # most arrays of a report (a comprehension costs a call of its own)
+            return [View(child[0], path, "", view, 0)]
+        return [View(item, path, "", view, index) for index, item in enumerate(child)]
 
     def items(self) -> Iterator["View"]:
         if not isinstance(self.value, list):
@@ -111,22 +111,24 @@ class View:
 
     def str(self, key: str, default: str = "") -> str:
         """A string; numbers are accepted and written in decimal (some tools emit numeric versions)."""
-        child = self._child(key)
-        if child is None:
-            return default
+        child = self.value.get(key) if isinstance(self.value, dict) else None
         if isinstance(child, str):
             return child
+        if child is None:
+            return default
         if isinstance(child, (int, float)) and not isinstance(child, bool):
             return str(child)
         raise self.error(f"expected a string, found {describe(child)}", key)
 
     def strs(self, key: str) -> list[str]:
         """An array of strings, or a single string read as a one-item array."""
-        child = self._child(key)
+        child = self.value.get(key) if isinstance(self.value, dict) else None
         if child is None:
             return []
         if isinstance(child, str):
             return [child] if child else []
+        if type(child) is list and {*map(type, child)} <= _STRING:  # the usual case, without a view per item
+            return [item for item in child if item]
         out = []
         for item in self.arr(key):
             if not isinstance(item.value, str):
@@ -137,7 +139,7 @@ class View:
 
     def int(self, key: str) -> int | None:
         """An integer in 64-bit range; decimal strings are accepted (some tools quote numbers)."""
-        child = self._child(key)
+        child = self.value.get(key) if isinstance(self.value, dict) else None
         if child is None or child == "":
             return None
         value = None
@@ -178,7 +180,9 @@ class View:
 
     def num(self, key: str) -> float | None:
         """A finite number: NaN and Infinity are not JSON and must never reach a document."""
-        child = self._child(key)
+        child = self.value.get(key) if isinstance(self.value, dict) else None
+        if type(child) is float and math.isfinite(child):  # the usual case, before the rules below
+            return child
         if child is None or child == "":
             return None
         if isinstance(child, bool):
@@ -200,7 +204,7 @@ class View:
         return value
 
     def bool(self, key: str) -> bool | None:
-        child = self._child(key)
+        child = self.value.get(key) if isinstance(self.value, dict) else None
         if child is None:
             return None
         if isinstance(child, bool):

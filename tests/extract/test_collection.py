@@ -1,0 +1,75 @@
+"""The cyclic collector is paused while a report is read and a document built, and resumes as it was."""
+
+from __future__ import annotations
+
+import gc
+
+import pytest
+
+from corpus_helpers import corpus, raw
+from regate.collector import paused
+from regate.errors import InputError
+from regate.extract import document
+from regate.extract.base import ExtractOptions
+from regate.extract.registry import extract_json, extract_path
+
+
+@pytest.fixture
+def collection_restored():
+    enabled = gc.isenabled()
+    yield
+    gc.enable() if enabled else gc.disable()
+
+
+def test_a_document_is_built_without_cyclic_collection_which_resumes_after(collection_restored, monkeypatch):
+    seen = []
+    conceal = document.conceal  # observed, not replaced: it runs in the middle of the build
+    monkeypatch.setattr(document, "conceal", lambda doc: seen.append(gc.isenabled()) or conceal(doc))
+    gc.enable()
+    built = document.build_document([extract_json(raw("syft/kubevuln_alpine-3.17.2_syft-1.32.0_schema16.0.39.json"), "sbom.json")])
+    assert len(built["packages"]) == 15
+    assert seen == [False] and gc.isenabled()
+
+
+def test_collection_resumes_after_an_error(collection_restored):
+    gc.enable()
+    with pytest.raises(InputError), paused():
+        raise InputError("x.json", "broken")
+    assert gc.isenabled()
+
+
+def test_collection_disabled_before_stays_disabled(collection_restored):
+    gc.disable()
+    with paused():
+        with paused():
+            pass
+        assert not gc.isenabled()
+    assert not gc.isenabled()
+
+
+def test_what_was_made_in_a_pause_goes_to_the_oldest_generation(collection_restored):
+    gc.enable()
+    with paused():
+        made = [[index] for index in range(5000)]
+    assert gc.get_count()[0] < 5000
+    assert any(found is made for found in gc.get_objects(generation=2))
+
+
+def test_objects_frozen_on_purpose_stay_frozen(collection_restored):
+    gc.freeze()
+    try:
+        frozen = gc.get_freeze_count()
+        with paused():
+            made = [[index] for index in range(100)]
+        assert gc.get_freeze_count() == frozen and made
+    finally:
+        gc.unfreeze()
+
+
+def test_reading_a_report_leaves_collection_as_it_was(collection_restored, write_json):
+    gc.enable()
+    with pytest.raises(InputError):
+        extract_path(write_json('{"a": NaN}'), ExtractOptions())
+    assert gc.isenabled()
+    assert extract_path(corpus("syft/kubevuln_alpine-3.17.2_syft-1.32.0_schema16.0.39.json"), ExtractOptions()).facts["packages"]
+    assert gc.isenabled()
