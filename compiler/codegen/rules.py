@@ -127,15 +127,18 @@ class RuleGenerator(Conditions, Terms):
         if any(re.search(rf"(?<![.\w]){re.escape(var)}\b", line) for line in body):
             return None  # the name is taken in this body
         inner = scope.bind(expr.binding, self.typer.type(expr.binding.collection, scope).item)
-        lines = [self.shape_guard(expr.binding.collection, scope),
-                 f"some {var} in {self.term(expr.binding.collection, scope)}"] + self.cond(expr.where, inner)
+        lines = ([f"some {var} in {self.term(expr.binding.collection, scope)}"] + self.cond(expr.where, inner)
+                 + [self.shape_guard(expr.binding.collection, scope)])
         for line in lines:
             self.origins.setdefault(line, expr.span)
         return lines
 
     def shape_guard(self, collection: ast.Ref, scope: Scope) -> str:
         """Elements exist only in the shape the input schema gives a collection: `some` would also walk
-        an array where an object is expected, with positions for keys."""
+        an array where an object is expected, with positions for keys. `any` and `all` test it after
+        the condition on the elements: walking a value of another shape finds nothing or what the
+        guard then refuses, and the guard runs per match instead of per element (`count` keeps it
+        first: it visits every match)."""
         t = self.typer.type(collection, scope)
         check = "is_object" if t.kind == "collection" and not t.array else "is_array"
         return f"{check}({self.term(collection, scope)})"

@@ -200,18 +200,27 @@ _effective(action, exception) := "GO" if {
 	exception != null
 } else := action
 
-# [policy, rule, key, message, hit, finding] of every finding, in the order of
-# `findings`. A rule's metadata is read from data once per rule, not per hit,
-# and nothing is collected into a set: no finding is hashed. Most hits carry
-# no exception ids (their rules have no exceptions): those need no call. The
-# finding is written out in both halves: a function building it would double
-# what a decision allocates.
-_sorted := sort(array.concat(
-	[[policy_id, rule_id, hit.key, hit.message, hit, finding] |
-		some [policy_id, rule_id, rule, found] in _found
-		some hit in found
-		not hit.exceptions
-		finding := {
+# [policy, rule, rule metadata, hits] of every evaluated rule, sorted by policy
+# and rule. A rule's metadata is read from data once per rule, not per hit; no
+# two entries share policy and rule, so sorting never compares hits.
+_found := sort([[policy_id, rule_id, policy.rules[rule_id], found] |
+	some policy_id in evaluated
+	policy := config.policies[policy_id]
+	some rule_id, found in data.regate.policies[policy["package"]].rules
+])
+
+# METADATA
+# title: Every finding, sorted by policy, rule, key and message
+# description: |
+#   A rule's hits either all carry exception ids or none do. Hits without are
+#   objects of key and message only, so their sorted set is already in key and
+#   message order: each becomes its finding with no call, no tuple and no sort
+#   of all findings. Hits with exception ids are sorted by key and message
+#   among themselves, after their exceptions are resolved.
+findings := [finding |
+	some [policy_id, rule_id, rule, found] in _found
+	some finding in array.concat(
+		[{
 			"policy": policy_id,
 			"rule": rule_id,
 			"action": rule.action,
@@ -223,39 +232,30 @@ _sorted := sort(array.concat(
 			"title": rule.title,
 			"severity": rule.severity,
 			"source": rule.source,
-		}
-	],
-	[[policy_id, rule_id, hit.key, hit.message, hit, finding] |
-		some [policy_id, rule_id, rule, found] in _found
-		some hit in found
-		hit.exceptions
-		exceptions := _exceptions(policy_id, rule.action, hit)
-		finding := {
-			"policy": policy_id,
-			"rule": rule_id,
-			"action": rule.action,
-			"effective_action": exceptions.effective,
-			"message": hit.message,
-			"key": hit.key,
-			"exception": exceptions.applied,
-			"expired_exceptions": exceptions.expired,
-			"title": rule.title,
-			"severity": rule.severity,
-			"source": rule.source,
-		}
-	],
-))
-
-# [policy, rule, rule metadata, hits] of every evaluated rule.
-_found := [[policy_id, rule_id, policy.rules[rule_id], found] |
-	some policy_id in evaluated
-	policy := config.policies[policy_id]
-	some rule_id, found in data.regate.policies[policy["package"]].rules
+		} |
+			some hit in sort(found)
+			not hit.exceptions
+		],
+		[entry[2] | some entry in sort([[hit.key, hit.message, excepted] |
+			some hit in found
+			hit.exceptions
+			exceptions := _exceptions(policy_id, rule.action, hit)
+			excepted := {
+				"policy": policy_id,
+				"rule": rule_id,
+				"action": rule.action,
+				"effective_action": exceptions.effective,
+				"message": hit.message,
+				"key": hit.key,
+				"exception": exceptions.applied,
+				"expired_exceptions": exceptions.expired,
+				"title": rule.title,
+				"severity": rule.severity,
+				"source": rule.source,
+			}
+		])],
+	)
 ]
-
-# METADATA
-# title: Every finding, sorted by policy, rule, key and message
-findings := [entry[5] | some entry in _sorted]
 
 _rank := {"GO": 0, "WARN": 1, "STOP": 2}
 

@@ -18,9 +18,7 @@ now_ns := ns(input.now) if {
 ns(x) := time.parse_rfc3339_ns(x) if {
 	is_string(x)
 	contains(x, "T")
-}
-
-ns(x) := time.parse_ns("2006-01-02", x) if {
+} else := time.parse_ns("2006-01-02", x) if {
 	is_string(x)
 	not contains(x, "T")
 }

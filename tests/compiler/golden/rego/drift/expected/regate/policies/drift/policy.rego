@@ -116,15 +116,15 @@ env_only contains hit if {
 }
 
 _env_only_1 if {
-	is_object(input.image.env)
 	some e in input.image.env
 	input.drift[concat(":", ["image.env", e.name])].op == "added"
+	is_object(input.image.env)
 }
 
 _env_only_2 if {
-	is_object(input.image.labels)
 	some l in input.image.labels
 	input.drift[concat(":", ["image.labels", l.name])].op == "added"
+	is_object(input.image.labels)
 }
 
 # METADATA

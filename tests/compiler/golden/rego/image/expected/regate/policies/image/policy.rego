@@ -132,9 +132,9 @@ _all_layers_small_1(l) if {
 }
 
 _all_layers_small_2 if {
-	is_array(input.image.layers)
 	some l in input.image.layers
 	not _all_layers_small_1(l)
+	is_array(input.image.layers)
 }
 
 # METADATA

@@ -85,9 +85,9 @@ _outdated_message(p) := sprintf("%s %s is older than %s", [p.name, p.version, da
 license contains hit if {
 	is_object(input.packages)
 	some key, p in input.packages
-	is_array(p.licenses)
 	some l in p.licenses
 	_license_1(p, l)
+	is_array(p.licenses)
 	hit := {
 		"key": key,
 		"message": _license_message(p),
