@@ -64,11 +64,13 @@ class RuleGenerator(Conditions, Terms):
         elif body.where is not None:
             lines += self.cond(body.where, inner)
         key = "key" if body.binding is not None else rego_string("image")
-        hit = [f"\t\t\"key\": {key},", f"\t\t\"message\": {self.message(body.message, inner)},"]
+        # [key, message] or [key, message, exception ids]: an array costs less than an
+        # object per hit, and a set of them is in the key and message order of findings.
+        hit = [key, self.message(body.message, inner)]
         exceptions = self.exception_terms(inner)
         if exceptions:
-            hit.insert(0, f"\t\t\"exceptions\": {exceptions},")
-        lines.append("hit := {\n" + "\n".join(hit) + "\n\t}")
+            hit.append(exceptions)
+        lines.append("hit := [\n" + "".join(f"\t\t{term},\n" for term in hit) + "\t]")
         if body.binding is not None:
             lines = self.unused_lookup_dropped(lines, body.binding.var)
         head = metadata(
@@ -172,7 +174,7 @@ class RuleGenerator(Conditions, Terms):
                 head = number
                 if text.startswith(f"{self.rule.id} contains"):
                     mapped.append(Mapped(number, number, "rule", self.rule.id, self.rule.span))
-            elif text.startswith("\t") and not text.startswith("\t\t") and text != "\t}":
+            elif text.startswith("\t") and not text.startswith("\t\t") and text not in ("\t}", "\t]"):
                 statements.append((number, text[1:]))
             elif text.startswith("}") and head is not None:
                 for i, (line, statement) in enumerate(statements):

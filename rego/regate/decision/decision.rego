@@ -173,11 +173,11 @@ _unexpired(exception) if exception.until_ns == null
 
 _unexpired(exception) if clock.now_ns < exception.until_ns
 
-# A hit with exception ids (even none held): which apply, which expired.
-_exceptions(policy_id, action, hit) := {"applied": null, "expired": [], "effective": action} if {
-	count(hit.exceptions) == 0
+# A hit's exception ids (even none held): which apply, which expired.
+_exceptions(policy_id, action, ids) := {"applied": null, "expired": [], "effective": action} if {
+	count(ids) == 0
 } else := result if {
-	candidates := [id | some id in hit.exceptions; _in_scope(policy_id, config.exceptions[id])]
+	candidates := [id | some id in ids; _in_scope(policy_id, config.exceptions[id])]
 	usable := sort([id | some id in candidates; _unexpired(config.exceptions[id])])
 	applied := _describe_exception(usable)
 	result := {
@@ -212,11 +212,10 @@ _found := sort([[policy_id, rule_id, policy.rules[rule_id], found] |
 # METADATA
 # title: Every finding, sorted by policy, rule, key and message
 # description: |
-#   A rule's hits either all carry exception ids or none do. Hits without are
-#   objects of key and message only, so their sorted set is already in key and
-#   message order: each becomes its finding with no call, no tuple and no sort
-#   of all findings. Hits with exception ids are sorted by key and message
-#   among themselves, after their exceptions are resolved.
+#   A rule's hits are all [key, message] or all [key, message, exception ids]
+#   (rules that exceptions name), so the sorted set of a rule's hits is in key
+#   and message order: each hit becomes its finding in place, with no tuple and
+#   no sort of all findings.
 findings := [finding |
 	some [policy_id, rule_id, rule, found] in _found
 	some finding in array.concat(
@@ -225,8 +224,8 @@ findings := [finding |
 			"rule": rule_id,
 			"action": rule.action,
 			"effective_action": rule.action,
-			"message": hit.message,
-			"key": hit.key,
+			"message": hit[1],
+			"key": hit[0],
 			"exception": null,
 			"expired_exceptions": [],
 			"title": rule.title,
@@ -234,26 +233,24 @@ findings := [finding |
 			"source": rule.source,
 		} |
 			some hit in sort(found)
-			not hit.exceptions
+			not hit[2]
 		],
-		[entry[2] | some entry in sort([[hit.key, hit.message, excepted] |
-			some hit in found
-			hit.exceptions
-			exceptions := _exceptions(policy_id, rule.action, hit)
-			excepted := {
-				"policy": policy_id,
-				"rule": rule_id,
-				"action": rule.action,
-				"effective_action": exceptions.effective,
-				"message": hit.message,
-				"key": hit.key,
-				"exception": exceptions.applied,
-				"expired_exceptions": exceptions.expired,
-				"title": rule.title,
-				"severity": rule.severity,
-				"source": rule.source,
-			}
-		])],
+		[{
+			"policy": policy_id,
+			"rule": rule_id,
+			"action": rule.action,
+			"effective_action": exceptions.effective,
+			"message": hit[1],
+			"key": hit[0],
+			"exception": exceptions.applied,
+			"expired_exceptions": exceptions.expired,
+			"title": rule.title,
+			"severity": rule.severity,
+			"source": rule.source,
+		} |
+			some hit in sort(found)
+			exceptions := _exceptions(policy_id, rule.action, hit[2])
+		],
 	)
 ]
 
