@@ -218,6 +218,7 @@ _found := sort([[policy_id, rule_id, policy.rules[rule_id], found] |
 #   no sort of all findings.
 findings := [finding |
 	some [policy_id, rule_id, rule, found] in _found
+	hits := sort(found)
 	some finding in array.concat(
 		[{
 			"policy": policy_id,
@@ -232,7 +233,7 @@ findings := [finding |
 			"severity": rule.severity,
 			"source": rule.source,
 		} |
-			some hit in sort(found)
+			some hit in hits
 			not hit[2]
 		],
 		[{
@@ -248,7 +249,7 @@ findings := [finding |
 			"severity": rule.severity,
 			"source": rule.source,
 		} |
-			some hit in sort(found)
+			some hit in hits
 			exceptions := _exceptions(policy_id, rule.action, hit[2])
 		],
 	)
