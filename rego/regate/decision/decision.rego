@@ -265,6 +265,7 @@ _action_of_rank := {0: "GO", 1: "WARN", 2: "STOP"}
 #   Such a rule found nothing because it had nothing to look at, which is not
 #   a pass (Anchore's `vulnerability_data_unavailable`).
 unavailable := [entry |
+	coverage.stated != null # an input that does not state its coverage lacks nothing
 	some [policy_id, rule_id] in sort([[p, r] | some p in evaluated; some r, _ in config.policies[p].rules])
 	rule := config.policies[policy_id].rules[rule_id]
 	lacking := coverage.missing(rule)
