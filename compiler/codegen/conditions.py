@@ -60,12 +60,12 @@ class Conditions:
         if call.name in ("any", "all"):
             inner = scope.bind(call.binding, self.typer.type(call.binding.collection, scope).item)
             condition = self.cond(call.where, inner)
-            source = [self.shape_guard(call.binding.collection, scope),
-                      f"some {call.binding.var} in {self.term(call.binding.collection, scope)}"]
+            source = f"some {call.binding.var} in {self.term(call.binding.collection, scope)}"
+            guard = self.shape_guard(call.binding.collection, scope)  # after the condition, see shape_guard
             if call.name == "any":
-                name = self.helper([source + condition], scope)
+                name = self.helper([[source, *condition, guard]], scope)
                 return [self.call_helper(name, scope)]
-            name = self.helper([source + [self.negate(condition, inner)]], scope)
+            name = self.helper([[source, self.negate(condition, inner), guard]], scope)
             return [f"not {self.call_helper(name, scope)}"]
         return [self.term(call, scope)]
 

@@ -64,11 +64,13 @@ class RuleGenerator(Conditions, Terms):
         elif body.where is not None:
             lines += self.cond(body.where, inner)
         key = "key" if body.binding is not None else rego_string("image")
-        hit = [f"\t\t\"key\": {key},", f"\t\t\"message\": {self.message(body.message, inner)},"]
+        # [key, message] or [key, message, exception ids]: an array costs less than an
+        # object per hit, and a set of them is in the key and message order of findings.
+        hit = [key, self.message(body.message, inner)]
         exceptions = self.exception_terms(inner)
         if exceptions:
-            hit.insert(0, f"\t\t\"exceptions\": {exceptions},")
-        lines.append("hit := {\n" + "\n".join(hit) + "\n\t}")
+            hit.append(exceptions)
+        lines.append("hit := [\n" + "".join(f"\t\t{term},\n" for term in hit) + "\t]")
         if body.binding is not None:
             lines = self.unused_lookup_dropped(lines, body.binding.var)
         head = metadata(
@@ -127,15 +129,18 @@ class RuleGenerator(Conditions, Terms):
         if any(re.search(rf"(?<![.\w]){re.escape(var)}\b", line) for line in body):
             return None  # the name is taken in this body
         inner = scope.bind(expr.binding, self.typer.type(expr.binding.collection, scope).item)
-        lines = [self.shape_guard(expr.binding.collection, scope),
-                 f"some {var} in {self.term(expr.binding.collection, scope)}"] + self.cond(expr.where, inner)
+        lines = ([f"some {var} in {self.term(expr.binding.collection, scope)}"] + self.cond(expr.where, inner)
+                 + [self.shape_guard(expr.binding.collection, scope)])
         for line in lines:
             self.origins.setdefault(line, expr.span)
         return lines
 
     def shape_guard(self, collection: ast.Ref, scope: Scope) -> str:
         """Elements exist only in the shape the input schema gives a collection: `some` would also walk
-        an array where an object is expected, with positions for keys."""
+        an array where an object is expected, with positions for keys. `any` and `all` test it after
+        the condition on the elements: walking a value of another shape finds nothing or what the
+        guard then refuses, and the guard runs per match instead of per element (`count` keeps it
+        first: it visits every match)."""
         t = self.typer.type(collection, scope)
         check = "is_object" if t.kind == "collection" and not t.array else "is_array"
         return f"{check}({self.term(collection, scope)})"
@@ -169,7 +174,7 @@ class RuleGenerator(Conditions, Terms):
                 head = number
                 if text.startswith(f"{self.rule.id} contains"):
                     mapped.append(Mapped(number, number, "rule", self.rule.id, self.rule.span))
-            elif text.startswith("\t") and not text.startswith("\t\t") and text != "\t}":
+            elif text.startswith("\t") and not text.startswith("\t\t") and text not in ("\t}", "\t]"):
                 statements.append((number, text[1:]))
             elif text.startswith("}") and head is not None:
                 for i, (line, statement) in enumerate(statements):

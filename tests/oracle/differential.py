@@ -143,9 +143,10 @@ def _compare(policy_set, seed, source, docs, outputs, tally: Tally) -> None:
                                                         sorted(wanted_findings, key=repr), got))
 
 
-def _hit(hit: dict) -> tuple:
-    ids = tuple(sorted(hit["exceptions"])) if "exceptions" in hit else None
-    return canonical(exact(hit["key"])), hit["message"], ids
+def _hit(hit: list) -> tuple:
+    """A generated rule's hit: [key, message] or [key, message, exception ids]."""
+    ids = tuple(sorted(hit[2])) if len(hit) > 2 else None
+    return canonical(exact(hit[0])), hit[1], ids
 
 
 def _valid(doc) -> bool:

@@ -173,11 +173,11 @@ _unexpired(exception) if exception.until_ns == null
 
 _unexpired(exception) if clock.now_ns < exception.until_ns
 
-# A hit with exception ids (even none held): which apply, which expired.
-_exceptions(policy_id, action, hit) := {"applied": null, "expired": [], "effective": action} if {
-	count(hit.exceptions) == 0
+# A hit's exception ids (even none held): which apply, which expired.
+_exceptions(policy_id, action, ids) := {"applied": null, "expired": [], "effective": action} if {
+	count(ids) == 0
 } else := result if {
-	candidates := [id | some id in hit.exceptions; _in_scope(policy_id, config.exceptions[id])]
+	candidates := [id | some id in ids; _in_scope(policy_id, config.exceptions[id])]
 	usable := sort([id | some id in candidates; _unexpired(config.exceptions[id])])
 	applied := _describe_exception(usable)
 	result := {
@@ -200,62 +200,60 @@ _effective(action, exception) := "GO" if {
 	exception != null
 } else := action
 
-# [policy, rule, key, message, hit, finding] of every finding, in the order of
-# `findings`. A rule's metadata is read from data once per rule, not per hit,
-# and nothing is collected into a set: no finding is hashed. Most hits carry
-# no exception ids (their rules have no exceptions): those need no call. The
-# finding is written out in both halves: a function building it would double
-# what a decision allocates.
-_sorted := sort(array.concat(
-	[[policy_id, rule_id, hit.key, hit.message, hit, finding] |
-		some [policy_id, rule_id, rule, found] in _found
-		some hit in found
-		not hit.exceptions
-		finding := {
+# [policy, rule, rule metadata, hits] of every evaluated rule, sorted by policy
+# and rule. A rule's metadata is read from data once per rule, not per hit; no
+# two entries share policy and rule, so sorting never compares hits.
+_found := sort([[policy_id, rule_id, policy.rules[rule_id], found] |
+	some policy_id in evaluated
+	policy := config.policies[policy_id]
+	some rule_id, found in data.regate.policies[policy["package"]].rules
+])
+
+# METADATA
+# title: Every finding, sorted by policy, rule, key and message
+# description: |
+#   A rule's hits are all [key, message] or all [key, message, exception ids]
+#   (rules that exceptions name), so the sorted set of a rule's hits is in key
+#   and message order: each hit becomes its finding in place, with no tuple and
+#   no sort of all findings.
+findings := [finding |
+	some [policy_id, rule_id, rule, found] in _found
+	hits := sort(found)
+	some finding in array.concat(
+		[{
 			"policy": policy_id,
 			"rule": rule_id,
 			"action": rule.action,
 			"effective_action": rule.action,
-			"message": hit.message,
-			"key": hit.key,
+			"message": hit[1],
+			"key": hit[0],
 			"exception": null,
 			"expired_exceptions": [],
 			"title": rule.title,
 			"severity": rule.severity,
 			"source": rule.source,
-		}
-	],
-	[[policy_id, rule_id, hit.key, hit.message, hit, finding] |
-		some [policy_id, rule_id, rule, found] in _found
-		some hit in found
-		hit.exceptions
-		exceptions := _exceptions(policy_id, rule.action, hit)
-		finding := {
+		} |
+			some hit in hits
+			not hit[2]
+		],
+		[{
 			"policy": policy_id,
 			"rule": rule_id,
 			"action": rule.action,
 			"effective_action": exceptions.effective,
-			"message": hit.message,
-			"key": hit.key,
+			"message": hit[1],
+			"key": hit[0],
 			"exception": exceptions.applied,
 			"expired_exceptions": exceptions.expired,
 			"title": rule.title,
 			"severity": rule.severity,
 			"source": rule.source,
-		}
-	],
-))
-
-# [policy, rule, rule metadata, hits] of every evaluated rule.
-_found := [[policy_id, rule_id, policy.rules[rule_id], found] |
-	some policy_id in evaluated
-	policy := config.policies[policy_id]
-	some rule_id, found in data.regate.policies[policy["package"]].rules
+		} |
+			some hit in hits
+			exceptions := _exceptions(policy_id, rule.action, hit[2])
+		],
+	)
 ]
-
-# METADATA
-# title: Every finding, sorted by policy, rule, key and message
-findings := [entry[5] | some entry in _sorted]
 
 _rank := {"GO": 0, "WARN": 1, "STOP": 2}
 
@@ -267,6 +265,7 @@ _action_of_rank := {0: "GO", 1: "WARN", 2: "STOP"}
 #   Such a rule found nothing because it had nothing to look at, which is not
 #   a pass (Anchore's `vulnerability_data_unavailable`).
 unavailable := [entry |
+	coverage.stated != null # an input that does not state its coverage lacks nothing
 	some [policy_id, rule_id] in sort([[p, r] | some p in evaluated; some r, _ in config.policies[p].rules])
 	rule := config.policies[policy_id].rules[rule_id]
 	lacking := coverage.missing(rule)

@@ -42,13 +42,13 @@ _config := {
 _hits := {
 	"prod": {"rules": {
 		"crit": {
-			{"key": "CVE-1+a", "message": "CVE-1 in a"},
-			{"key": "CVE-2+b", "message": "CVE-2 in b", "exceptions": {"policy:prod/crit#1"}},
-			{"key": "CVE-3+c", "message": "CVE-3 in c", "exceptions": {"policy:prod/crit#2"}},
+			["CVE-1+a", "CVE-1 in a", set()],
+			["CVE-2+b", "CVE-2 in b", {"policy:prod/crit#1"}],
+			["CVE-3+c", "CVE-3 in c", {"policy:prod/crit#2"}],
 		},
-		"ports": {{"key": "8080/tcp", "message": "port 8080", "exceptions": {"allowlist:global/ports#1"}}},
+		"ports": {["8080/tcp", "port 8080", {"allowlist:global/ports#1"}]},
 	}},
-	"base": {"rules": {"info": {{"key": "image", "message": "fyi"}}}},
+	"base": {"rules": {"info": {["image", "fyi"]}}},
 }
 
 _decide(config, reference) := d if {

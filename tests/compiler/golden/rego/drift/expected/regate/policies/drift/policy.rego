@@ -16,11 +16,11 @@ new_high contains hit if {
 	some key, v in input.vulnerabilities
 	v.severity in {"high", "critical"}
 	input.drift[concat(":", ["vulnerabilities", v.key])].op == "added"
-	hit := {
-		"exceptions": {"policy:drift/new_high#1" | not _new_high_1(v)},
-		"key": key,
-		"message": _new_high_message(v),
-	}
+	hit := [
+		key,
+		_new_high_message(v),
+		{"policy:drift/new_high#1" | not _new_high_1(v)},
+	]
 }
 
 _new_high_message(v) := sprintf("%s introduced", [v.id]) if {
@@ -44,10 +44,10 @@ setuid contains hit if {
 	some key, f in input.files
 	f.setuid == true
 	_setuid_1(f)
-	hit := {
-		"key": key,
-		"message": _setuid_message(f),
-	}
+	hit := [
+		key,
+		_setuid_message(f),
+	]
 }
 
 _setuid_1(f) if {
@@ -72,10 +72,10 @@ _setuid_message(f) := sprintf("%s new=%s", [f.path, data.regate.lib.text.str(dat
 #   source: "drift.regate:12:3"
 many_new_packages contains hit if {
 	count({k | is_object(input.packages); some k, p in input.packages; input.drift[concat(":", ["packages", p.key])].op == "added"}) > 10
-	hit := {
-		"key": "image",
-		"message": "many new packages",
-	}
+	hit := [
+		"image",
+		"many new packages",
+	]
 }
 
 # METADATA
@@ -88,10 +88,10 @@ new_port contains hit if {
 	is_object(input.image.exposed_ports)
 	some key, p in input.image.exposed_ports
 	input.drift[concat(":", ["image.exposed_ports", p.spec])].op == "added"
-	hit := {
-		"key": key,
-		"message": _new_port_message(p),
-	}
+	hit := [
+		key,
+		_new_port_message(p),
+	]
 }
 
 _new_port_message(p) := sprintf("%s", [p.spec]) if {
@@ -109,22 +109,22 @@ _new_port_message(p) := sprintf("%s", [p.spec]) if {
 env_only contains hit if {
 	_env_only_1
 	not _env_only_2
-	hit := {
-		"key": "image",
-		"message": "environment changed, labels did not",
-	}
+	hit := [
+		"image",
+		"environment changed, labels did not",
+	]
 }
 
 _env_only_1 if {
-	is_object(input.image.env)
 	some e in input.image.env
 	input.drift[concat(":", ["image.env", e.name])].op == "added"
+	is_object(input.image.env)
 }
 
 _env_only_2 if {
-	is_object(input.image.labels)
 	some l in input.image.labels
 	input.drift[concat(":", ["image.labels", l.name])].op == "added"
+	is_object(input.image.labels)
 }
 
 # METADATA
@@ -138,10 +138,10 @@ downgraded contains hit if {
 	some key, d in input.drift
 	d.collection == "packages"
 	d.op == "downgraded"
-	hit := {
-		"key": key,
-		"message": _downgraded_message(d),
-	}
+	hit := [
+		key,
+		_downgraded_message(d),
+	]
 }
 
 _downgraded_message(d) := sprintf("%s from %s to %s", [d.element, data.regate.lib.text.str(object.get({"d": d}, ["d", "before"], null)), data.regate.lib.text.str(object.get({"d": d}, ["d", "after"], null))]) if {

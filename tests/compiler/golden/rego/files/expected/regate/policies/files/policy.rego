@@ -16,10 +16,10 @@ root_login contains hit if {
 	f := input.files[key]
 	f.path == "/etc/ssh/sshd_config"
 	regex.match("(?m)^\\s*PermitRootLogin\\s+yes", f.contents)
-	hit := {
-		"key": key,
-		"message": "sshd permits root login",
-	}
+	hit := [
+		key,
+		"sshd permits root login",
+	]
 }
 
 # METADATA
@@ -34,10 +34,10 @@ world_writable_config contains hit if {
 	f.path in {"/etc/passwd", "/etc/shadow"}
 	is_number(f.mode)
 	f.mode >= 438
-	hit := {
-		"key": key,
-		"message": _world_writable_config_message(f),
-	}
+	hit := [
+		key,
+		_world_writable_config_message(f),
+	]
 }
 
 _world_writable_config_message(f) := sprintf("%s mode %s", [f.path, format_int(f.mode, 10)]) if {
@@ -59,10 +59,10 @@ setuid contains hit if {
 	some key, f in input.files
 	f.setuid == true
 	not _setuid_1(f)
-	hit := {
-		"key": key,
-		"message": _setuid_message(f),
-	}
+	hit := [
+		key,
+		_setuid_message(f),
+	]
 }
 
 _setuid_1(f) if {
@@ -86,10 +86,10 @@ uid0 contains hit if {
 	some key, u in input.users
 	u.uid == 0
 	u.name != "root"
-	hit := {
-		"key": key,
-		"message": _uid0_message(u),
-	}
+	hit := [
+		key,
+		_uid0_message(u),
+	]
 }
 
 _uid0_message(u) := sprintf("%s has uid 0", [u.name]) if {
@@ -108,10 +108,10 @@ secret contains hit if {
 	is_object(input.secrets)
 	some key, s in input.secrets
 	s.kind in {"aws-access-key", "private-key"}
-	hit := {
-		"key": key,
-		"message": _secret_message(s),
-	}
+	hit := [
+		key,
+		_secret_message(s),
+	]
 }
 
 _secret_message(s) := sprintf("%s in %s:%s: %s", [s.kind, s.path, format_int(s.line, 10), s.match]) if {
@@ -136,10 +136,10 @@ new_port contains hit if {
 	key := data.regate.lib.values.element_key(c, "path", position)
 	c.op == "add"
 	glob.match("/image/exposed_ports/*", ["/"], c.path)
-	hit := {
-		"key": key,
-		"message": _new_port_message(c),
-	}
+	hit := [
+		key,
+		_new_port_message(c),
+	]
 }
 
 _new_port_message(c) := sprintf("new exposed port %s", [c.path]) if {

@@ -13,10 +13,10 @@ package regate.policies.image
 #   source: "image.regate:6:3"
 root_user contains hit if {
 	input.image.effective_user in {"root", "0"}
-	hit := {
-		"key": "image",
-		"message": _root_user_message,
-	}
+	hit := [
+		"image",
+		_root_user_message,
+	]
 }
 
 _root_user_message := sprintf("image runs as %s", [input.image.effective_user]) if {
@@ -33,10 +33,10 @@ _root_user_message := sprintf("image runs as %s", [input.image.effective_user]) 
 #   source: "image.regate:11:3"
 no_healthcheck contains hit if {
 	not _no_healthcheck_1
-	hit := {
-		"key": "image",
-		"message": "image has no healthcheck",
-	}
+	hit := [
+		"image",
+		"image has no healthcheck",
+	]
 }
 
 _no_healthcheck_1 if {
@@ -53,10 +53,10 @@ too_many_layers contains hit if {
 	is_number(data.regate.params.max_layers)
 	data.regate.lib.text.size(object.get(input, ["image", "layers"], null)) > data.regate.params.max_layers
 	input.image.os == "linux"
-	hit := {
-		"key": "image",
-		"message": _too_many_layers_message,
-	}
+	hit := [
+		"image",
+		_too_many_layers_message,
+	]
 }
 
 _too_many_layers_message := message if {
@@ -73,10 +73,10 @@ ports contains hit if {
 	is_object(input.image.exposed_ports)
 	some key, p in input.image.exposed_ports
 	data.regate.lib.values.not_member(p.port, data.regate.sets.allowed_ports)
-	hit := {
-		"key": key,
-		"message": _ports_message(p),
-	}
+	hit := [
+		key,
+		_ports_message(p),
+	]
 }
 
 _ports_message(p) := sprintf("port %s is exposed", [p.spec]) if {
@@ -93,10 +93,10 @@ _ports_message(p) := sprintf("port %s is exposed", [p.spec]) if {
 #   source: "image.regate:26:3"
 debug_env contains hit if {
 	_debug_env_2
-	hit := {
-		"key": "image",
-		"message": "debug image",
-	}
+	hit := [
+		"image",
+		"debug image",
+	]
 }
 
 _debug_env_1 if {
@@ -120,10 +120,10 @@ _debug_env_2 if {
 #   source: "image.regate:31:3"
 all_layers_small contains hit if {
 	_all_layers_small_2
-	hit := {
-		"key": "image",
-		"message": "a layer is over 500 MB",
-	}
+	hit := [
+		"image",
+		"a layer is over 500 MB",
+	]
 }
 
 _all_layers_small_1(l) if {
@@ -132,9 +132,9 @@ _all_layers_small_1(l) if {
 }
 
 _all_layers_small_2 if {
-	is_array(input.image.layers)
 	some l in input.image.layers
 	not _all_layers_small_1(l)
+	is_array(input.image.layers)
 }
 
 # METADATA
@@ -145,10 +145,10 @@ _all_layers_small_2 if {
 #   source: "image.regate:36:3"
 many_high contains hit if {
 	count({k | is_object(input.vulnerabilities); some k, v in input.vulnerabilities; _many_high_1(v)}) >= 5
-	hit := {
-		"key": "image",
-		"message": _many_high_message,
-	}
+	hit := [
+		"image",
+		_many_high_message,
+	]
 }
 
 _many_high_1(v) if {
@@ -168,10 +168,10 @@ _many_high_message := message if {
 #   source: "image.regate:43:3"
 constant_branch contains hit if {
 	_constant_branch_1
-	hit := {
-		"key": "image",
-		"message": _constant_branch_message,
-	}
+	hit := [
+		"image",
+		_constant_branch_message,
+	]
 }
 
 _constant_branch_1 if {
@@ -192,10 +192,10 @@ _constant_branch_message := message if {
 #   source: "image.regate:49:3"
 repeated_items contains hit if {
 	data.regate.lib.values.not_member(input.image.user, {"root", "admin"})
-	hit := {
-		"key": "image",
-		"message": _repeated_items_message,
-	}
+	hit := [
+		"image",
+		_repeated_items_message,
+	]
 }
 
 _repeated_items_message := sprintf("user %s", [input.image.user]) if {

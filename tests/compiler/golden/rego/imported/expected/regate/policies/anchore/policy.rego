@@ -16,11 +16,11 @@ passwd_file_blacklist_shells contains hit if {
 	is_object(input.users)
 	some key, u in input.users
 	u.shell in {"/bin/zsh"}
-	hit := {
-		"exceptions": {"allowlist:accepted/passwd_file_blacklist_shells#1" | crypto.md5(concat("", ["passwd_file", "blacklist_shells", u.entry])) == "0123456789abcdef0123456789abcdef"},
-		"key": key,
-		"message": _passwd_file_blacklist_shells_message(u),
-	}
+	hit := [
+		key,
+		_passwd_file_blacklist_shells_message(u),
+		{"allowlist:accepted/passwd_file_blacklist_shells#1" | crypto.md5(concat("", ["passwd_file", "blacklist_shells", u.entry])) == "0123456789abcdef0123456789abcdef"},
+	]
 }
 
 _passwd_file_blacklist_shells_message(u) := sprintf("Blacklisted shell '%s' found in image's /etc/passwd: pentry=%s (%s)", [u.shell, u.entry, data.regate.lib.text.str(crypto.md5(data.regate.lib.text.str(object.get({"u": u}, ["u", "entry"], null))))]) if {

@@ -16,11 +16,11 @@ dockerfile_exposed_ports contains hit if {
 	is_object(input.image.exposed_ports)
 	some key, p in input.image.exposed_ports
 	p.port in {22}
-	hit := {
-		"exceptions": {"allowlist:ports accepted/dockerfile_exposed_ports#1" | crypto.md5(concat("", ["dockerfileexposed_portsDockerfile exposes port (", data.regate.lib.text.str(p.port), ") which is in policy file DENIEDPORTS list"])) == "0123456789abcdef0123456789abcdef"},
-		"key": key,
-		"message": _dockerfile_exposed_ports_message(p),
-	}
+	hit := [
+		key,
+		_dockerfile_exposed_ports_message(p),
+		{"allowlist:ports accepted/dockerfile_exposed_ports#1" | crypto.md5(concat("", ["dockerfileexposed_portsDockerfile exposes port (", data.regate.lib.text.str(p.port), ") which is in policy file DENIEDPORTS list"])) == "0123456789abcdef0123456789abcdef"},
+	]
 }
 
 _dockerfile_exposed_ports_message(p) := sprintf("Dockerfile exposes port (%s) which is in policy file DENIEDPORTS list (%s)", [format_int(p.port, 10), data.regate.lib.text.str(data.regate.lib.text.str(object.get({"p": p}, ["p", "port"], null)))]) if {

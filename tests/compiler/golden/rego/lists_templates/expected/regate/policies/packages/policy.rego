@@ -15,10 +15,10 @@ denied contains hit if {
 	is_object(input.packages)
 	some key, p in input.packages
 	p.name in data.regate.sets.denied_packages
-	hit := {
-		"key": key,
-		"message": _denied_message(p),
-	}
+	hit := [
+		key,
+		_denied_message(p),
+	]
 }
 
 _denied_message(p) := sprintf("%s %s is denied", [p.name, p.version]) if {
@@ -38,10 +38,10 @@ denied_inline contains hit if {
 	is_object(input.packages)
 	some key, p in input.packages
 	p.name in {"netcat", "nmap"}
-	hit := {
-		"key": key,
-		"message": _denied_inline_message(p),
-	}
+	hit := [
+		key,
+		_denied_inline_message(p),
+	]
 }
 
 _denied_inline_message(p) := sprintf("%s %s is denied", [p.name, p.version]) if {
@@ -63,10 +63,10 @@ outdated contains hit if {
 	is_object(data.regate.params.minimum_versions)
 	data.regate.lib.values.member(p.name, data.regate.params.minimum_versions)
 	data.regate.lib.version.compare(object.get({"p": p}, ["p", "type"], null), p.version, data.regate.params.minimum_versions[p.name]) < 0
-	hit := {
-		"key": key,
-		"message": _outdated_message(p),
-	}
+	hit := [
+		key,
+		_outdated_message(p),
+	]
 }
 
 _outdated_message(p) := sprintf("%s %s is older than %s", [p.name, p.version, data.regate.lib.text.str(object.get({"minimum_versions": data.regate.params.minimum_versions}, ["minimum_versions", object.get({"p": p}, ["p", "name"], null)], null))]) if {
@@ -85,13 +85,13 @@ _outdated_message(p) := sprintf("%s %s is older than %s", [p.name, p.version, da
 license contains hit if {
 	is_object(input.packages)
 	some key, p in input.packages
-	is_array(p.licenses)
 	some l in p.licenses
 	_license_1(p, l)
-	hit := {
-		"key": key,
-		"message": _license_message(p),
-	}
+	is_array(p.licenses)
+	hit := [
+		key,
+		_license_message(p),
+	]
 }
 
 _license_1(_, l) if {

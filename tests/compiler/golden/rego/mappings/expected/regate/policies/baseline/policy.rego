@@ -13,11 +13,11 @@ package regate.policies.baseline
 #   source: "bundle.regate:9:3"
 root contains hit if {
 	input.image.effective_user == "root"
-	hit := {
-		"exceptions": {"allowlist:accepted/root#1"},
-		"key": "image",
-		"message": "runs as root",
-	}
+	hit := [
+		"image",
+		"runs as root",
+		{"allowlist:accepted/root#1"},
+	]
 }
 
 # METADATA

@@ -15,11 +15,11 @@ critical contains hit if {
 	is_object(input.vulnerabilities)
 	some key, v in input.vulnerabilities
 	v.severity == "critical"
-	hit := {
-		"exceptions": {"allowlist:accepted/critical#1" | v.id in {"CVE-2020-1", "CVE-2020-2"}},
-		"key": key,
-		"message": _critical_message(v),
-	}
+	hit := [
+		key,
+		_critical_message(v),
+		{"allowlist:accepted/critical#1" | v.id in {"CVE-2020-1", "CVE-2020-2"}},
+	]
 }
 
 _critical_message(v) := sprintf("%s", [v.id]) if {

@@ -17,11 +17,11 @@ critical_fixable contains hit if {
 	some key, v in input.vulnerabilities
 	v.severity == "critical"
 	v.fix.available == true
-	hit := {
-		"exceptions": union({{"policy:vulnerabilities/critical_fixable#1" | v.id == "CVE-2023-44487"}, {"policy:vulnerabilities/critical_fixable#2" | _critical_fixable_1(v)}}),
-		"key": key,
-		"message": _critical_fixable_message(v),
-	}
+	hit := [
+		key,
+		_critical_fixable_message(v),
+		union({{"policy:vulnerabilities/critical_fixable#1" | v.id == "CVE-2023-44487"}, {"policy:vulnerabilities/critical_fixable#2" | _critical_fixable_1(v)}}),
+	]
 }
 
 _critical_fixable_message(v) := sprintf("%s in %s %s, fixed in %s", [v.id, v["package"].name, v["package"].version, concat(", ", v.fix.versions)]) if {
@@ -48,10 +48,10 @@ high_cvss contains hit if {
 	is_object(input.vulnerabilities)
 	some key, v in input.vulnerabilities
 	_high_cvss_1(v)
-	hit := {
-		"key": key,
-		"message": _high_cvss_message(v),
-	}
+	hit := [
+		key,
+		_high_cvss_message(v),
+	]
 }
 
 _high_cvss_1(v) if {
@@ -84,10 +84,10 @@ stale_fix contains hit if {
 	v.fix.available == true
 	data.regate.lib.clock.days_since(v.published) > 30
 	v.fix.state != "wont-fix"
-	hit := {
-		"key": key,
-		"message": _stale_fix_message(v),
-	}
+	hit := [
+		key,
+		_stale_fix_message(v),
+	]
 }
 
 _stale_fix_message(v) := sprintf("%s has had a fix for %s days", [v.id, format_int(data.regate.lib.clock.days_since(v.published), 10)]) if {
@@ -108,10 +108,10 @@ os_only contains hit if {
 	v["package"].os == true
 	data.regate.lib.version.compare(object.get({"v": v}, ["v", "package", "type"], null), v["package"].version, "1.2.3") < 0
 	v.kev == true
-	hit := {
-		"key": key,
-		"message": _os_only_message(v),
-	}
+	hit := [
+		key,
+		_os_only_message(v),
+	]
 }
 
 _os_only_message(v) := sprintf("%s is known exploited", [v.id]) if {
