@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterator, Sequence
 
+from ..collector import paused
 from ..errors import EngineError
 from ..opa import Opa
 from . import DEFAULT_TIMEOUT, Engine, EngineInfo, Evaluated
@@ -102,8 +103,10 @@ class ServerPool(Engine):
         def one(index: int) -> Evaluated | EngineError:
             started = time.monotonic()
             try:
-                # `prepare` may evaluate too (regate diff asks the base policy's pool there).
-                document, context = prepare(subjects[index])
+                # `prepare` may evaluate too (regate diff asks the base policy's pool there). A document is a
+                # tree: the cyclic collector would walk each of its objects as it is made, for nothing.
+                with paused():
+                    document, context = prepare(subjects[index])
                 loaded = time.monotonic()
                 decision = self._evaluate(document, self._next())
             except ServerUnavailable as exc:

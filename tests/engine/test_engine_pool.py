@@ -4,6 +4,7 @@ mid-run replaced by the others, fail closed when none is left, one revision per 
 
 from __future__ import annotations
 
+import gc
 import json
 
 import pytest
@@ -48,6 +49,27 @@ def test_a_pool_returns_the_cli_decisions_in_input_order(bundle, corpus, expecte
         done = list(pool.evaluate_all(corpus, _prepare))
     assert [d.subject for d in done] == corpus
     assert [d.decision for d in done] == expected
+
+
+def test_a_pool_prepares_documents_with_the_cyclic_collector_paused_and_resumes_it(bundle, corpus, expected, opa):
+    """A document is a tree: no young collection walks it while it is read (collector.paused);
+    collection is back on afterwards, also after a document that could not be prepared."""
+    enabled_while_preparing = []
+
+    def prepare(document: dict) -> tuple[dict, None]:
+        enabled_while_preparing.append(gc.isenabled())
+        if document is corpus[5]:
+            raise EngineError("this document cannot be read")
+        return document, None
+
+    assert gc.isenabled()
+    with open_engine("server", bundle, workers=2) as pool:
+        assert [d.decision for d in pool.evaluate_all(corpus[:5], prepare)] == expected[:5]
+        assert gc.isenabled()
+        with pytest.raises(EngineError, match="cannot be read"):
+            list(pool.evaluate_all(corpus, prepare))
+    assert enabled_while_preparing[:5] == [False] * 5
+    assert gc.isenabled()
 
 
 def test_a_server_that_stops_mid_run_is_replaced_by_the_others(bundle, corpus, expected, opa):
