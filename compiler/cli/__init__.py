@@ -17,7 +17,7 @@ import traceback
 import click
 
 from .. import __version__
-from ..collector import tune_for_documents
+from ..collector import spare_exit, tune_for_documents
 from ..engine.decision import EXIT_ERROR
 from ..errors import UserError, one_line
 
@@ -118,6 +118,8 @@ def main() -> None:
         _say(f"regate: internal error: {type(exc).__name__}{': ' + message if message else ''} "
              f"(a bug in regate; {DEBUG_VARIABLE}=1 shows the traceback)")
         sys.exit(EXIT_ERROR)
+    finally:  # however the command ends: regate exits next
+        spare_exit()
 
 
 def _say(line: str) -> None:
