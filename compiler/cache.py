@@ -29,11 +29,11 @@ from typing import TYPE_CHECKING
 
 from . import __version__
 from .atomic import write_atomically
-from .diagnostics import Diagnostic, Level, Span
 from .errors import UserError
 from .policyfiles import policy_files
 
 if TYPE_CHECKING:
+    from .diagnostics import Diagnostic
     from .loader import Program
 
 CACHE_ENV = "REGATE_CACHE_DIR"
@@ -143,11 +143,16 @@ def _hit(entry: Path, paths) -> CompiledBundle | None:
 
 
 def _bundle(entry: Path, record: dict, cached: bool) -> CompiledBundle:
-    warnings = tuple(
-        Diagnostic(w["code"], Level(w["level"]), Span(**w["location"]), w["message"], w.get("hint"))
-        for w in record["warnings"]
-    )
+    warnings = _warnings(record["warnings"]) if record["warnings"] else ()
     return CompiledBundle(entry / _BUNDLE, record["revision"], Path(record["root"]), warnings, cached)
+
+
+def _warnings(recorded: list[dict]) -> tuple[Diagnostic, ...]:
+    # Imported only for a policy with warnings: a check's cache hit comes before OPA starts.
+    from .diagnostics import Diagnostic, Level, Span
+
+    return tuple(Diagnostic(w["code"], Level(w["level"]), Span(**w["location"]), w["message"], w.get("hint"))
+                 for w in recorded)
 
 
 def _key(paths, on: date, opa_version: str) -> str:

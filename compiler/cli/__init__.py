@@ -12,7 +12,6 @@ from __future__ import annotations
 import importlib
 import os
 import sys
-import traceback
 
 import click
 
@@ -113,6 +112,8 @@ def main() -> None:
         sys.exit(EXIT_ERROR)
     except Exception as exc:  # a bug in regate: still an error, never a verdict
         if os.environ.get(DEBUG_VARIABLE, "") not in ("", "0"):
+            import traceback
+
             traceback.print_exc()
         message = one_line(str(exc))
         _say(f"regate: internal error: {type(exc).__name__}{': ' + message if message else ''} "
