@@ -29,16 +29,19 @@ from typing import TYPE_CHECKING
 
 from . import __version__
 from .atomic import write_atomically
-from .diagnostics import Diagnostic, Level, Span
+from .errors import UserError
 from .policyfiles import policy_files
 
 if TYPE_CHECKING:
+    from .diagnostics import Diagnostic
     from .loader import Program
 
 CACHE_ENV = "REGATE_CACHE_DIR"
 KEEP_DAYS = 30
 _RECORD = "entry.json"
 _BUNDLE = "bundle.tar.gz"
+# What `_toolchain` last hashed, and the hash.
+_TOOLCHAIN = "toolchain.json"
 
 
 @dataclass(frozen=True)
@@ -140,11 +143,16 @@ def _hit(entry: Path, paths) -> CompiledBundle | None:
 
 
 def _bundle(entry: Path, record: dict, cached: bool) -> CompiledBundle:
-    warnings = tuple(
-        Diagnostic(w["code"], Level(w["level"]), Span(**w["location"]), w["message"], w.get("hint"))
-        for w in record["warnings"]
-    )
+    warnings = _warnings(record["warnings"]) if record["warnings"] else ()
     return CompiledBundle(entry / _BUNDLE, record["revision"], Path(record["root"]), warnings, cached)
+
+
+def _warnings(recorded: list[dict]) -> tuple[Diagnostic, ...]:
+    # Imported only for a policy with warnings: a check's cache hit comes before OPA starts.
+    from .diagnostics import Diagnostic, Level, Span
+
+    return tuple(Diagnostic(w["code"], Level(w["level"]), Span(**w["location"]), w["message"], w.get("hint"))
+                 for w in recorded)
 
 
 def _key(paths, on: date, opa_version: str) -> str:
@@ -185,7 +193,29 @@ def _sha256(data: bytes) -> str:
 
 @cache
 def _toolchain() -> str:
-    """A hash of regate's own code, grammar and Rego library: a changed compiler is a miss."""
+    """A hash of regate's own code, grammar and Rego library: a changed compiler is a miss.
+
+    Remembered in the cache directory under every file's (path, mtime_ns, size), the way Python's
+    bytecode cache decides a source changed: hashing all of regate's sources took longer than the
+    rest of a cache hit, on every run of a pipeline."""
+    stamp = _toolchain_stamp()
+    memo = cache_dir() / _TOOLCHAIN
+    try:
+        remembered = json.loads(memo.read_bytes())
+        if stamp is not None and remembered["stamp"] == stamp:
+            return remembered["digest"]
+    except (OSError, ValueError, KeyError, TypeError):
+        pass
+    digest = _toolchain_digest()
+    if stamp is not None:
+        try:
+            write_atomically(memo, json.dumps({"stamp": stamp, "digest": digest}).encode(), make_parents=True)
+        except (OSError, UserError):  # an unwritable cache only costs the hash next time
+            pass
+    return digest
+
+
+def _toolchain_digest() -> str:
     digest = hashlib.sha256()
     package = Path(__file__).resolve().parent
     from .resources import grammar_file, iter_rego_library
@@ -196,3 +226,31 @@ def _toolchain() -> str:
         digest.update(name.encode() + b"\0" + source.encode())
     digest.update(grammar_file().read_bytes())
     return digest.hexdigest()
+
+
+def _toolchain_stamp() -> list | None:
+    """(path, mtime_ns, size) of every file under the folders `_toolchain_digest` reads, sorted;
+    None when they are not all plain folders (a zipped install is hashed every time)."""
+    from . import grammar, rego
+
+    roots = [str(Path(__file__).resolve().parent), *grammar.__path__, *rego.__path__]
+    if len(roots) != 3:
+        return None
+    found: list = []
+    try:
+        for root in roots:
+            _stat_files(root, found)
+    except OSError:
+        return None
+    return sorted(found)
+
+
+def _stat_files(folder: str, found: list) -> None:
+    with os.scandir(folder) as entries:
+        for entry in entries:
+            if entry.is_dir():
+                if entry.name != "__pycache__":  # written by Python, not part of regate
+                    _stat_files(entry.path, found)
+            else:
+                status = entry.stat()
+                found.append([entry.path, status.st_mtime_ns, status.st_size])

@@ -12,12 +12,11 @@ from __future__ import annotations
 import importlib
 import os
 import sys
-import traceback
 
 import click
 
 from .. import __version__
-from ..collector import tune_for_documents
+from ..collector import spare_exit, tune_for_documents
 from ..engine.decision import EXIT_ERROR
 from ..errors import UserError, one_line
 
@@ -113,11 +112,15 @@ def main() -> None:
         sys.exit(EXIT_ERROR)
     except Exception as exc:  # a bug in regate: still an error, never a verdict
         if os.environ.get(DEBUG_VARIABLE, "") not in ("", "0"):
+            import traceback
+
             traceback.print_exc()
         message = one_line(str(exc))
         _say(f"regate: internal error: {type(exc).__name__}{': ' + message if message else ''} "
              f"(a bug in regate; {DEBUG_VARIABLE}=1 shows the traceback)")
         sys.exit(EXIT_ERROR)
+    finally:  # however the command ends: regate exits next
+        spare_exit()
 
 
 def _say(line: str) -> None:

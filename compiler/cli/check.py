@@ -207,10 +207,10 @@ def _cache_hit(policies: tuple[str, ...], today: date | None):
 
 
 def _start_ahead(target: str, bundle: Path, timeout: float):
-    """`opa eval` already running on `target`'s text when it is one prepared document (see
+    """`opa eval` already running on `target`'s content when it is one prepared document (see
     `regate.engine.ahead`), else None; it is stopped, if still running, when the command ends."""
     from ..engine.ahead import Ahead
-    from ..extract.jsonload import read_text
+    from ..extract.jsonload import read_file_bytes
     from ..opa import find_opa
     from ..subjects import JSON_LINES, starts_like_json
 
@@ -218,13 +218,13 @@ def _start_ahead(target: str, bundle: Path, timeout: float):
     try:
         if not path.is_file() or path.suffix.lower() in JSON_LINES or not starts_like_json(path):
             return None
-        text = read_text(path)
+        data = read_file_bytes(path)
     except (OSError, UserError):  # reported when the subjects are read
         return None
-    if '"schema_version"' not in text:  # an analysis file: the document is built from it, not read
+    if b'"schema_version"' not in data:  # an analysis file: the document is built from it, not read
         return None
     try:
-        ahead = Ahead(find_opa(), bundle, path, text, timeout)
+        ahead = Ahead(find_opa(), bundle, path, data, timeout)
     except (OSError, UserError):  # OPA missing or not runnable: the engine reports it, in its turn
         return None
     click.get_current_context().call_on_close(ahead.cancel)

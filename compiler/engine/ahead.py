@@ -1,4 +1,4 @@
-"""An `opa eval` started on an input file's text before regate has read the document in it.
+"""An `opa eval` started on an input file's bytes before regate has read the document in it.
 
 `regate check` of one prepared document waits for `opa eval` most of its run, and before
 that parses, checks and conceals the document: a tenth of a second and more at 10,000
@@ -30,7 +30,7 @@ from typing import IO, Any
 import orjson
 
 from ..errors import EngineError
-from ..extract.jsonload import load_json, parse_json
+from ..extract.jsonload import decode_text, load_json, parse_json
 from ..opa import Opa, die_with_parent, kill_group
 from .cli import eval_args
 
@@ -52,18 +52,19 @@ def _memory_file() -> IO[bytes]:
 
 
 class Ahead:
-    """`opa eval` of `bundle` on `text`, the content of `path`, running while regate reads it."""
+    """`opa eval` of `bundle` on `data`, the content of `path`, running while regate reads it."""
 
-    def __init__(self, opa: Opa, bundle: Path, path: Path, text: str, timeout: float):
+    def __init__(self, opa: Opa, bundle: Path, path: Path, data: bytes, timeout: float):
         self.path = path
-        self.text: str | None = text
+        # Decoded once OPA runs (`read`): OPA reads the bytes, and decoding takes milliseconds.
+        self.data: bytes | None = data
         self.timeout = timeout
-        # What the CLI engine would send for the document as parsed from `text`, before anything changed it,
-        # when OPA's reading of `text` means the same (see `_numbers_as_serialised`); else None.
+        # What the CLI engine would send for the document as parsed from `data`, before anything changed it,
+        # when OPA's reading of `data` means the same (see `_numbers_as_serialised`); else None.
         self.parsed: str | None = None
         self._output = [_memory_file() for _ in range(2)]
         with _memory_file() as stdin:  # OPA's copy of the descriptor keeps the text until OPA ends
-            stdin.write(text.encode())
+            stdin.write(data)  # a byte order mark too, which OPA skips as regate does
             stdin.seek(0)
             self._started = time.monotonic()
             # As Opa.run: in a session of its own, and asked to die with regate.
@@ -72,10 +73,12 @@ class Ahead:
                                              preexec_fn=die_with_parent)
 
     def read(self, path: Path) -> Any:
-        """`load_json(path)`, from the text OPA was given when `path` is its file."""
-        if path != self.path or self.text is None:
+        """`load_json(path)`, from the bytes OPA was given when `path` is its file."""
+        if path != self.path or self.data is None:
             return load_json(path)
-        text, self.text = self.text, None  # read once; not kept for the whole run
+        data, self.data = self.data, None  # read once; not kept for the whole run
+        text = decode_text(data, path)
+        del data
         document = parse_json(text, str(path))
         try:
             parsed = orjson.dumps(document).decode()

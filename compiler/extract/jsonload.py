@@ -167,6 +167,11 @@ def _parse_slowly(text: str, path: str, max_depth: int) -> Any:
 
 def read_text(path: Path, max_bytes: int = MAX_JSON_BYTES) -> str:
     """The file's text, refusing files over `max_bytes` before reading them."""
+    return decode_text(read_file_bytes(path, max_bytes), path)
+
+
+def read_file_bytes(path: Path, max_bytes: int = MAX_JSON_BYTES) -> bytes:
+    """The file's bytes, as `read_text` reads them (its errors but the decoding's)."""
     try:
         with open(path, "rb") as handle:
             size = os.fstat(handle.fileno()).st_size
@@ -184,6 +189,11 @@ def read_text(path: Path, max_bytes: int = MAX_JSON_BYTES) -> str:
         raise InputError(str(path), "permission denied") from None
     if len(data) > max_bytes:  # pipes and /proc files report no size up front
         raise InputError(str(path), f"is over the {max_bytes:,}-byte limit for JSON input")
+    return data
+
+
+def decode_text(data: bytes, path: Path) -> str:
+    """`read_file_bytes`'s bytes of `path` as text (UTF-8, a byte order mark dropped)."""
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:

@@ -22,7 +22,7 @@ from regate.engine.ahead import Ahead
 from regate.engine.cli import CliEngine
 from regate.errors import EngineError
 from regate.extract.conceal import conceal
-from regate.extract.jsonload import read_text
+from regate.extract.jsonload import read_file_bytes
 from regate.opa import find_opa
 
 PRODUCTION = EXAMPLES / "production"
@@ -44,7 +44,7 @@ def passing(tmp_path_factory) -> Path:
 def _decided_by(early_bundle: Path, passing: Path, path: Path, change=None, timeout: float = 60) -> str:
     """The final action of `path` evaluated by a CLI engine on `passing` given an early run on `early_bundle`."""
     opa = find_opa()
-    ahead = Ahead(opa, early_bundle, path, read_text(path), timeout)
+    ahead = Ahead(opa, early_bundle, path, read_file_bytes(path), timeout)
     document = ahead.read(path)
     if change is not None:
         change(document)
@@ -163,6 +163,28 @@ def test_check_of_an_invalid_document_is_refused_as_before(opa_log, tmp_path):
     assert refused.returncode == 2 and refused.stdout == ""
     assert refused.stderr == _check(env, path, path).stderr
     assert "is not a valid regate input document: expected string, found" in refused.stderr
+
+
+def test_check_of_a_document_with_a_byte_order_mark_uses_the_early_run(opa_log, tmp_path):
+    env, log = opa_log
+    path = tmp_path / "input.json"
+    path.write_bytes(b"\xef\xbb\xbf" + VULNERABLE.read_bytes())
+    twice = _check(env, VULNERABLE, VULNERABLE)
+    once = _check(env, path)
+    assert log.read_text().split() == ["pipe", "pipe", "file"]  # OPA skips the mark as regate does
+    assert once.returncode == twice.returncode == 1
+    assert report(once)["results"][0]["decision"] == report(twice)["results"][0]["decision"]
+
+
+def test_check_of_a_document_that_is_not_utf8_is_refused_as_before(opa_log, tmp_path):
+    env, _ = opa_log
+    path = tmp_path / "input.json"
+    path.write_bytes(VULNERABLE.read_bytes().replace(b'"schema_version"', b'"schema_version\xff"', 1))
+    _check(env, VULNERABLE, VULNERABLE)  # compiles
+    refused = _check(env, path)
+    assert refused.returncode == 2 and refused.stdout == ""
+    assert refused.stderr == _check(env, path, path).stderr
+    assert "is not UTF-8 text (invalid byte at offset" in refused.stderr
 
 
 def test_eval_of_one_prepared_document_starts_opa_before_reading_it(opa_log, bundle):

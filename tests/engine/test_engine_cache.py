@@ -3,6 +3,7 @@ anything the compile read changing makes a miss."""
 
 from __future__ import annotations
 
+import json
 import shutil
 from datetime import date
 from pathlib import Path
@@ -12,7 +13,7 @@ import pytest
 from engine.gatehelpers import EXAMPLES, NOW, decisions, regate, report
 from engine.gatehelpers import isolated_cache  # noqa: F401  (autouse: a compile cache per test process)
 from regate.bundle import bundle_files, tarball
-from regate.cache import compile_cached
+from regate.cache import _toolchain, _toolchain_digest, compile_cached
 from regate.compile import compile_policies
 
 DAY = date(2026, 6, 1)
@@ -77,6 +78,26 @@ def test_the_key_covers_opa_version_and_date(policy):
     assert not compile_cached([policy], DAY, "1.23.0").cached
     assert not compile_cached([policy], date(2026, 6, 2), OPA_VERSION).cached
     assert compile_cached([policy], DAY, OPA_VERSION).cached
+
+
+def test_the_hash_of_regates_code_is_remembered_until_a_file_changes(policy):
+    memo = policy.parent / "cache" / "toolchain.json"
+    _toolchain.cache_clear()
+    assert _toolchain() == _toolchain_digest()
+    remembered = json.loads(memo.read_text())
+    assert remembered["digest"] == _toolchain_digest()
+    assert any(path.endswith("cache.py") for path, _, _ in remembered["stamp"])
+    # The remembered hash is what a run uses while every file's (path, mtime_ns, size) is as stamped...
+    memo.write_text(json.dumps(dict(remembered, digest="remembered")))
+    _toolchain.cache_clear()
+    assert _toolchain() == "remembered"
+    # ...and the sources are hashed again when one differs (here: one file's size in the stamp).
+    stamp = [[path, mtime, size + 1 if path.endswith("cache.py") else size] for path, mtime, size in remembered["stamp"]]
+    memo.write_text(json.dumps({"stamp": stamp, "digest": "remembered"}))
+    _toolchain.cache_clear()
+    assert _toolchain() == _toolchain_digest()
+    assert json.loads(memo.read_text()) == remembered
+    _toolchain.cache_clear()
 
 
 def test_a_miss_removes_entries_no_run_used_for_a_month_and_a_hit_keeps_its_own(policy):

@@ -3,6 +3,11 @@
 from __future__ import annotations
 
 import gc
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 
@@ -73,3 +78,19 @@ def test_reading_a_report_leaves_collection_as_it_was(collection_restored, write
     assert gc.isenabled()
     assert extract_path(corpus("syft/kubevuln_alpine-3.17.2_syft-1.32.0_schema16.0.39.json"), ExtractOptions()).facts["packages"]
     assert gc.isenabled()
+
+
+def test_regate_exits_with_what_it_holds_left_out_of_pythons_last_collection(tmp_path):
+    root = Path(__file__).resolve().parents[2]
+    production = root / "examples" / "production"
+    # atexit handlers run before that collection: what they see is what it would walk.
+    code = ("import atexit, gc; from regate.cli import main; print(gc.get_freeze_count()); "
+            "atexit.register(lambda: print(gc.get_freeze_count())); main()")
+    done = subprocess.run([sys.executable, "-c", code, "check", "--policy", str(production),
+                           str(production / "inputs" / "vulnerable.json"), "--format", "json"],
+                          capture_output=True, text=True, env={**os.environ, "REGATE_CACHE_DIR": str(tmp_path)}, timeout=120)
+    lines = done.stdout.splitlines()
+    assert done.returncode == 1, done.stderr
+    assert json.loads("\n".join(lines[1:-1]))["verdict"] == "STOP"
+    before, after = int(lines[0]), int(lines[-1])
+    assert before == 0 and after > 10_000
