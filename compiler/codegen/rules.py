@@ -66,7 +66,7 @@ class RuleGenerator(Conditions, Terms):
         key = "key" if body.binding is not None else rego_string("image")
         # [key, message] or [key, message, exception ids]: an array costs less than an
         # object per hit, and a set of them is in the key and message order of findings.
-        message_lines, message = self.message(body.message, inner)
+        message_lines, message = self.message(body.message, inner, established=set(lines))
         lines += message_lines
         hit = [key, message]
         exceptions = self.exception_terms(inner)
@@ -187,14 +187,15 @@ class RuleGenerator(Conditions, Terms):
                 head, statements = None, []
         return mapped
 
-    def message(self, message: ast.Message, scope: Scope) -> tuple[list[str], str]:
+    def message(self, message: ast.Message, scope: Scope, established: set[str] = frozenset()) -> tuple[list[str], str]:
         """(body lines, message term). Values of the type the schema gives them are rendered
         in the rule body, in a comprehension under type guards (empty when a guard fails);
         only then is the helper called, whose `else` falls back to the template text, so a
         value that cannot be rendered never makes a finding disappear. The helper renders
         whatever it finds (`text.str`). A comprehension allocates about a third of what a
         call does (OPA caches each call's result under its argument), and nearly every
-        finding takes the typed rendering."""
+        finding takes the typed rendering. A guard among the statements `established` before it
+        (the rule's own shape guards and conditions) is not repeated."""
         if message is None:
             return [], rego_string("")
         text, args, guards, fast, typed = [], [], [], [], False
@@ -222,7 +223,7 @@ class RuleGenerator(Conditions, Terms):
         call = f"{name}({', '.join(params)})" if params else name
         if not typed:
             return [], call
-        guards = list(dict.fromkeys(guards))
+        guards = [g for g in dict.fromkeys(guards) if g not in established]
         rendering = f"[sprintf({template}, [{', '.join(fast)}]) | {'; '.join(guards) or 'true'}]"
         return ([f"{TYPED} := {rendering}"],
                 f"array.concat({TYPED}, [{call} | count({TYPED}) == 0])[0]")

@@ -34,7 +34,7 @@ world_writable_config contains hit if {
 	f.path in {"/etc/passwd", "/etc/shadow"}
 	is_number(f.mode)
 	f.mode >= 438
-	typed_message := [sprintf("%s mode %s", [f.path, format_int(f.mode, 10)]) | is_string(f.path); is_number(f.mode); f.mode == floor(f.mode)]
+	typed_message := [sprintf("%s mode %s", [f.path, format_int(f.mode, 10)]) | is_string(f.path); f.mode == floor(f.mode)]
 	hit := [
 		key,
 		array.concat(typed_message, [_world_writable_config_message(f) | count(typed_message) == 0])[0],

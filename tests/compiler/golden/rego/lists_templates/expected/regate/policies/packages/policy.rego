@@ -82,7 +82,7 @@ license contains hit if {
 	some l in p.licenses
 	_license_1(p, l)
 	is_array(p.licenses)
-	typed_message := [sprintf("%s is licensed %s", [p.name, concat(", ", p.licenses)]) | is_string(p.name); is_array(p.licenses)]
+	typed_message := [sprintf("%s is licensed %s", [p.name, concat(", ", p.licenses)]) | is_string(p.name)]
 	hit := [
 		key,
 		array.concat(typed_message, [_license_message(p) | count(typed_message) == 0])[0],
