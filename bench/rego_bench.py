@@ -10,7 +10,7 @@ allocation ratios against the targets. Exit 1 when a target is missed.
 
 Last runs (OPA 1.22.3, 2 cores shared with other benchmarks: allocations are
 exact, times vary between runs by more than the differences measured),
-time / allocations vs the expert: 1,000 packages 1.11-1.35x / 1.20x (0.891
+time / allocations vs the expert: 1,000 packages 1.11-1.5x / 1.20x (0.890
 vs 0.744 MB), 10,000 0.77-1.3x / 1.04x, 100,000 1.08x / 1.04x; before this
 round 1.30-1.36x / 1.36x (1.012 MB), 1.14-1.20x / 1.19x, 1.08x / 1.18x.
 Each finding's message is rendered in its rule's body, in a comprehension
@@ -18,8 +18,9 @@ under the type guards, and the rule's helper (`text.str` of whatever is
 there, else the template text, so a finding never disappears with its
 message) is called only when that comprehension is empty. A call costs ~610
 bytes (OPA caches each call's result under its argument), the comprehension
-~230 and the empty one of the fallback ~85: 1.012 -> 0.896 MB at 1,000
-packages. What 1,000 packages still costs more: those ~315 bytes per finding
+~230 and the empty one of the fallback ~85: 1.012 -> 0.890 MB at 1,000
+packages, time unchanged (alternating runs, 8.6-10.3 ms before and after,
+the expert 6.7-8.6). What 1,000 packages still costs more: those ~315 bytes per finding
 (274 findings), and ~65 KB per evaluation whatever the input holds (the
 expert's: ~18 KB; regate's input checks, image lists, mappings, coverage,
 one Rego rule per policy rule). The second `days_since` of
