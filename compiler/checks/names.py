@@ -11,6 +11,7 @@ from ..types import SEVERITIES, roots
 RESERVED = {
     "as", "contains", "data", "default", "else", "every", "false", "if", "import", "in", "input",
     "not", "null", "package", "some", "true", "with", "rules", "key", "hit", "position",
+    "typed_message",
 }
 # Builtins the generated Rego calls by their bare names, operators included (`!=` is `neq`): a loop
 # variable or a rule (a rule of the generated package shadows the builtin) must not take them.

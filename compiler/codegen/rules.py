@@ -66,7 +66,9 @@ class RuleGenerator(Conditions, Terms):
         key = "key" if body.binding is not None else rego_string("image")
         # [key, message] or [key, message, exception ids]: an array costs less than an
         # object per hit, and a set of them is in the key and message order of findings.
-        hit = [key, self.message(body.message, inner)]
+        message_lines, message = self.message(body.message, inner, established=set(lines))
+        lines += message_lines
+        hit = [key, message]
         exceptions = self.exception_terms(inner)
         if exceptions:
             hit.append(exceptions)
@@ -185,14 +187,17 @@ class RuleGenerator(Conditions, Terms):
                 head, statements = None, []
         return mapped
 
-    def message(self, message: ast.Message, scope: Scope) -> str:
-        """The message term. Interpolated messages go through a helper whose `else`
-        falls back to the template text, so a value that cannot be rendered never
-        makes a finding disappear. Its first branch renders values of the type the
-        schema gives them directly, under type guards; any other value takes the
-        second branch, which renders whatever it finds (`text.str`)."""
+    def message(self, message: ast.Message, scope: Scope, established: set[str] = frozenset()) -> tuple[list[str], str]:
+        """(body lines, message term). Values of the type the schema gives them are rendered
+        in the rule body, in a comprehension under type guards (empty when a guard fails);
+        only then is the helper called, whose `else` falls back to the template text, so a
+        value that cannot be rendered never makes a finding disappear. The helper renders
+        whatever it finds (`text.str`). A comprehension allocates about a third of what a
+        call does (OPA caches each call's result under its argument), and nearly every
+        finding takes the typed rendering. A guard among the statements `established` before it
+        (the rule's own shape guards and conditions) is not repeated."""
         if message is None:
-            return rego_string("")
+            return [], rego_string("")
         text, args, guards, fast, typed = [], [], [], [], False
         for part in message.parts:
             if isinstance(part, str):
@@ -208,19 +213,20 @@ class RuleGenerator(Conditions, Terms):
                 fast.append(rendered[1])
                 typed = True
         if not args:  # no sprintf: "%" stays as written
-            return rego_string("".join(p for p in message.parts if isinstance(p, str)))
+            return [], rego_string("".join(p for p in message.parts if isinstance(p, str)))
         name = f"_{self.rule.id}_message"
         params = scope.variables()
         template = rego_string("".join(text))
         body = [f"message := sprintf({template}, [{', '.join(args)}])"]
-        branches = f"message if {{\n\t{body[0]}\n}} else := {rego_string(message.text)}"
-        if typed:
-            guards = list(dict.fromkeys(guards)) or ["true"]
-            rendering = f"sprintf({template}, [{', '.join(fast)}])"
-            body += guards + [rendering]
-            branches = (f"{rendering} if {{\n" + "".join(f"\t{g}\n" for g in guards) + "} else := " + branches)
-        self.helpers.append(f"{_head(name, params, body)} := {branches}")
-        return f"{name}({', '.join(params)})" if params else name
+        self.helpers.append(f"{_head(name, params, body)} := message if {{\n\t{body[0]}\n}} "
+                            f"else := {rego_string(message.text)}")
+        call = f"{name}({', '.join(params)})" if params else name
+        if not typed:
+            return [], call
+        guards = [g for g in dict.fromkeys(guards) if g not in established]
+        rendering = f"[sprintf({template}, [{', '.join(fast)}]) | {'; '.join(guards) or 'true'}]"
+        return ([f"{TYPED} := {rendering}"],
+                f"array.concat({TYPED}, [{call} | count({TYPED}) == 0])[0]")
 
     def typed_rendering(self, expr: ast.Expr, scope: Scope) -> tuple[list[str], str] | None:
         """(guards, term) rendering a value as `text.str` does, without it, when the value has
@@ -278,6 +284,9 @@ class RuleGenerator(Conditions, Terms):
         params = scope.variables()
         return f"{name}({', '.join(params)})" if params else name
 
+
+# The typed rendering of a finding's message, or none (a reserved name: no policy variable takes it).
+TYPED = "typed_message"
 
 _STRING_LITERAL = re.compile(r'"(\\.|[^"\\])*"')
 

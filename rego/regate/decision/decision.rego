@@ -51,8 +51,9 @@ input_errors contains sprintf("input.schema_version is %v; this bundle reads ver
 
 input_errors contains sprintf("input.%s is missing", [name]) if {
 	is_object(input)
+	present := object.keys(input) # once, not per required name
 	some name in _required
-	not name in object.keys(input)
+	not name in present
 }
 
 # Collections are objects keyed by their entries' keys and `changes` is a list: a rule
@@ -85,9 +86,10 @@ _first_match(entries) := entries[min(matching)] if {
 	count(matching) > 0
 }
 
-_denied := _first_match(config.images.deny)
+# Most policy sets list no images: no call for an empty list.
+_denied := _first_match(config.images.deny) if count(config.images.deny) > 0
 
-_allowed := _first_match(config.images.allow)
+_allowed := _first_match(config.images.allow) if count(config.images.allow) > 0
 
 # METADATA
 # title: The image allow/deny entry that decided, if any

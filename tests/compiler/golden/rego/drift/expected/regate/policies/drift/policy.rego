@@ -16,16 +16,15 @@ new_high contains hit if {
 	some key, v in input.vulnerabilities
 	v.severity in {"high", "critical"}
 	input.drift[concat(":", ["vulnerabilities", v.key])].op == "added"
+	typed_message := [sprintf("%s introduced", [v.id]) | is_string(v.id)]
 	hit := [
 		key,
-		_new_high_message(v),
+		array.concat(typed_message, [_new_high_message(v) | count(typed_message) == 0])[0],
 		{"policy:drift/new_high#1" | not _new_high_1(v)},
 	]
 }
 
-_new_high_message(v) := sprintf("%s introduced", [v.id]) if {
-	is_string(v.id)
-} else := message if {
+_new_high_message(v) := message if {
 	message := sprintf("%s introduced", [data.regate.lib.text.str(object.get({"v": v}, ["v", "id"], null))])
 } else := "{v.id} introduced"
 
@@ -44,9 +43,10 @@ setuid contains hit if {
 	some key, f in input.files
 	f.setuid == true
 	_setuid_1(f)
+	typed_message := [sprintf("%s new=%s", [f.path, data.regate.lib.text.str(data.regate.lib.text.truth({true | input.drift[concat(":", ["files", f.path])].op == "added"}))]) | is_string(f.path)]
 	hit := [
 		key,
-		_setuid_message(f),
+		array.concat(typed_message, [_setuid_message(f) | count(typed_message) == 0])[0],
 	]
 }
 
@@ -58,9 +58,7 @@ _setuid_1(f) if {
 	f.uid == 0
 }
 
-_setuid_message(f) := sprintf("%s new=%s", [f.path, data.regate.lib.text.str(data.regate.lib.text.truth({true | input.drift[concat(":", ["files", f.path])].op == "added"}))]) if {
-	is_string(f.path)
-} else := message if {
+_setuid_message(f) := message if {
 	message := sprintf("%s new=%s", [data.regate.lib.text.str(object.get({"f": f}, ["f", "path"], null)), data.regate.lib.text.str(data.regate.lib.text.truth({true | input.drift[concat(":", ["files", f.path])].op == "added"}))])
 } else := "{f.path} new={new(f)}"
 
@@ -88,15 +86,14 @@ new_port contains hit if {
 	is_object(input.image.exposed_ports)
 	some key, p in input.image.exposed_ports
 	input.drift[concat(":", ["image.exposed_ports", p.spec])].op == "added"
+	typed_message := [sprintf("%s", [p.spec]) | is_string(p.spec)]
 	hit := [
 		key,
-		_new_port_message(p),
+		array.concat(typed_message, [_new_port_message(p) | count(typed_message) == 0])[0],
 	]
 }
 
-_new_port_message(p) := sprintf("%s", [p.spec]) if {
-	is_string(p.spec)
-} else := message if {
+_new_port_message(p) := message if {
 	message := sprintf("%s", [data.regate.lib.text.str(object.get({"p": p}, ["p", "spec"], null))])
 } else := "{p.spec}"
 
@@ -138,15 +135,14 @@ downgraded contains hit if {
 	some key, d in input.drift
 	d.collection == "packages"
 	d.op == "downgraded"
+	typed_message := [sprintf("%s from %s to %s", [d.element, data.regate.lib.text.str(object.get({"d": d}, ["d", "before"], null)), data.regate.lib.text.str(object.get({"d": d}, ["d", "after"], null))]) | is_string(d.element)]
 	hit := [
 		key,
-		_downgraded_message(d),
+		array.concat(typed_message, [_downgraded_message(d) | count(typed_message) == 0])[0],
 	]
 }
 
-_downgraded_message(d) := sprintf("%s from %s to %s", [d.element, data.regate.lib.text.str(object.get({"d": d}, ["d", "before"], null)), data.regate.lib.text.str(object.get({"d": d}, ["d", "after"], null))]) if {
-	is_string(d.element)
-} else := message if {
+_downgraded_message(d) := message if {
 	message := sprintf("%s from %s to %s", [data.regate.lib.text.str(object.get({"d": d}, ["d", "element"], null)), data.regate.lib.text.str(object.get({"d": d}, ["d", "before"], null)), data.regate.lib.text.str(object.get({"d": d}, ["d", "after"], null))])
 } else := "{d.element} from {d.before} to {d.after}"
 

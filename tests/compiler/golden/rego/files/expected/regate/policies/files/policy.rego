@@ -34,17 +34,14 @@ world_writable_config contains hit if {
 	f.path in {"/etc/passwd", "/etc/shadow"}
 	is_number(f.mode)
 	f.mode >= 438
+	typed_message := [sprintf("%s mode %s", [f.path, format_int(f.mode, 10)]) | is_string(f.path); f.mode == floor(f.mode)]
 	hit := [
 		key,
-		_world_writable_config_message(f),
+		array.concat(typed_message, [_world_writable_config_message(f) | count(typed_message) == 0])[0],
 	]
 }
 
-_world_writable_config_message(f) := sprintf("%s mode %s", [f.path, format_int(f.mode, 10)]) if {
-	is_string(f.path)
-	is_number(f.mode)
-	f.mode == floor(f.mode)
-} else := message if {
+_world_writable_config_message(f) := message if {
 	message := sprintf("%s mode %s", [data.regate.lib.text.str(object.get({"f": f}, ["f", "path"], null)), data.regate.lib.text.str(object.get({"f": f}, ["f", "mode"], null))])
 } else := "{f.path} mode {f.mode}"
 
@@ -59,9 +56,10 @@ setuid contains hit if {
 	some key, f in input.files
 	f.setuid == true
 	not _setuid_1(f)
+	typed_message := [sprintf("%s is setuid", [f.path]) | is_string(f.path)]
 	hit := [
 		key,
-		_setuid_message(f),
+		array.concat(typed_message, [_setuid_message(f) | count(typed_message) == 0])[0],
 	]
 }
 
@@ -69,9 +67,7 @@ _setuid_1(f) if {
 	glob.match("/usr/bin/{su,sudo,passwd}", ["/"], f.path)
 }
 
-_setuid_message(f) := sprintf("%s is setuid", [f.path]) if {
-	is_string(f.path)
-} else := message if {
+_setuid_message(f) := message if {
 	message := sprintf("%s is setuid", [data.regate.lib.text.str(object.get({"f": f}, ["f", "path"], null))])
 } else := "{f.path} is setuid"
 
@@ -86,15 +82,14 @@ uid0 contains hit if {
 	some key, u in input.users
 	u.uid == 0
 	u.name != "root"
+	typed_message := [sprintf("%s has uid 0", [u.name]) | is_string(u.name)]
 	hit := [
 		key,
-		_uid0_message(u),
+		array.concat(typed_message, [_uid0_message(u) | count(typed_message) == 0])[0],
 	]
 }
 
-_uid0_message(u) := sprintf("%s has uid 0", [u.name]) if {
-	is_string(u.name)
-} else := message if {
+_uid0_message(u) := message if {
 	message := sprintf("%s has uid 0", [data.regate.lib.text.str(object.get({"u": u}, ["u", "name"], null))])
 } else := "{u.name} has uid 0"
 
@@ -108,19 +103,14 @@ secret contains hit if {
 	is_object(input.secrets)
 	some key, s in input.secrets
 	s.kind in {"aws-access-key", "private-key"}
+	typed_message := [sprintf("%s in %s:%s: %s", [s.kind, s.path, format_int(s.line, 10), s.match]) | is_string(s.kind); is_string(s.path); is_number(s.line); s.line == floor(s.line); is_string(s.match)]
 	hit := [
 		key,
-		_secret_message(s),
+		array.concat(typed_message, [_secret_message(s) | count(typed_message) == 0])[0],
 	]
 }
 
-_secret_message(s) := sprintf("%s in %s:%s: %s", [s.kind, s.path, format_int(s.line, 10), s.match]) if {
-	is_string(s.kind)
-	is_string(s.path)
-	is_number(s.line)
-	s.line == floor(s.line)
-	is_string(s.match)
-} else := message if {
+_secret_message(s) := message if {
 	message := sprintf("%s in %s:%s: %s", [data.regate.lib.text.str(object.get({"s": s}, ["s", "kind"], null)), data.regate.lib.text.str(object.get({"s": s}, ["s", "path"], null)), data.regate.lib.text.str(object.get({"s": s}, ["s", "line"], null)), data.regate.lib.text.str(object.get({"s": s}, ["s", "match"], null))])
 } else := "{s.kind} in {s.path}:{s.line}: {s.match}"
 
@@ -136,15 +126,14 @@ new_port contains hit if {
 	key := data.regate.lib.values.element_key(c, "path", position)
 	c.op == "add"
 	glob.match("/image/exposed_ports/*", ["/"], c.path)
+	typed_message := [sprintf("new exposed port %s", [c.path]) | is_string(c.path)]
 	hit := [
 		key,
-		_new_port_message(c),
+		array.concat(typed_message, [_new_port_message(c) | count(typed_message) == 0])[0],
 	]
 }
 
-_new_port_message(c) := sprintf("new exposed port %s", [c.path]) if {
-	is_string(c.path)
-} else := message if {
+_new_port_message(c) := message if {
 	message := sprintf("new exposed port %s", [data.regate.lib.text.str(object.get({"c": c}, ["c", "path"], null))])
 } else := "new exposed port {c.path}"
 

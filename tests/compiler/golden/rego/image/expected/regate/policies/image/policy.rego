@@ -13,15 +13,14 @@ package regate.policies.image
 #   source: "image.regate:6:3"
 root_user contains hit if {
 	input.image.effective_user in {"root", "0"}
+	typed_message := [sprintf("image runs as %s", [input.image.effective_user]) | is_string(input.image.effective_user)]
 	hit := [
 		"image",
-		_root_user_message,
+		array.concat(typed_message, [_root_user_message | count(typed_message) == 0])[0],
 	]
 }
 
-_root_user_message := sprintf("image runs as %s", [input.image.effective_user]) if {
-	is_string(input.image.effective_user)
-} else := message if {
+_root_user_message := message if {
 	message := sprintf("image runs as %s", [data.regate.lib.text.str(object.get(input, ["image", "effective_user"], null))])
 } else := "image runs as {image.effective_user}"
 
@@ -73,15 +72,14 @@ ports contains hit if {
 	is_object(input.image.exposed_ports)
 	some key, p in input.image.exposed_ports
 	data.regate.lib.values.not_member(p.port, data.regate.sets.allowed_ports)
+	typed_message := [sprintf("port %s is exposed", [p.spec]) | is_string(p.spec)]
 	hit := [
 		key,
-		_ports_message(p),
+		array.concat(typed_message, [_ports_message(p) | count(typed_message) == 0])[0],
 	]
 }
 
-_ports_message(p) := sprintf("port %s is exposed", [p.spec]) if {
-	is_string(p.spec)
-} else := message if {
+_ports_message(p) := message if {
 	message := sprintf("port %s is exposed", [data.regate.lib.text.str(object.get({"p": p}, ["p", "spec"], null))])
 } else := "port {p.spec} is exposed"
 
@@ -192,15 +190,14 @@ _constant_branch_message := message if {
 #   source: "image.regate:49:3"
 repeated_items contains hit if {
 	data.regate.lib.values.not_member(input.image.user, {"root", "admin"})
+	typed_message := [sprintf("user %s", [input.image.user]) | is_string(input.image.user)]
 	hit := [
 		"image",
-		_repeated_items_message,
+		array.concat(typed_message, [_repeated_items_message | count(typed_message) == 0])[0],
 	]
 }
 
-_repeated_items_message := sprintf("user %s", [input.image.user]) if {
-	is_string(input.image.user)
-} else := message if {
+_repeated_items_message := message if {
 	message := sprintf("user %s", [data.regate.lib.text.str(object.get(input, ["image", "user"], null))])
 } else := "user {image.user}"
 

@@ -16,17 +16,15 @@ passwd_file_blacklist_shells contains hit if {
 	is_object(input.users)
 	some key, u in input.users
 	u.shell in {"/bin/zsh"}
+	typed_message := [sprintf("Blacklisted shell '%s' found in image's /etc/passwd: pentry=%s (%s)", [u.shell, u.entry, data.regate.lib.text.str(crypto.md5(data.regate.lib.text.str(object.get({"u": u}, ["u", "entry"], null))))]) | is_string(u.shell); is_string(u.entry)]
 	hit := [
 		key,
-		_passwd_file_blacklist_shells_message(u),
+		array.concat(typed_message, [_passwd_file_blacklist_shells_message(u) | count(typed_message) == 0])[0],
 		{"allowlist:accepted/passwd_file_blacklist_shells#1" | crypto.md5(concat("", ["passwd_file", "blacklist_shells", u.entry])) == "0123456789abcdef0123456789abcdef"},
 	]
 }
 
-_passwd_file_blacklist_shells_message(u) := sprintf("Blacklisted shell '%s' found in image's /etc/passwd: pentry=%s (%s)", [u.shell, u.entry, data.regate.lib.text.str(crypto.md5(data.regate.lib.text.str(object.get({"u": u}, ["u", "entry"], null))))]) if {
-	is_string(u.shell)
-	is_string(u.entry)
-} else := message if {
+_passwd_file_blacklist_shells_message(u) := message if {
 	message := sprintf("Blacklisted shell '%s' found in image's /etc/passwd: pentry=%s (%s)", [data.regate.lib.text.str(object.get({"u": u}, ["u", "shell"], null)), data.regate.lib.text.str(object.get({"u": u}, ["u", "entry"], null)), data.regate.lib.text.str(crypto.md5(data.regate.lib.text.str(object.get({"u": u}, ["u", "entry"], null))))])
 } else := "Blacklisted shell '{u.shell}' found in image's /etc/passwd: pentry={u.entry} ({md5(u.entry)})"
 

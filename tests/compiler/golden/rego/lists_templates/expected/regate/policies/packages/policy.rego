@@ -15,16 +15,14 @@ denied contains hit if {
 	is_object(input.packages)
 	some key, p in input.packages
 	p.name in data.regate.sets.denied_packages
+	typed_message := [sprintf("%s %s is denied", [p.name, p.version]) | is_string(p.name); is_string(p.version)]
 	hit := [
 		key,
-		_denied_message(p),
+		array.concat(typed_message, [_denied_message(p) | count(typed_message) == 0])[0],
 	]
 }
 
-_denied_message(p) := sprintf("%s %s is denied", [p.name, p.version]) if {
-	is_string(p.name)
-	is_string(p.version)
-} else := message if {
+_denied_message(p) := message if {
 	message := sprintf("%s %s is denied", [data.regate.lib.text.str(object.get({"p": p}, ["p", "name"], null)), data.regate.lib.text.str(object.get({"p": p}, ["p", "version"], null))])
 } else := "{p.name} {p.version} is denied"
 
@@ -38,16 +36,14 @@ denied_inline contains hit if {
 	is_object(input.packages)
 	some key, p in input.packages
 	p.name in {"netcat", "nmap"}
+	typed_message := [sprintf("%s %s is denied", [p.name, p.version]) | is_string(p.name); is_string(p.version)]
 	hit := [
 		key,
-		_denied_inline_message(p),
+		array.concat(typed_message, [_denied_inline_message(p) | count(typed_message) == 0])[0],
 	]
 }
 
-_denied_inline_message(p) := sprintf("%s %s is denied", [p.name, p.version]) if {
-	is_string(p.name)
-	is_string(p.version)
-} else := message if {
+_denied_inline_message(p) := message if {
 	message := sprintf("%s %s is denied", [data.regate.lib.text.str(object.get({"p": p}, ["p", "name"], null)), data.regate.lib.text.str(object.get({"p": p}, ["p", "version"], null))])
 } else := "{p.name} {p.version} is denied"
 
@@ -63,16 +59,14 @@ outdated contains hit if {
 	is_object(data.regate.params.minimum_versions)
 	data.regate.lib.values.member(p.name, data.regate.params.minimum_versions)
 	data.regate.lib.version.compare(object.get({"p": p}, ["p", "type"], null), p.version, data.regate.params.minimum_versions[p.name]) < 0
+	typed_message := [sprintf("%s %s is older than %s", [p.name, p.version, data.regate.lib.text.str(object.get({"minimum_versions": data.regate.params.minimum_versions}, ["minimum_versions", object.get({"p": p}, ["p", "name"], null)], null))]) | is_string(p.name); is_string(p.version)]
 	hit := [
 		key,
-		_outdated_message(p),
+		array.concat(typed_message, [_outdated_message(p) | count(typed_message) == 0])[0],
 	]
 }
 
-_outdated_message(p) := sprintf("%s %s is older than %s", [p.name, p.version, data.regate.lib.text.str(object.get({"minimum_versions": data.regate.params.minimum_versions}, ["minimum_versions", object.get({"p": p}, ["p", "name"], null)], null))]) if {
-	is_string(p.name)
-	is_string(p.version)
-} else := message if {
+_outdated_message(p) := message if {
 	message := sprintf("%s %s is older than %s", [data.regate.lib.text.str(object.get({"p": p}, ["p", "name"], null)), data.regate.lib.text.str(object.get({"p": p}, ["p", "version"], null)), data.regate.lib.text.str(object.get({"minimum_versions": data.regate.params.minimum_versions}, ["minimum_versions", object.get({"p": p}, ["p", "name"], null)], null))])
 } else := "{p.name} {p.version} is older than {minimum_versions[p.name]}"
 
@@ -88,9 +82,10 @@ license contains hit if {
 	some l in p.licenses
 	_license_1(p, l)
 	is_array(p.licenses)
+	typed_message := [sprintf("%s is licensed %s", [p.name, concat(", ", p.licenses)]) | is_string(p.name)]
 	hit := [
 		key,
-		_license_message(p),
+		array.concat(typed_message, [_license_message(p) | count(typed_message) == 0])[0],
 	]
 }
 
@@ -102,10 +97,7 @@ _license_1(_, l) if {
 	glob.match("GPL-3*", ["/"], l)
 }
 
-_license_message(p) := sprintf("%s is licensed %s", [p.name, concat(", ", p.licenses)]) if {
-	is_string(p.name)
-	is_array(p.licenses)
-} else := message if {
+_license_message(p) := message if {
 	message := sprintf("%s is licensed %s", [data.regate.lib.text.str(object.get({"p": p}, ["p", "name"], null)), data.regate.lib.text.str(object.get({"p": p}, ["p", "licenses"], null))])
 } else := "{p.name} is licensed {p.licenses}"
 

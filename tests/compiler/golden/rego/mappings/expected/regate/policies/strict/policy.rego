@@ -15,16 +15,15 @@ critical contains hit if {
 	is_object(input.vulnerabilities)
 	some key, v in input.vulnerabilities
 	v.severity == "critical"
+	typed_message := [sprintf("%s", [v.id]) | is_string(v.id)]
 	hit := [
 		key,
-		_critical_message(v),
+		array.concat(typed_message, [_critical_message(v) | count(typed_message) == 0])[0],
 		{"allowlist:accepted/critical#1" | v.id in {"CVE-2020-1", "CVE-2020-2"}},
 	]
 }
 
-_critical_message(v) := sprintf("%s", [v.id]) if {
-	is_string(v.id)
-} else := message if {
+_critical_message(v) := message if {
 	message := sprintf("%s", [data.regate.lib.text.str(object.get({"v": v}, ["v", "id"], null))])
 } else := "{v.id}"
 

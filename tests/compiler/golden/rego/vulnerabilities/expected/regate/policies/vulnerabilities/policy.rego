@@ -17,19 +17,15 @@ critical_fixable contains hit if {
 	some key, v in input.vulnerabilities
 	v.severity == "critical"
 	v.fix.available == true
+	typed_message := [sprintf("%s in %s %s, fixed in %s", [v.id, v["package"].name, v["package"].version, concat(", ", v.fix.versions)]) | is_string(v.id); is_string(v["package"].name); is_string(v["package"].version); is_array(v.fix.versions)]
 	hit := [
 		key,
-		_critical_fixable_message(v),
+		array.concat(typed_message, [_critical_fixable_message(v) | count(typed_message) == 0])[0],
 		union({{"policy:vulnerabilities/critical_fixable#1" | v.id == "CVE-2023-44487"}, {"policy:vulnerabilities/critical_fixable#2" | _critical_fixable_1(v)}}),
 	]
 }
 
-_critical_fixable_message(v) := sprintf("%s in %s %s, fixed in %s", [v.id, v["package"].name, v["package"].version, concat(", ", v.fix.versions)]) if {
-	is_string(v.id)
-	is_string(v["package"].name)
-	is_string(v["package"].version)
-	is_array(v.fix.versions)
-} else := message if {
+_critical_fixable_message(v) := message if {
 	message := sprintf("%s in %s %s, fixed in %s", [data.regate.lib.text.str(object.get({"v": v}, ["v", "id"], null)), data.regate.lib.text.str(object.get({"v": v}, ["v", "package", "name"], null)), data.regate.lib.text.str(object.get({"v": v}, ["v", "package", "version"], null)), data.regate.lib.text.str(object.get({"v": v}, ["v", "fix", "versions"], null))])
 } else := "{v.id} in {v.package.name} {v.package.version}, fixed in {v.fix.versions}"
 
@@ -48,9 +44,10 @@ high_cvss contains hit if {
 	is_object(input.vulnerabilities)
 	some key, v in input.vulnerabilities
 	_high_cvss_1(v)
+	typed_message := [sprintf("%s has CVSS %s", [v.id, format_int(v.nvd_cvss.base, 10)]) | is_string(v.id); is_number(v.nvd_cvss.base); v.nvd_cvss.base == floor(v.nvd_cvss.base)]
 	hit := [
 		key,
-		_high_cvss_message(v),
+		array.concat(typed_message, [_high_cvss_message(v) | count(typed_message) == 0])[0],
 	]
 }
 
@@ -64,11 +61,7 @@ _high_cvss_1(v) if {
 	v.vendor_cvss.base >= 9
 }
 
-_high_cvss_message(v) := sprintf("%s has CVSS %s", [v.id, format_int(v.nvd_cvss.base, 10)]) if {
-	is_string(v.id)
-	is_number(v.nvd_cvss.base)
-	v.nvd_cvss.base == floor(v.nvd_cvss.base)
-} else := message if {
+_high_cvss_message(v) := message if {
 	message := sprintf("%s has CVSS %s", [data.regate.lib.text.str(object.get({"v": v}, ["v", "id"], null)), data.regate.lib.text.str(object.get({"v": v}, ["v", "nvd_cvss", "base"], null))])
 } else := "{v.id} has CVSS {v.nvd_cvss.base}"
 
@@ -84,15 +77,14 @@ stale_fix contains hit if {
 	v.fix.available == true
 	data.regate.lib.clock.days_since(v.published) > 30
 	v.fix.state != "wont-fix"
+	typed_message := [sprintf("%s has had a fix for %s days", [v.id, format_int(data.regate.lib.clock.days_since(v.published), 10)]) | is_string(v.id)]
 	hit := [
 		key,
-		_stale_fix_message(v),
+		array.concat(typed_message, [_stale_fix_message(v) | count(typed_message) == 0])[0],
 	]
 }
 
-_stale_fix_message(v) := sprintf("%s has had a fix for %s days", [v.id, format_int(data.regate.lib.clock.days_since(v.published), 10)]) if {
-	is_string(v.id)
-} else := message if {
+_stale_fix_message(v) := message if {
 	message := sprintf("%s has had a fix for %s days", [data.regate.lib.text.str(object.get({"v": v}, ["v", "id"], null)), data.regate.lib.text.str(data.regate.lib.clock.days_since_or_null(object.get({"v": v}, ["v", "published"], null)))])
 } else := "{v.id} has had a fix for {days_since(v.published)} days"
 
@@ -108,15 +100,14 @@ os_only contains hit if {
 	v["package"].os == true
 	data.regate.lib.version.compare(object.get({"v": v}, ["v", "package", "type"], null), v["package"].version, "1.2.3") < 0
 	v.kev == true
+	typed_message := [sprintf("%s is known exploited", [v.id]) | is_string(v.id)]
 	hit := [
 		key,
-		_os_only_message(v),
+		array.concat(typed_message, [_os_only_message(v) | count(typed_message) == 0])[0],
 	]
 }
 
-_os_only_message(v) := sprintf("%s is known exploited", [v.id]) if {
-	is_string(v.id)
-} else := message if {
+_os_only_message(v) := message if {
 	message := sprintf("%s is known exploited", [data.regate.lib.text.str(object.get({"v": v}, ["v", "id"], null))])
 } else := "{v.id} is known exploited"
 
