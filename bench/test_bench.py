@@ -26,6 +26,7 @@ from regate.bundle import write_directory  # noqa: E402
 from regate.compile import compile_policies  # noqa: E402
 from regate.opa import find_opa  # noqa: E402
 from regate.testing.fixtures import Fixtures  # noqa: E402
+from regate.testing.generate import LIBRARY  # noqa: E402
 from regate.testing.runner import _write_tests  # noqa: E402
 from regate.testing.spec import load_test_file  # noqa: E402
 
@@ -68,7 +69,7 @@ def main() -> None:
         summary = ran.stdout.strip().splitlines()[-1] if ran.stdout else ran.stderr.strip()
 
         t0 = time.perf_counter()
-        compiled = compile_policies([root])
+        compiled = compile_policies([root], library=(LIBRARY,))  # as run_set: the tests call the testing library
         t1 = time.perf_counter()
         test_file = load_test_file(root / "set_test.yaml", "set_test.yaml", compiled.policy_set)
         t2 = time.perf_counter()
