@@ -29,19 +29,9 @@ def _escape(token: object) -> str:
     return str(token).replace("~", "~0").replace("/", "~1")
 
 
-# orjson refuses to serialise containers nested deeper than this, and only that (or an integer
-# past 64 bits) makes it fail on a parsed document.
-_ORJSON_MAX_DEPTH = 254
-
-
 def check_depth(doc: Any, path: str, max_depth: int = MAX_JSON_DEPTH) -> None:
-    """Refuse documents nested deeper than `max_depth`, naming the place (iteratively: no recursion)."""
-    if max_depth >= _ORJSON_MAX_DEPTH:
-        try:  # in C, a sixth of the walk below: it succeeds only on documents no deeper than 254
-            orjson.dumps(doc)
-            return
-        except orjson.JSONEncodeError:
-            pass
+    """Refuse documents nested deeper than `max_depth`, naming the place (iteratively: no recursion).
+    Only for what the slow parser read: orjson checks the depth of everything else while parsing."""
     # Level by level, containers only, nothing remembered: cheap enough for every input; a document
     # that is too deep is walked again to name where.
     level, depth = [doc], 1
