@@ -152,17 +152,25 @@ def test_check_of_a_document_holding_a_secret_evaluates_it_concealed(opa_log, tm
     assert report(once)["results"][0]["input"]["image"]["env"] == report(twice)["results"][0]["input"]["image"]["env"]
 
 
-def test_check_of_an_invalid_document_is_refused_as_before(opa_log, tmp_path):
-    env, log = opa_log
-    document = json.loads(VULNERABLE.read_text())
+def _mistyped_version(data: bytes) -> bytes:
+    document = json.loads(data)
     document["packages"][next(iter(document["packages"]))]["version"] = 7
+    return json.dumps(document).encode()
+
+
+@pytest.mark.parametrize("spoil, error", [
+    (_mistyped_version, "is not a valid regate input document: expected string, found"),
+    (lambda data: data.replace(b'"schema_version"', b'"schema_version\xff"', 1), "is not UTF-8 text (invalid byte at offset"),
+], ids=["invalid document", "not UTF-8"])
+def test_check_of_a_bad_document_is_refused_as_before(opa_log, tmp_path, spoil, error):
+    env, _ = opa_log
     path = tmp_path / "input.json"
-    path.write_text(json.dumps(document))
+    path.write_bytes(spoil(VULNERABLE.read_bytes()))
     _check(env, VULNERABLE, VULNERABLE)  # compiles
     refused = _check(env, path)
     assert refused.returncode == 2 and refused.stdout == ""
     assert refused.stderr == _check(env, path, path).stderr
-    assert "is not a valid regate input document: expected string, found" in refused.stderr
+    assert error in refused.stderr
 
 
 def test_check_of_a_document_with_a_byte_order_mark_uses_the_early_run(opa_log, tmp_path):
@@ -174,17 +182,6 @@ def test_check_of_a_document_with_a_byte_order_mark_uses_the_early_run(opa_log, 
     assert log.read_text().split() == ["pipe", "pipe", "file"]  # OPA skips the mark as regate does
     assert once.returncode == twice.returncode == 1
     assert report(once)["results"][0]["decision"] == report(twice)["results"][0]["decision"]
-
-
-def test_check_of_a_document_that_is_not_utf8_is_refused_as_before(opa_log, tmp_path):
-    env, _ = opa_log
-    path = tmp_path / "input.json"
-    path.write_bytes(VULNERABLE.read_bytes().replace(b'"schema_version"', b'"schema_version\xff"', 1))
-    _check(env, VULNERABLE, VULNERABLE)  # compiles
-    refused = _check(env, path)
-    assert refused.returncode == 2 and refused.stdout == ""
-    assert refused.stderr == _check(env, path, path).stderr
-    assert "is not UTF-8 text (invalid byte at offset" in refused.stderr
 
 
 def test_eval_of_one_prepared_document_starts_opa_before_reading_it(opa_log, bundle):
