@@ -64,10 +64,12 @@ class Subject:
         from .extract.document import build_concealed
 
         extractions = [extract() for extract in self.extractions]
-        for extraction in extractions:
-            for warning in extraction.warnings:
-                warn(f"{extraction.source.path or extraction.source.format}: {warning}")
-        return build_concealed(extractions, baseline, self.name)
+        try:
+            return build_concealed(extractions, baseline, self.name)
+        finally:  # after merging, which warns of what inputs disagree on; also when the merge is refused
+            for extraction in extractions:
+                for warning in extraction.warnings:
+                    warn(f"{extraction.source.path or extraction.source.format}: {warning}")
 
 
 def starts_like_json(path: Path) -> bool:

@@ -101,15 +101,18 @@ def extract_command(files: tuple[Path, ...], image: str | None, baseline: str | 
     extractions += [extract_path(path, options) for path in files]
     if image:
         extractions.append(extract_image(image, options))
-    mask = masker(config=True)  # a warning may quote what the input holds, and that may be a credential
-    for extraction in extractions:
-        for warning in extraction.warnings:
-            click.echo(mask(f"regate: warning: {extraction.source.path or extraction.source.format}: {warning}"), err=True)
     if malware_scan and not any(source.tool == "clamav" for e in extractions for source in e.also):
         click.echo("regate: warning: --malware-scan scans images regate reads, and none was given: nothing was scanned",
                    err=True)
-    previous = load_baseline_source(baseline, options) if baseline else None
-    text = _dump(build_document(extractions, previous, name))
+    mask = masker(config=True)  # a warning may quote what the input holds, and that may be a credential
+    try:
+        previous = load_baseline_source(baseline, options) if baseline else None
+        text = _dump(build_document(extractions, previous, name))
+    finally:  # after merging, which warns of what inputs disagree on; also when the merge is refused
+        for extraction in extractions:
+            for warning in extraction.warnings:
+                click.echo(mask(f"regate: warning: {extraction.source.path or extraction.source.format}: {warning}"),
+                           err=True)
     if output is None or str(output) == "-":
         click.echo(text, nl=False)
     else:

@@ -108,6 +108,11 @@ def _disagreeing(existing: dict, new: dict) -> list[str]:
             and not isinstance(value, (list, bool)) and not _same_entry(existing[field], value)]
 
 
+def disagreement_warning(noted: list[str], kept: str) -> str:
+    shown = ", ".join(noted[:5]) + (f" and {len(noted) - 5} more" if len(noted) > 5 else "")
+    return f"{len(noted)} fields {kept}: {shown}"
+
+
 def add_entry(facts: Facts, collection: str, key: str, entry: dict) -> None:
     """Add an entry to a collection of `facts`, merging with an entry of the same key."""
     bucket = facts.setdefault(collection, {})
@@ -326,13 +331,7 @@ def _build_concealed(extractions: list[Extraction], baseline: dict | None, image
     document = empty_document()
     plain = {id(extraction): _plain_facts(extraction.facts) for extraction in extractions}
     for extraction in extractions:
-        for name in (*COLLECTIONS, *(n for n in OPTIONAL_COLLECTIONS if n in extraction.facts)):
-            bucket = document.setdefault(name, {})
-            if not bucket:  # nothing to merge with
-                bucket.update(plain[id(extraction)][name])
-                continue
-            for key, entry in plain[id(extraction)][name].items():
-                add_entry(document, name, key, entry)
+        _merge_collections(document, plain[id(extraction)], extraction)
         document["sources"].append(extraction.source.as_json())
         document["sources"].extend(source.as_json() for source in extraction.also)
     for extraction in sorted(extractions, key=_rank):
@@ -353,6 +352,27 @@ def _build_concealed(extractions: list[Extraction], baseline: dict | None, image
     cover_first_seen(document)
     validate(document)
     return document, found
+
+
+def _merge_collections(document: dict, facts: dict, extraction: Extraction) -> None:
+    """Fold one input's collections into the document. A field an earlier input states with
+    another value keeps the earlier value (docs/input.md), and this input is told which: two
+    scanners rating one vulnerability differently is worth a look, never a silent choice."""
+    noted: list[str] = []
+    token = DISAGREEMENTS.set(noted)
+    try:
+        for name in (*COLLECTIONS, *(n for n in OPTIONAL_COLLECTIONS if n in extraction.facts)):
+            bucket = document.setdefault(name, {})
+            if not bucket:  # nothing to merge with
+                bucket.update(facts[name])
+                continue
+            for key, entry in facts[name].items():
+                add_entry(document, name, key, entry)
+    finally:
+        DISAGREEMENTS.reset(token)
+    if noted:
+        extraction.warnings.append(disagreement_warning(
+            noted, "differ from what an earlier input states; the earlier value is kept, this input's left out"))
 
 
 def add_baseline(document: dict, baseline: dict) -> frozenset[str]:

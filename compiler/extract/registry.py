@@ -29,7 +29,7 @@ from .adapters.syft import SyftImageMetadata, SyftJson
 from .adapters.trivy import TrivyJson
 from .adapters.view import describe
 from .base import Extraction, ExtractOptions, JsonAdapter, PathAdapter
-from .document import DISAGREEMENTS
+from .document import DISAGREEMENTS, disagreement_warning
 from .jsonload import MAX_JSON_BYTES, parse_json, read_text
 
 # Most specific first: an Anchore export embeds docker-inspect output, a Grype
@@ -106,9 +106,8 @@ def _noting_disagreements(read: Callable[[], Extraction]) -> Extraction:
     finally:
         DISAGREEMENTS.reset(token)
     if noted:
-        shown = ", ".join(noted[:5]) + (f" and {len(noted) - 5} more" if len(noted) > 5 else "")
-        extraction.warnings.append(f"{len(noted)} fields are stated twice for one entry with different values; "
-                                   f"the first value is kept, the later left out: {shown}")
+        extraction.warnings.append(disagreement_warning(
+            noted, "are stated twice for one entry with different values; the first value is kept, the later left out"))
     return extraction
 
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 import base64
 import copy
 import json
+import subprocess
+import sys
 
 import pytest
 
@@ -107,13 +109,36 @@ def test_a_known_severity_or_fix_wins_over_unknown(write_json):
     assert merged["fix"] == {"state": "fixed", "available": True, "versions": ["3.0.8-r1"]}
 
 
-def test_the_first_known_value_wins_when_reports_disagree(write_json):
+def test_the_first_known_value_wins_when_reports_disagree_and_the_later_input_is_told(write_json, tmp_path):
     report = grype_report_for_the_sbom_image()
     report["matches"][0]["vulnerability"]["severity"] = "Low"
     second = copy.deepcopy(report)
     second["matches"][0]["vulnerability"]["severity"] = "Critical"
-    document = extract(write_json(report, "first.json"), write_json(second, "second.json"))
-    assert document["vulnerabilities"]["CVE-2023-0464+apk:libssl3@3.0.8-r0"]["severity"] == "low"
+    first_path, second_path = write_json(report, "first.json"), write_json(second, "second.json")
+    document = extract(first_path, second_path)
+    key = "CVE-2023-0464+apk:libssl3@3.0.8-r0"
+    assert document["vulnerabilities"][key]["severity"] == "low"
+    policy = tmp_path / "critical.regate"
+    policy.write_text('policy "p" {\n  rule critical stop {\n    for v in vulnerabilities where v.severity >= critical\n'
+                      '    message "{v.id}"\n  }\n}\n')
+    # The user sees the choice whichever command merges the inputs.
+    for command in (["extract", str(first_path), str(second_path)],
+                    ["check", str(first_path), str(second_path), "--policy", str(policy)]):
+        done = subprocess.run([sys.executable, "-c", "from regate.cli import main; main()", *command],
+                              capture_output=True, text=True, timeout=120)
+        assert done.returncode in (0, 1) and "Traceback" not in done.stderr, done.stderr
+        [warning] = [line for line in done.stderr.splitlines() if "earlier value is kept" in line]
+        assert warning.startswith(f"regate: warning: {second_path}: 1 fields differ from what an earlier input states")
+        assert warning.endswith(f"vulnerabilities[{key}].severity")
+
+
+def test_inputs_agreeing_on_a_field_get_no_disagreement_warning(write_json):
+    report = grype_report_for_the_sbom_image()
+    first_path, second_path = write_json(report, "first.json"), write_json(copy.deepcopy(report), "second.json")
+    done = subprocess.run([sys.executable, "-c", "from regate.cli import main; main()", "extract",
+                           str(first_path), str(second_path)], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert "earlier value is kept" not in done.stderr
 
 
 def test_a_vulnerable_package_is_always_in_packages(write_json):
