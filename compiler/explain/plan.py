@@ -16,16 +16,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Callable
 
-import jsonpatch
-import orjson
-
 from ..engine import Engine
 from ..engine.actions import rank
 from ..engine.decision import EXIT_PASS, FAIL_ON, exit_code
 from ..engine.policy import PolicyInfo
 from ..opa import Opa
 from . import candidates as cand
-from .changes import Change, operations, vulnerabilities_by_package
+from .changes import Change, apply, operations, vulnerabilities_by_package
 from .exceptions import suggest
 from .layers import group
 from .versions import lowest_upgrades
@@ -108,14 +105,16 @@ def _with_upgrades(context: Context, document: dict, found: cand.Candidates) -> 
 
 def _apply(document: dict, plan: list[Change]) -> tuple[dict, list[dict]]:
     """The patched document and the patch: each change's operations are made against the document
-    as the changes before it left it (a file removed with its secrets is not removed twice)."""
-    working = orjson.loads(orjson.dumps(document))
+    as the changes before it left it (a file removed with its secrets is not removed twice). The
+    patched document shares what the plan leaves unchanged with `document`: neither is changed later."""
+    working = dict(document)
+    copied = {id(working)}
     # Changes to packages never touch another package's vulnerabilities, so one index serves them all.
     affecting = vulnerabilities_by_package(working)
     ops: list[dict] = []
     for change in plan:
         step = operations(change, working, affecting)
-        jsonpatch.apply_patch(working, step, in_place=True)
+        apply(working, step, copied)
         ops += step
     return working, ops
 
