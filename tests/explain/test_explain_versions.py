@@ -104,24 +104,33 @@ def _gone(pid: int) -> bool:
     return Path(f"/proc/{pid}/status").read_text().find("State:\tZ") >= 0
 
 
+def _started(tmp_path: Path) -> int:
+    """The process id the wrapper records as it starts."""
+    waited = time.monotonic()
+    while not (tmp_path / "pid").exists():
+        assert time.monotonic() - waited < 30
+        time.sleep(0.01)
+    return int((tmp_path / "pid").read_text())
+
+
 def test_upgrades_run_while_regate_does_other_work_and_give_what_they_gave(opa, tmp_path):
     packages = {"p": {"type": "deb", "version": "1.0-1", "fixes": {"a": ["1.0-2"], "b": ["1.1-1"]}}}
     started = Upgrades(_wrapped(opa, tmp_path, "sleep 0.3"), packages, timeout=60)
-    elapsed = time.monotonic()
-    while not (tmp_path / "pid").exists():
-        assert time.monotonic() - elapsed < 30
-        time.sleep(0.01)
+    _started(tmp_path)  # before the result is asked for
     assert started.result() == {"p": {"target": "1.1-1", "cleared": ["a", "b"], "unfixable": []}}
     assert lowest_upgrades(opa, {}, timeout=60) == {}
 
 
 def test_upgrades_cancelled_or_out_of_time_leave_nothing_running(opa, tmp_path):
     packages = {"p": {"type": "deb", "version": "1.0-1", "fixes": {"a": ["1.0-2"]}}}
-    Upgrades(_wrapped(opa, tmp_path, "sleep 60"), packages, timeout=60).cancel()
-    assert _gone(int((tmp_path / "pid").read_text()))
-    with pytest.raises(EngineError, match=r"opa eval did not finish within 0.5 s \(--timeout\)"):
-        lowest_upgrades(_wrapped(opa, tmp_path, "sleep 60"), packages, timeout=0.5)
-    assert _gone(int((tmp_path / "pid").read_text()))
+    started = Upgrades(_wrapped(opa, tmp_path, "sleep 60"), packages, timeout=60)
+    pid = _started(tmp_path)
+    started.cancel()
+    assert _gone(pid)
+    (tmp_path / "pid").unlink()
+    with pytest.raises(EngineError, match=r"opa eval did not finish within 2 s \(--timeout\)"):
+        lowest_upgrades(_wrapped(opa, tmp_path, "sleep 60"), packages, timeout=2)
+    assert _gone(_started(tmp_path))
 
 
 def test_a_failed_upgrade_evaluation_is_an_engine_error(opa, tmp_path):
