@@ -16,6 +16,8 @@ import tempfile
 import time
 from importlib import resources
 
+import orjson
+
 from ..errors import EngineError, one_line
 from ..opa import Opa, die_with_parent, kill_group
 from ..resources import rego_library
@@ -45,7 +47,7 @@ class Upgrades:
             args += ["--data", module]
         # From a file: a pipe would need writing while OPA reads it, and regate does other work meanwhile.
         with tempfile.TemporaryFile() as stdin:
-            stdin.write(json.dumps({"packages": packages}).encode())
+            stdin.write(orjson.dumps({"packages": packages}))
             stdin.seek(0)
             try:
                 self._process = subprocess.Popen([*args, _QUERY], stdin=stdin, stdout=subprocess.PIPE,
@@ -67,8 +69,8 @@ class Upgrades:
             _stop(process)
             raise
         try:
-            return json.loads(stdout)["result"][0]["expressions"][0]["value"]
-        except (json.JSONDecodeError, KeyError, IndexError, TypeError):
+            return orjson.loads(stdout)["result"][0]["expressions"][0]["value"]
+        except (json.JSONDecodeError, KeyError, IndexError, TypeError):  # orjson's is one
             raise EngineError(f"opa eval of the upgrade plan failed (exit status {process.returncode}): "
                               f"{one_line(stdout or stderr) or 'no output'}") from None
 
