@@ -100,7 +100,8 @@ def main() -> int:
         runs = [(timed(regate), timed(regate + ["--explain"])) for _ in range(options.repeat)]
         (plain, plain_cpu, plain_code), (explained, cpu, code) = \
             [tuple(statistics.median(run[side][i] for run in runs) for i in range(3)) for side in (0, 1)]
-        report = json.loads(subprocess.run(regate + ["--explain"], capture_output=True, text=True, cwd=ROOT, env=ENV).stdout)
+        explained_run = subprocess.run(regate + ["--explain"], capture_output=True, text=True, cwd=ROOT, env=ENV)
+        report = json.loads(explained_run.stdout)
     explanation = report["results"][0]["explanation"]
     print(f"document: {len(document['packages']):,} packages, {len(document['vulnerabilities']):,} vulnerabilities")
     print(f"plan: {len(explanation['plan']):,} changes, {len(explanation['patch']):,} patch operations; "

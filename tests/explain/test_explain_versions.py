@@ -135,5 +135,6 @@ def test_upgrades_cancelled_or_out_of_time_leave_nothing_running(opa, tmp_path):
 
 def test_a_failed_upgrade_evaluation_is_an_engine_error(opa, tmp_path):
     failing = _wrapped(opa, tmp_path, "echo 'rego_parse_error: broken' >&2; exit 2")
-    with pytest.raises(EngineError, match=r"opa eval of the upgrade plan failed \(exit status 2\): rego_parse_error: broken"):
+    failed = r"opa eval of the upgrade plan failed \(exit status 2\): rego_parse_error: broken"
+    with pytest.raises(EngineError, match=failed):
         lowest_upgrades(failing, {"p": {"type": "deb", "version": "1", "fixes": {"a": ["2"]}}}, timeout=60)
