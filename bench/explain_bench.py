@@ -14,13 +14,14 @@ with its bytecode compiled, as installed (as in check_bench.py). The CPU time
 wall-clock time: on a machine shared with other work it varies much less.
 
 Figures of the fastexplain round (2 cores shared with three other benchmarking
-sessions, load average 5-8; three runs of this bench each, alternating with the
-code before the round): 1.75-1.98x wall-clock, 2.04-2.18x CPU; before,
-2.44-3.29x wall-clock, 2.21-2.37x CPU. The patch applied without jsonpatch
-(~120-180 -> ~30-40 ms of CPU) and the upgrades' opa eval running while the
-image-wide trials are evaluated make the difference; what remains is OPA: the
-proof's evaluation of the whole patched document (~0.2-0.3 s of CPU, as much as
-the check's own), the upgrades (~0.15 s) and three trials (~0.035 s each).
+sessions, load average 5-9; six runs of this bench, each alternating with one
+on the code before the round): 1.75-2.48x wall-clock, 1.83-2.18x CPU (explain
+1.28-1.50 s of CPU); before, 2.44-3.35x wall-clock, 2.21-2.69x CPU (1.40-1.74 s).
+The patch applied without jsonpatch (~120-180 -> ~30-40 ms of CPU) and the
+upgrades' opa eval running while the image-wide trials are evaluated make the
+difference. What remains is mostly OPA: the proof's evaluation of the whole
+patched document (~0.2-0.3 s of CPU, as much as the check's own), the upgrades
+(~0.15 s) and three trials (~0.035 s each, plus ~10 ms each to fork regate).
 """
 
 from __future__ import annotations
