@@ -14,10 +14,7 @@ reason, never guessed at.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Callable
-
-import jsonpatch
-import orjson
+from typing import Callable, Iterable
 
 from ..engine import Engine
 from ..engine.actions import rank
@@ -25,10 +22,10 @@ from ..engine.decision import EXIT_PASS, FAIL_ON, exit_code
 from ..engine.policy import PolicyInfo
 from ..opa import Opa
 from . import candidates as cand
-from .changes import Change, operations, vulnerabilities_by_package
+from .changes import Change, apply, operations, vulnerabilities_by_package
 from .exceptions import suggest
 from .layers import group
-from .versions import lowest_upgrades
+from .versions import Upgrades
 
 # The keyed collections of a document, which rules about the image config alone never read.
 _COLLECTIONS = ("packages", "vulnerabilities", "files", "secrets", "users", "misconfigurations", "malware")
@@ -68,24 +65,41 @@ def explain(context: Context, document: dict, decision: dict) -> dict:
     reads_of: Callable[[dict], list[str]] = \
         lambda f: context.policy.rule(f["policy"], f["rule"]).get("reads", {}).get("data", [None])
     found = cand.collect(document, findings, reads_of)
-    changes = _with_upgrades(context, document, found)
-    plan = sorted(changes.values(), key=lambda c: c.order)
     trial = cand.config_changes(document, tuple(found.image_wide)) if found.image_wide else []
     config_only = all(reads_of(f) == ["image_config"] for f in findings if cand.finding_id(f) in found.image_wide)
-    patched_decision, plan, patched, ops = _prove(context, document, plan, trial, found.image_wide, config_only)
+    upgrades = Upgrades(context.opa, cand.upgrade_requests(document, _upgradable(found)), context.timeout)
+    try:
+        # Trials of rules that read only the image config run on the probe while OPA chooses the
+        # upgrades: upgrades never touch the image config, so these trials do not wait for them.
+        kept = _needed(context, _probe(document), _image_changes(found.changes.values()), trial,
+                       found.image_wide) if config_only else None
+        changes = _with_upgrades(document, found, upgrades.result())
+    finally:
+        upgrades.cancel()
+    plan = sorted(changes.values(), key=lambda c: c.order)
+    if kept is None:
+        kept = _needed(context, document, plan, trial, found.image_wide)
+    plan = sorted(plan + kept, key=lambda c: c.order)
+    patched, ops = _apply(document, plan)
+    patched_decision = context.engine.evaluate(patched)
     remaining = [dict(_brief(f), reason=_reason(f, found, plan, context))
                  for f in blocking(patched_decision, context.fail_on)]
     return _explanation(_candidate_list(findings, plan, found), plan, group(document, plan), decision,
                         _proof(patched_decision, remaining, "", context.fail_on), ops, context, patched)
 
 
-def _with_upgrades(context: Context, document: dict, found: cand.Candidates) -> dict[tuple[str, str], Change]:
+def _upgradable(found: cand.Candidates) -> list[str]:
+    """The packages a vulnerability finding asks to upgrade and no change removes."""
+    removed = {target for kind, target in found.changes if kind == "remove_package"}
+    return sorted(set(found.upgrade_findings) - removed)
+
+
+def _with_upgrades(document: dict, found: cand.Candidates, upgrades: dict[str, dict]) -> dict[tuple[str, str], Change]:
     """The entry changes plus one upgrade per package a vulnerability finding asks to upgrade, unless
     the package is removed anyway; findings no fix version above the installed one clears stay unresolved."""
     changes = dict(found.changes)
     removed = {target for kind, target in changes if kind == "remove_package"}
-    requests = cand.upgrade_requests(document, sorted(set(found.upgrade_findings) - removed))
-    for package, chosen in sorted(lowest_upgrades(context.opa, requests, context.timeout).items()):
+    for package, chosen in sorted(upgrades.items()):
         clears = tuple(sorted(f for f in found.upgrade_findings[package] if f.split(":", 1)[1] in chosen["cleared"]))
         entry = document["packages"][package]
         changes[("upgrade", package)] = Change(
@@ -108,27 +122,18 @@ def _with_upgrades(context: Context, document: dict, found: cand.Candidates) -> 
 
 def _apply(document: dict, plan: list[Change]) -> tuple[dict, list[dict]]:
     """The patched document and the patch: each change's operations are made against the document
-    as the changes before it left it (a file removed with its secrets is not removed twice)."""
-    working = orjson.loads(orjson.dumps(document))
+    as the changes before it left it (a file removed with its secrets is not removed twice). The
+    patched document shares what the plan leaves unchanged with `document`: neither is changed later."""
+    working = dict(document)
+    copied = {id(working)}
     # Changes to packages never touch another package's vulnerabilities, so one index serves them all.
     affecting = vulnerabilities_by_package(working)
     ops: list[dict] = []
     for change in plan:
         step = operations(change, working, affecting)
-        jsonpatch.apply_patch(working, step, in_place=True)
+        apply(working, step, copied)
         ops += step
     return working, ops
-
-
-def _prove(context: Context, document: dict, plan: list[Change], trial: list[Change], image_wide: list[str],
-           config_only: bool) -> tuple[dict, list[Change], dict, list[dict]]:
-    """The plan with the configuration changes the image-wide findings need, the decision on the
-    patched document, the patched document and the patch."""
-    kept = _needed(context, _probe(document) if config_only else document,
-                   [c for c in plan if _touches_image(c)] if config_only else plan, trial, image_wide)
-    final = sorted(plan + kept, key=lambda c: c.order)
-    patched, ops = _apply(document, final)
-    return context.engine.evaluate(patched), final, patched, ops
 
 
 def _needed(context: Context, document: dict, plan: list[Change], trial: list[Change],
@@ -161,9 +166,10 @@ def _probe(document: dict) -> dict:
     return dict(document, **{c: {} for c in _COLLECTIONS if isinstance(document.get(c), dict)})
 
 
-def _touches_image(change: Change) -> bool:
-    return change.kind in ("set_user", "drop_port", "add_healthcheck") or \
-        (change.kind == "remove_entry" and change.detail["collection"].startswith("image."))
+def _image_changes(changes: Iterable[Change]) -> list[Change]:
+    """The changes to the image config, in plan order."""
+    return sorted((c for c in changes if c.kind in ("set_user", "drop_port", "add_healthcheck") or
+                   (c.kind == "remove_entry" and c.detail["collection"].startswith("image."))), key=lambda c: c.order)
 
 
 def _reason(finding: dict, found: cand.Candidates, plan: list[Change], context: Context) -> str:

@@ -6,12 +6,16 @@ of those across a package's vulnerabilities)."""
 
 from __future__ import annotations
 
+import os
 import re
+import time
 from pathlib import Path
 
 import pytest
 
-from regate.explain.versions import lowest_upgrades
+from regate.errors import EngineError
+from regate.explain.versions import Upgrades, lowest_upgrades
+from regate.opa import Opa
 
 LIBRARY = Path(__file__).resolve().parents[2] / "rego" / "regate" / "lib" / "version"
 # Test table file -> a package type whose scheme it tests.
@@ -82,3 +86,55 @@ def test_the_planning_module_is_formatted_and_strict(opa):
     assert formatted.returncode == 0 and formatted.stdout == "", formatted.stdout + formatted.stderr
     checked = opa.run("check", "--strict", *modules)
     assert checked.returncode == 0, checked.stdout + checked.stderr
+
+
+def _wrapped(opa, tmp_path: Path, before: str) -> Opa:
+    """The real OPA behind a script that runs `before` first (and records its own process id)."""
+    script = tmp_path / "opa"
+    script.write_text(f'#!/bin/sh\necho $$ > {tmp_path / "pid"}\n{before}\nexec {opa.path} "$@"\n', encoding="utf-8")
+    script.chmod(0o755)
+    return Opa(str(script), opa.version)
+
+
+def _gone(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    return Path(f"/proc/{pid}/status").read_text().find("State:\tZ") >= 0
+
+
+def _started(tmp_path: Path) -> int:
+    """The process id the wrapper records as it starts."""
+    waited = time.monotonic()
+    while not (tmp_path / "pid").exists():
+        assert time.monotonic() - waited < 30
+        time.sleep(0.01)
+    return int((tmp_path / "pid").read_text())
+
+
+def test_upgrades_run_while_regate_does_other_work_and_give_what_they_gave(opa, tmp_path):
+    packages = {"p": {"type": "deb", "version": "1.0-1", "fixes": {"a": ["1.0-2"], "b": ["1.1-1"]}}}
+    started = Upgrades(_wrapped(opa, tmp_path, "sleep 0.3"), packages, timeout=60)
+    _started(tmp_path)  # before the result is asked for
+    assert started.result() == {"p": {"target": "1.1-1", "cleared": ["a", "b"], "unfixable": []}}
+    assert lowest_upgrades(opa, {}, timeout=60) == {}
+
+
+def test_upgrades_cancelled_or_out_of_time_leave_nothing_running(opa, tmp_path):
+    packages = {"p": {"type": "deb", "version": "1.0-1", "fixes": {"a": ["1.0-2"]}}}
+    started = Upgrades(_wrapped(opa, tmp_path, "sleep 60"), packages, timeout=60)
+    pid = _started(tmp_path)
+    started.cancel()
+    assert _gone(pid)
+    (tmp_path / "pid").unlink()
+    with pytest.raises(EngineError, match=r"opa eval did not finish within 2 s \(--timeout\)"):
+        lowest_upgrades(_wrapped(opa, tmp_path, "sleep 60"), packages, timeout=2)
+    assert _gone(_started(tmp_path))
+
+
+def test_a_failed_upgrade_evaluation_is_an_engine_error(opa, tmp_path):
+    failing = _wrapped(opa, tmp_path, "echo 'rego_parse_error: broken' >&2; exit 2")
+    failed = r"opa eval of the upgrade plan failed \(exit status 2\): rego_parse_error: broken"
+    with pytest.raises(EngineError, match=failed):
+        lowest_upgrades(failing, {"p": {"type": "deb", "version": "1", "fixes": {"a": ["2"]}}}, timeout=60)
