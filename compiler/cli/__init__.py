@@ -141,8 +141,9 @@ def _leave(code: int | str | None) -> NoReturn:
     handler), the process ends at once instead."""
     if code is None or isinstance(code, int):
         try:
-            sys.stdout.flush()
-            sys.stderr.flush()
+            for stream in (sys.stdout, sys.stderr):
+                if stream is not None:  # None: the descriptor was closed when Python started
+                    stream.flush()
         except (OSError, ValueError):  # a closed output: Python's exit deals with it, as before
             pass
         else:
