@@ -9,12 +9,14 @@ import json
 from pathlib import Path
 
 import pytest
+import yaml
 
 from regate.errors import UserError
 from regate.extract import validation
 from regate.extract.base import ExtractOptions
 from regate.extract.document import build_document
 from regate.extract.registry import extract_path
+from regate.inputs import complete
 from regate.resources import input_schema
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -48,20 +50,30 @@ def _documents_in_files() -> list[tuple[str, dict]]:
 
 
 def _documents_extracted() -> list[tuple[str, dict]]:
-    """What `regate extract` builds from each real-world scanner file it reads."""
+    """What `regate extract` builds from each scanner or image file of the fixtures and examples."""
     built = []
-    for path in sorted((FIXTURES / "realworld").rglob("*.json")):
+    for path in sorted([*FIXTURES.rglob("*.json"), *(ROOT / "examples").rglob("*.json")]):
         try:
             built.append((f"extract {path.relative_to(ROOT)}", build_document([extract_path(path, ExtractOptions(run_syft=False))])))
-        except UserError:  # a policy file, a near miss: not an image's analysis
+        except UserError:  # an input document, a policy file, a near miss: not an image's analysis
             continue
     return built
 
 
+def _documents_of_test_cases() -> list[tuple[str, dict]]:
+    """The inline inputs of the examples' test cases, completed as `regate test` completes them."""
+    found = []
+    for path in sorted((ROOT / "examples").glob("*/*_test.yaml")):
+        for case in yaml.safe_load(path.read_text("utf-8"))["cases"]:
+            if "input" in case and not any(key.startswith("input_file") for key in case):
+                found.append((f"{path.relative_to(ROOT)}: {case['name']}", complete(copy.deepcopy(case["input"]))))
+    return found
+
+
 @pytest.fixture(scope="module")
 def documents() -> list[tuple[str, dict]]:
-    documents = _documents_in_files() + _documents_extracted()
-    assert len(documents) > 40
+    documents = _documents_in_files() + _documents_extracted() + _documents_of_test_cases()
+    assert len(documents) > 80
     return documents
 
 
@@ -181,9 +193,11 @@ def test_the_schema_uses_only_keywords_the_breakages_cover():
     assert used <= COVERED_KEYWORDS, sorted(used - COVERED_KEYWORDS)
 
 
-def test_every_valid_document_is_accepted_by_both(documents):
+def test_every_document_the_project_has_is_judged_alike(documents):
     for where, document in documents:
         _same_verdict(document, where)
+    refused = [where for where, document in documents if validation.schema_errors(document)]
+    assert refused == ["tests/fixtures/secrets/bad_doc_with_secret.json"]  # made invalid on purpose
 
 
 def _places(schema: dict, where: str = "") -> set[str]:
