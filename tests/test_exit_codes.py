@@ -4,6 +4,7 @@ a bug in regate, an interrupted run, a report nobody read to the end."""
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -79,3 +80,41 @@ def test_regate_test_with_a_broken_opa_is_exit_2(behaviour, expected, tmp_path):
                             capture_output=True, text=True, env={**os.environ, "REGATE_OPA": str(opa)}, timeout=120)
     assert result.returncode == 2, result.stdout + result.stderr
     assert result.stderr.strip() == f"regate: error: {expected}"
+
+
+# A `regate` that notes whether Python tore the interpreter down at exit (an object in sys.modules is
+# freed then), with an atexit handler or a thread still running when asked to.
+PROBED = """
+import os, sys, threading, time
+
+class Probe:
+    def __del__(self):
+        os.write(2, b"torn down\\n")
+
+sys.modules["teardown-probe"] = Probe()
+extra = sys.argv.pop(1)
+if extra == "atexit":
+    import atexit
+    atexit.register(lambda: os.write(2, b"atexit handler ran\\n"))
+if extra == "thread":
+    threading.Thread(target=lambda: (time.sleep(1), os.write(2, b"thread finished\\n"))).start()
+import regate.cli
+regate.cli.main()
+"""
+
+
+@pytest.mark.parametrize("extra, noted", [
+    ("nothing", []),  # the report written and flushed, regate ends at once
+    ("atexit", ["atexit handler ran", "torn down"]),
+    ("thread", ["thread finished", "torn down"]),
+])
+def test_regate_ends_at_once_when_nothing_needs_pythons_teardown(extra, noted, opa, tmp_path):
+    check = ["check", "--policy", str(PRODUCTION), "--format", "json", str(VULNERABLE)]
+    env = {**os.environ, "REGATE_CACHE_DIR": str(tmp_path)}
+    # A compile leaves an atexit handler behind: the check that fills the cache exits as Python does.
+    assert subprocess.run([sys.executable, "-m", "regate", *check], capture_output=True, env=env, timeout=120).returncode == 1
+    result = subprocess.run([sys.executable, "-c", PROBED, extra, *check], capture_output=True, text=True, env=env,
+                            timeout=120)
+    assert result.returncode == 1, result.stderr
+    assert json.loads(result.stdout)["verdict"] == "STOP"  # all of it, flushed
+    assert result.stderr.splitlines() == noted
