@@ -19,9 +19,10 @@ _EVERY_SECONDS = 0.2
 
 
 def on_terminal(stream: TextIO | None = None) -> bool:
-    """Whether progress belongs on `stream` (stderr): a TTY, not CI, not TERM=dumb."""
+    """Whether progress belongs on `stream` (stderr): a TTY, not CI, not TERM=dumb. Python has
+    no stderr (None) when regate was started with that descriptor closed."""
     stream = stream or sys.stderr
-    return stream.isatty() and not os.environ.get("CI") and os.environ.get("TERM") != "dumb"
+    return stream is not None and stream.isatty() and not os.environ.get("CI") and os.environ.get("TERM") != "dumb"
 
 
 class Step(Protocol):

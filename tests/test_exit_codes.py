@@ -66,6 +66,17 @@ def test_a_report_nobody_reads_to_the_end_is_exit_2_not_a_verdict(fmt, opa, tmp_
     assert "Traceback" not in stderr and "Exception ignored" not in stderr
 
 
+@pytest.mark.parametrize("redirect", [">&-", "2>&- >/dev/null"])
+@pytest.mark.parametrize("image, verdict", [(VULNERABLE, 1), (PRODUCTION / "inputs" / "clean.json", 0)])
+def test_a_closed_standard_stream_leaves_the_verdict_as_it_is(redirect, image, verdict, opa, tmp_path):
+    """`regate check ... >&-` (or `2>&-`): Python starts without that stream; the exit code is still the verdict."""
+    done = subprocess.run(["/bin/bash", "-c", f'"$0" -m regate check --policy "$1" "$2" {redirect}',
+                           sys.executable, str(PRODUCTION), str(image)],
+                          capture_output=True, text=True, timeout=120, env={**os.environ, "REGATE_CACHE_DIR": str(tmp_path)})
+    assert done.returncode == verdict, done.stderr
+    assert "error" not in done.stderr and "Traceback" not in done.stderr
+
+
 @pytest.mark.parametrize("behaviour, expected", [
     ("echo '[1, 2]'", "opa test returned something other than an array of objects: [1, 2]"),
     ("echo 'opa: out of memory' >&2; exit 1", "opa test failed: opa: out of memory"),
