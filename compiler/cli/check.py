@@ -305,7 +305,9 @@ def _evaluate(kind: str, bundle: Path | None, local: PolicyInfo | None, server, 
 def _kept_input(document: dict, fmt: str) -> dict | None:
     """What the report in `fmt` shows of the input besides the decision (see `Result.input`)."""
     if fmt == "json":
-        return document
+        from ..report.jsonreport import embedded
+
+        return embedded(document)
     if fmt == "markdown":
         return {"drift": document.get("drift") or {}, "baseline": document.get("baseline")}
     return None
