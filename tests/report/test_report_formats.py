@@ -226,7 +226,7 @@ def test_json_report_of_inputs_rendered_as_they_came_is_the_same_text(run, big):
     # `check --format json` renders each input as its decision arrives (jsonreport.embedded); the
     # report must be byte for byte the one rendered from the documents, also when an integer past
     # 64 bits sends the report through the json module.
-    documents = [complete({"now": NOW, **case, "labels": {"size": str(2**70)}}) for case in CASES.values()]
+    documents = [complete({"now": NOW, **case}) for case in CASES.values()]
     if big:
         documents[1]["image"]["size"] = 2**70
 
