@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from ..engine.policy import PolicyInfo
     from ..extract.base import ExtractOptions
     from ..report import Run
+    from ..report.jsonreport import Embedded
     from ..subjects import Subject
 
 # A check of one prepared document starts OPA on it before anything else it imports (engine.ahead):
@@ -302,10 +303,12 @@ def _evaluate(kind: str, bundle: Path | None, local: PolicyInfo | None, server, 
     return Run(tuple(results), policy, info, fail_on, timings, cached)
 
 
-def _kept_input(document: dict, fmt: str) -> dict | None:
+def _kept_input(document: dict, fmt: str) -> dict | Embedded | None:
     """What the report in `fmt` shows of the input besides the decision (see `Result.input`)."""
     if fmt == "json":
-        return document
+        from ..report.jsonreport import embedded
+
+        return embedded(document)
     if fmt == "markdown":
         return {"drift": document.get("drift") or {}, "baseline": document.get("baseline")}
     return None

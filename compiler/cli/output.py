@@ -10,7 +10,7 @@ from ..errors import UserError
 from ..report import write
 
 
-def deliver(text: str, output: Path | None) -> None:
+def deliver(text: str | bytes, output: Path | None) -> None:
     """`text` to standard output, or to `output` (a reader, or a crash, never sees half of it)."""
     if output is None:
         click.echo(text, nl=False)

@@ -6,7 +6,8 @@ and `GET /v1/config` shows the label regate gave it (so another server that
 took the port first is never mistaken for it). It runs in a session of its
 own and is stopped with its whole process group when the engine closes:
 SIGTERM, then SIGKILL after a grace period. On Linux it also gets SIGTERM if
-regate itself dies, so a killed CI job leaves no OPA behind.
+regate itself dies, so a killed CI job leaves no OPA behind. It makes no
+request of its own (no version check against GitHub).
 
 Its Go runtime collects garbage a quarter as often as by default (`GOGC`,
 unless the environment sets it): parsing each posted input allocates anew,
@@ -84,8 +85,11 @@ class ManagedOpa:
         self.log = tempfile.TemporaryFile()
         # A signed bundle is verified by regate before it gets here (`--verification-key`), as `opa eval`
         # (the cli engine) never verifies; without --skip-verify OPA would refuse any signed bundle.
+        # --skip-version-check: `opa run` would otherwise ask GitHub for OPA's latest release as it starts,
+        # from every CI run and every server of a pool.
         args = [self.opa.path, "run", "--server", "--addr", url.removeprefix("http://"), "--skip-verify",
-                "--log-level", "error", "--set", f"labels.regate_instance={self.instance}", "--bundle", str(self.bundle)]
+                "--skip-version-check", "--log-level", "error", "--set", f"labels.regate_instance={self.instance}",
+                "--bundle", str(self.bundle)]
         try:
             self.process = subprocess.Popen(args, stdin=subprocess.DEVNULL, stdout=self.log, stderr=subprocess.STDOUT,
                                             env={"GOGC": GOGC, **os.environ}, start_new_session=True,

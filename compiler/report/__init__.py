@@ -1,4 +1,4 @@
-"""Reports of a run: one module per format, each a `render(run) -> str`.
+"""Reports of a run: one module per format, each a `render(run) -> str` (json: UTF-8 bytes).
 
 A `Run` holds one `Result` per evaluated image plus what produced them (the
 policy revision and rule metadata, the engine, timings). Decisions are
@@ -20,6 +20,7 @@ from ..engine.decision import exit_code, worst
 
 if TYPE_CHECKING:
     from ..engine.policy import PolicyInfo
+    from .jsonreport import Embedded
 
 FORMATS = ("text", "json", "sarif", "junit", "github", "markdown", "html", "anchore")
 _MODULES = {"json": "jsonreport"}
@@ -39,7 +40,8 @@ class Result:
     # Markdown's "what changed"; nothing for the other formats. It is the document as evaluated,
     # concealed as `regate extract` writes it (`Subject.load` conceals every document), so it is
     # not redacted again: the detectors over every string of an image's files take seconds.
-    input: dict | None = None
+    # `check --format json` holds it rendered already (`jsonreport.embedded`).
+    input: dict | Embedded | None = None
     # The plan from STOP to GO (`regate check --explain`, regate.explain), or None.
     explanation: dict | None = None
 
@@ -135,11 +137,12 @@ def data_summary(decision: dict) -> tuple[str, str]:
     return had or "none", ", ".join(kind for kind, entry in coverage.items() if not entry.get("sources"))
 
 
-def render(fmt: str, run: Run, color: bool = False) -> str:
+def render(fmt: str, run: Run, color: bool = False) -> str | bytes:
+    """The report in `fmt`: text, or UTF-8 bytes where a format makes those (json)."""
     module = importlib.import_module(f".{_MODULES.get(fmt, fmt)}", __name__)
     return module.render(run, color=color) if fmt == "text" else module.render(run)
 
 
-def write(path: Path, text: str) -> None:
+def write(path: Path, text: str | bytes) -> None:
     """Write a report so that readers see the whole of it or nothing."""
-    write_atomically(path, text.encode("utf-8"))
+    write_atomically(path, text.encode("utf-8") if isinstance(text, str) else text)

@@ -14,6 +14,7 @@ from engine.gatehelpers import isolated_cache  # noqa: F401  (autouse: a compile
 from regate.bundle import write_bundle
 from regate.compile import compile_policies
 from regate.engine import open_engine
+from regate.engine.server import ServerEngine, ServerOptions
 from regate.errors import InputError
 from regate.extract.base import ExtractOptions
 from regate.extract.document import build_document
@@ -52,7 +53,9 @@ def documents() -> dict[str, dict]:
 
 @pytest.fixture(scope="module")
 def decide(documents, tmp_path_factory, opa):
-    """(decisions by `opa eval`, decisions by a managed server) per example policy, computed once."""
+    """(decisions by `opa eval`, decisions by a managed server) per example policy, computed once;
+    the managed server's decisions (OPA's webhook API) are also asked as of a server the user runs
+    (the v1 data API), which must give the same."""
     done: dict[Path, tuple[dict, dict]] = {}
 
     def both(policy: Path) -> tuple[dict, dict]:
@@ -61,8 +64,9 @@ def decide(documents, tmp_path_factory, opa):
             write_bundle(compile_policies([policy], date(2026, 6, 1)), bundle)
             with open_engine("cli", bundle) as cli:
                 by_cli = {name: cli.evaluate(doc) for name, doc in documents.items()}
-            with open_engine("server", bundle) as server:
+            with open_engine("server", bundle) as server, ServerEngine.connect(ServerOptions(server.url)) as user:
                 by_server = {name: server.evaluate(doc) for name, doc in documents.items()}
+                assert {name: user.evaluate(doc) for name, doc in documents.items()} == by_server
             done[policy] = by_cli, by_server
         return done[policy]
 

@@ -122,6 +122,25 @@ def test_managed_server_ignores_the_proxy_the_environment_names(expected, tmp_pa
     assert decisions(result) == expected
 
 
+def test_managed_server_makes_no_request_of_its_own(bundle, opa, monkeypatch):
+    # `opa run` asks GitHub for OPA's latest release as it starts, through the proxy the environment
+    # names: regate's own loopback server must reach nothing outside this machine.
+    with socket.socket() as proxy:
+        proxy.bind(("127.0.0.1", 0))
+        proxy.listen()
+        proxy.settimeout(3)
+        address = f"http://127.0.0.1:{proxy.getsockname()[1]}"
+        for name in ("HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy"):
+            monkeypatch.setenv(name, address)
+        for name in ("NO_PROXY", "no_proxy"):
+            monkeypatch.delenv(name, raising=False)
+        with open_engine("server", bundle) as engine:
+            assert engine.evaluate(json.loads(CLEAN.read_text()))["final_action"] == "GO"
+            with pytest.raises(socket.timeout):
+                connection, _ = proxy.accept()
+                connection.close()
+
+
 @pytest.mark.parametrize("environment, expected_gogc", [({}, managed.GOGC), ({"GOGC": "150"}, "150")])
 def test_managed_server_collects_garbage_as_set_unless_the_environment_says(bundle, opa, monkeypatch, environment,
                                                                              expected_gogc):

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import re
 import xml.etree.ElementTree as ET
+from dataclasses import replace
 from datetime import date
 from pathlib import Path
 
@@ -20,6 +21,7 @@ from regate.engine import open_engine
 from regate.engine.policy import PolicyInfo
 from regate.inputs import complete
 from regate.report import FORMATS, Result, Run, render
+from regate.report.jsonreport import embedded
 
 SARIF_SCHEMA = ROOT / "tests" / "fixtures" / "sarif-schema-2.1.0.json"
 POLICY_FILE = "tests/engine/policies/anchore/anchore.regate"
@@ -217,6 +219,24 @@ def test_json_report(run):
     assert first["image"] == {"reference": "registry.example.com/prod/api:1", "digest": "", "id": ""}
     assert first["decision"] == run.results[0].decision
     assert first["timings_ms"] == {"evaluate": 50.0, "extract": 1.0}
+
+
+@pytest.mark.parametrize("big", [False, True], ids=["orjson", "an integer past 64 bits"])
+def test_json_report_of_inputs_rendered_as_they_came_is_the_same_text(run, big):
+    # `check --format json` renders each input as its decision arrives (jsonreport.embedded); the
+    # report must be byte for byte the one rendered from the documents, also when an integer past
+    # 64 bits sends the report through the json module.
+    documents = [complete({"now": NOW, **case}) for case in CASES.values()]
+    if big:
+        documents[1]["image"]["size"] = 2**70
+
+    def with_inputs(inputs) -> Run:
+        return replace(run, results=tuple(replace(result, input=kept) for result, kept in zip(run.results, inputs)))
+
+    rendered = [embedded(document) for document in documents]
+    assert [isinstance(kept, dict) for kept in rendered] == [big and index == 1 for index in range(len(documents))]
+    assert render("json", with_inputs(rendered)) == render("json", with_inputs(documents))
+    assert json.loads(render("json", with_inputs(rendered)))["results"][1]["input"] == documents[1]
 
 
 def test_locations_outside_the_working_directory_are_absolute(run, tmp_path, monkeypatch):
