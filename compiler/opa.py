@@ -15,6 +15,7 @@ import signal
 import subprocess
 import sys
 from dataclasses import dataclass
+from typing import Any
 from functools import cache
 from pathlib import Path
 
@@ -57,14 +58,20 @@ def run_isolated(argv: list[str], input_text: str | None = None, timeout: float 
     Killing only the direct child (what subprocess.run does) leaves whatever it started
     running, holding the output pipes open. Raises subprocess.TimeoutExpired."""
     stdin = subprocess.PIPE if input_text is not None else subprocess.DEVNULL
-    with subprocess.Popen(argv, stdin=stdin, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=cwd,
-                          start_new_session=True, preexec_fn=die_with_parent) as process:
+    with start_isolated(argv, stdin=stdin, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                        cwd=cwd) as process:
         try:
             stdout, stderr = process.communicate(input_text, timeout=timeout)
         except BaseException:
             kill_group(process, signal.SIGKILL)
             raise
     return subprocess.CompletedProcess(argv, process.returncode, stdout, stderr)
+
+
+def start_isolated(argv: list[str], **popen: Any) -> subprocess.Popen:
+    """`subprocess.Popen(argv, **popen)` of a program regate must be able to stop: in a session
+    of its own (`kill_group` stops it with whatever it started), and asked to die with regate."""
+    return subprocess.Popen(argv, start_new_session=True, preexec_fn=die_with_parent, **popen)
 
 
 def kill_group(process: subprocess.Popen, sig: int) -> None:

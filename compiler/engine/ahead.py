@@ -31,7 +31,7 @@ import orjson
 
 from ..errors import EngineError
 from ..extract.jsonload import decode_text, load_json, parse_json
-from ..opa import Opa, die_with_parent, kill_group
+from ..opa import Opa, kill_group, start_isolated
 from .cli import eval_args
 
 # Where a number with a fraction or an exponent, or `-0`, may start: every number follows `:`, `[`
@@ -67,10 +67,8 @@ class Ahead:
             stdin.write(data)  # a byte order mark too, which OPA skips as regate does
             stdin.seek(0)
             self._started = time.monotonic()
-            # As Opa.run: in a session of its own, and asked to die with regate.
-            self._process = subprocess.Popen([opa.path, *eval_args(bundle)], stdin=stdin, stdout=self._output[0],
-                                             stderr=self._output[1], start_new_session=True,
-                                             preexec_fn=die_with_parent)
+            self._process = start_isolated([opa.path, *eval_args(bundle)], stdin=stdin, stdout=self._output[0],
+                                           stderr=self._output[1])
 
     def read(self, path: Path) -> Any:
         """`load_json(path)`, from the bytes OPA was given when `path` is its file."""

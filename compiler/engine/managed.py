@@ -28,7 +28,7 @@ import time
 from pathlib import Path
 
 from ..errors import EngineError
-from ..opa import Opa, die_with_parent, kill_group
+from ..opa import Opa, kill_group, start_isolated
 
 READY_TIMEOUT = 30.0
 STOP_GRACE = 5.0
@@ -91,9 +91,8 @@ class ManagedOpa:
                 "--skip-version-check", "--log-level", "error", "--set", f"labels.regate_instance={self.instance}",
                 "--bundle", str(self.bundle)]
         try:
-            self.process = subprocess.Popen(args, stdin=subprocess.DEVNULL, stdout=self.log, stderr=subprocess.STDOUT,
-                                            env={"GOGC": GOGC, **os.environ}, start_new_session=True,
-                                            preexec_fn=die_with_parent)
+            self.process = start_isolated(args, stdin=subprocess.DEVNULL, stdout=self.log, stderr=subprocess.STDOUT,
+                                          env={"GOGC": GOGC, **os.environ})
         except OSError as exc:
             self.log.close()
             raise EngineError(f"cannot run {self.opa.path}: {exc.strerror or exc}") from None

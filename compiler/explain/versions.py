@@ -19,7 +19,7 @@ from importlib import resources
 import orjson
 
 from ..errors import EngineError, one_line
-from ..opa import Opa, die_with_parent, kill_group
+from ..opa import Opa, kill_group, start_isolated
 from ..resources import rego_library
 
 _QUERY = "data.regate.explain.upgrades"
@@ -33,8 +33,7 @@ def _modules() -> list[str]:
 
 class Upgrades:
     """The `opa eval` of the lowest upgrades of `packages` (see `lowest_upgrades`), running from
-    its creation until `result` reads it or `cancel` stops it. Started as `Opa.run` starts OPA:
-    in a session of its own, asked to die with regate, killed with all it started on a timeout."""
+    its creation until `result` reads it or `cancel` stops it (with all it started, as on a timeout)."""
 
     def __init__(self, opa: Opa, packages: dict[str, dict], timeout: float):
         self._timeout = timeout
@@ -50,9 +49,8 @@ class Upgrades:
             stdin.write(orjson.dumps({"packages": packages}))
             stdin.seek(0)
             try:
-                self._process = subprocess.Popen([*args, _QUERY], stdin=stdin, stdout=subprocess.PIPE,
-                                                 stderr=subprocess.PIPE, text=True, start_new_session=True,
-                                                 preexec_fn=die_with_parent)
+                self._process = start_isolated([*args, _QUERY], stdin=stdin, stdout=subprocess.PIPE,
+                                               stderr=subprocess.PIPE, text=True)
             except OSError as exc:
                 raise EngineError(f"cannot run {opa.path}: {exc.strerror or exc}") from None
 
