@@ -69,9 +69,10 @@ _too_many_layers_message := message if {
 #   action: "warn"
 #   source: "image.regate:21:3"
 ports contains hit if {
+	allowed_ports_set := data.regate.sets.allowed_ports
 	is_object(input.image.exposed_ports)
 	some key, p in input.image.exposed_ports
-	data.regate.lib.values.not_member(p.port, data.regate.sets.allowed_ports)
+	data.regate.lib.values.not_member(p.port, allowed_ports_set)
 	typed_message := [sprintf("port %s is exposed", [p.spec]) | is_string(p.spec)]
 	hit := [
 		key,

@@ -12,9 +12,10 @@ package regate.policies.packages
 #   action: "stop"
 #   source: "packages.regate:4:3"
 denied contains hit if {
+	denied_packages_set := data.regate.sets.denied_packages
 	is_object(input.packages)
 	some key, p in input.packages
-	p.name in data.regate.sets.denied_packages
+	p.name in denied_packages_set
 	typed_message := [sprintf("%s %s is denied", [p.name, p.version]) | is_string(p.name); is_string(p.version)]
 	hit := [
 		key,
