@@ -15,7 +15,8 @@ from .exceptions import ExceptionDef
 from .rego import LIB, metadata, rego_string, source_of
 from .terms import Terms
 
-_SET_REF = re.compile(r"data\.regate\.sets\.(\w+)")
+_DATA_KINDS = {"lists": "list", "sets": "set", "params": "param"}
+_DATA_REF = re.compile(r"data\.regate\.(lists|sets|params)\.(\w+)")
 
 
 @dataclass(frozen=True)
@@ -77,7 +78,7 @@ class RuleGenerator(Conditions, Terms):
         lines.append("hit := [\n" + "".join(f"\t\t{term},\n" for term in hit) + "\t]")
         if body.binding is not None:
             lines = self.unused_lookup_dropped(lines, body.binding.var)
-        lines = self.sets_bound_once(lines)
+        lines = self.data_bound_once(lines)
         head = metadata(
             [("title", meta.title or rule.id), ("description", meta.description)],
             [("id", rule.id), ("action", rule.action), ("severity", meta.severity),
@@ -125,24 +126,26 @@ class RuleGenerator(Conditions, Terms):
                 return lines[:i] + [lookup] + lines[i + 1:]
         return lines
 
-    def sets_bound_once(self, lines: list[str]) -> list[str]:
-        """Each named list's set is looked up once per rule, into a variable the rule's statements
-        test membership in: a reference into another package walks OPA's rule tree whenever it is
-        evaluated, per element of the collection. A rule whose condition is membership in a list
-        (bench/rego_bench's denied_license) took 1.8x the time with the reference per element."""
-        names = list(dict.fromkeys(name for line in lines for name in _SET_REF.findall(line)))
+    def data_bound_once(self, lines: list[str]) -> list[str]:
+        """Each named list, set and parameter the rule's statements read is looked up once per rule,
+        into a variable: a reference into data walks OPA's rule tree (and, for a list or parameter,
+        its cache of the store) whenever it is evaluated, per element of the collection. A rule whose
+        condition is membership in a list (bench/rego_bench's denied_license) took 1.8x the time with
+        the reference per element, one indexing a parameter 2x. Each is always defined (the bundle
+        writes every declared list and parameter), so the lookup cannot make a rule find nothing."""
+        refs = list(dict.fromkeys(ref for line in lines for ref in _DATA_REF.findall(line)))
         bindings = []
-        for name in names:
-            var = f"{name}_set"
+        for kind, name in refs:
+            var = f"{name}_{_DATA_KINDS[kind]}"
             while any(re.search(rf"(?<![.\w]){re.escape(var)}\b", line) for line in lines):
                 var += "_"  # the name is taken in this body
-            ref = re.compile(rf"data\.regate\.sets\.{re.escape(name)}\b")
+            ref = re.compile(rf"data\.regate\.{kind}\.{re.escape(name)}\b")
             renamed = [ref.sub(var, line) for line in lines]
             for before, after in zip(lines, renamed):
                 if before in self.origins:
                     self.origins.setdefault(after, self.origins[before])
             lines = renamed
-            bindings.append(f"{var} := data.regate.sets.{name}")
+            bindings.append(f"{var} := data.regate.{kind}.{name}")
         return bindings + lines
 
     def inline_any(self, expr: ast.Expr, scope: Scope, body: list[str]) -> list[str] | None:

@@ -49,8 +49,9 @@ _no_healthcheck_1 if {
 #   action: "warn"
 #   source: "image.regate:16:3"
 too_many_layers contains hit if {
-	is_number(data.regate.params.max_layers)
-	data.regate.lib.text.size(object.get(input, ["image", "layers"], null)) > data.regate.params.max_layers
+	max_layers_param := data.regate.params.max_layers
+	is_number(max_layers_param)
+	data.regate.lib.text.size(object.get(input, ["image", "layers"], null)) > max_layers_param
 	input.image.os == "linux"
 	hit := [
 		"image",
