@@ -22,19 +22,31 @@ How it times (since the fifth speed round; repeated runs of the same
   both sides; that does not favour regate, which allocates more.
 Times still follow the machine's load; allocations are exact.
 
+Last runs (OPA 1.22.3, 2 cores shared with other benchmarks, this method on
+both sides, runs of main's code interleaved), time / allocations vs the
+expert: 1,000 packages 0.98-1.14x / 1.06x (0.790 vs 0.744 MB; five runs),
+10,000 0.90-0.92x / 0.90x, 100,000 0.96-1.08x / 0.90x; main before this
+round 1.22-1.43x / 1.19x (0.888 MB), 1.22-1.27x / 1.04x, 1.07-1.26x / 1.04x.
+What changed: a rule looks up the lists, sets and parameters its conditions
+read once, into a variable, instead of per element (`p.name in
+data.regate.sets.denied_packages` walked OPA's rule tree for each package:
+denied_license took 1.8x the time); the decision tells a hit without
+exception ids by `count(hit) == 2` rather than `not hit[2]`, a negation
+being a sub-query per finding (~29 KB at 1,000 packages).
+
 Each finding's message is rendered in its rule's body, in a comprehension
 under the type guards, and the rule's helper (`text.str` of whatever is
 there, else the template text, so a finding never disappears with its
 message) is called only when that comprehension is empty. A call costs ~610
 bytes (OPA caches each call's result under its argument), the comprehension
-~230 and the empty one of the fallback ~85: 1.012 -> 0.890 MB at 1,000
-packages, time unchanged (alternating runs, 8.6-10.3 ms before and after,
-the expert 6.7-8.6). What 1,000 packages still costs more: those ~315 bytes per finding
-(274 findings), and ~65 KB per evaluation whatever the input holds (the
-expert's: ~18 KB; regate's input checks, image lists, mappings, coverage,
-one Rego rule per policy rule). The second `days_since` of
-`high_overdue` (its message) is a hit in OPA's function cache: a variable
-shared with the condition measured no less (0.003 MB more).
+~230 and the empty one of the fallback ~85. What 1,000 packages still costs
+more: the fallback's comprehension and `array.concat` per finding (rendering
+inline without a fallback, which would drop a finding with a mistyped field,
+measured ~10% less time on denied_license), the `days_since` call
+(high_overdue is ~1.5x the expert's inline arithmetic, which ignores bare
+dates), and ~71 KB per evaluation whatever the input holds (the expert's:
+~18 KB; regate's input checks, image lists, mappings, coverage, one Rego
+rule per policy rule, the sets its conditions read).
 """
 
 from __future__ import annotations
