@@ -6,34 +6,57 @@ decision equals the one the hand-written bench/expert/expert.rego gives, then
 times both with `opa bench` (input parsed once) and prints the time and
 allocation ratios against the targets. Exit 1 when a target is missed.
 
-    python bench/rego_bench.py [--sizes 1000 10000 100000] [--count 3]
+    python bench/rego_bench.py [--sizes 1000 10000 100000] [--count 5]
 
-Last runs (OPA 1.22.3, 2 cores shared with other benchmarks: allocations are
-exact, times vary between runs by more than the differences measured),
-time / allocations vs the expert: 1,000 packages 1.11-1.5x / 1.20x (0.890
-vs 0.744 MB), 10,000 0.77-1.3x / 1.04x, 100,000 1.08x / 1.04x; before this
-round 1.30-1.36x / 1.36x (1.012 MB), 1.14-1.20x / 1.19x, 1.08x / 1.18x.
+How it times (since the fifth speed round; repeated runs of the same
+1,000-package bundle varied 9-12 ms for regate and 7-10 ms for the expert):
+- regate's and the expert's `opa bench` runs alternate in --count pairs,
+  which side goes first alternating from pair to pair, and the time ratio is
+  the median of the pairs' ratios: both runs of a pair meet about the same
+  load. Before, all of regate's repetitions ran, then all of the expert's,
+  and the ratio was one of two medians taken seconds apart.
+- OPA runs with GOMAXPROCS=1. With two, Go's collector works on the second
+  core when it is idle, so allocations cost time only when another program
+  holds that core: six pairs at 1,000 packages gave ratios of 0.65-2.3x with
+  two, 1.19-1.47x with one. One core counts the collector's work in ns/op on
+  both sides; that does not favour regate, which allocates more.
+Times still follow the machine's load; allocations are exact.
+
+Last runs (OPA 1.22.3, 2 cores shared with other benchmarks, this method on
+both sides, runs of main's code interleaved), time / allocations vs the
+expert: 1,000 packages 0.98-1.14x / 1.06x (0.790 vs 0.744 MB; five runs),
+10,000 0.90-0.92x / 0.90x, 100,000 0.96-1.08x / 0.90x; main before this
+round 1.22-1.43x / 1.19x (0.888 MB), 1.22-1.27x / 1.04x, 1.07-1.26x / 1.04x.
+What changed: a rule looks up the lists, sets and parameters its conditions
+read once, into a variable, instead of per element (`p.name in
+data.regate.sets.denied_packages` walked OPA's rule tree for each package:
+denied_license took 1.8x the time); the decision tells a hit without
+exception ids by `count(hit) == 2` rather than `not hit[2]`, a negation
+being a sub-query per finding (~29 KB at 1,000 packages).
+
 Each finding's message is rendered in its rule's body, in a comprehension
 under the type guards, and the rule's helper (`text.str` of whatever is
 there, else the template text, so a finding never disappears with its
 message) is called only when that comprehension is empty. A call costs ~610
 bytes (OPA caches each call's result under its argument), the comprehension
-~230 and the empty one of the fallback ~85: 1.012 -> 0.890 MB at 1,000
-packages, time unchanged (alternating runs, 8.6-10.3 ms before and after,
-the expert 6.7-8.6). What 1,000 packages still costs more: those ~315 bytes per finding
-(274 findings), and ~65 KB per evaluation whatever the input holds (the
-expert's: ~18 KB; regate's input checks, image lists, mappings, coverage,
-one Rego rule per policy rule). The second `days_since` of
-`high_overdue` (its message) is a hit in OPA's function cache: a variable
-shared with the condition measured no less (0.003 MB more).
+~230 and the empty one of the fallback ~85. What 1,000 packages still costs
+more: the fallback's comprehension and `array.concat` per finding (rendering
+inline without a fallback, which would drop a finding with a mistyped field,
+measured ~10% less time on denied_license), the `days_since` call
+(high_overdue is ~1.5x the expert's inline arithmetic, which ignores bare
+dates), and ~71 KB per evaluation whatever the input holds (the expert's:
+~18 KB; regate's input checks, image lists, mappings, coverage, one Rego
+rule per policy rule, the sets its conditions read).
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import random
 import shutil
+import statistics
 import sys
 import tempfile
 from datetime import date
@@ -81,20 +104,25 @@ def synthetic_input(packages: int, vulnerabilities: int, seed: int = 7) -> tuple
     return document, accepted
 
 
-def bench(opa, query: str, sources: list[str], input_path: Path, count: int) -> tuple[float, float]:
-    """Median ns/op and bytes allocated/op of `opa bench` for the query (the input parsed once)."""
-    ran = opa.run("bench", "--format", "json", "--benchmem", "--count", str(count), "-i", str(input_path), *sources,
-                  query, timeout=3600)
+def bench(opa, query: str, sources: list[str], input_path: Path) -> tuple[float, float]:
+    """ns/op and bytes allocated/op of one `opa bench` of the query (the input parsed once)."""
+    ran = opa.run("bench", "--format", "json", "--benchmem", "-i", str(input_path), *sources, query, timeout=3600)
     if ran.returncode != 0:
         raise SystemExit(f"opa bench failed for {query}: {ran.stderr or ran.stdout}")
-    decoder, text, position, runs = json.JSONDecoder(), ran.stdout, 0, []
-    while position < len(text.rstrip()):  # --count N prints N JSON objects in a row
-        result, position = decoder.raw_decode(text, position)
-        runs.append((result["T"] / result["N"], result["MemBytes"] / result["N"]))
-        while position < len(text) and text[position].isspace():
-            position += 1
-    runs.sort()
-    return runs[len(runs) // 2]
+    result = json.loads(ran.stdout)
+    return result["T"] / result["N"], result["MemBytes"] / result["N"]
+
+
+def paired(opa, regate_sources, expert_sources, input_path: Path, rounds: int) -> tuple[list, list]:
+    """`rounds` pairs of runs, regate's and the expert's back to back, which goes first alternating,
+    so that both sides of a pair meet the same load on a shared machine."""
+    ours, theirs = [], []
+    for round_ in range(rounds):
+        sides = [(ours, "data.regate.decision.main", regate_sources),
+                 (theirs, "data.expert.decision", expert_sources)]
+        for results, query, sources in sides if round_ % 2 == 0 else reversed(sides):
+            results.append(bench(opa, query, sources, input_path))
+    return ours, theirs
 
 
 def evaluate(opa, query: str, sources: list[str], input_path: Path):
@@ -142,9 +170,11 @@ TARGET_TIME, TARGET_MEMORY = 1.1, 1.2
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=list(SIZES), help="packages (vulnerabilities: half)")
-    parser.add_argument("--count", type=int, default=3, help="opa bench repetitions (median is reported)")
+    parser.add_argument("--count", type=int, default=5,
+                        help="pairs of opa bench runs (the median of the pairs' ratios is reported)")
     args = parser.parse_args()
     opa = find_opa()
+    os.environ["GOMAXPROCS"] = "1"  # the collector's work counts in ns/op, whatever the other core does
     failed = False
     print(f"targets: time <= {TARGET_TIME}x and allocations <= {TARGET_MEMORY}x the expert's, same decision")
     print(f"{'packages':>9}{'findings':>9}{'regate ms':>11}{'expert ms':>11}{'ratio':>7}"
@@ -155,9 +185,11 @@ def main() -> int:
             scratch.mkdir()
             regate_sources, expert_sources, input_path = prepare(scratch, packages, packages // 2)
             findings = same_decision(opa, regate_sources, expert_sources, input_path)
-            ours, our_bytes = bench(opa, "data.regate.decision.main", regate_sources, input_path, args.count)
-            theirs, their_bytes = bench(opa, "data.expert.decision", expert_sources, input_path, args.count)
-            time_ratio, memory_ratio = ours / theirs, our_bytes / their_bytes
+            ours_runs, their_runs = paired(opa, regate_sources, expert_sources, input_path, args.count)
+            ours, theirs = (statistics.median(t for t, _ in runs) for runs in (ours_runs, their_runs))
+            our_bytes, their_bytes = (statistics.median(b for _, b in runs) for runs in (ours_runs, their_runs))
+            time_ratio = statistics.median(o / t for (o, _), (t, _) in zip(ours_runs, their_runs))
+            memory_ratio = our_bytes / their_bytes
             ok = time_ratio <= TARGET_TIME and memory_ratio <= TARGET_MEMORY
             failed |= not ok
             print(f"{packages:>9}{findings:>9}{ours / 1e6:>11.1f}{theirs / 1e6:>11.1f}{time_ratio:>6.2f}x"

@@ -236,7 +236,7 @@ findings := [finding |
 			"source": rule.source,
 		} |
 			some hit in hits
-			not hit[2]
+			count(hit) == 2 # not `not hit[2]`: a negation is a sub-query per hit
 		],
 		[{
 			"policy": policy_id,

@@ -49,8 +49,9 @@ _no_healthcheck_1 if {
 #   action: "warn"
 #   source: "image.regate:16:3"
 too_many_layers contains hit if {
-	is_number(data.regate.params.max_layers)
-	data.regate.lib.text.size(object.get(input, ["image", "layers"], null)) > data.regate.params.max_layers
+	max_layers_param := data.regate.params.max_layers
+	is_number(max_layers_param)
+	data.regate.lib.text.size(object.get(input, ["image", "layers"], null)) > max_layers_param
 	input.image.os == "linux"
 	hit := [
 		"image",
@@ -69,9 +70,10 @@ _too_many_layers_message := message if {
 #   action: "warn"
 #   source: "image.regate:21:3"
 ports contains hit if {
+	allowed_ports_set := data.regate.sets.allowed_ports
 	is_object(input.image.exposed_ports)
 	some key, p in input.image.exposed_ports
-	data.regate.lib.values.not_member(p.port, data.regate.sets.allowed_ports)
+	data.regate.lib.values.not_member(p.port, allowed_ports_set)
 	typed_message := [sprintf("port %s is exposed", [p.spec]) | is_string(p.spec)]
 	hit := [
 		key,

@@ -12,9 +12,10 @@ package regate.policies.packages
 #   action: "stop"
 #   source: "packages.regate:4:3"
 denied contains hit if {
+	denied_packages_set := data.regate.sets.denied_packages
 	is_object(input.packages)
 	some key, p in input.packages
-	p.name in data.regate.sets.denied_packages
+	p.name in denied_packages_set
 	typed_message := [sprintf("%s %s is denied", [p.name, p.version]) | is_string(p.name); is_string(p.version)]
 	hit := [
 		key,
@@ -54,12 +55,13 @@ _denied_inline_message(p) := message if {
 #   action: "stop"
 #   source: "packages.regate:10:3"
 outdated contains hit if {
+	minimum_versions_param := data.regate.params.minimum_versions
 	is_object(input.packages)
 	some key, p in input.packages
-	is_object(data.regate.params.minimum_versions)
-	data.regate.lib.values.member(p.name, data.regate.params.minimum_versions)
-	data.regate.lib.version.compare(object.get({"p": p}, ["p", "type"], null), p.version, data.regate.params.minimum_versions[p.name]) < 0
-	typed_message := [sprintf("%s %s is older than %s", [p.name, p.version, data.regate.lib.text.str(object.get({"minimum_versions": data.regate.params.minimum_versions}, ["minimum_versions", object.get({"p": p}, ["p", "name"], null)], null))]) | is_string(p.name); is_string(p.version)]
+	is_object(minimum_versions_param)
+	data.regate.lib.values.member(p.name, minimum_versions_param)
+	data.regate.lib.version.compare(object.get({"p": p}, ["p", "type"], null), p.version, minimum_versions_param[p.name]) < 0
+	typed_message := [sprintf("%s %s is older than %s", [p.name, p.version, data.regate.lib.text.str(object.get({"minimum_versions": minimum_versions_param}, ["minimum_versions", object.get({"p": p}, ["p", "name"], null)], null))]) | is_string(p.name); is_string(p.version)]
 	hit := [
 		key,
 		array.concat(typed_message, [_outdated_message(p) | count(typed_message) == 0])[0],
