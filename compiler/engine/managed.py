@@ -51,7 +51,9 @@ class ManagedOpa:
         self.ready_timeout = ready_timeout
         self.process: subprocess.Popen | None = None
         self.log = None
-        self.instance = secrets.token_hex(8)
+        # Not digits alone: OPA reads a `--set` value that looks like a number as one, and a number is
+        # no label (the server would refuse its own configuration).
+        self.instance = "regate-" + secrets.token_hex(8)
         self.url: str | None = None  # where it was launched
 
     @property

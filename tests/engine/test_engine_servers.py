@@ -96,6 +96,13 @@ def test_a_launched_server_that_lost_its_port_is_started_on_another(bundle, opa,
             assert engine.evaluate(json.loads(CLEAN.read_text()))["final_action"] == "GO"
 
 
+def test_a_server_whose_random_label_is_all_digits_still_starts(bundle, opa, monkeypatch):
+    # One token_hex(8) in ~2,000 is digits only, which OPA's --set read as a number: a rare failed start.
+    monkeypatch.setattr(managed.secrets, "token_hex", lambda _: "1234567890123456")
+    with ServerEngine.serving(ManagedOpa(opa, bundle).launch()) as engine:
+        assert engine.evaluate(json.loads(CLEAN.read_text()))["final_action"] == "GO"
+
+
 def test_check_through_the_managed_server_leaves_no_opa_behind(expected, tmp_path):
     cache = tmp_path / "cache"
     result = regate("check", "--policy", PRODUCTION, "--engine", "server", "--format", "json", "--now", NOW,
