@@ -103,9 +103,11 @@ DISAGREEMENTS: ContextVar[list[str] | None] = ContextVar("disagreements", defaul
 
 
 def _disagreeing(existing: dict, new: dict) -> list[str]:
+    # Most fields two inputs state for one entry are equal: that test comes first (merging a report
+    # into an SBOM compares every entry).
     return [field for field, value in new.items()
-            if not _empty(value) and not _empty(existing.get(field)) and existing[field] != value
-            and not isinstance(value, (list, bool)) and not _same_entry(existing[field], value)]
+            if (current := existing.get(field)) != value and not isinstance(value, (list, bool))
+            and not _empty(value) and not _empty(current) and not _same_entry(current, value)]
 
 
 def disagreement_warning(noted: list[str], kept: str) -> str:
