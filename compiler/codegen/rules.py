@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from typing import Callable
 
 from .. import ast
 from ..checks.exprs import Scope, Typer, global_scope
@@ -136,14 +137,15 @@ class RuleGenerator(Conditions, Terms):
         indexing a parameter 2x. Each is always defined (the bundle writes every declared list and
         parameter), so the lookup cannot make a rule find nothing. What only a finding reads (an
         exception's list) stays a reference: its set is then built only when something is found."""
-        refs = list(dict.fromkeys(ref for line in lines[:conditions] for ref in _DATA_REF.findall(line)))
+        refs = list(dict.fromkeys(ref for line in lines[:conditions]
+                                  for ref in _DATA_REF.findall(_STRING_LITERAL.sub('""', line))))
         bindings = []
         for kind, name in refs:
             var = f"{name}_{_DATA_KINDS[kind]}"
-            while any(re.search(rf"(?<![.\w]){re.escape(var)}\b", line) for line in lines):
+            while _uses(var, lines):
                 var += "_"  # the name is taken in this body
             ref = re.compile(rf"data\.regate\.{kind}\.{re.escape(name)}\b")
-            renamed = [ref.sub(var, line) for line in lines]
+            renamed = [_in_code(line, lambda code: ref.sub(var, code)) for line in lines]
             for before, after in zip(lines, renamed):
                 if before in self.origins:
                     self.origins.setdefault(after, self.origins[before])
@@ -325,6 +327,15 @@ def _head(name: str, params: list[str], body: list[str]) -> str:
     if not params:
         return name
     return f"{name}({', '.join(p if _uses(p, body) else '_' for p in params)})"
+
+
+def _in_code(line: str, rewrite: Callable[[str], str]) -> str:
+    """`line` with `rewrite` applied to its parts outside string literals (a message's text stays)."""
+    out, last = [], 0
+    for literal in _STRING_LITERAL.finditer(line):
+        out += [rewrite(line[last:literal.start()]), literal.group(0)]
+        last = literal.end()
+    return "".join(out) + rewrite(line[last:])
 
 
 def _uses(var: str, lines: list[str]) -> bool:
