@@ -10,14 +10,17 @@ import ctypes
 import hashlib
 import os
 import re
+import select
 import shutil
 import signal
 import subprocess
 import sys
+import tempfile
+import time
 from dataclasses import dataclass
-from typing import Any
 from functools import cache
 from pathlib import Path
+from typing import IO, Any
 
 from .errors import EngineError, UserError
 
@@ -72,6 +75,75 @@ def start_isolated(argv: list[str], **popen: Any) -> subprocess.Popen:
     """`subprocess.Popen(argv, **popen)` of a program regate must be able to stop: in a session
     of its own (`kill_group` stops it with whatever it started), and asked to die with regate."""
     return subprocess.Popen(argv, start_new_session=True, preexec_fn=die_with_parent, **popen)
+
+
+class Running:
+    """`argv` started on `data` (its standard input) to run while regate does other work. Input
+    and output are anonymous files, so no pipe needs a thread to keep the program going; `finish`
+    waits for it, `timeout` seconds after the start at most, and `cancel` stops it with all it
+    started. Either is safe to call again."""
+
+    def __init__(self, argv: list[str], data: bytes, timeout: float):
+        self.timeout = timeout
+        self._deadline = time.monotonic() + timeout
+        self._output = [_memory_file(), _memory_file()]
+        try:
+            with _memory_file() as stdin:  # the program's copy of the descriptor keeps the data until it ends
+                stdin.write(data)
+                stdin.seek(0)
+                self._process = start_isolated(argv, stdin=stdin, stdout=self._output[0], stderr=self._output[1])
+        except BaseException:
+            self._close()
+            raise
+
+    def finish(self) -> subprocess.CompletedProcess[str]:
+        """The program's exit status and output; EngineError (the program stopped) past the deadline."""
+        try:
+            returncode = _wait(self._process, max(0.0, self._deadline - time.monotonic()))
+            stdout, stderr = (_contents(file) for file in self._output)
+        except subprocess.TimeoutExpired:
+            raise EngineError(f"opa {self._process.args[1]} did not finish within {self.timeout:g} s "
+                              "(--timeout)") from None
+        finally:
+            self.cancel()
+        return subprocess.CompletedProcess(self._process.args, returncode, stdout, stderr)
+
+    def cancel(self) -> None:
+        """Stop the program (and whatever it started) if it still runs, and drop what it wrote unread."""
+        if self._process.poll() is None:
+            kill_group(self._process, signal.SIGKILL)
+            self._process.wait()
+        self._close()
+
+    def _close(self) -> None:
+        for file in self._output:
+            file.close()
+
+
+def _memory_file() -> IO[bytes]:
+    """An anonymous file, in memory where the system can."""
+    if hasattr(os, "memfd_create"):
+        return os.fdopen(os.memfd_create("regate-opa"), "w+b")
+    return tempfile.TemporaryFile()
+
+
+def _contents(file: IO[bytes]) -> str:
+    file.seek(0)
+    return file.read().decode()
+
+
+def _wait(process: subprocess.Popen, timeout: float) -> int:
+    """`process.wait(timeout)` without its polling, which returns up to 50 ms after the exit."""
+    try:
+        handle = os.pidfd_open(process.pid)
+    except (AttributeError, OSError):  # not Linux 5.3 or later
+        return process.wait(timeout)
+    try:
+        if not select.select([handle], [], [], timeout)[0]:
+            raise subprocess.TimeoutExpired(process.args, timeout)
+    finally:
+        os.close(handle)
+    return process.wait()
 
 
 def kill_group(process: subprocess.Popen, sig: int) -> None:

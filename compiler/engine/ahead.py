@@ -17,21 +17,15 @@ the file never reaches a report this way, and errors are the usual ones.
 
 from __future__ import annotations
 
-import os
 import re
-import select
-import signal
 import subprocess
-import tempfile
-import time
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
 import orjson
 
-from ..errors import EngineError
 from ..extract.jsonload import decode_text, load_json, parse_json
-from ..opa import Opa, kill_group, start_isolated
+from ..opa import Opa, Running
 from .cli import eval_args
 
 # Where a number with a fraction or an exponent, or `-0`, may start: every number follows `:`, `[`
@@ -43,14 +37,6 @@ _STRING = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"')
 _NUMBER = re.compile(r"-?\d[\d.eE+-]*")
 
 
-def _memory_file() -> IO[bytes]:
-    """An anonymous file (in memory where the system can): OPA reads its input from one and
-    writes its output to others, so that no pipe needs a thread to keep it flowing."""
-    if hasattr(os, "memfd_create"):
-        return os.fdopen(os.memfd_create("regate-opa"), "w+b")
-    return tempfile.TemporaryFile()
-
-
 class Ahead:
     """`opa eval` of `bundle` on `data`, the content of `path`, running while regate reads it."""
 
@@ -58,17 +44,10 @@ class Ahead:
         self.path = path
         # Decoded once OPA runs (`read`): OPA reads the bytes, and decoding takes milliseconds.
         self.data: bytes | None = data
-        self.timeout = timeout
         # What the CLI engine would send for the document as parsed from `data`, before anything changed it,
         # when OPA's reading of `data` means the same (see `_numbers_as_serialised`); else None.
         self.parsed: str | None = None
-        self._output = [_memory_file() for _ in range(2)]
-        with _memory_file() as stdin:  # OPA's copy of the descriptor keeps the text until OPA ends
-            stdin.write(data)  # a byte order mark too, which OPA skips as regate does
-            stdin.seek(0)
-            self._started = time.monotonic()
-            self._process = start_isolated([opa.path, *eval_args(bundle)], stdin=stdin, stdout=self._output[0],
-                                           stderr=self._output[1])
+        self._run = Running([opa.path, *eval_args(bundle)], data, timeout)  # a byte order mark too: OPA skips it
 
     def read(self, path: Path) -> Any:
         """`load_json(path)`, from the bytes OPA was given when `path` is its file."""
@@ -91,26 +70,12 @@ class Ahead:
         if self.parsed is None or text != self.parsed:
             self.cancel()
             return None
-        try:
-            returncode = _wait(self._process, max(0.0, self._started + self.timeout - time.monotonic()))
-        except subprocess.TimeoutExpired:
-            self.cancel()
-            raise EngineError(f"opa eval did not finish within {self.timeout:g} s (--timeout)") from None
-        if returncode != 0:
-            self.cancel()
-            return None  # evaluated again the usual way, which reports its failure
-        stdout, stderr = self._output
-        outcome = subprocess.CompletedProcess(self._process.args, 0, _contents(stdout), _contents(stderr))
-        self.cancel()
-        return outcome
+        done = self._run.finish()
+        return done if done.returncode == 0 else None  # else evaluated again the usual way, which reports it
 
     def cancel(self) -> None:
         """Stop OPA (and whatever it started) if it still runs, and drop what it wrote unread."""
-        if self._process.poll() is None:
-            kill_group(self._process, signal.SIGKILL)
-            self._process.wait()
-        for file in self._output:
-            file.close()
+        self._run.cancel()
 
 
 def _numbers_as_serialised(text: str) -> bool:
@@ -127,22 +92,3 @@ def _numbers_as_serialised(text: str) -> bool:
                 orjson.dumps(orjson.loads(number)).decode() != number:
             return False
     return True
-
-
-def _contents(file: IO[bytes]) -> str:
-    file.seek(0)
-    return file.read().decode()
-
-
-def _wait(process: subprocess.Popen, timeout: float) -> int:
-    """`process.wait(timeout)` without its polling, which returns up to 50 ms after the exit."""
-    try:
-        handle = os.pidfd_open(process.pid)
-    except (AttributeError, OSError):  # not Linux 5.3 or later
-        return process.wait(timeout)
-    try:
-        if not select.select([handle], [], [], timeout)[0]:
-            raise subprocess.TimeoutExpired(process.args, timeout)
-    finally:
-        os.close(handle)
-    return process.wait()

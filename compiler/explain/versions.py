@@ -9,17 +9,12 @@ meanwhile.
 
 from __future__ import annotations
 
-import json
-import signal
-import subprocess
-import tempfile
-import time
 from importlib import resources
 
 import orjson
 
 from ..errors import EngineError, one_line
-from ..opa import Opa, kill_group, start_isolated
+from ..opa import Opa, Running
 from ..resources import rego_library
 
 _QUERY = "data.regate.explain.upgrades"
@@ -36,53 +31,31 @@ class Upgrades:
     its creation until `result` reads it or `cancel` stops it (with all it started, as on a timeout)."""
 
     def __init__(self, opa: Opa, packages: dict[str, dict], timeout: float):
-        self._timeout = timeout
-        self._deadline = time.monotonic() + timeout
-        self._process: subprocess.Popen | None = None
+        self._run: Running | None = None
         if not packages:
             return
         args = [opa.path, "eval", "--format", "json", "--stdin-input"]
         for module in _modules():
             args += ["--data", module]
-        # From a file: a pipe would need writing while OPA reads it, and regate does other work meanwhile.
-        with tempfile.TemporaryFile() as stdin:
-            stdin.write(orjson.dumps({"packages": packages}))
-            stdin.seek(0)
-            try:
-                self._process = start_isolated([*args, _QUERY], stdin=stdin, stdout=subprocess.PIPE,
-                                               stderr=subprocess.PIPE, text=True)
-            except OSError as exc:
-                raise EngineError(f"cannot run {opa.path}: {exc.strerror or exc}") from None
+        try:
+            self._run = Running([*args, _QUERY], orjson.dumps({"packages": packages}), timeout)
+        except OSError as exc:
+            raise EngineError(f"cannot run {opa.path}: {exc.strerror or exc}") from None
 
     def result(self) -> dict[str, dict]:
-        if self._process is None:
+        if self._run is None:
             return {}
-        process, self._process = self._process, None
+        done = self._run.finish()
         try:
-            stdout, stderr = process.communicate(timeout=max(0.0, self._deadline - time.monotonic()))
-        except subprocess.TimeoutExpired:
-            _stop(process)
-            raise EngineError(f"opa eval did not finish within {self._timeout:g} s (--timeout)") from None
-        except BaseException:
-            _stop(process)
-            raise
-        try:
-            return orjson.loads(stdout)["result"][0]["expressions"][0]["value"]
-        except (json.JSONDecodeError, KeyError, IndexError, TypeError):  # orjson's is one
-            raise EngineError(f"opa eval of the upgrade plan failed (exit status {process.returncode}): "
-                              f"{one_line(stdout or stderr) or 'no output'}") from None
+            return orjson.loads(done.stdout)["result"][0]["expressions"][0]["value"]
+        except (orjson.JSONDecodeError, KeyError, IndexError, TypeError):
+            raise EngineError(f"opa eval of the upgrade plan failed (exit status {done.returncode}): "
+                              f"{one_line(done.stdout or done.stderr) or 'no output'}") from None
 
     def cancel(self) -> None:
         """Stops the evaluation if `result` did not read it."""
-        if self._process is not None:
-            process, self._process = self._process, None
-            _stop(process)
-
-
-def _stop(process: subprocess.Popen) -> None:
-    if process.poll() is None:
-        kill_group(process, signal.SIGKILL)
-    process.communicate()
+        if self._run is not None:
+            self._run.cancel()
 
 
 def lowest_upgrades(opa: Opa, packages: dict[str, dict], timeout: float) -> dict[str, dict]:
