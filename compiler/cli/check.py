@@ -329,7 +329,8 @@ def _emit(run: Run, fmt: str, output: Path | None) -> None:
     from ..report import render
     from .output import deliver
 
-    color = fmt == "text" and output is None and sys.stdout is not None and sys.stdout.isatty() and "NO_COLOR" not in os.environ
+    color = (fmt == "text" and output is None and sys.stdout is not None and sys.stdout.isatty()
+             and "NO_COLOR" not in os.environ)
     deliver(render(fmt, run, color), output)
     if output is None:
         return

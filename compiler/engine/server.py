@@ -191,13 +191,10 @@ class ServerEngine(Engine):
         # Posted directly rather than through the client's query_rule: the body is serialised
         # once, by orjson, and the answer parsed once; on a batch that is most of regate's work.
         webhook = self.process is not None
+        path, body = (_WEBHOOK_PATH, document) if webhook else (_DECISION_PATH, {"input": document})
         with self.request("evaluating data.regate.decision.main"):
-            if webhook:
-                response = self.client.session.post(self.client.root + _WEBHOOK_PATH, headers=_JSON,
-                                                    data=_json_body(document), timeout=self.timeout)
-            else:
-                response = self.client.session.post(self.client.root + _DECISION_PATH, headers=_JSON,
-                                                    data=_json_body({"input": document}), timeout=self.timeout)
+            response = self.client.session.post(self.client.root + path, headers=_JSON, data=_json_body(body),
+                                                timeout=self.timeout)
             answer = None if webhook and _undefined(response) else _answer(response)
         if not webhook:
             answer = expect(answer, dict, f"{self.where}: the answer to data.regate.decision.main").get("result")

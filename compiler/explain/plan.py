@@ -113,7 +113,7 @@ def _with_upgrades(document: dict, found: cand.Candidates, upgrades: dict[str, d
             removal.kind, removal.target, removal.summary, removal.before, removal.after,
             tuple(sorted(set(removal.clears) | set(found.upgrade_findings[package]))), removal.detail)
     cleared = {fid for change in changes.values() for fid in change.clears}
-    for package in sorted(set(found.upgrade_findings) - removed):
+    for package in _upgradable(found):
         for fid in found.upgrade_findings[package]:
             if fid not in cleared:
                 found.unresolved[fid] = f"no fix version above the installed {document['packages'][package].get('version')}"
