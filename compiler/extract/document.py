@@ -107,7 +107,19 @@ def _disagreeing(existing: dict, new: dict) -> list[str]:
     # into an SBOM compares every entry).
     return [field for field, value in new.items()
             if (current := existing.get(field)) != value and not isinstance(value, (list, bool))
-            and not _empty(value) and not _empty(current) and not _same_entry(current, value)]
+            and not _empty(value) and not _empty(current) and not _same_entry(current, value)
+            and not (field == "purl" and _same_purl(current, value))]
+
+
+def _same_purl(first: Any, second: Any) -> bool:
+    """Two spellings of one purl: the spec orders qualifiers by key, and Grype writes a package's
+    purl with them in another order than the Syft SBOM it matched (`?arch=..&upstream=..&distro=..`)."""
+    def canonical(purl: str) -> tuple:
+        head, _, rest = purl.partition("?")
+        qualifiers, _, subpath = rest.partition("#")
+        return head, sorted(qualifiers.split("&")), subpath
+
+    return isinstance(first, str) and isinstance(second, str) and canonical(first) == canonical(second)
 
 
 def disagreement_warning(noted: list[str], kept: str) -> str:

@@ -132,6 +132,17 @@ def test_the_first_known_value_wins_when_reports_disagree_and_the_later_input_is
         assert warning.endswith(f"vulnerabilities[{key}].severity")
 
 
+def test_a_real_sbom_and_its_grype_report_agree():
+    """Grype names libssl3's purl with its qualifiers in another order than Syft: the same purl."""
+    grype = corpus("grype/kubevuln_alpine-3.17.2_grype_index-digest.json")
+    done = subprocess.run([sys.executable, "-c", "from regate.cli import main; main()", "extract",
+                           str(corpus(SBOM)), str(grype)], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert "earlier value is kept" not in done.stderr
+    purl = json.loads(done.stdout)["packages"]["apk:libssl3@3.0.8-r0"]["purl"]
+    assert purl == "pkg:apk/alpine/libssl3@3.0.8-r0?arch=x86_64&distro=alpine-3.17.2&upstream=openssl"  # Syft's, first
+
+
 def test_inputs_agreeing_on_a_field_get_no_disagreement_warning(write_json):
     report = grype_report_for_the_sbom_image()
     first_path, second_path = write_json(report, "first.json"), write_json(copy.deepcopy(report), "second.json")
