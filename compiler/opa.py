@@ -190,7 +190,7 @@ def _version_of(path: str) -> str:
         return remembered.read_text("utf-8")
     except (OSError, UnicodeDecodeError):
         pass
-    version = _asked_version(path)
+    version = _asked_version(path, identity)
     try:
         write_atomically(remembered, version, make_parents=True)
     except Exception:  # noqa: BLE001 - an unwritable cache only costs the next run the question
@@ -198,16 +198,26 @@ def _version_of(path: str) -> str:
     return version
 
 
-def _asked_version(path: str) -> str:
+def _asked_version(path: str, identity: str) -> str:
+    answer = _answer_to_version(path, identity)
+    if isinstance(answer, OpaNotFound):
+        raise OpaNotFound(str(answer))
+    return answer
+
+
+@cache
+def _answer_to_version(path: str, identity: str) -> str | OpaNotFound:
+    """What `opa version` of the file `identity` names says, or why it says nothing useful: asked
+    once per run, as a program that does not answer costs VERSION_TIMEOUT each time it is asked."""
     try:
         out = run_isolated([path, "version"], timeout=VERSION_TIMEOUT)
     except subprocess.TimeoutExpired:
-        raise OpaNotFound(f"{path} did not answer `opa version` within {VERSION_TIMEOUT:g} s; {_HOW_TO_GET}") from None
+        return OpaNotFound(f"{path} did not answer `opa version` within {VERSION_TIMEOUT:g} s; {_HOW_TO_GET}")
     except OSError as exc:
-        raise OpaNotFound(f"cannot run OPA at {path}: {exc.strerror}; {_HOW_TO_GET}") from None
+        return OpaNotFound(f"cannot run OPA at {path}: {exc.strerror}; {_HOW_TO_GET}")
     match = re.search(r"^Version:\s*v?(\S+)", out.stdout, re.M)
     if out.returncode != 0 or not match:
-        raise OpaNotFound(f"{path} does not look like OPA (`opa version` failed); {_HOW_TO_GET}")
+        return OpaNotFound(f"{path} does not look like OPA (`opa version` failed); {_HOW_TO_GET}")
     return match.group(1)
 
 

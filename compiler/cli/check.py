@@ -195,40 +195,19 @@ def _policy_bundle(bundle: Path | None, verification_key: Path | None, signing_a
     return bundle, files
 
 
-def _cache_hit(policies: tuple[str, ...], today: date | None):
-    """The compile cache's bundle of --policy, or None on a miss or when OPA is not found (both
-    reported later, in their turn)."""
-    from ..cache import cached_bundle
-    from ..opa import find_opa
+def _start_ahead(target: str | None, bundle: Path | None, timeout: float):
+    """`opa eval` of `bundle` already running on `target`'s content when it is one prepared
+    document (`regate.engine.ahead`): the run the entry point started (`regate.early`) if it is
+    that one, else one started now. None when the command evaluates no file as it is (`target`
+    None), the bundle is not known yet, or `target` is no prepared document. It is stopped, if
+    still running, when the command ends."""
+    from ..early import start, take
 
-    try:
-        return cached_bundle(list(policies), today, find_opa().version)
-    except UserError:
-        return None
-
-
-def _start_ahead(target: str, bundle: Path, timeout: float):
-    """`opa eval` already running on `target`'s content when it is one prepared document (see
-    `regate.engine.ahead`), else None; it is stopped, if still running, when the command ends."""
-    from ..engine.ahead import Ahead
-    from ..extract.jsonload import read_file_bytes
-    from ..opa import find_opa
-    from ..subjects import JSON_LINES, starts_like_json
-
-    path = Path(target)
-    try:
-        if not path.is_file() or path.suffix.lower() in JSON_LINES or not starts_like_json(path):
-            return None
-        data = read_file_bytes(path)
-    except (OSError, UserError):  # reported when the subjects are read
-        return None
-    if b'"schema_version"' not in data:  # an analysis file: the document is built from it, not read
-        return None
-    try:
-        ahead = Ahead(find_opa(), bundle, path, data, timeout)
-    except (OSError, UserError):  # OPA missing or not runnable: the engine reports it, in its turn
-        return None
-    click.get_current_context().call_on_close(ahead.cancel)
+    ahead = take(bundle, target, timeout)
+    if ahead is None and target is not None and bundle is not None:
+        ahead = start(target, bundle, timeout)
+    if ahead is not None:
+        click.get_current_context().call_on_close(ahead.cancel)
     return ahead
 
 
@@ -269,9 +248,12 @@ def _evaluate(kind: str, bundle: Path | None, local: PolicyInfo | None, server, 
             document["now"] = now
         if require:
             document["require"] = list(require)
-        # The document outlives its evaluation only when something after it reads it.
-        needed = explain or fmt in ("json", "markdown") or mapped_baseline_possible(subject)
-        return document, (secrets, document if needed else None)
+        # The document outlives its evaluation only when something after it reads it. The report's
+        # copy is made now, while the engine decides (OPA runs meanwhile), unless the baseline its
+        # mapping names may still be added.
+        remapped = mapped_baseline_possible(subject)
+        kept = None if remapped else _kept_input(document, fmt)
+        return document, (secrets, document if explain or remapped else None, kept)
 
     if kind == "server" and server is None and workers is None and len(subjects) > 1:
         workers = 1  # one managed server, kept busy with several requests at a time
@@ -284,19 +266,20 @@ def _evaluate(kind: str, bundle: Path | None, local: PolicyInfo | None, server, 
         policy = local if local is not None else engine.served_policy()
         # Documents are built when their turn comes and dropped once decided, however many images.
         for done in engine.evaluate_all(subjects, prepare):
-            secrets, document = done.context
-            decision, explanation, kept = done.decision, None, None
+            secrets, document, kept = done.context
+            decision, explanation = done.decision, None
             timing = {"extract": done.prepare_seconds, "evaluate": done.evaluate_seconds}
             if document is not None:
-                approved = mapping_baseline(policy, decision.get("mapping")) \
-                    if mapped_baseline_possible(done.subject) else None
+                remapped = mapped_baseline_possible(done.subject)
+                approved = mapping_baseline(policy, decision.get("mapping")) if remapped else None
                 if approved is not None:  # the mapping that matched names the baseline: compare, then decide
                     from ..extract.document import add_baseline
 
                     secrets |= add_baseline(document, load_baseline_source(approved, options or ExtractOptions()))
                     decision = engine.evaluate(document)
+                if remapped:
+                    kept = _kept_input(document, fmt)
                 explanation = _explain(engine, policy, fail_on, timeout, document, decision, timing) if explain else None
-                kept = _kept_input(document, fmt)
             results.append(Result(done.subject.label, decision, timing, secrets, input=kept, explanation=explanation))
             step.advance()
         info = engine.describe()
@@ -410,10 +393,12 @@ def check_command(targets, images, policies, bundle, verification_key, signing_a
     # One prepared document evaluated as it is: OPA can start on it at once when the bundle is known.
     as_given = (len(targets) == 1 and not images and kind == "cli"
                 and not (now or require or name or dockerfile or baseline))
+    from ..early import cached
+
     compile_started = time.monotonic()
-    hit = _cache_hit(policies, today) if as_given and policies else None
+    hit = cached(policies, today) if as_given and policies else None
     looked_up = time.monotonic() - compile_started
-    ahead = _start_ahead(targets[0], hit.path if hit else bundle, timeout) if as_given and (hit or bundle) else None
+    ahead = _start_ahead(targets[0] if as_given else None, hit.path if hit else bundle, timeout)
     from .. import progress
     from ..baselines import load_baseline_source
     from ..engine.policy import PolicyInfo, read_bundle
@@ -469,7 +454,7 @@ def eval_command(bundle, inputs, engine, workers, opa_urls, opa_token, opa_ca_ce
     bundle, files = _policy_bundle(bundle, verification_key, signing_alg, scope)
     kind = _kind(engine, server, workers)
     as_given = len(inputs) == 1 and kind == "cli" and now is None and bundle is not None
-    ahead = _start_ahead(str(inputs[0]), bundle, timeout) if as_given else None
+    ahead = _start_ahead(str(inputs[0]) if as_given else None, bundle, timeout)
     from ..engine.policy import PolicyInfo
     from ..subjects import Subject, load_prepared
 

@@ -41,7 +41,9 @@ class Ahead:
     """`opa eval` of `bundle` on `data`, the content of `path`, running while regate reads it."""
 
     def __init__(self, opa: Opa, bundle: Path, path: Path, data: bytes, timeout: float):
+        self.bundle = bundle
         self.path = path
+        self.timeout = timeout
         # Decoded once OPA runs (`read`): OPA reads the bytes, and decoding takes milliseconds.
         self.data: bytes | None = data
         # What the CLI engine would send for the document as parsed from `data`, before anything changed it,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import stat
 from pathlib import Path
 
 import pytest
@@ -9,6 +11,7 @@ import pytest
 from engine.gatehelpers import EXAMPLES
 from regate.bundle import write_bundle
 from regate.compile import compile_policies
+from regate.opa import find_opa
 
 
 @pytest.fixture(scope="module")
@@ -17,3 +20,17 @@ def bundle(tmp_path_factory) -> Path:
     path = tmp_path_factory.mktemp("bundle") / "production.tar.gz"
     write_bundle(compile_policies([EXAMPLES / "production"]), path)
     return path
+
+
+@pytest.fixture()
+def opa_log(tmp_path) -> tuple[dict, Path]:
+    """An environment whose `opa` notes, for each `opa eval`, whether its input came from a file
+    (the early run's) or a pipe (the usual evaluation)."""
+    log = tmp_path / "opa.log"
+    wrapper = tmp_path / "bin" / "opa"
+    wrapper.parent.mkdir()
+    wrapper.write_text(f'#!/bin/sh\nif [ "$1" = eval ]; then\n'
+                       f'  if [ -f /dev/stdin ]; then echo file; else echo pipe; fi >> {log}\n'
+                       f'fi\nexec {find_opa().path} "$@"\n')
+    wrapper.chmod(wrapper.stat().st_mode | stat.S_IXUSR)
+    return dict(os.environ, REGATE_OPA=str(wrapper)), log

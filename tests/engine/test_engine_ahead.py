@@ -8,8 +8,6 @@ the production policy (STOP for the vulnerable example) and the engine a policy 
 from __future__ import annotations
 
 import json
-import os
-import stat
 from pathlib import Path
 
 import pytest
@@ -109,20 +107,6 @@ def test_an_early_run_past_the_timeout_is_an_engine_error(bundle, passing):
 
 
 # ---------------------------------------------------------------- as `regate check` runs it
-
-
-@pytest.fixture()
-def opa_log(tmp_path) -> tuple[dict, Path]:
-    """An environment whose `opa` notes, for each `opa eval`, whether its input came from a file
-    (the early run's) or a pipe (the usual evaluation)."""
-    log = tmp_path / "opa.log"
-    wrapper = tmp_path / "bin" / "opa"
-    wrapper.parent.mkdir()
-    wrapper.write_text(f'#!/bin/sh\nif [ "$1" = eval ]; then\n'
-                       f'  if [ -f /dev/stdin ]; then echo file; else echo pipe; fi >> {log}\n'
-                       f'fi\nexec {find_opa().path} "$@"\n')
-    wrapper.chmod(wrapper.stat().st_mode | stat.S_IXUSR)
-    return dict(os.environ, REGATE_OPA=str(wrapper)), log
 
 
 def _check(env: dict, *targets: Path):
