@@ -3,13 +3,16 @@ the field that holds it."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
+import yaml
 
 from engine.gatehelpers import NOW, regate, write_json, write_policy
 from engine.gatehelpers import isolated_cache  # noqa: F401  (autouse: a compile cache per test process)
 from regate.inputs import complete
 from regate.report import FORMATS
-from regate.extract.secrets import mask_secrets as redact_text
+from regate.extract.secrets import mask_json, masker, mask_secrets as redact_text
 from regate.report.redact import redact
 
 # Fake credentials in the shapes the scanner knows; none was ever valid.
@@ -80,3 +83,25 @@ def test_redaction_returns_a_decision_without_secrets_as_it_is_and_masks_one_wit
                     {"findings": [{"message": f"token {AWS_KEY_ID}"}], "final_action": "STOP"}):
         assert not any(secret in str(redact(leaking)) for secret in SECRETS)
     assert "hunter2-hunter2" not in str(redact({"message": "pw=hunter2-hunter2"}, ["hunter2-hunter2"]))
+
+
+def _secret_texts() -> list[str]:
+    """Every text of the detectors' cases (tests/extract/cases/secrets.yaml), and the variables as
+    an image config's `NAME=value`: secrets and near misses."""
+    cases = yaml.safe_load((Path(__file__).parent.parent / "extract" / "cases" / "secrets.yaml").read_text())
+    texts = [f"{v['name']}={v['value']}" for v in cases["variables"]]
+    return texts + [case["text"] for case in cases["masking"]] + list(SECRETS)
+
+
+@pytest.mark.parametrize("text", _secret_texts())
+def test_redaction_finds_a_secret_wherever_it_stands_in_a_decision(text):
+    """The search that tells a decision holds no secret (over its serialised JSON, or over each
+    string when one needs an escape) never lets through what masking each string would change."""
+    unmasked = {"x": "A"}
+    for decision in ({"findings": [{"message": text, "key": "k", "count": 3}], "final_action": "STOP"},
+                     {"findings": [{text: 1.5, "n": None}], "other": [True, text]},
+                     {"image": {"labels": [text, "word"], "digits": 1234567890123}, "v": 1},
+                     {"m": f"before {text} after", "escaped": "a\nb"}):
+        for known in ((), (text.split("=")[-1],)):
+            assert redact(decision, known) == mask_json(decision, masker(known, config=True), keys=True)
+    assert redact(unmasked) is unmasked
