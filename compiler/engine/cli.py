@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 
 import orjson
 
+from ..collector import paused
 from ..errors import EngineError, one_line
 from ..opa import Opa
 from . import Engine, EngineInfo
@@ -63,7 +64,8 @@ def serialised(document: dict) -> str:
 def _decision_value(stdout: str):
     """The value of the query, or None when it is undefined."""
     try:
-        output = orjson.loads(stdout)
+        with paused():  # a tree, with no cycles to collect; read while regate waits for it
+            output = orjson.loads(stdout)
     except orjson.JSONDecodeError:
         raise EngineError(f"opa eval printed something that is not JSON: {one_line(stdout)}") from None
     try:

@@ -18,6 +18,7 @@ from typing import Any
 
 import orjson
 
+from ..collector import paused
 from ..errors import InputError
 from .numbers import clip
 
@@ -131,7 +132,8 @@ def parse_json(text: str, path: str, max_depth: int = MAX_JSON_DEPTH) -> Any:
         # orjson is several times faster and refuses all that is refused here (NaN, 1e999, half a
         # surrogate pair, deep nesting) and integers past 64 bits: those take the slow parser, which
         # reads big integers and says precisely what is wrong with the rest.
-        doc = _parse_within_depth(text, max_depth)
+        with paused():  # what orjson makes is a tree, with no cycles to collect
+            doc = _parse_within_depth(text, max_depth)
     except (orjson.JSONDecodeError, _NotOneDocument):
         doc = _parse_slowly(text, path, max_depth)
         if isinstance(doc, (dict, list)):
