@@ -62,13 +62,25 @@ def run_isolated(argv: list[str], input_text: str | None = None, timeout: float 
     running, holding the output pipes open. Raises subprocess.TimeoutExpired."""
     stdin = subprocess.PIPE if input_text is not None else subprocess.DEVNULL
     with start_isolated(argv, stdin=stdin, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                        cwd=cwd) as process:
+                        cwd=cwd, env=one_shot_environment()) as process:
         try:
             stdout, stderr = process.communicate(input_text, timeout=timeout)
         except BaseException:
             kill_group(process, signal.SIGKILL)
             raise
     return subprocess.CompletedProcess(argv, process.returncode, stdout, stderr)
+
+
+def one_shot_environment() -> dict[str, str] | None:
+    """The environment of an OPA that runs once and exits (`opa eval`, not a server), or None
+    for regate's own. Such a run keeps most of what it allocates until it exits (the bundle, the
+    input, the decision), so Go's collector, which runs each time the heap has grown by GOGC
+    percent, mostly walks live data: at 400 instead of Go's 100 it runs a quarter as often, which
+    takes ~10% off OPA's CPU on 10,000 packages with the same peak memory at 10,000 and 100,000
+    (the live data dominates). A GOGC or GOMEMLIMIT in the environment is the user's, and kept."""
+    if "GOGC" in os.environ or "GOMEMLIMIT" in os.environ:
+        return None
+    return dict(os.environ, GOGC="400")
 
 
 def start_isolated(argv: list[str], **popen: Any) -> subprocess.Popen:
@@ -91,7 +103,8 @@ class Running:
             with _memory_file() as stdin:  # the program's copy of the descriptor keeps the data until it ends
                 stdin.write(data)
                 stdin.seek(0)
-                self._process = start_isolated(argv, stdin=stdin, stdout=self._output[0], stderr=self._output[1])
+                self._process = start_isolated(argv, stdin=stdin, stdout=self._output[0], stderr=self._output[1],
+                                               env=one_shot_environment())
         except BaseException:
             self._close()
             raise

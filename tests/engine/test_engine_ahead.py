@@ -8,6 +8,7 @@ the production policy (STOP for the vulnerable example) and the engine a policy 
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -176,3 +177,20 @@ def test_eval_of_one_prepared_document_starts_opa_before_reading_it(opa_log, bun
     assert log.read_text().split() == ["pipe", "pipe", "file"]
     assert once.returncode == twice.returncode == 1
     assert report(once)["results"][0]["decision"] == report(twice)["results"][0]["decision"]
+
+
+@pytest.mark.parametrize("environment, seen", [
+    ({}, "400"),  # a one-shot evaluation: collected a quarter as often (opa.one_shot_environment)
+    ({"GOGC": "150"}, "150"),  # the user's setting stands
+    ({"GOMEMLIMIT": "2GiB"}, ""),  # a memory limit with Go's own GOGC, as the user asked
+])
+def test_opa_eval_runs_with_a_one_shot_gogc_unless_the_user_set_one(tmp_path, environment, seen):
+    log = tmp_path / "gogc.log"
+    wrapper = tmp_path / "opa"
+    wrapper.write_text(f'#!/bin/sh\n[ "$1" = eval ] && echo "GOGC=$GOGC" >> {log}\nexec {find_opa().path} "$@"\n')
+    wrapper.chmod(0o755)
+    env = {k: v for k, v in os.environ.items() if k not in ("GOGC", "GOMEMLIMIT")}
+    env.update(environment, REGATE_OPA=str(wrapper))
+    _check(env, VULNERABLE, VULNERABLE)  # the usual evaluation, one per document
+    _check(env, VULNERABLE)  # the early one
+    assert log.read_text().split() == [f"GOGC={seen}"] * 3
