@@ -202,10 +202,10 @@ _effective(action, exception) := "GO" if {
 	exception != null
 } else := action
 
-# [policy, rule, rule metadata, hits] of every evaluated rule, sorted by policy
-# and rule. A rule's metadata is read from data once per rule, not per hit; no
-# two entries share policy and rule, so sorting never compares hits.
-_found := sort([[policy_id, rule_id, policy.rules[rule_id], found] |
+# [policy, rule, rule metadata, sorted hits] of every evaluated rule, sorted by
+# policy and rule. A rule's metadata is read from data once per rule, not per
+# hit; no two entries share policy and rule, so sorting never compares hits.
+_found := sort([[policy_id, rule_id, policy.rules[rule_id], sort(found)] |
 	some policy_id in evaluated
 	policy := config.policies[policy_id]
 	some rule_id, found in data.regate.policies[policy["package"]].rules
@@ -219,8 +219,7 @@ _found := sort([[policy_id, rule_id, policy.rules[rule_id], found] |
 #   and message order: each hit becomes its finding in place, with no tuple and
 #   no sort of all findings.
 findings := [finding |
-	some [policy_id, rule_id, rule, found] in _found
-	hits := sort(found)
+	some [policy_id, rule_id, rule, hits] in _found
 	some finding in array.concat(
 		[{
 			"policy": policy_id,
@@ -293,12 +292,22 @@ _worst_counted(counts) := "STOP" if {
 	counts.warn > 0
 } else := "GO"
 
+# A rule's findings by effective action. A rule that no exception names (its hits
+# are [key, message]) gives each finding its own action: its hits are counted, not
+# visited; the hits of a rule exceptions name are, with the _exceptions calls that
+# made its findings.
+_tally(policy_id, action, hits) := {action: count(hits)} if {
+	count(hits[0]) == 2
+} else := {a: count([e | some e in effective; e == a]) | some a in ["STOP", "WARN", "GO"]} if {
+	effective := [_exceptions(policy_id, action, hit[2]).effective | some hit in hits]
+}
+
 # METADATA
 # title: Per-policy results, in evaluation order
 policies := [result |
 	some policy_id in evaluated
-	actions := [f.effective_action | some f in findings; f.policy == policy_id]
-	counts := {lower(action): count([a | some a in actions; a == action]) | some action in ["STOP", "WARN", "GO"]}
+	tallies := [_tally(policy_id, rule.action, hits) | some [p, _, rule, hits] in _found; p == policy_id]
+	counts := {lower(action): sum([object.get(t, action, 0) | some t in tallies]) | some action in ["STOP", "WARN", "GO"]}
 	result := {
 		"id": policy_id,
 		"title": config.policies[policy_id].title,
