@@ -292,22 +292,27 @@ _worst_counted(counts) := "STOP" if {
 	counts.warn > 0
 } else := "GO"
 
-# A rule's findings by effective action. A rule that no exception names (its hits
-# are [key, message]) gives each finding its own action: its hits are counted, not
-# visited; the hits of a rule exceptions name are, with the _exceptions calls that
-# made its findings.
-_tally(policy_id, action, hits) := {action: count(hits)} if {
-	count(hits[0]) == 2
-} else := {a: count([e | some e in effective; e == a]) | some a in ["STOP", "WARN", "GO"]} if {
-	effective := [_exceptions(policy_id, action, hit[2]).effective | some hit in hits]
-}
+# [policy, effective action, findings] per rule. A rule that no exception names
+# (its hits are [key, message]) gives every finding its own action: its hits are
+# counted, not visited. A hit of a rule that exceptions name counts as one, with
+# the action its finding took (the _exceptions call that made it, cached).
+_counted := array.concat(
+	[[policy_id, rule.action, count(hits)] |
+		some [policy_id, _, rule, hits] in _found
+		count(hits[0]) == 2
+	],
+	[[policy_id, _exceptions(policy_id, rule.action, hit[2]).effective, 1] |
+		some [policy_id, _, rule, hits] in _found
+		count(hits[0]) == 3
+		some hit in hits
+	],
+)
 
 # METADATA
 # title: Per-policy results, in evaluation order
 policies := [result |
 	some policy_id in evaluated
-	tallies := [_tally(policy_id, rule.action, hits) | some [p, _, rule, hits] in _found; p == policy_id]
-	counts := {lower(action): sum([object.get(t, action, 0) | some t in tallies]) | some action in ["STOP", "WARN", "GO"]}
+	counts := {lower(action): sum([n | some [p, a, n] in _counted; p == policy_id; a == action]) | some action in ["STOP", "WARN", "GO"]}
 	result := {
 		"id": policy_id,
 		"title": config.policies[policy_id].title,
