@@ -299,17 +299,27 @@ _worst_counted(counts) := "STOP" if {
 # [policy, effective action, findings] per rule. A rule that no exception names
 # (its hits are [key, message]) gives every finding its own action: its hits are
 # counted, not visited. A hit of a rule that exceptions name counts as one, with
-# the action its finding took (the _exceptions call that made it, cached).
+# the action its finding took (the _exceptions call that made it, cached). A rule's
+# hits all have one shape (one `hit :=` per generated rule); were they mixed, each
+# hit would still be counted, at worst with its rule's action, never left out.
 _counted := array.concat(
 	[[policy_id, rule.action, count(hits)] |
 		some [policy_id, _, rule, hits] in _found
 		count(hits[0]) == 2
 	],
-	[[policy_id, _exceptions(policy_id, rule.action, hit[2]).effective, 1] |
-		some [policy_id, _, rule, hits] in _found
-		count(hits[0]) == 3
-		some hit in hits
-	],
+	array.concat(
+		[[policy_id, _exceptions(policy_id, rule.action, hit[2]).effective, 1] |
+			some [policy_id, _, rule, hits] in _found
+			count(hits[0]) == 3
+			some hit in hits
+		],
+		[[policy_id, rule.action, 1] |
+			some [policy_id, _, rule, hits] in _found
+			count(hits[0]) == 3
+			some hit in hits
+			count(hit) == 2 # a hit of another shape among them: counted all the same
+		],
+	),
 )
 
 # METADATA
