@@ -136,7 +136,7 @@ class RuleGenerator(Conditions, Terms):
                 return lines[:i] + [lookup] + lines[i + 1:]
         return lines
 
-    def data_bound_once(self, lines: list[str], conditions: int, entry: int = 0, nonempty: str | None = None) -> list[str]:
+    def data_bound_once(self, lines: list[str], conditions: int, entry: int, nonempty: str | None) -> list[str]:
         """Each named list, set and parameter the rule's conditions (its first `conditions` lines)
         read is looked up once per rule, into a variable: a reference into data walks OPA's rule
         tree (and, for a list or parameter, its cache of the store) whenever it is evaluated, per
