@@ -22,17 +22,23 @@ How it times (since the fifth speed round; repeated runs of the same
   both sides; that does not favour regate, which allocates more.
 Times still follow the machine's load; allocations are exact.
 
-Last runs (OPA 1.22.3, 2 cores shared with other benchmarks, this method on
-both sides, runs of main's code interleaved), time / allocations vs the
-expert: 1,000 packages 0.98-1.14x / 1.06x (0.790 vs 0.744 MB; five runs),
-10,000 0.90-0.92x / 0.90x, 100,000 0.96-1.08x / 0.90x; main before this
-round 1.22-1.43x / 1.19x (0.888 MB), 1.22-1.27x / 1.04x, 1.07-1.26x / 1.04x.
-What changed: a rule looks up the lists, sets and parameters its conditions
-read once, into a variable, instead of per element (`p.name in
-data.regate.sets.denied_packages` walked OPA's rule tree for each package:
-denied_license took 1.8x the time); the decision tells a hit without
-exception ids by `count(hit) == 2` rather than `not hit[2]`, a negation
-being a sub-query per finding (~29 KB at 1,000 packages).
+Last runs (OPA 1.22.3, 2 cores shared with two other engineers' benchmarks,
+load average 2.5-5.5; three runs, each after a run of main's code 5d46f58),
+time / allocations vs the expert: 1,000 packages 0.82-1.16x / 1.02x (0.755
+vs 0.743 MB), 10,000 0.89-1.02x / 0.81x, 100,000 0.93-0.99x / 0.79x; main
+1.14-1.20x / 1.06x (0.790 MB), 0.85-0.94x / 0.90x, 0.93-1.00x / 0.90x. At
+that load a run's time ratio moves more than the change does: in-process CPU
+time (OPA's rego package, GOMAXPROCS=1, 80 alternating rounds of 5
+evaluations) put this round's code at 0.99-1.00x main's per evaluation at
+1,000 packages, and at 1.08x the expert's (main 1.10-1.11x).
+What changed (the round before: lists, sets and parameters looked up once
+per rule, `count(hit) == 2`): a policy's counts of findings are taken per
+rule, not per finding (four passes over the findings before: ~26 KB at
+1,000 packages, ~11% of the allocations at 10,000 and 100,000); `x not in` a
+list is `_ = x` and `not x in set` instead of a values.not_member call per
+element (~0.5 KB each); a rule's lookups of data wait behind a guard that
+its collection is not empty; the decision reads four fields of a rule's
+metadata, not all of it.
 
 Each finding's message is rendered in its rule's body, in a comprehension
 under the type guards, and the rule's helper (`text.str` of whatever is
@@ -43,10 +49,14 @@ bytes (OPA caches each call's result under its argument), the comprehension
 more: the fallback's comprehension and `array.concat` per finding (rendering
 inline without a fallback, which would drop a finding with a mistyped field,
 measured ~10% less time on denied_license), the `days_since` call
-(high_overdue is ~1.5x the expert's inline arithmetic, which ignores bare
-dates), and ~71 KB per evaluation whatever the input holds (the expert's:
-~18 KB; regate's input checks, image lists, mappings, coverage, one Rego
-rule per policy rule, the sets its conditions read).
+(high_overdue is ~1.4x the expert's inline arithmetic, which ignores bare
+dates), a set comprehension per finding for a rule exceptions name
+(critical_fixable ~1.2x; ~20% of its time), and ~58 KB per evaluation
+whatever the input holds (~0.6 ms loaded, was ~71 KB; the expert's ~18 KB,
+~0.14 ms; `opa bench -i` an empty valid document): regate's input checks,
+image lists, mappings, coverage, one Rego rule per policy rule. A document
+that states its coverage, as extracted ones do, costs ~87 KB: `unavailable`
+checks each evaluated rule's reads (coverage.missing, ~4 KB a rule).
 """
 
 from __future__ import annotations

@@ -8,8 +8,9 @@ runtime library by full path, so it needs no imports.
 Performance contract: a rule iterates over one input collection; membership
 tests against named lists go through sets (`data.regate.sets.*`), parameter
 maps through key lookups, each set, list or parameter a rule's conditions read
-is looked up once per rule (not per element), and equality on a collection's
-key becomes a direct lookup instead of a scan.
+is looked up once per rule (not per element, and not at all for an empty
+collection), and equality on a collection's key becomes a direct lookup
+instead of a scan.
 
 Stages of the package, each a module: `rego` (text of Rego: strings, identifiers,
 METADATA), `exceptions` (bundle-wide exception ids), `rules` (one policy rule →

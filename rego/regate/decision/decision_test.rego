@@ -210,3 +210,20 @@ test_fail_a_collection_of_the_wrong_shape_is_invalid_input if {
 	"input.packages is array, not object" in d.errors
 	"input.changes is object, not array" in d.errors
 }
+
+# Counts are taken per rule (see _counted); a rule whose hits were of mixed shapes
+# must still have each of them counted, whichever shape sorts first.
+_mixed(crit) := d if {
+	d := decision.main with data.regate.config as _config
+		with data.regate.policies as {"prod": {"rules": {"crit": crit, "ports": set()}}, "base": {"rules": {"info": set()}}}
+		with input as _input("registry.example/app:1")
+}
+
+test_fail_hits_of_mixed_shapes_are_all_counted if {
+	ids_first := _mixed({["CVE-1+a", "CVE-1 in a", {"policy:prod/crit#1"}], ["CVE-2+b", "CVE-2 in b"]})
+	ids_first.policies[0].findings == {"stop": 1, "warn": 0, "go": 1}
+	ids_first.final_action == "STOP"
+	plain_first := _mixed({["CVE-0+a", "CVE-0 in a"], ["CVE-1+a", "CVE-1 in a", {"policy:prod/crit#1"}]})
+	sum([n | some n in plain_first.policies[0].findings]) == count(plain_first.findings)
+	plain_first.final_action == "STOP"
+}

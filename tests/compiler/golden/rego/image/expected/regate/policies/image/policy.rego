@@ -70,10 +70,12 @@ _too_many_layers_message := message if {
 #   action: "warn"
 #   source: "image.regate:21:3"
 ports contains hit if {
-	allowed_ports_set := data.regate.sets.allowed_ports
 	is_object(input.image.exposed_ports)
+	input.image.exposed_ports != {}
+	allowed_ports_set := data.regate.sets.allowed_ports
 	some key, p in input.image.exposed_ports
-	data.regate.lib.values.not_member(p.port, allowed_ports_set)
+	_ = p.port
+	not p.port in allowed_ports_set
 	typed_message := [sprintf("port %s is exposed", [p.spec]) | is_string(p.spec)]
 	hit := [
 		key,
@@ -191,7 +193,8 @@ _constant_branch_message := message if {
 #   action: "go"
 #   source: "image.regate:49:3"
 repeated_items contains hit if {
-	data.regate.lib.values.not_member(input.image.user, {"root", "admin"})
+	_ = input.image.user
+	not input.image.user in {"root", "admin"}
 	typed_message := [sprintf("user %s", [input.image.user]) | is_string(input.image.user)]
 	hit := [
 		"image",

@@ -12,8 +12,9 @@ package regate.policies.packages
 #   action: "stop"
 #   source: "packages.regate:4:3"
 denied contains hit if {
-	denied_packages_set := data.regate.sets.denied_packages
 	is_object(input.packages)
+	input.packages != {}
+	denied_packages_set := data.regate.sets.denied_packages
 	some key, p in input.packages
 	p.name in denied_packages_set
 	typed_message := [sprintf("%s %s is denied", [p.name, p.version]) | is_string(p.name); is_string(p.version)]
@@ -55,8 +56,9 @@ _denied_inline_message(p) := message if {
 #   action: "stop"
 #   source: "packages.regate:10:3"
 outdated contains hit if {
-	minimum_versions_param := data.regate.params.minimum_versions
 	is_object(input.packages)
+	input.packages != {}
+	minimum_versions_param := data.regate.params.minimum_versions
 	some key, p in input.packages
 	is_object(minimum_versions_param)
 	data.regate.lib.values.member(p.name, minimum_versions_param)
