@@ -42,7 +42,7 @@ from ..errors import EngineError
 from ..opa import Opa, kill_group, start_isolated
 from . import DEFAULT_TIMEOUT, Engine, EngineInfo, ServerUnavailable
 from .decision import validate
-from .loopback import Failure, Loopback
+from .loopback import BadAnswer, Failure, Loopback
 from .shapes import json_body, opa_message, parse_answer
 
 READY_TIMEOUT = 30.0
@@ -180,6 +180,8 @@ class ManagedEngine(Engine):
         except TimeoutError:
             raise ServerUnavailable(f"{self.where} did not answer within {self.timeout:g} s while {doing} "
                                     "(--timeout)") from None
+        except BadAnswer as exc:
+            raise EngineError(f"{self.where} answered {exc} while {doing}") from None
         except Failure as exc:
             raise ServerUnavailable(f"cannot reach {self.where} while {doing}: {_reason(exc)}") from None
         if status == 200:
