@@ -27,6 +27,8 @@ from .shapes import expect, json_body, opa_message, parse_answer
 from .transport import DeadlineAdapter, UnexpectedAnswer
 
 _DECISION_PATH = "/v1/data/regate/decision/main"
+# Failed connections and gateway errors of a server the user runs (a proxy in front of it, a restart).
+_RETRIES = 2
 
 
 @dataclass(frozen=True)
@@ -40,7 +42,7 @@ class ServerOptions:
     timeout: float = DEFAULT_TIMEOUT
 
 
-def _client(options: ServerOptions, retries: int = 2) -> OpaRest:
+def _client(options: ServerOptions) -> OpaRest:
     parts = urlsplit(options.url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise UserError(f"--opa-url {options.url!r}: give the server's root URL, http(s)://HOST[:PORT]")
@@ -60,7 +62,7 @@ def _client(options: ServerOptions, retries: int = 2) -> OpaRest:
         session.headers["Authorization"] = f"Bearer {options.token}"
     if cert:
         session.cert = cert
-    transport = DeadlineAdapter(options.timeout, retries)
+    transport = DeadlineAdapter(options.timeout, _RETRIES)
     session.mount("http://", transport)
     session.mount("https://", transport)
     if https and (options.ca_cert or options.insecure):
