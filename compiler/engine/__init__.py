@@ -20,7 +20,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator, Sequence
 
+from ..errors import EngineError
+
 DEFAULT_TIMEOUT = 60.0
+
+
+class ServerUnavailable(EngineError):
+    """An OPA server did not answer (refused, broke off, timed out, or a 5xx): another server may."""
 
 
 @dataclass(frozen=True)
@@ -101,14 +107,13 @@ def open_engine(kind: str, bundle: Path | None = None, server=None, timeout: flo
         from .server import ServerEngine
 
         return ServerPool.connect(servers) if len(servers) > 1 else ServerEngine.connect(servers[0])
-    from .managed import launch, stop_all
+    from .managed import ManagedEngine, launch, stop_all
 
-    # Launched before the HTTP client is imported: the servers load the bundle meanwhile.
+    # Launched before the pool is imported: the servers load the bundle meanwhile.
     processes = launch(find_opa(), bundle, workers or 1)
     try:
         from .pool import ServerPool
-        from .server import ServerEngine
     except BaseException:
         stop_all(processes)
         raise
-    return ServerPool.serving(processes, timeout) if workers else ServerEngine.serving(processes[0], timeout)
+    return ServerPool.serving(processes, timeout) if workers else ManagedEngine.serving(processes[0], timeout)

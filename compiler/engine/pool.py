@@ -19,14 +19,19 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterator, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Iterator, Sequence
 
 from ..collector import paused
 from ..errors import EngineError
 from ..opa import Opa
-from . import DEFAULT_TIMEOUT, Engine, EngineInfo, Evaluated
-from .managed import ManagedOpa, launch, stop_all
-from .server import ServerEngine, ServerOptions, ServerUnavailable
+from . import DEFAULT_TIMEOUT, Engine, EngineInfo, Evaluated, ServerUnavailable
+from .managed import ManagedEngine, ManagedOpa, launch, stop_all
+
+if TYPE_CHECKING:
+    from .server import ServerEngine, ServerOptions
+
+    # Servers the user runs, or managed ones (which need no HTTP library beyond Python's own).
+    Member = ServerEngine | ManagedEngine
 
 # Two requests per server keep it busy while regate reads the next document and
 # the previous answer; OPA evaluates concurrent requests on all cores it has.
@@ -39,13 +44,13 @@ _NAMED = 10
 
 @dataclass
 class _Member:
-    engine: ServerEngine
+    engine: Member
     down: str | None = None  # why it was taken out of the pool
     slots: threading.BoundedSemaphore = field(default_factory=lambda: threading.BoundedSemaphore(REQUESTS_PER_SERVER))
 
 
 class ServerPool(Engine):
-    def __init__(self, engines: list[ServerEngine]):
+    def __init__(self, engines: list[Member]):
         if not engines:
             raise EngineError("a server pool needs at least one OPA server")
         self.members = [_Member(engine) for engine in engines]
@@ -54,6 +59,8 @@ class ServerPool(Engine):
 
     @classmethod
     def connect(cls, servers: Sequence[ServerOptions]) -> "ServerPool":
+        from .server import ServerEngine
+
         return cls(_open_all([lambda options=options: ServerEngine.connect(options) for options in servers],
                              concurrently=True))
 
@@ -66,14 +73,14 @@ class ServerPool(Engine):
         """A pool of managed servers, launched together so that they load the bundle at once; waited for
         from this thread, which restarts one that lost its port (see `managed.launch`)."""
         try:
-            return cls(_open_all([lambda process=process: ServerEngine.serving(process, timeout)
+            return cls(_open_all([lambda process=process: ManagedEngine.serving(process, timeout)
                                   for process in processes], concurrently=False))
         except BaseException:
             stop_all(processes)
             raise
 
     @property
-    def engines(self) -> list[ServerEngine]:
+    def engines(self) -> list[Member]:
         return [member.engine for member in self.members]
 
     def describe(self) -> EngineInfo:
@@ -159,10 +166,10 @@ class ServerPool(Engine):
         _close_all(self.engines)
 
 
-def _open_all(openers: list[Callable[[], ServerEngine]], concurrently: bool) -> list[ServerEngine]:
+def _open_all(openers: list[Callable[[], Member]], concurrently: bool) -> list[Member]:
     """Every engine (`concurrently`: all at once, as connecting to a fleet waits on each server);
     if one fails, those already open are closed and its error raised."""
-    opened: list[ServerEngine] = []
+    opened: list[Member] = []
     if not concurrently:
         try:
             for opener in openers:
@@ -185,7 +192,7 @@ def _open_all(openers: list[Callable[[], ServerEngine]], concurrently: bool) -> 
     return opened
 
 
-def _close_all(engines: list[ServerEngine]) -> None:
+def _close_all(engines: list[Member]) -> None:
     with ThreadPoolExecutor(max(1, len(engines))) as executor:
         for future in [executor.submit(engine.close) for engine in engines]:
             future.result()

@@ -1,12 +1,8 @@
-"""The OPA server engine: `POST /v1/data/regate/decision/main` on a requests
-session (`rest.OpaRest` for the other calls), on a server the user runs or on
-a managed local one (`managed.ManagedOpa`), which is asked through OPA's
-webhook API instead, `POST /v0/data/regate/decision/main`: the same query,
-with the document itself as the body and the decision itself as the answer.
-OPA reads a v1 body three times (it finds the `input` member, then decodes the
-request, then checks its keys) and a v0 body once: about 1.3 of the ~10 ms of
-OPA's CPU per 1,000-package document. A server the user runs keeps the v1 API,
-which its authorization policy and any proxy in front of it expect.
+"""The OPA server engine for a server the user runs (`--opa-url`):
+`POST /v1/data/regate/decision/main` on a requests session (`rest.OpaRest` for
+the other calls), the API its authorization policy and any proxy in front of it
+expect. regate's own managed server has an engine of its own
+(`managed.ManagedEngine`), without requests.
 
 Requests go through `transport.DeadlineAdapter`: `--timeout` bounds each
 request as a whole, and an answer that is not a JSON object is refused before
@@ -15,32 +11,24 @@ the client reads it. What the answers hold is checked here, field by field.
 
 from __future__ import annotations
 
-import json
 import re
 from contextlib import contextmanager
 from dataclasses import dataclass
-from pathlib import Path
 from urllib.parse import urlsplit
 
-import orjson
 import requests
 
 from ..errors import EngineError, UserError
-from ..opa import Opa
-from . import DEFAULT_TIMEOUT, Engine, EngineInfo
+from . import DEFAULT_TIMEOUT, Engine, EngineInfo, ServerUnavailable
 from .decision import validate
-from .managed import ManagedOpa
 from .policy import PolicyInfo
 from .rest import OpaRefused, OpaRest
-from .shapes import expect
+from .shapes import expect, json_body, opa_message, parse_answer
 from .transport import DeadlineAdapter, UnexpectedAnswer
 
 _DECISION_PATH = "/v1/data/regate/decision/main"
-_WEBHOOK_PATH = "/v0/data/regate/decision/main"
-
-
-class ServerUnavailable(EngineError):
-    """The server did not answer (refused, broke off, timed out, or a 5xx): another server may."""
+# Failed connections and gateway errors of a server the user runs (a proxy in front of it, a restart).
+_RETRIES = 2
 
 
 @dataclass(frozen=True)
@@ -54,7 +42,7 @@ class ServerOptions:
     timeout: float = DEFAULT_TIMEOUT
 
 
-def _client(options: ServerOptions, retries: int = 2) -> OpaRest:
+def _client(options: ServerOptions) -> OpaRest:
     parts = urlsplit(options.url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise UserError(f"--opa-url {options.url!r}: give the server's root URL, http(s)://HOST[:PORT]")
@@ -74,7 +62,7 @@ def _client(options: ServerOptions, retries: int = 2) -> OpaRest:
         session.headers["Authorization"] = f"Bearer {options.token}"
     if cert:
         session.cert = cert
-    transport = DeadlineAdapter(options.timeout, retries)
+    transport = DeadlineAdapter(options.timeout, _RETRIES)
     session.mount("http://", transport)
     session.mount("https://", transport)
     if https and (options.ca_cert or options.insecure):
@@ -99,25 +87,12 @@ def _pin_verify(session: requests.Session, verify: bool | str) -> None:
         urllib3.disable_warnings(urllib3.exceptions.InsecureRequestWarning)
 
 
-def _opa_message(response: requests.Response | None) -> str:
-    if response is None:
-        return ""
-    try:
-        body = response.json()
-    except ValueError:
-        body = None
-    if isinstance(body, dict) and body.get("message"):
-        return str(body["message"])
-    return " ".join(response.text.split())[:300]
-
-
 class ServerEngine(Engine):
-    def __init__(self, client: OpaRest, url: str, opa_version: str, timeout: float, process: ManagedOpa | None = None):
+    def __init__(self, client: OpaRest, url: str, opa_version: str, timeout: float):
         self.client = client
         self.url = url
         self.opa_version = opa_version
         self.timeout = timeout
-        self.process = process
 
     @classmethod
     def connect(cls, options: ServerOptions) -> "ServerEngine":
@@ -130,27 +105,8 @@ class ServerEngine(Engine):
             raise
         return engine
 
-    @classmethod
-    def managed(cls, bundle: Path, opa: Opa, timeout: float = DEFAULT_TIMEOUT) -> "ServerEngine":
-        return cls.serving(ManagedOpa(opa, bundle), timeout)
-
-    @classmethod
-    def serving(cls, process: ManagedOpa, timeout: float = DEFAULT_TIMEOUT) -> "ServerEngine":
-        """The engine on a managed server (launched or not), once it is ready; it stops the server on close."""
-        url = process.start()
-        try:
-            # A local server: a refused connection is a real failure, not something to retry.
-            client = _client(ServerOptions(url, timeout=timeout), retries=0)
-            # Our own loopback server: no proxy (it would see every input document) nor .netrc
-            # credentials from the environment, which requests would otherwise read on every request.
-            client.session.trust_env = False
-        except BaseException:
-            process.stop()
-            raise
-        return cls(client, url, process.opa.version, timeout, process)
-
     def describe(self) -> EngineInfo:
-        return EngineInfo("server", self.opa_version, self.url, managed=self.process is not None)
+        return EngineInfo("server", self.opa_version, self.url)
 
     @contextmanager
     def request(self, doing: str):
@@ -190,14 +146,11 @@ class ServerEngine(Engine):
     def evaluate(self, document: dict) -> dict:
         # Posted directly rather than through the client's query_rule: the body is serialised
         # once, by orjson, and the answer parsed once; on a batch that is most of regate's work.
-        webhook = self.process is not None
-        path, body = (_WEBHOOK_PATH, document) if webhook else (_DECISION_PATH, {"input": document})
         with self.request("evaluating data.regate.decision.main"):
-            response = self.client.session.post(self.client.root + path, headers=_JSON, data=_json_body(body),
-                                                timeout=self.timeout)
-            answer = None if webhook and _undefined(response) else _answer(response)
-        if not webhook:
-            answer = expect(answer, dict, f"{self.where}: the answer to data.regate.decision.main").get("result")
+            response = self.client.session.post(self.client.root + _DECISION_PATH, headers=_JSON,
+                                                data=json_body({"input": document}), timeout=self.timeout)
+            answer = _answer(response)
+        answer = expect(answer, dict, f"{self.where}: the answer to data.regate.decision.main").get("result")
         return validate(answer, self.where)
 
     @property
@@ -256,43 +209,19 @@ class ServerEngine(Engine):
         return expect(expect(rows[0], dict, f"{what}, its first row").get("v", "unknown"), str, f"{what}, its `v`")
 
     def close(self) -> None:
-        try:
-            self.client.session.close()
-        finally:
-            if self.process is not None:
-                self.process.stop()
+        self.client.session.close()
 
 
 _JSON = {"Content-Type": "application/json"}
 
 
-def _json_body(value: dict) -> bytes:
-    try:
-        return orjson.dumps(value)
-    except orjson.JSONEncodeError:  # integers beyond 64 bits, which the schema does not forbid everywhere
-        return json.dumps(value, ensure_ascii=False).encode("utf-8")
+def _opa_message(response: requests.Response | None) -> str:
+    return "" if response is None else opa_message(response.content)
 
 
 def _answer(response: requests.Response):
     response.raise_for_status()
-    return _parse(response.content)
-
-
-def _undefined(response: requests.Response) -> bool:
-    """Whether a webhook answer says the decision is undefined (v1 answers `{}` then)."""
-    if response.status_code != 404:
-        return False
-    try:
-        return orjson.loads(response.content).get("code") == "undefined_document"
-    except (orjson.JSONDecodeError, AttributeError):
-        return False
-
-
-def _parse(body: bytes):
-    try:
-        return orjson.loads(body)
-    except orjson.JSONDecodeError:
-        return json.loads(body)  # what orjson refuses and JSON allows (integers beyond 64 bits); else ValueError
+    return parse_answer(response.content)
 
 
 def _reason(exc: Exception) -> str:

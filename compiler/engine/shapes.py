@@ -1,9 +1,12 @@
 """Checking the shape of what OPA answers, with messages that say what was
-expected and what came instead."""
+expected and what came instead; the JSON of what regate posts and OPA answers."""
 
 from __future__ import annotations
 
+import json
 from typing import Any
+
+import orjson
 
 from ..errors import EngineError
 
@@ -22,3 +25,30 @@ def expect(value: Any, kind: type, what: str) -> Any:
     if not isinstance(value, kind):
         raise EngineError(f"{what} is {kind_of(value)}, expected {_NAMES[kind]}")
     return value
+
+
+def json_body(value: Any) -> bytes:
+    """`value` as the JSON regate posts, serialised once by orjson."""
+    try:
+        return orjson.dumps(value)
+    except orjson.JSONEncodeError:  # integers beyond 64 bits, which the schema does not forbid everywhere
+        return json.dumps(value, ensure_ascii=False).encode("utf-8")
+
+
+def parse_answer(body: bytes) -> Any:
+    """An answer's JSON; ValueError when it is none."""
+    try:
+        return orjson.loads(body)
+    except orjson.JSONDecodeError:
+        return json.loads(body)  # what orjson refuses and JSON allows (integers beyond 64 bits); else ValueError
+
+
+def opa_message(body: bytes) -> str:
+    """What an error answer says: OPA's `message`, else the first 300 characters of its text."""
+    try:
+        answer = parse_answer(body)
+    except ValueError:
+        answer = None
+    if isinstance(answer, dict) and answer.get("message"):
+        return str(answer["message"])
+    return " ".join(body.decode("utf-8", "replace").split())[:300]

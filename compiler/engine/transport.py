@@ -22,10 +22,9 @@ import requests
 import urllib3
 from requests.adapters import HTTPAdapter
 
+from .loopback import MAX_ANSWER_BYTES
 from .shapes import kind_of
 
-# A decision for a large image is a few megabytes; this only stops a hostile server.
-MAX_ANSWER_BYTES = 256 * 1024 * 1024
 _CHUNK = 64 * 1024
 # Proxies in front of OPA answer these while OPA restarts; OPA's own errors are not retried.
 _RETRY_STATUSES = (502, 503, 504)

@@ -50,6 +50,21 @@ def test_a_directory_holds_input_documents(tmp_path):
     assert result.returncode == 1
 
 
+def test_each_non_blank_line_of_a_json_lines_file_is_one_image(tmp_path):
+    vulnerable, clean = (json.dumps(json.loads((INPUTS / name).read_text())).encode()
+                         for name in ("vulnerable.json", "clean.json"))
+    lines = tmp_path / "inputs.jsonl"
+    # A byte-order mark, CRLF line ends, lines of whitespace only (space, tab, form feed, CR), no final newline.
+    lines.write_bytes(b"\xef\xbb\xbf" + vulnerable + b"\r\n \t\r\n\x0c\n" + b"\n".join((clean, b"\r", vulnerable)))
+    result = _check(lines)
+    assert _subjects(result) == [f"{lines}:{n}" for n in (1, 4, 6)], result.stderr
+    assert [r["final_action"] for r in report(result)["results"]] == ["STOP", "GO", "STOP"]
+    for blank in (b"", b" \n\r\n\t\n"):
+        lines.write_bytes(blank)
+        refused = _check(lines)
+        assert refused.returncode == 2 and "is a JSON-lines file with no input documents" in refused.stderr
+
+
 def test_a_directory_with_something_else_is_refused(tmp_path):
     (tmp_path / "inputs").mkdir()
     shutil.copy(SPDX, tmp_path / "inputs" / "sbom.json")

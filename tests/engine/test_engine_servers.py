@@ -20,9 +20,9 @@ from engine.gatehelpers import EXAMPLES, NOW, decisions, opa_server, pid_alive, 
 from engine.gatehelpers import isolated_cache  # noqa: F401  (autouse: a compile cache per test process)
 from regate.bundle import write_directory
 from regate.compile import compile_policies
-from regate.engine import open_engine
+from regate.engine import ServerUnavailable, open_engine
 from regate.engine import managed
-from regate.engine.managed import ManagedOpa, free_port, launch
+from regate.engine.managed import ManagedEngine, ManagedOpa, free_port, launch
 from regate.engine.pool import ServerPool
 from regate.engine.server import ServerEngine
 from regate.errors import EngineError
@@ -67,6 +67,17 @@ def test_managed_server_is_stopped_when_the_run_fails(bundle, opa):
     assert not pid_alive(pid)
 
 
+def test_a_managed_evaluation_past_the_timeout_fails_closed(bundle, opa):
+    # 20,000 packages take OPA well over 0.1 s to read and decide.
+    document = json.loads(CLEAN.read_text())
+    template = next(iter(document["packages"].values()))
+    document["packages"] = {f"deb:p{i}@1": {**template, "key": f"deb:p{i}@1", "name": f"p{i}"} for i in range(20_000)}
+    with open_engine("server", bundle, timeout=0.1) as engine:
+        with pytest.raises(ServerUnavailable, match=rf"{engine.url} did not answer within 0.1 s while evaluating "
+                                                    r"data.regate.decision.main \(--timeout\)"):
+            engine.evaluate(document)
+
+
 def test_managed_server_with_a_bad_bundle_fails_closed(tmp_path, opa):
     broken = tmp_path / "broken.tar.gz"
     broken.write_bytes(b"not a bundle")
@@ -91,7 +102,7 @@ def test_a_launched_server_that_lost_its_port_is_started_on_another(bundle, opa,
         taken.listen()
         ports = [taken.getsockname()[1]]
         monkeypatch.setattr(managed, "free_port", lambda: ports.pop() if ports else free_port())
-        with ServerEngine.serving(ManagedOpa(opa, bundle).launch()) as engine:
+        with ManagedEngine.serving(ManagedOpa(opa, bundle).launch()) as engine:
             assert not engine.url.endswith(f":{taken.getsockname()[1]}")
             assert engine.evaluate(json.loads(CLEAN.read_text()))["final_action"] == "GO"
 
@@ -99,7 +110,7 @@ def test_a_launched_server_that_lost_its_port_is_started_on_another(bundle, opa,
 def test_a_server_whose_random_label_is_all_digits_still_starts(bundle, opa, monkeypatch):
     # One token_hex(8) in ~2,000 is digits only, which OPA's --set read as a number: a rare failed start.
     monkeypatch.setattr(managed.secrets, "token_hex", lambda _: "1234567890123456")
-    with ServerEngine.serving(ManagedOpa(opa, bundle).launch()) as engine:
+    with ManagedEngine.serving(ManagedOpa(opa, bundle).launch()) as engine:
         assert engine.evaluate(json.loads(CLEAN.read_text()))["final_action"] == "GO"
 
 

@@ -1,17 +1,21 @@
 """The HTTP transport to OPA servers against a local HTTP server that misbehaves
 on purpose: the deadline covers slow bodies, retries and redirects; answers
-that are not JSON objects are refused before any client reads them."""
+that are not JSON objects are refused before any client reads them. The same
+for the managed server's loopback client, which also keeps its connection
+alive and opens it again when the server closed it between two requests."""
 
 from __future__ import annotations
 
 import gzip
 import http.server
+import select
 import threading
 import time
 
 import pytest
 import requests
 
+from regate.engine.loopback import BadAnswer, Loopback
 from regate.engine.transport import DeadlineAdapter, UnexpectedAnswer
 
 OBJECT = b'{"result": {"final_action": "GO"}}'
@@ -121,3 +125,59 @@ def test_an_answer_that_is_not_a_json_object_is_refused(server, mode, error, mes
         session.get(f"{server}/{mode}")
     if mode == "proxy-error":
         assert "Bad Gateway" in raised.value.response.text
+
+
+# ------------------------------------------------------------ the managed server's loopback client
+
+
+def test_the_loopback_client_reads_answers_whole_request_after_request(server):
+    client = Loopback(server, 1.0)
+    assert [client.get("/object") for _ in range(3)] == [(200, OBJECT)] * 3
+
+
+def test_the_loopback_client_stops_a_trickled_body_at_the_deadline(server):
+    client = Loopback(server, 1.0)
+    started = time.monotonic()
+    with pytest.raises(TimeoutError):
+        client.get("/trickle")
+    assert time.monotonic() - started < 2
+
+
+def test_the_loopback_client_refuses_a_compressed_answer(server):
+    with pytest.raises(BadAnswer, match="a body with Content-Encoding 'gzip', although regate asked for none"):
+        Loopback(server, 1.0).get("/gzip")
+
+
+class KeepAliveOnce(http.server.BaseHTTPRequestHandler):
+    """Answers with a keep-alive connection, then closes it, as a server's idle timeout does."""
+
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, *args) -> None:
+        pass
+
+    def do_GET(self) -> None:
+        self.send_response(200)
+        self.send_header("Content-Length", str(len(OBJECT)))
+        self.end_headers()
+        self.wfile.write(OBJECT)
+        self.close_connection = True
+
+
+def test_the_loopback_client_opens_again_a_connection_the_server_closed_while_idle():
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), KeepAliveOnce)
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    try:
+        client = Loopback(f"http://127.0.0.1:{httpd.server_address[1]}", 5.0)
+        assert client.get("/") == (200, OBJECT)
+        kept = client._local.connection.sock
+        readable = select.poll()
+        readable.register(kept, select.POLLIN)
+        assert readable.poll(5000), "the server did not close the connection"
+        # Sent on the closed connection, the request would fail (the server is gone from it).
+        assert client.get("/") == (200, OBJECT)
+        assert client._local.connection.sock is not kept
+        client.close()
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
