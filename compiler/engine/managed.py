@@ -21,7 +21,7 @@ requests: it is its own server on loopback, so no proxy (which would see every
 input document) nor `.netrc` credentials from the environment are ever used.
 
 Its Go runtime collects garbage a quarter as often as by default (`GOGC`,
-unless the environment sets it): parsing each posted input allocates anew,
+unless the environment sets it or GOMEMLIMIT, `opa.go_environment`): parsing each posted input allocates anew,
 and at the default a fifth of the server's CPU on a batch of 1,000-package
 documents went to collecting it; the peak memory grows by ~50 MB on such a
 batch and by a sixth on a 100,000-package document (bench/fleet_bench.py).
@@ -29,7 +29,6 @@ batch and by a sixth on a 100,000-package document (bench/fleet_bench.py).
 
 from __future__ import annotations
 
-import os
 import secrets
 import signal
 import socket
@@ -39,7 +38,7 @@ import time
 from pathlib import Path
 
 from ..errors import EngineError
-from ..opa import Opa, kill_group, start_isolated
+from ..opa import Opa, go_environment, kill_group, start_isolated
 from . import DEFAULT_TIMEOUT, Engine, EngineInfo, ServerUnavailable
 from .decision import validate
 from .loopback import BadAnswer, Failure, Loopback
@@ -48,7 +47,6 @@ from .shapes import json_body, opa_message, parse_answer
 READY_TIMEOUT = 30.0
 _PROBE_TIMEOUT = 2.0
 _PORT_ATTEMPTS = 3
-GOGC = "400"
 
 
 def free_port() -> int:
@@ -109,7 +107,7 @@ class ManagedOpa:
                 "--bundle", str(self.bundle)]
         try:
             self.process = start_isolated(args, stdin=subprocess.DEVNULL, stdout=self.log, stderr=subprocess.STDOUT,
-                                          env={"GOGC": GOGC, **os.environ})
+                                          env=go_environment())
         except OSError as exc:
             self.log.close()
             raise EngineError(f"cannot run {self.opa.path}: {exc.strerror or exc}") from None

@@ -180,7 +180,7 @@ def test_eval_of_one_prepared_document_starts_opa_before_reading_it(opa_log, bun
 
 
 @pytest.mark.parametrize("environment, seen", [
-    ({}, "400"),  # a one-shot evaluation: collected a quarter as often (opa.one_shot_environment)
+    ({}, "400"),  # collected a quarter as often (opa.go_environment)
     ({"GOGC": "150"}, "150"),  # the user's setting stands
     ({"GOMEMLIMIT": "2GiB"}, ""),  # a memory limit with Go's own GOGC, as the user asked
 ])

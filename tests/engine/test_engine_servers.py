@@ -26,6 +26,7 @@ from regate.engine.managed import ManagedEngine, ManagedOpa, free_port, launch
 from regate.engine.pool import ServerPool
 from regate.engine.server import ServerEngine
 from regate.errors import EngineError
+from regate.opa import GOGC
 
 PRODUCTION = EXAMPLES / "production"
 VULNERABLE = PRODUCTION / "inputs" / "vulnerable.json"
@@ -159,10 +160,11 @@ def test_managed_server_makes_no_request_of_its_own(bundle, opa, monkeypatch):
                 connection.close()
 
 
-@pytest.mark.parametrize("environment, expected_gogc", [({}, managed.GOGC), ({"GOGC": "150"}, "150")])
+@pytest.mark.parametrize("environment, expected_gogc", [({}, GOGC), ({"GOGC": "150"}, "150")])
 def test_managed_server_collects_garbage_as_set_unless_the_environment_says(bundle, opa, monkeypatch, environment,
                                                                              expected_gogc):
     monkeypatch.delenv("GOGC", raising=False)
+    monkeypatch.delenv("GOMEMLIMIT", raising=False)
     for name, value in environment.items():
         monkeypatch.setenv(name, value)
     with open_engine("server", bundle) as engine:
