@@ -7,7 +7,7 @@ cached bundle it uses, on the same file. Both are whole processes, timed alterna
 The target is the wall-clock ratio; the CPU time beside it (user + system, of each process and
 the OPA it runs) varies much less on a machine shared with other work.
 
-    python bench/check_bench.py [--packages 10000] [--runs 5]
+    python bench/check_bench.py [--packages 10000] [--runs 9]
 """
 
 from __future__ import annotations
@@ -48,7 +48,7 @@ def timed(argv: list[str], env: dict) -> tuple[float, float]:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--packages", type=int, default=10_000)
-    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--runs", type=int, default=9)
     args = parser.parse_args()
     opa = find_opa()
     regate = str(Path(sys.executable).with_name("regate"))

@@ -9,7 +9,8 @@ Every figure is the whole command as a user runs it (compile-cache hit,
 server start, reading and validating each document, the report), divided
 into documents per second. The CLI engine and the single server are run on
 the first --sample documents (default 100: issue 12's "server engine on 100
-documents"), the pools on all of them; the ratios compare per-document
+documents"), in turns, --repeat times each (default 3; the median run is
+shown), the pools once on all of them; the ratios compare per-document
 rates. Every run must reach the same decisions (the JSON reports' final
 actions and findings are compared), or the benchmark fails.
 
@@ -28,6 +29,7 @@ import argparse
 import json
 import os
 import resource
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -119,7 +121,7 @@ def server_alone(paths: list[Path], policy: Path, scratch: Path) -> tuple[float,
         server.stop()
 
 
-def measure(documents: int, packages: int, sample: int, workers: list[int], policy: Path) -> dict:
+def measure(documents: int, packages: int, sample: int, workers: list[int], policy: Path, repeat: int = 3) -> dict:
     with tempfile.TemporaryDirectory() as name:
         scratch = Path(name)
         corpus = scratch / "corpus"
@@ -127,14 +129,21 @@ def measure(documents: int, packages: int, sample: int, workers: list[int], poli
         paths = write_corpus(corpus, documents, packages)
         sampled = paths[:sample]
         run_check(sampled[:1], [], policy, scratch)  # fills the compile cache: every run below is a hit
-        rows = []
-        seconds, cpu, reference = run_check(sampled, ["--engine", "cli"], policy, scratch)
-        rows.append({"engine": "cli (opa eval per document)", "servers": 0, "documents": len(sampled),
-                     "seconds": seconds, "cpu_seconds": cpu})
-        seconds, cpu, got = run_check(sampled, ["--engine", "server"], policy, scratch)
-        assert got == reference, "the managed server disagrees with opa eval"
-        rows.append({"engine": "--engine server (one managed server)", "servers": 1, "documents": len(sampled),
-                     "seconds": seconds, "cpu_seconds": cpu})
+        # The two engines the target compares run in turns, `repeat` times each, the order swapped every
+        # round; each row is the median run (the rate of one run swings with the machine's load).
+        engines = [("cli (opa eval per document)", 0, ["--engine", "cli"]),
+                   ("--engine server (one managed server)", 1, ["--engine", "server"])]
+        runs: dict[str, list[tuple[float, float]]] = {name: [] for name, _, _ in engines}
+        reference = None
+        for round_ in range(repeat):
+            for name, _, engine_args in engines[::-1] if round_ % 2 else engines:
+                seconds, cpu, got = run_check(sampled, engine_args, policy, scratch)
+                reference = reference or got
+                assert got == reference, f"{name} disagrees with the first run's decisions"
+                runs[name].append((seconds, cpu))
+        rows = [{"engine": name, "servers": servers, "documents": len(sampled),
+                 "seconds": statistics.median(s for s, _ in runs[name]),
+                 "cpu_seconds": statistics.median(c for _, c in runs[name])} for name, servers, _ in engines]
         for count in workers:
             seconds, cpu, got = run_check(paths, ["--workers", str(count)], policy, scratch)
             assert got[:len(reference)] == reference, f"the pool of {count} disagrees with opa eval"
@@ -169,10 +178,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--sample", type=int, default=100, help="documents the CLI engine and the single server evaluate")
     parser.add_argument("--workers", default="1,2,4", help="pool sizes, comma-separated")
     parser.add_argument("--policy", type=Path, default=ROOT / "examples" / "production")
+    parser.add_argument("--repeat", type=int, default=3, help="runs of the CLI engine and the single server, in turns")
     parser.add_argument("--json", action="store_true", help="print the measurements as JSON instead of a table")
     args = parser.parse_args(argv)
     result = measure(args.documents, args.packages, min(args.sample, args.documents),
-                     [int(w) for w in args.workers.split(",")], args.policy)
+                     [int(w) for w in args.workers.split(",")], args.policy, args.repeat)
     if args.json:
         print(json.dumps(result, indent=2))
         return 0
