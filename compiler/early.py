@@ -28,7 +28,7 @@ if TYPE_CHECKING:
     from .engine.ahead import Ahead
 
 # The options each command's simple form may have, and whether each takes a value. Anything
-# else (another option, `--`, two inputs) is not the simple form; tests/test_early.py holds
+# else (another option, `--`, two inputs) is not the simple form; tests/engine/test_engine_early.py holds
 # these against the commands' definitions.
 SIMPLE_OPTIONS: dict[str, dict[str, bool]] = {
     "check": {"--policy": True, "--bundle": True, "--format": True, "--fail-on": True, "-o": True,

@@ -62,7 +62,7 @@ def run_isolated(argv: list[str], input_text: str | None = None, timeout: float 
     running, holding the output pipes open. Raises subprocess.TimeoutExpired."""
     stdin = subprocess.PIPE if input_text is not None else subprocess.DEVNULL
     with start_isolated(argv, stdin=stdin, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                        cwd=cwd, env=go_environment()) as process:
+                        cwd=cwd) as process:
         try:
             stdout, stderr = process.communicate(input_text, timeout=timeout)
         except BaseException:
@@ -88,9 +88,10 @@ def go_environment() -> dict[str, str] | None:
 
 
 def start_isolated(argv: list[str], **popen: Any) -> subprocess.Popen:
-    """`subprocess.Popen(argv, **popen)` of a program regate must be able to stop: in a session
-    of its own (`kill_group` stops it with whatever it started), and asked to die with regate."""
-    return subprocess.Popen(argv, start_new_session=True, preexec_fn=die_with_parent, **popen)
+    """`subprocess.Popen(argv, **popen)` of an OPA regate must be able to stop: in a session of
+    its own (`kill_group` stops it with whatever it started), asked to die with regate, and in
+    OPA's environment (`go_environment`)."""
+    return subprocess.Popen(argv, start_new_session=True, preexec_fn=die_with_parent, env=go_environment(), **popen)
 
 
 class Running:
@@ -107,8 +108,7 @@ class Running:
             with _memory_file() as stdin:  # the program's copy of the descriptor keeps the data until it ends
                 stdin.write(data)
                 stdin.seek(0)
-                self._process = start_isolated(argv, stdin=stdin, stdout=self._output[0], stderr=self._output[1],
-                                               env=go_environment())
+                self._process = start_isolated(argv, stdin=stdin, stdout=self._output[0], stderr=self._output[1])
         except BaseException:
             self._close()
             raise

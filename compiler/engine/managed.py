@@ -20,10 +20,10 @@ its keys) and a v0 body once: about 1.3 of the ~10 ms of OPA's CPU per
 requests: it is its own server on loopback, so no proxy (which would see every
 input document) nor `.netrc` credentials from the environment are ever used.
 
-Its Go runtime collects garbage a quarter as often as by default (`GOGC`,
-unless the environment sets it or GOMEMLIMIT, `opa.go_environment`): parsing each posted input allocates anew,
-and at the default a fifth of the server's CPU on a batch of 1,000-package
-documents went to collecting it; the peak memory grows by ~50 MB on such a
+Its Go runtime collects garbage a quarter as often as by default (GOGC,
+unless the environment sets it or GOMEMLIMIT: `opa.go_environment`): parsing
+each posted input allocates anew, and at the default a fifth of the server's
+CPU on a batch of 1,000-package documents went to collecting it; the peak memory grows by ~50 MB on such a
 batch and by a sixth on a 100,000-package document (bench/fleet_bench.py).
 """
 
@@ -38,7 +38,7 @@ import time
 from pathlib import Path
 
 from ..errors import EngineError
-from ..opa import Opa, go_environment, kill_group, start_isolated
+from ..opa import Opa, kill_group, start_isolated
 from . import DEFAULT_TIMEOUT, Engine, EngineInfo, ServerUnavailable
 from .decision import validate
 from .loopback import BadAnswer, Failure, Loopback
@@ -106,8 +106,7 @@ class ManagedOpa:
                 "--skip-version-check", "--log-level", "error", "--set", f"labels.regate_instance={self.instance}",
                 "--bundle", str(self.bundle)]
         try:
-            self.process = start_isolated(args, stdin=subprocess.DEVNULL, stdout=self.log, stderr=subprocess.STDOUT,
-                                          env=go_environment())
+            self.process = start_isolated(args, stdin=subprocess.DEVNULL, stdout=self.log, stderr=subprocess.STDOUT)
         except OSError as exc:
             self.log.close()
             raise EngineError(f"cannot run {self.opa.path}: {exc.strerror or exc}") from None
