@@ -9,8 +9,13 @@ from pathlib import Path
 from .errors import UserError
 
 
-def write_atomically(path: Path, content: bytes | str, make_parents: bool = False) -> None:
-    """Write to a temporary file beside `path`, flush it to disk, then rename it over `path`.
+def write_atomically(path: Path, content: bytes | str, make_parents: bool = False, durable: bool = True) -> None:
+    """Write to a temporary file beside `path`, flush it to disk (`durable`), then rename it over `path`.
+
+    Without `durable`, readers still see the old content or the new, but a machine that crashes
+    right after may keep neither: for output a rerun makes again, where the flush to disk would
+    cost more than the rest of the write (a 7 MB report: ~5 ms on a local disk, far more on a
+    network volume).
 
     Only regular files are replaced: `-o /dev/null` or a named pipe is written
     to as it is (renaming over a device would swap it for a plain file), and a
@@ -39,8 +44,9 @@ def write_atomically(path: Path, content: bytes | str, make_parents: bool = Fals
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
+            if durable:
+                handle.flush()
+                os.fsync(handle.fileno())
         os.replace(temporary, path)
     except BaseException:
         Path(temporary).unlink(missing_ok=True)

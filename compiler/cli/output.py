@@ -11,7 +11,7 @@ from ..report import write
 
 
 def deliver(text: str | bytes, output: Path | None) -> None:
-    """`text` to standard output, or to `output` (a reader, or a crash, never sees half of it)."""
+    """`text` to standard output, or to `output` (a reader never sees half of it)."""
     if output is None:
         click.echo(text, nl=False)
         return

@@ -35,39 +35,46 @@ def exit_code(decisions: Iterable[dict], fail_on: str = "stop") -> int:
     return EXIT_FAIL if rank(verdict) >= rank(threshold) else EXIT_PASS
 
 
-_FIELDS: dict[str, type | tuple[type, ...]] = {
-    "version": int,
-    "final_action": str,
-    "final_reason": str,
-    "image": dict,
-    "image_rule": (dict, type(None)),
-    "mapping": (str, type(None)),
-    "policies": list,
-    "findings": list,
-    "errors": list,
+# Each field's JSON types, as the decoded decision holds them: exact types, so `true` is no
+# number, and a finding is checked with a lookup per field (a 10,000-package decision has
+# thousands of findings).
+_NONE = type(None)
+_FIELDS: dict[str, tuple[type, ...]] = {
+    "version": (int,),
+    "final_action": (str,),
+    "final_reason": (str,),
+    "image": (dict,),
+    "image_rule": (dict, _NONE),
+    "mapping": (str, _NONE),
+    "policies": (list,),
+    "findings": (list,),
+    "errors": (list,),
 }
-_FINDING_FIELDS: dict[str, type | tuple[type, ...]] = {
-    "policy": str,
-    "rule": str,
-    "action": str,
-    "effective_action": str,
-    "message": str,
+_FINDING_FIELDS: dict[str, tuple[type, ...]] = {
+    "policy": (str,),
+    "rule": (str,),
+    "action": (str,),
+    "effective_action": (str,),
+    "message": (str,),
     # An index for findings over a list collection (`changes`), else a string.
     "key": (str, int),
-    "exception": (dict, type(None)),
-    "expired_exceptions": list,
-    "source": str,
+    "exception": (dict, _NONE),
+    "expired_exceptions": (list,),
+    "source": (str,),
 }
+_POLICY_FIELDS: dict[str, tuple[type, ...]] = {"id": (str,), "action": (str,)}
 
 
-def _check_fields(value: Any, fields: dict, where: str) -> None:
-    if not isinstance(value, dict):
-        raise EngineError(f"{where} is {kind_of(value)}, not an object")
-    for name, kind in fields.items():
+def _field_problem(value: Any, fields: dict[str, tuple[type, ...]]) -> str | None:
+    """What is wrong with the fields of `value`, said after its name; None when nothing is."""
+    if type(value) is not dict:
+        return f" is {kind_of(value)}, not an object"
+    for name, kinds in fields.items():
         if name not in value:
-            raise EngineError(f"{where} has no `{name}`")
-        if not isinstance(value[name], kind) or isinstance(value[name], bool) and kind is int:
-            raise EngineError(f"{where}.{name} is {kind_of(value[name])}")
+            return f" has no `{name}`"
+        if type(value[name]) not in kinds:
+            return f".{name} is {kind_of(value[name])}"
+    return None
 
 
 def validate(decision: Any, origin: str) -> dict:
@@ -76,18 +83,21 @@ def validate(decision: Any, origin: str) -> dict:
     if decision is None:
         raise EngineError(f"{origin}: {QUERY} is undefined; is this a regate bundle?")
     try:
-        _check_fields(decision, _FIELDS, "the decision")
+        if problem := _field_problem(decision, _FIELDS):
+            raise EngineError(f"the decision{problem}")
         if decision["version"] != 1:
             raise EngineError(f"the decision has version {decision['version']}; this regate reads version 1")
         if decision["final_action"] not in ACTIONS:
             raise EngineError(f"the decision's final_action is {decision['final_action']!r}")
         for index, finding in enumerate(decision["findings"]):
-            _check_fields(finding, _FINDING_FIELDS, f"findings[{index}]")
+            if problem := _field_problem(finding, _FINDING_FIELDS):
+                raise EngineError(f"findings[{index}]{problem}")
             for field in ("action", "effective_action"):
                 if finding[field] not in ACTIONS:
                     raise EngineError(f"findings[{index}].{field} is {finding[field]!r}")
         for index, policy in enumerate(decision["policies"]):
-            _check_fields(policy, {"id": str, "action": str}, f"policies[{index}]")
+            if problem := _field_problem(policy, _POLICY_FIELDS):
+                raise EngineError(f"policies[{index}]{problem}")
         if decision["errors"] and decision["final_action"] != "STOP":
             raise EngineError("the decision lists errors but is not STOP")
     except EngineError as exc:

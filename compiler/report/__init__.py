@@ -144,5 +144,6 @@ def render(fmt: str, run: Run, color: bool = False) -> str | bytes:
 
 
 def write(path: Path, text: str | bytes) -> None:
-    """Write a report so that readers see the whole of it or nothing."""
-    write_atomically(path, text.encode("utf-8") if isinstance(text, str) else text)
+    """Write a report so that readers see the whole of it or nothing. A report is output the
+    check makes again, so it is not flushed to disk before it replaces the old one."""
+    write_atomically(path, text.encode("utf-8") if isinstance(text, str) else text, durable=False)

@@ -154,6 +154,27 @@ def test_an_input_the_decision_rejects_exits_2_and_says_stop():
         validate(dict(decision, final_action="GO"), "test")
 
 
+_FINDING = {"policy": "p", "rule": "r", "action": "STOP", "effective_action": "STOP", "message": "m",
+            "key": "k", "exception": None, "expired_exceptions": [], "source": "p.regate:1:1"}
+
+
+@pytest.mark.parametrize("change, message", [
+    ({"version": True}, "the decision.version is a boolean"),
+    ({"version": 1.0}, "the decision.version is a number"),
+    ({"mapping": 3}, "the decision.mapping is a number"),
+    ({"findings": [dict(_FINDING, key=True)]}, "findings[0].key is a boolean"),
+    ({"findings": [_FINDING, {k: v for k, v in _FINDING.items() if k != "source"}]}, "findings[1] has no `source`"),
+    ({"findings": [_FINDING, ["not", "an", "object"]]}, "findings[1] is an array, not an object"),
+    ({"policies": [{"id": "p", "action": None}]}, "policies[0].action is null"),
+])
+def test_a_decision_of_another_shape_is_an_engine_error_naming_the_field(change, message):
+    decision = {"version": 1, "final_action": "STOP", "final_reason": "policy", "image": {}, "image_rule": None,
+                "mapping": "m", "policies": [{"id": "p", "action": "STOP"}], "findings": [_FINDING], "errors": []}
+    with pytest.raises(EngineError) as raised:
+        validate(dict(decision, **change), "the engine")
+    assert str(raised.value) == f"the engine: not a regate decision: {message}"
+
+
 @pytest.mark.parametrize("document, message", [
     ('{"schema_version": 1, "image": {}}', "is not a valid regate input document"),
     ("[1, 2]", "is not a format regate knows"),
