@@ -3,7 +3,8 @@
 Merge rules (docs/input.md describes them for users):
 - collections merge by key; an entry seen twice keeps the first value of each
   field, fills fields the first lacked, and unions list fields (locations,
-  licenses, cpes, aliases, urls, cvss);
+  licenses, cpes, aliases, urls, cvss), except that of two severities the more
+  severe is kept;
 - `image` fields are taken from the first input that has them, inputs ranked
   image/config first, then SBOMs, then scanner reports (input order within a
   rank); the layer list is merged layer by layer when the inputs agree on it;
@@ -22,6 +23,7 @@ from ..collector import paused
 from ..errors import InputError, UserError
 from ..resources import INPUT_SCHEMA_VERSION
 from .adapters.imageconfig import merge_layers, parse_reference
+from .adapters.normalize import SEVERITIES
 from .base import Extraction, Facts
 from .conceal import conceal
 from .coverage import coverage
@@ -81,7 +83,12 @@ def merge_entry(existing: dict, new: dict) -> None:
     for field, value in new.items():
         current = existing.get(field)
         if type(current) is str and current and current != "unknown":
-            continue  # a string stated first is kept (most fields: decided before the rules below)
+            # A string stated first is kept (most fields: decided before the rules below); but two
+            # ratings of one finding keep the more severe, or the verdict would hang on which
+            # input came first, and a gate errs towards STOP.
+            if field == "severity" and _more_severe(value, current):
+                existing[field] = value
+            continue
         if _empty(current):
             if not _empty(value) or field not in existing:
                 existing[field] = value
@@ -93,12 +100,17 @@ def merge_entry(existing: dict, new: dict) -> None:
             merge_entry(current, value)
 
 
+def _more_severe(value: Any, current: str) -> bool:
+    return value in SEVERITIES and current in SEVERITIES and SEVERITIES.index(value) > SEVERITIES.index(current)
+
+
 def _same_entry(current: Any, value: Any) -> bool:
     return isinstance(current, dict) and isinstance(value, dict) and "key" in current and current["key"] == value.get("key")
 
 
 # While an adapter reads one input (registry.extract_json): the fields that input states twice for
-# one entry with different values. The first value is kept; the others are reported in a warning.
+# one entry with different values. The first value is kept (of severities, the most severe); the
+# others are reported in a warning.
 DISAGREEMENTS: ContextVar[list[str] | None] = ContextVar("disagreements", default=None)
 
 
@@ -370,8 +382,9 @@ def _build_concealed(extractions: list[Extraction], baseline: dict | None, image
 
 def _merge_collections(document: dict, facts: dict, extraction: Extraction) -> None:
     """Fold one input's collections into the document. A field an earlier input states with
-    another value keeps the earlier value (docs/input.md), and this input is told which: two
-    scanners rating one vulnerability differently is worth a look, never a silent choice."""
+    another value keeps the earlier value, a severity the more severe (docs/input.md), and this
+    input is told which: two scanners rating one vulnerability differently is worth a look,
+    never a silent choice."""
     noted: list[str] = []
     token = DISAGREEMENTS.set(noted)
     try:
@@ -386,7 +399,8 @@ def _merge_collections(document: dict, facts: dict, extraction: Extraction) -> N
         DISAGREEMENTS.reset(token)
     if noted:
         extraction.warnings.append(disagreement_warning(
-            noted, "differ from what an earlier input states; the earlier value is kept, this input's left out"))
+            noted, "differ from what an earlier input states; the earlier value is kept, "
+                   "except that of two severities the more severe is"))
 
 
 def add_baseline(document: dict, baseline: dict) -> frozenset[str]:

@@ -107,7 +107,8 @@ def _noting_disagreements(read: Callable[[], Extraction]) -> Extraction:
         DISAGREEMENTS.reset(token)
     if noted:
         extraction.warnings.append(disagreement_warning(
-            noted, "are stated twice for one entry with different values; the first value is kept, the later left out"))
+            noted, "are stated twice for one entry with different values; the first value is kept, "
+                   "except that of two severities the more severe is"))
     return extraction
 
 

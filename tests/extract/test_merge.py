@@ -109,27 +109,40 @@ def test_a_known_severity_or_fix_wins_over_unknown(write_json):
     assert merged["fix"] == {"state": "fixed", "available": True, "versions": ["3.0.8-r1"]}
 
 
-def test_the_first_known_value_wins_when_reports_disagree_and_the_later_input_is_told(write_json, tmp_path):
+@pytest.mark.parametrize("first, second", [("Low", "Critical"), ("Critical", "Low")])
+def test_of_two_severities_the_more_severe_is_kept_whatever_the_order_and_the_later_input_is_told(
+        write_json, tmp_path, first, second):
+    # Two scanners rating one vulnerability low and critical: a gate that kept whichever came
+    # first would say GO to a critical vulnerability because of the order of its arguments.
     report = grype_report_for_the_sbom_image()
-    report["matches"][0]["vulnerability"]["severity"] = "Low"
-    second = copy.deepcopy(report)
-    second["matches"][0]["vulnerability"]["severity"] = "Critical"
-    first_path, second_path = write_json(report, "first.json"), write_json(second, "second.json")
+    report["matches"][0]["vulnerability"]["severity"] = first
+    later = copy.deepcopy(report)
+    later["matches"][0]["vulnerability"]["severity"] = second
+    first_path, second_path = write_json(report, "first.json"), write_json(later, "second.json")
     document = extract(first_path, second_path)
     key = "CVE-2023-0464+apk:libssl3@3.0.8-r0"
-    assert document["vulnerabilities"][key]["severity"] == "low"
+    assert document["vulnerabilities"][key]["severity"] == "critical"
     policy = tmp_path / "critical.regate"
     policy.write_text('policy "p" {\n  rule critical stop {\n    for v in vulnerabilities where v.severity >= critical\n'
                       '    message "{v.id}"\n  }\n}\n')
     # The user sees the choice whichever command merges the inputs.
-    for command in (["extract", str(first_path), str(second_path)],
-                    ["check", str(first_path), str(second_path), "--policy", str(policy)]):
+    for command, code in ((["extract", str(first_path), str(second_path)], 0),
+                          (["check", str(first_path), str(second_path), "--policy", str(policy)], 1)):
         done = subprocess.run([sys.executable, "-c", "from regate.cli import main; main()", *command],
                               capture_output=True, text=True, timeout=120)
-        assert done.returncode in (0, 1) and "Traceback" not in done.stderr, done.stderr
+        assert done.returncode == code and "Traceback" not in done.stderr, done.stderr
         [warning] = [line for line in done.stderr.splitlines() if "earlier value is kept" in line]
         assert warning.startswith(f"regate: warning: {second_path}: 1 fields differ from what an earlier input states")
         assert warning.endswith(f"vulnerabilities[{key}].severity")
+
+
+def test_a_first_value_other_than_a_severity_is_kept(write_json):
+    report = grype_report_for_the_sbom_image()
+    later = copy.deepcopy(report)
+    later["matches"][0]["vulnerability"]["description"] = "another description"
+    document = extract(write_json(report, "first.json"), write_json(later, "second.json"))
+    kept = document["vulnerabilities"]["CVE-2023-0464+apk:libssl3@3.0.8-r0"]["description"]
+    assert kept == report["matches"][0]["vulnerability"]["description"] != "another description"
 
 
 def test_a_real_sbom_and_its_grype_report_agree():
