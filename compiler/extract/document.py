@@ -4,7 +4,7 @@ Merge rules (docs/input.md describes them for users):
 - collections merge by key; an entry seen twice keeps the first value of each
   field, fills fields the first lacked, and unions list fields (locations,
   licenses, cpes, aliases, urls, cvss), except that of two severities the more
-  severe is kept;
+  severe is kept, and a fix one input knows is kept over another's "no fix";
 - `image` fields are taken from the first input that has them, inputs ranked
   image/config first, then SBOMs, then scanner reports (input order within a
   rank); the layer list is merged layer by layer when the inputs agree on it;
@@ -96,8 +96,21 @@ def merge_entry(existing: dict, new: dict) -> None:
             existing[field] = _union(current, value)
         elif isinstance(current, bool) and isinstance(value, bool):
             existing[field] = current or value
+        elif field == "fix" and isinstance(current, dict) and isinstance(value, dict):
+            existing[field] = _known_fix(current, value)
         elif _same_entry(current, value):  # a vulnerability's package, found at one more place
             merge_entry(current, value)
+
+
+def _known_fix(current: dict, new: dict) -> dict:
+    """A vulnerability's fix as two inputs state it: a fix version one of them knows is not undone by
+    the other's `not-fixed` or `wont-fix` (a rule on fixable vulnerabilities would pass on the order
+    of the inputs); two known fixes list the versions of both."""
+    if new.get("state") != "fixed" or not new.get("versions"):
+        return current
+    if current.get("state") != "fixed" or not current.get("versions"):
+        return new
+    return {**new, **current, "versions": _union(current["versions"], new["versions"])}
 
 
 def _more_severe(value: Any, current: str) -> bool:

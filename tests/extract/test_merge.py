@@ -136,6 +136,28 @@ def test_of_two_severities_the_more_severe_is_kept_whatever_the_order_and_the_la
         assert warning.endswith(f"vulnerabilities[{key}].severity")
 
 
+@pytest.mark.parametrize("known_first", [True, False])
+def test_a_fix_one_scanner_knows_is_not_undone_by_another_that_knows_none(write_json, known_first):
+    fixed = grype_report_for_the_sbom_image()
+    fixed["matches"][0]["vulnerability"]["fix"] = {"versions": ["3.0.8-r1"], "state": "fixed"}
+    unfixed = copy.deepcopy(fixed)
+    unfixed["matches"][0]["vulnerability"]["fix"] = {"versions": [], "state": "wont-fix"}
+    reports = [write_json(fixed, "fixed.json"), write_json(unfixed, "unfixed.json")]
+    document = extract(*(reports if known_first else reversed(reports)))
+    merged = document["vulnerabilities"]["CVE-2023-0464+apk:libssl3@3.0.8-r0"]
+    assert merged["fix"] == {"state": "fixed", "available": True, "versions": ["3.0.8-r1"]}
+
+
+def test_two_known_fixes_list_the_versions_of_both(write_json):
+    report = grype_report_for_the_sbom_image()
+    report["matches"][0]["vulnerability"]["fix"] = {"versions": ["3.0.8-r1"], "state": "fixed"}
+    later = copy.deepcopy(report)
+    later["matches"][0]["vulnerability"]["fix"] = {"versions": ["3.0.8-r3", "3.0.8-r1"], "state": "fixed"}
+    document = extract(write_json(report, "first.json"), write_json(later, "second.json"))
+    merged = document["vulnerabilities"]["CVE-2023-0464+apk:libssl3@3.0.8-r0"]
+    assert merged["fix"] == {"state": "fixed", "available": True, "versions": ["3.0.8-r1", "3.0.8-r3"]}
+
+
 def test_a_first_value_other_than_a_severity_is_kept(write_json):
     report = grype_report_for_the_sbom_image()
     later = copy.deepcopy(report)
