@@ -4,7 +4,8 @@ Merge rules (docs/input.md describes them for users):
 - collections merge by key; an entry seen twice keeps the first value of each
   field, fills fields the first lacked, and unions list fields (locations,
   licenses, cpes, aliases, urls, cvss), except that of two severities the more
-  severe is kept, and a fix one input knows is kept over another's "no fix";
+  severe is kept, of two CVSS, EPSS or risk scores the higher, and a fix one input
+  knows over another's "no fix";
 - `image` fields are taken from the first input that has them, inputs ranked
   image/config first, then SBOMs, then scanner reports (input order within a
   rank); the layer list is merged layer by layer when the inputs agree on it;
@@ -98,8 +99,25 @@ def merge_entry(existing: dict, new: dict) -> None:
             existing[field] = current or value
         elif field == "fix" and isinstance(current, dict) and isinstance(value, dict):
             existing[field] = _known_fix(current, value)
+        elif field in _HIGHER_SCORE_KEPT and _scores_higher(value, current, _HIGHER_SCORE_KEPT[field]):
+            existing[field] = value
         elif _same_entry(current, value):  # a vulnerability's package, found at one more place
             merge_entry(current, value)
+
+
+# Scores of a vulnerability of which two inputs' values keep the higher, as severities keep the more
+# severe: the field's score (None: the field is the score), the whole field taken with it.
+_HIGHER_SCORE_KEPT = {"nvd_cvss": "base", "vendor_cvss": "base", "epss": "score", "risk": None}
+
+
+def _scores_higher(value: Any, current: Any, score: str | None) -> bool:
+    if score is not None:
+        if not isinstance(value, dict) or not isinstance(current, dict):
+            return False
+        value, current = value.get(score), current.get(score)
+    numbers = (int, float)
+    return (isinstance(value, numbers) and isinstance(current, numbers) and not isinstance(value, bool)
+            and not isinstance(current, bool) and value > current)
 
 
 def _known_fix(current: dict, new: dict) -> dict:

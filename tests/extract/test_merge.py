@@ -158,6 +158,22 @@ def test_two_known_fixes_list_the_versions_of_both(write_json):
     assert merged["fix"] == {"state": "fixed", "available": True, "versions": ["3.0.8-r1", "3.0.8-r3"]}
 
 
+@pytest.mark.parametrize("higher_first", [True, False])
+def test_of_two_scores_the_higher_is_kept_whatever_the_order(write_json, higher_first):
+    lower = grype_report_for_the_sbom_image()
+    higher = copy.deepcopy(lower)
+    vulnerability = higher["matches"][0]["vulnerability"]
+    vulnerability["cvss"][0]["metrics"].update(baseScore=9.8, exploitabilityScore=3.9)
+    vulnerability["epss"][0].update(epss=0.5, percentile=0.99)
+    vulnerability["risk"] = 40.0
+    reports = [write_json(higher, "higher.json"), write_json(lower, "lower.json")]
+    document = extract(*(reports if higher_first else reversed(reports)))
+    merged = document["vulnerabilities"]["CVE-2023-0464+apk:libssl3@3.0.8-r0"]
+    assert merged["nvd_cvss"] == {"base": 9.8, "exploitability": 3.9, "impact": 5.9}
+    assert merged["epss"] == {"score": 0.5, "percentile": 0.99, "date": "2025-06-18T00:00:00Z"}
+    assert merged["risk"] == 40.0
+
+
 def test_a_first_value_other_than_a_severity_is_kept(write_json):
     report = grype_report_for_the_sbom_image()
     later = copy.deepcopy(report)
