@@ -96,7 +96,7 @@ def test_regate_test_with_a_broken_opa_is_exit_2(behaviour, expected, tmp_path):
 # A `regate` that notes whether Python tore the interpreter down at exit (an object in sys.modules is
 # freed then), with an atexit handler or a thread still running when asked to.
 PROBED = """
-import os, sys, threading, time
+import os, sys, threading
 
 class Probe:
     def __del__(self):
@@ -108,7 +108,8 @@ if extra == "atexit":
     import atexit
     atexit.register(lambda: os.write(2, b"atexit handler ran\\n"))
 if extra == "thread":
-    threading.Thread(target=lambda: (time.sleep(1), os.write(2, b"thread finished\\n"))).start()
+    # Still running when regate is done, however slow the machine: it waits for the main thread.
+    threading.Thread(target=lambda: (threading.main_thread().join(), os.write(2, b"thread finished\\n"))).start()
 import regate.cli
 regate.cli.main()
 """
