@@ -51,7 +51,19 @@ class Opa:
         except subprocess.TimeoutExpired:
             raise EngineError(f"opa {args[0]} did not finish within {timeout:g} s (--timeout)") from None
         except OSError as exc:
-            raise EngineError(f"cannot run {self.path}: {exc.strerror or exc}") from None
+            raise self._cannot_run(exc) from None
+
+    def start(self, *args: str, data: bytes, timeout: float) -> Running:
+        """`opa ARGS` started on `data`, running until its `finish` (see `Running`): an evaluation's
+        document reaches OPA whole, not through a pipe regate keeps filling. EngineError when it
+        cannot start."""
+        try:
+            return Running([self.path, *args], data, timeout)
+        except OSError as exc:
+            raise self._cannot_run(exc) from None
+
+    def _cannot_run(self, exc: OSError) -> EngineError:
+        return EngineError(f"cannot run {self.path}: {exc.strerror or exc}")
 
 
 def run_isolated(argv: list[str], input_text: str | None = None, timeout: float | None = None,

@@ -25,7 +25,7 @@ from typing import Any
 import orjson
 
 from ..extract.jsonload import decode_text, load_json, parse_json
-from ..opa import Opa, Running
+from ..opa import Opa
 from .cli import eval_args
 
 # Where a number with a fraction or an exponent, or `-0`, may start: every number follows `:`, `[`
@@ -49,7 +49,7 @@ class Ahead:
         # What the CLI engine would send for the document as parsed from `data`, before anything changed it,
         # when OPA's reading of `data` means the same (see `_numbers_as_serialised`); else None.
         self.parsed: str | None = None
-        self._run = Running([opa.path, *eval_args(bundle)], data, timeout)  # a byte order mark too: OPA skips it
+        self._run = opa.start(*eval_args(bundle), data=data, timeout=timeout)  # a byte order mark too: OPA skips it
 
     def read(self, path: Path) -> Any:
         """`load_json(path)`, from the bytes OPA was given when `path` is its file."""

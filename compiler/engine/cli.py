@@ -42,8 +42,8 @@ class CliEngine(Engine):
         ahead, self.ahead = self.ahead, None
         done = ahead.outcome_for(text) if ahead is not None else None
         if done is None:
-            # A timeout kills `opa` and anything it started (Opa.run): nothing outlives the call.
-            done = self.opa.run(*eval_args(self.bundle), input_text=text, timeout=self.timeout)
+            # A timeout kills `opa` and anything it started (Running): nothing outlives the call.
+            done = self.opa.start(*eval_args(self.bundle), data=text.encode(), timeout=self.timeout).finish()
         if done.returncode != 0:
             raise EngineError(f"opa eval failed (exit status {done.returncode}): {_failure(done)}")
         return validate(_decision_value(done.stdout), "opa eval")

@@ -34,13 +34,10 @@ class Upgrades:
         self._run: Running | None = None
         if not packages:
             return
-        args = [opa.path, "eval", "--format", "json", "--stdin-input"]
+        args = ["eval", "--format", "json", "--stdin-input"]
         for module in _modules():
             args += ["--data", module]
-        try:
-            self._run = Running([*args, _QUERY], orjson.dumps({"packages": packages}), timeout)
-        except OSError as exc:
-            raise EngineError(f"cannot run {opa.path}: {exc.strerror or exc}") from None
+        self._run = opa.start(*args, _QUERY, data=orjson.dumps({"packages": packages}), timeout=timeout)
 
     def result(self) -> dict[str, dict]:
         if self._run is None:

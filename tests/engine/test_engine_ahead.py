@@ -118,7 +118,7 @@ def test_check_of_one_prepared_document_starts_opa_before_reading_it(opa_log):
     env, log = opa_log
     twice = _check(env, VULNERABLE, VULNERABLE)  # two documents: evaluated the usual way (and compiled)
     once = _check(env, VULNERABLE)
-    assert log.read_text().split() == ["pipe", "pipe", "file"]
+    assert log.read_text().split() == ["serialised", "serialised", "file"]
     assert once.returncode == twice.returncode == 1
     assert report(once)["results"][0]["decision"] == report(twice)["results"][0]["decision"]
 
@@ -131,7 +131,7 @@ def test_check_of_a_document_holding_a_secret_evaluates_it_concealed(opa_log, tm
     path.write_text(json.dumps(document))
     twice = _check(env, path, path)
     once = _check(env, path)
-    assert log.read_text().split() == ["pipe", "pipe", "file", "pipe"]  # the early run discarded
+    assert log.read_text().split() == ["serialised", "serialised", "file", "serialised"]  # the early run discarded
     assert SECRET not in once.stdout + once.stderr
     assert report(once)["results"][0]["decision"] == report(twice)["results"][0]["decision"]
     assert report(once)["results"][0]["input"]["image"]["env"] == report(twice)["results"][0]["input"]["image"]["env"]
@@ -164,7 +164,7 @@ def test_check_of_a_document_with_a_byte_order_mark_uses_the_early_run(opa_log, 
     path.write_bytes(b"\xef\xbb\xbf" + VULNERABLE.read_bytes())
     twice = _check(env, VULNERABLE, VULNERABLE)
     once = _check(env, path)
-    assert log.read_text().split() == ["pipe", "pipe", "file"]  # OPA skips the mark as regate does
+    assert log.read_text().split() == ["serialised", "serialised", "file"]  # OPA skips the mark as regate does
     assert once.returncode == twice.returncode == 1
     assert report(once)["results"][0]["decision"] == report(twice)["results"][0]["decision"]
 
@@ -174,7 +174,7 @@ def test_eval_of_one_prepared_document_starts_opa_before_reading_it(opa_log, bun
     twice = regate("eval", "--bundle", bundle, "--input", VULNERABLE, "--input", VULNERABLE, "--format", "json",
                    env=env)
     once = regate("eval", "--bundle", bundle, "--input", VULNERABLE, "--format", "json", env=env)
-    assert log.read_text().split() == ["pipe", "pipe", "file"]
+    assert log.read_text().split() == ["serialised", "serialised", "file"]
     assert once.returncode == twice.returncode == 1
     assert report(once)["results"][0]["decision"] == report(twice)["results"][0]["decision"]
 

@@ -2,7 +2,7 @@
 
 The entry point guesses from the arguments alone; the command takes the early run only when it
 would have started that one itself. The opa_log wrapper tells an early run ("file": OPA read the
-document from an anonymous file) from the usual evaluation ("pipe").
+document from an anonymous file) from the usual evaluation ("serialised").
 """
 
 from __future__ import annotations
@@ -62,7 +62,7 @@ def test_a_check_with_every_simple_option_uses_the_early_run(opa_log, tmp_path):
     usual = regate("check", "--policy", PRODUCTION, "--format", "json", VULNERABLE, VULNERABLE, env=env)  # compiles
     early_run = regate("check", f"--policy={PRODUCTION}", VULNERABLE, "--format", "json", "-o", tmp_path / "r.json",
                        "--fail-on", "warn", "--timeout", "30", env=env)
-    assert log.read_text().split() == ["pipe", "pipe", "file"]
+    assert log.read_text().split() == ["serialised", "serialised", "file"]
     assert early_run.returncode == usual.returncode == 1, early_run.stderr
     assert json.loads((tmp_path / "r.json").read_text())["results"][0]["decision"] == \
         report(usual)["results"][0]["decision"]
@@ -74,7 +74,7 @@ def test_a_check_of_another_form_starts_no_early_run(opa_log, tmp_path):
     log.write_text("")
     result = regate("check", "--policy", PRODUCTION, "--now", "2026-06-01T00:00:00Z", VULNERABLE, env=env)
     assert result.returncode == 1, result.stderr
-    assert log.read_text().split() == ["pipe"]
+    assert log.read_text().split() == ["serialised"]
 
 
 def test_an_early_run_the_command_would_not_have_started_is_stopped_unread(bundle):
