@@ -273,7 +273,13 @@ unavailable := [entry |
 	coverage.stated != null # an input that does not state its coverage lacks nothing
 	some [policy_id, rule_id] in sort([[p, r] | some p in evaluated; some r, _ in config.policies[p].rules])
 	rule := config.policies[policy_id].rules[rule_id]
-	lacking := coverage.missing(rule)
+
+	# kinds of data no source provided, then `kind.field`s no source fills: written here, not
+	# a function of the rule's metadata called per rule (~1.7 KB a call)
+	lacking := array.concat(
+		sort([kind | some kind in object.get(rule, ["reads", "data"], []); coverage.lacks(kind)]),
+		sort([path | some path in object.get(rule, ["reads", "fields"], []); coverage.lacks_field(path)]),
+	)
 	count(lacking) > 0
 	entry := {
 		"policy": policy_id,
