@@ -260,10 +260,6 @@ findings := [finding |
 	)
 ]
 
-_rank := {"GO": 0, "WARN": 1, "STOP": 2}
-
-_action_of_rank := {0: "GO", 1: "WARN", 2: "STOP"}
-
 # METADATA
 # title: Evaluated rules that read data the input lacks, sorted by policy and rule
 # description: |
@@ -290,10 +286,6 @@ unavailable := [entry |
 		"source": rule.source,
 	}
 ]
-
-# METADATA
-# title: The worst of some actions (STOP > WARN > GO); GO for none
-worst(actions) := _action_of_rank[max({0} | {_rank[a] | some a in actions})]
 
 # The worst action of counted findings, without another pass over them.
 _worst_counted(counts) := "STOP" if {
@@ -353,7 +345,15 @@ final_action := "STOP" if {
 	image_rule.verdict == "allow"
 } else := config.unmatched if {
 	_unmapped
-} else := worst([p.action | some p in policies])
+} else := "STOP" if {
+	# the worst of the policies' actions: looked for in turn, as _worst_counted does,
+	# rather than a list of them ranked through two lookup tables (~2 KB an evaluation)
+	some p in policies
+	p.action == "STOP"
+} else := "WARN" if {
+	some p in policies
+	p.action == "WARN"
+} else := "GO"
 
 # METADATA
 # title: Why the final action is what it is
