@@ -221,7 +221,8 @@ _found := sort([[policy_id, rule_id, meta, sort(found)] |
 #   A rule's hits are all [key, message] or all [key, message, exception ids]
 #   (rules that exceptions name), so the sorted set of a rule's hits is in key
 #   and message order: each hit becomes its finding in place, with no tuple and
-#   no sort of all findings.
+#   no sort of all findings. A hit's shape is matched (`some [key, message] in
+#   hits`), not counted and indexed: one allocation less per finding.
 findings := [finding |
 	some [policy_id, rule_id, rule, hits] in _found
 	some finding in array.concat(
@@ -230,32 +231,31 @@ findings := [finding |
 			"rule": rule_id,
 			"action": rule.action,
 			"effective_action": rule.action,
-			"message": hit[1],
-			"key": hit[0],
+			"message": message,
+			"key": key,
 			"exception": null,
 			"expired_exceptions": [],
 			"title": rule.title,
 			"severity": rule.severity,
 			"source": rule.source,
 		} |
-			some hit in hits
-			count(hit) == 2 # not `not hit[2]`: a negation is a sub-query per hit
+			some [key, message] in hits
 		],
 		[{
 			"policy": policy_id,
 			"rule": rule_id,
 			"action": rule.action,
 			"effective_action": exceptions.effective,
-			"message": hit[1],
-			"key": hit[0],
+			"message": message,
+			"key": key,
 			"exception": exceptions.applied,
 			"expired_exceptions": exceptions.expired,
 			"title": rule.title,
 			"severity": rule.severity,
 			"source": rule.source,
 		} |
-			some hit in hits
-			exceptions := _exceptions(policy_id, rule.action, hit[2])
+			some [key, message, ids] in hits
+			exceptions := _exceptions(policy_id, rule.action, ids)
 		],
 	)
 ]
@@ -306,16 +306,15 @@ _counted := array.concat(
 		count(hits[0]) == 2
 	],
 	array.concat(
-		[[policy_id, _exceptions(policy_id, rule.action, hit[2]).effective, 1] |
+		[[policy_id, _exceptions(policy_id, rule.action, ids).effective, 1] |
 			some [policy_id, _, rule, hits] in _found
 			count(hits[0]) == 3
-			some hit in hits
+			some [_, _, ids] in hits
 		],
 		[[policy_id, rule.action, 1] |
 			some [policy_id, _, rule, hits] in _found
 			count(hits[0]) == 3
-			some hit in hits
-			count(hit) == 2 # a hit of another shape among them: counted all the same
+			some [_, _] in hits # a hit of another shape among them: counted all the same
 		],
 	),
 )
