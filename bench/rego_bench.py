@@ -25,41 +25,46 @@ harness. Rounds of ~100 ms, interleaved, give medians within a few percent.
 Allocations are exact either way (TotalAlloc per evaluation, what
 `--benchmem` reports).
 
-Last runs (OPA 1.22.3, 2 cores shared with two other engineers' benchmarks,
-load average 2.5-5.5; three runs, each after a run of main's code 5d46f58),
-time / allocations vs the expert: 1,000 packages 0.82-1.16x / 1.02x (0.755
-vs 0.743 MB), 10,000 0.89-1.02x / 0.81x, 100,000 0.93-0.99x / 0.79x; main
-1.14-1.20x / 1.06x (0.790 MB), 0.85-0.94x / 0.90x, 0.93-1.00x / 0.90x. At
-that load a run's time ratio moves more than the change does: in-process CPU
-time (OPA's rego package, GOMAXPROCS=1, 80 alternating rounds of 5
-evaluations) put this round's code at 0.99-1.00x main's per evaluation at
-1,000 packages, and at 1.08x the expert's (main 1.10-1.11x).
-What changed (the round before: lists, sets and parameters looked up once
-per rule, `count(hit) == 2`): a policy's counts of findings are taken per
-rule, not per finding (four passes over the findings before: ~26 KB at
-1,000 packages, ~11% of the allocations at 10,000 and 100,000); `x not in` a
-list is `_ = x` and `not x in set` instead of a values.not_member call per
-element (~0.5 KB each); a rule's lookups of data wait behind a guard that
-its collection is not empty; the decision reads four fields of a rule's
-metadata, not all of it.
+Last runs (OPA 1.22.3, sixth speed round, 2 cores shared with three other
+engineers' benchmarks and a test suite, load average 4-8), time /
+allocations vs the expert at 1,000 / 10,000 / 100,000 packages: with the
+Rego of the round before (85eedca), 1.07 / 0.95 / 0.93x and 1.02 / 0.81 /
+0.79x (five runs at 1,000: 1.05, 1.09, 1.08, 1.06, 1.07x); with this
+round's, 1.03 / 0.92 / 0.88x and 1.00 / 0.80 / 0.78x (five runs at 1,000:
+1.03, 1.05, 0.97, 1.04, 1.02x; 10,000 again 0.90x). This round's bundle
+against the one before, paired in one evalcpu run: 0.92-0.94x the CPU at
+1,000 packages (three runs), 0.92-1.03x at 10,000 (two).
+What changed: one allocation less per finding in the rule (the message
+fallback's guard is `typed_message == []`, not a count) and one in the
+decision (a hit's shape matched, `some [key, message] in hits`, not counted
+and indexed): 753 -> 743 KB at 1,000 packages, 0.92-0.96x the CPU of the
+code before in three paired runs; the final action without worst()'s
+ranking tables (~2 KB per evaluation); a rule's unavailable data found
+without a coverage.missing call per rule (a coverage-stated document's
+fixed cost 89 -> 77 KB; the bench's documents state none).
 
-Each finding's message is rendered in its rule's body, in a comprehension
-under the type guards, and the rule's helper (`text.str` of whatever is
-there, else the template text, so a finding never disappears with its
-message) is called only when that comprehension is empty. A call costs ~610
-bytes (OPA caches each call's result under its argument), the comprehension
-~230 and the empty one of the fallback ~85. What 1,000 packages still costs
-more: the fallback's comprehension and `array.concat` per finding (rendering
-inline without a fallback, which would drop a finding with a mistyped field,
-measured ~10% less time on denied_license), the `days_since` call
-(high_overdue is ~1.4x the expert's inline arithmetic, which ignores bare
-dates), a set comprehension per finding for a rule exceptions name
-(critical_fixable ~1.2x; ~20% of its time), and ~58 KB per evaluation
-whatever the input holds (~0.6 ms loaded, was ~71 KB; the expert's ~18 KB,
-~0.14 ms; `opa bench -i` an empty valid document): regate's input checks,
-image lists, mappings, coverage, one Rego rule per policy rule. A document
-that states its coverage, as extracted ones do, costs ~87 KB: `unavailable`
-checks each evaluated rule's reads (coverage.missing, ~4 KB a rule).
+Each rule alone at 1,000 packages against the expert's rule alone (paired,
+CPU): critical_fixable 1.08x, high_overdue 1.40x, denied_package 0.57x (the
+expert reads its set through a rule per element), denied_license 0.97x,
+exposed_port 1.7x and credential 2.5x (6 and 20 elements: a set built from
+its list, ~0.1 ms). Where 1,000 packages still goes, measured as variants
+of the whole decision paired with the unchanged bundle:
+- Each finding's message (274 findings) is rendered in a comprehension
+  under type guards, with a fallback to the rule's helper (`text.str` of
+  whatever is there) when it is empty, so a missing or mistyped field never
+  drops a finding: 10-13% of an evaluation. Rendering inline with no guard,
+  comprehension or fallback (which would drop or misrender such findings)
+  measured 0.87-0.90x; the fallback's comprehension and array.concat ~3% of
+  that, the guards ~4%, the comprehension ~5%. Rendering by concat (which
+  fails on a non-string, so no string guards) 0.98x but 10% more bytes; a
+  helper call per finding taking the element or its key 1.2x on
+  critical_fixable (OPA caches each call under its arguments).
+- An exception's id set per finding (a comprehension): ~19% of
+  critical_fixable; high_overdue's days_since call per element, where the
+  expert's inline arithmetic ignores bare dates.
+- The fixed cost (empty document 56 vs the expert's 18 KB, ~0.3 ms idle)
+  is one Rego rule evaluation per library rule and per policy rule, ~1-3 KB
+  each; the input checks are ~1.5 KB of it.
 """
 
 from __future__ import annotations
@@ -68,8 +73,8 @@ import argparse
 import json
 import os
 import random
-import shutil
 import re
+import shutil
 import statistics
 import subprocess
 import sys
@@ -124,7 +129,7 @@ def build_evalcpu(opa, scratch: Path) -> Path:
     `make opa` leaves it (GOPATH .tools/go, as the Makefile sets it, unless set), with OPA's own
     module requirements: the same dependencies as the binary, and no network when OPA was built here."""
     version = "v" + opa.version
-    env = dict(os.environ, GOFLAGS="-mod=mod")
+    env = dict(os.environ, GOFLAGS=f"{os.environ.get('GOFLAGS', '')} -mod=mod".strip())
     env.setdefault("GOPATH", str(HERE.parent / ".tools" / "go"))
     module = f"github.com/open-policy-agent/opa@{version}"
     try:

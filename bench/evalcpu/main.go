@@ -2,17 +2,16 @@
 // in alternation, as bench/rego_bench.py's measurement: what `opa bench` does
 // (the query prepared once, the input parsed once, the result not rendered),
 // with each side's batches interleaved with the other's so both meet the same
-// load, and timed in CPU time (the process's user + system time, Go's
-// collector included) rather than wall-clock time, which on a shared machine
-// mostly measures the other programs.
+// host speed, and timed in CPU time (the process's user + system time, Go's
+// collector included), which time spent waiting for a core does not count.
 //
 // It reads a JSON request on stdin:
 //
 //	{"input": "input.json", "rounds": 15, "batch_ms": 200,
 //	 "sides": [{"query": "data.x.y", "bundles": ["dir"], "files": ["a.rego", "b.json"]}, ...]}
 //
-// and writes, per side, the CPU and wall nanoseconds, bytes and allocations
-// per evaluation of every round. A round evaluates each side's query for about
+// and writes, per side, the CPU nanoseconds and bytes allocated per
+// evaluation of every round. A round evaluates each side's query for about
 // batch_ms, after a collection (as testing.B before a timed run), so the
 // collections during a batch are those of the side's own garbage.
 package main
@@ -47,11 +46,9 @@ type request struct {
 
 // Per evaluation, one entry per round.
 type result struct {
-	CPU    []float64 `json:"cpu_ns"`
-	Wall   []float64 `json:"wall_ns"`
-	Bytes  []float64 `json:"bytes"`
-	Allocs []float64 `json:"allocs"`
-	Batch  int       `json:"batch"` // evaluations per round
+	CPU   []float64 `json:"cpu_ns"`
+	Bytes []float64 `json:"bytes"`
+	Batch int       `json:"batch"` // evaluations per round
 }
 
 func cpuNow() time.Duration {
@@ -135,18 +132,16 @@ func run() error {
 			n := results[i].Batch
 			runtime.GC()
 			runtime.ReadMemStats(&before)
-			cpu, wall := cpuNow(), time.Now()
+			cpu := cpuNow()
 			for range n {
 				if err := evals[i](); err != nil {
 					return err
 				}
 			}
-			cpuSpent, wallSpent := cpuNow()-cpu, time.Since(wall)
+			cpuSpent := cpuNow() - cpu
 			runtime.ReadMemStats(&after)
 			results[i].CPU = append(results[i].CPU, float64(cpuSpent)/float64(n))
-			results[i].Wall = append(results[i].Wall, float64(wallSpent)/float64(n))
 			results[i].Bytes = append(results[i].Bytes, float64(after.TotalAlloc-before.TotalAlloc)/float64(n))
-			results[i].Allocs = append(results[i].Allocs, float64(after.Mallocs-before.Mallocs)/float64(n))
 		}
 	}
 	return json.NewEncoder(os.Stdout).Encode(results)
