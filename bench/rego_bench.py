@@ -2,61 +2,69 @@
 
 For 1,000, 10,000 and 100,000 packages (half as many vulnerabilities) builds a
 synthetic input, compiles bench/expert/bench.regate, checks that regate's whole
-decision equals the one the hand-written bench/expert/expert.rego gives, then
-times both with `opa bench` (input parsed once) and prints the time and
-allocation ratios against the targets. Exit 1 when a target is missed.
+decision equals the one the hand-written bench/expert/expert.rego gives (with
+`opa eval`), then times both and prints the time and allocation ratios
+against the targets. Exit 1 when a target is missed.
 
-    python bench/rego_bench.py [--sizes 1000 10000 100000] [--count 5]
+    python bench/rego_bench.py [--sizes 1000 10000 100000] [--rounds 31]
 
-How it times (since the fifth speed round; repeated runs of the same
-1,000-package bundle varied 9-12 ms for regate and 7-10 ms for the expert):
-- regate's and the expert's `opa bench` runs alternate in --count pairs,
-  which side goes first alternating from pair to pair, and the time ratio is
-  the median of the pairs' ratios: both runs of a pair meet about the same
-  load. Before, all of regate's repetitions ran, then all of the expert's,
-  and the ratio was one of two medians taken seconds apart.
-- OPA runs with GOMAXPROCS=1. With two, Go's collector works on the second
-  core when it is idle, so allocations cost time only when another program
-  holds that core: six pairs at 1,000 packages gave ratios of 0.65-2.3x with
-  two, 1.19-1.47x with one. One core counts the collector's work in ns/op on
-  both sides; that does not favour regate, which allocates more.
-Times still follow the machine's load; allocations are exact.
+How it times (since the sixth speed round): bench/evalcpu, a small Go program
+built against the OPA module of the `opa` in use, does what `opa bench`
+does (each query prepared once, the input parsed once, results not
+rendered), for both sides in one process: --rounds rounds of ~100 ms of each
+side's evaluations, back to back, which side first alternating, each after a
+collection (as `opa bench` collects before a timed run, so a side pays for
+its own garbage). It counts CPU time (user + system, the collector's
+included) with GOMAXPROCS=1, and the ratio is the median of the rounds'
+ratios. Why not `opa bench` itself, as before: its one-second runs can only
+alternate second by second, and this host's speed moves faster than that;
+the same bundles' paired `opa bench` ratios at 1,000 packages spread
+0.63-1.24x within one run (median of five pairs 0.95-1.20x across idle
+runs), CPU time per evaluation itself 8.9-19.8 ms within one run of the
+harness. Rounds of ~100 ms, interleaved, give medians within a few percent.
+Allocations are exact either way (TotalAlloc per evaluation, what
+`--benchmem` reports).
 
-Last runs (OPA 1.22.3, 2 cores shared with two other engineers' benchmarks,
-load average 2.5-5.5; three runs, each after a run of main's code 5d46f58),
-time / allocations vs the expert: 1,000 packages 0.82-1.16x / 1.02x (0.755
-vs 0.743 MB), 10,000 0.89-1.02x / 0.81x, 100,000 0.93-0.99x / 0.79x; main
-1.14-1.20x / 1.06x (0.790 MB), 0.85-0.94x / 0.90x, 0.93-1.00x / 0.90x. At
-that load a run's time ratio moves more than the change does: in-process CPU
-time (OPA's rego package, GOMAXPROCS=1, 80 alternating rounds of 5
-evaluations) put this round's code at 0.99-1.00x main's per evaluation at
-1,000 packages, and at 1.08x the expert's (main 1.10-1.11x).
-What changed (the round before: lists, sets and parameters looked up once
-per rule, `count(hit) == 2`): a policy's counts of findings are taken per
-rule, not per finding (four passes over the findings before: ~26 KB at
-1,000 packages, ~11% of the allocations at 10,000 and 100,000); `x not in` a
-list is `_ = x` and `not x in set` instead of a values.not_member call per
-element (~0.5 KB each); a rule's lookups of data wait behind a guard that
-its collection is not empty; the decision reads four fields of a rule's
-metadata, not all of it.
+Last runs (OPA 1.22.3, sixth speed round, 2 cores shared with three other
+engineers' benchmarks and a test suite, load average 4-8), time /
+allocations vs the expert at 1,000 / 10,000 / 100,000 packages: with the
+Rego of the round before (85eedca), 1.07 / 0.95 / 0.93x and 1.02 / 0.81 /
+0.79x (five runs at 1,000: 1.05, 1.09, 1.08, 1.06, 1.07x); with this
+round's, 1.03 / 0.92 / 0.88x and 1.00 / 0.80 / 0.78x (five runs at 1,000:
+1.03, 1.05, 0.97, 1.04, 1.02x; 10,000 again 0.90x). This round's bundle
+against the one before, paired in one evalcpu run: 0.92-0.94x the CPU at
+1,000 packages (three runs), 0.92-1.03x at 10,000 (two).
+What changed: one allocation less per finding in the rule (the message
+fallback's guard is `typed_message == []`, not a count) and one in the
+decision (a hit's shape matched, `some [key, message] in hits`, not counted
+and indexed): 753 -> 743 KB at 1,000 packages, 0.92-0.96x the CPU of the
+code before in three paired runs; the final action without worst()'s
+ranking tables (~2 KB per evaluation); a rule's unavailable data found
+without a coverage.missing call per rule (a coverage-stated document's
+fixed cost 89 -> 77 KB; the bench's documents state none).
 
-Each finding's message is rendered in its rule's body, in a comprehension
-under the type guards, and the rule's helper (`text.str` of whatever is
-there, else the template text, so a finding never disappears with its
-message) is called only when that comprehension is empty. A call costs ~610
-bytes (OPA caches each call's result under its argument), the comprehension
-~230 and the empty one of the fallback ~85. What 1,000 packages still costs
-more: the fallback's comprehension and `array.concat` per finding (rendering
-inline without a fallback, which would drop a finding with a mistyped field,
-measured ~10% less time on denied_license), the `days_since` call
-(high_overdue is ~1.4x the expert's inline arithmetic, which ignores bare
-dates), a set comprehension per finding for a rule exceptions name
-(critical_fixable ~1.2x; ~20% of its time), and ~58 KB per evaluation
-whatever the input holds (~0.6 ms loaded, was ~71 KB; the expert's ~18 KB,
-~0.14 ms; `opa bench -i` an empty valid document): regate's input checks,
-image lists, mappings, coverage, one Rego rule per policy rule. A document
-that states its coverage, as extracted ones do, costs ~87 KB: `unavailable`
-checks each evaluated rule's reads (coverage.missing, ~4 KB a rule).
+Each rule alone at 1,000 packages against the expert's rule alone (paired,
+CPU): critical_fixable 1.08x, high_overdue 1.40x, denied_package 0.57x (the
+expert reads its set through a rule per element), denied_license 0.97x,
+exposed_port 1.7x and credential 2.5x (6 and 20 elements: a set built from
+its list, ~0.1 ms). Where 1,000 packages still goes, measured as variants
+of the whole decision paired with the unchanged bundle:
+- Each finding's message (274 findings) is rendered in a comprehension
+  under type guards, with a fallback to the rule's helper (`text.str` of
+  whatever is there) when it is empty, so a missing or mistyped field never
+  drops a finding: 10-13% of an evaluation. Rendering inline with no guard,
+  comprehension or fallback (which would drop or misrender such findings)
+  measured 0.87-0.90x; the fallback's comprehension and array.concat ~3% of
+  that, the guards ~4%, the comprehension ~5%. Rendering by concat (which
+  fails on a non-string, so no string guards) 0.98x but 10% more bytes; a
+  helper call per finding taking the element or its key 1.2x on
+  critical_fixable (OPA caches each call under its arguments).
+- An exception's id set per finding (a comprehension): ~19% of
+  critical_fixable; high_overdue's days_since call per element, where the
+  expert's inline arithmetic ignores bare dates.
+- The fixed cost (empty document 56 vs the expert's 18 KB, ~0.3 ms idle)
+  is one Rego rule evaluation per library rule and per policy rule, ~1-3 KB
+  each; the input checks are ~1.5 KB of it.
 """
 
 from __future__ import annotations
@@ -65,8 +73,10 @@ import argparse
 import json
 import os
 import random
+import re
 import shutil
 import statistics
+import subprocess
 import sys
 import tempfile
 from datetime import date
@@ -114,35 +124,58 @@ def synthetic_input(packages: int, vulnerabilities: int, seed: int = 7) -> tuple
     return document, accepted
 
 
-def bench(opa, query: str, sources: list[str], input_path: Path) -> tuple[float, float]:
-    """ns/op and bytes allocated/op of one `opa bench` of the query (the input parsed once)."""
-    ran = opa.run("bench", "--format", "json", "--benchmem", "-i", str(input_path), *sources, query, timeout=3600)
+def build_evalcpu(opa, scratch: Path) -> Path:
+    """bench/evalcpu built against the OPA module of the version `opa` is, from the module cache as
+    `make opa` leaves it (GOPATH .tools/go, as the Makefile sets it, unless set), with OPA's own
+    module requirements: the same dependencies as the binary, and no network when OPA was built here."""
+    version = "v" + opa.version
+    env = dict(os.environ, GOFLAGS=f"{os.environ.get('GOFLAGS', '')} -mod=mod".strip())
+    env.setdefault("GOPATH", str(HERE.parent / ".tools" / "go"))
+    module = f"github.com/open-policy-agent/opa@{version}"
+    try:
+        found = subprocess.run(["go", "mod", "download", "-json", module], env=env, cwd=scratch,
+                               capture_output=True, text=True, timeout=600)
+    except FileNotFoundError:
+        raise SystemExit("rego_bench needs the Go toolchain (it times evaluations with OPA's Go package)")
+    if found.returncode != 0:
+        raise SystemExit(f"cannot get {module}: {found.stderr or found.stdout}")
+    requirements = Path(json.loads(found.stdout)["GoMod"]).read_text()
+    source = scratch / "evalcpu"
+    source.mkdir()
+    shutil.copy(HERE / "evalcpu" / "main.go", source)
+    requirements = re.sub(r"(?m)^(module|retract) .*$", "", requirements)
+    (source / "go.mod").write_text(f"module regate/evalcpu\n{requirements}\nrequire {module.replace('@', ' ')}\n")
+    built = subprocess.run(["go", "build", "-o", "evalcpu", "."], env=env, cwd=source, capture_output=True,
+                           text=True, timeout=1800)
+    if built.returncode != 0:
+        raise SystemExit(f"cannot build bench/evalcpu: {built.stderr}")
+    return source / "evalcpu"
+
+
+def paired(evalcpu: Path, regate_sources: dict, expert_sources: dict, input_path: Path, rounds: int) -> list[dict]:
+    """`rounds` rounds of ~BATCH_MS of each side's evaluations, regate's and the expert's back to
+    back, which goes first alternating; CPU ns, wall ns, bytes and allocations per evaluation of
+    each round, per side."""
+    request = {"input": str(input_path), "rounds": rounds, "batch_ms": BATCH_MS,
+               "sides": [{"query": "data.regate.decision.main", **regate_sources},
+                         {"query": "data.expert.decision", **expert_sources}]}
+    ran = subprocess.run([str(evalcpu)], input=json.dumps(request), capture_output=True, text=True,
+                         env=dict(os.environ, GOMAXPROCS="1"), timeout=7200)
     if ran.returncode != 0:
-        raise SystemExit(f"opa bench failed for {query}: {ran.stderr or ran.stdout}")
-    result = json.loads(ran.stdout)
-    return result["T"] / result["N"], result["MemBytes"] / result["N"]
+        raise SystemExit(ran.stderr)
+    return json.loads(ran.stdout)
 
 
-def paired(opa, regate_sources, expert_sources, input_path: Path, rounds: int) -> tuple[list, list]:
-    """`rounds` pairs of runs, regate's and the expert's back to back, which goes first alternating,
-    so that both sides of a pair meet the same load on a shared machine."""
-    ours, theirs = [], []
-    for round_ in range(rounds):
-        sides = [(ours, "data.regate.decision.main", regate_sources),
-                 (theirs, "data.expert.decision", expert_sources)]
-        for results, query, sources in sides if round_ % 2 == 0 else reversed(sides):
-            results.append(bench(opa, query, sources, input_path))
-    return ours, theirs
-
-
-def evaluate(opa, query: str, sources: list[str], input_path: Path):
-    ran = opa.run("eval", "--format", "json", "-i", str(input_path), *sources, query, timeout=1800)
+def evaluate(opa, query: str, sources: dict, input_path: Path):
+    flags = [f for b in sources.get("bundles", []) for f in ("-b", b)] + \
+        [f for d in sources.get("files", []) for f in ("-d", d)]
+    ran = opa.run("eval", "--format", "json", "-i", str(input_path), *flags, query, timeout=1800)
     if ran.returncode != 0:
         raise SystemExit(ran.stderr)
     return json.loads(ran.stdout)["result"][0]["expressions"][0]["value"]
 
 
-def prepare(scratch: Path, packages: int, vulnerabilities: int) -> tuple[list[str], list[str], Path]:
+def prepare(scratch: Path, packages: int, vulnerabilities: int) -> tuple[dict, dict, Path]:
     document, accepted = synthetic_input(packages, vulnerabilities)
     input_path = scratch / f"input-{packages}.json"
     input_path.write_text(json.dumps(document))
@@ -153,8 +186,8 @@ def prepare(scratch: Path, packages: int, vulnerabilities: int) -> tuple[list[st
     bundle = scratch / f"bundle-{packages}"
     write_directory(compile_policies([policy], date(2026, 1, 1)), bundle)
     (scratch / f"accepted-{packages}.json").write_text(json.dumps({"accepted": accepted}))
-    regate_sources = ["-b", str(bundle)]
-    expert_sources = ["-d", str(HERE / "expert" / "expert.rego"), "-d", str(scratch / f"accepted-{packages}.json")]
+    regate_sources = {"bundles": [str(bundle)]}
+    expert_sources = {"files": [str(HERE / "expert" / "expert.rego"), str(scratch / f"accepted-{packages}.json")]}
     return regate_sources, expert_sources, input_path
 
 
@@ -175,30 +208,31 @@ def same_decision(opa, regate_sources, expert_sources, input_path) -> int:
 
 SIZES = (1_000, 10_000, 100_000)
 TARGET_TIME, TARGET_MEMORY = 1.1, 1.2
+BATCH_MS = 100
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=list(SIZES), help="packages (vulnerabilities: half)")
-    parser.add_argument("--count", type=int, default=5,
-                        help="pairs of opa bench runs (the median of the pairs' ratios is reported)")
+    parser.add_argument("--rounds", type=int, default=31,
+                        help="rounds of each side's evaluations in turn (the median of the rounds' ratios is reported)")
     args = parser.parse_args()
     opa = find_opa()
-    os.environ["GOMAXPROCS"] = "1"  # the collector's work counts in ns/op, whatever the other core does
     failed = False
     print(f"targets: time <= {TARGET_TIME}x and allocations <= {TARGET_MEMORY}x the expert's, same decision")
     print(f"{'packages':>9}{'findings':>9}{'regate ms':>11}{'expert ms':>11}{'ratio':>7}"
           f"{'regate MB':>11}{'expert MB':>11}{'ratio':>7}{'us/pkg':>8}")
     with tempfile.TemporaryDirectory() as scratch_name:
+        evalcpu = build_evalcpu(opa, Path(scratch_name))
         for packages in args.sizes:
             scratch = Path(scratch_name) / str(packages)
             scratch.mkdir()
             regate_sources, expert_sources, input_path = prepare(scratch, packages, packages // 2)
             findings = same_decision(opa, regate_sources, expert_sources, input_path)
-            ours_runs, their_runs = paired(opa, regate_sources, expert_sources, input_path, args.count)
-            ours, theirs = (statistics.median(t for t, _ in runs) for runs in (ours_runs, their_runs))
-            our_bytes, their_bytes = (statistics.median(b for _, b in runs) for runs in (ours_runs, their_runs))
-            time_ratio = statistics.median(o / t for (o, _), (t, _) in zip(ours_runs, their_runs))
+            ours_runs, their_runs = paired(evalcpu, regate_sources, expert_sources, input_path, args.rounds)
+            ours, theirs = (statistics.median(runs["cpu_ns"]) for runs in (ours_runs, their_runs))
+            our_bytes, their_bytes = (statistics.median(runs["bytes"]) for runs in (ours_runs, their_runs))
+            time_ratio = statistics.median(o / t for o, t in zip(ours_runs["cpu_ns"], their_runs["cpu_ns"]))
             memory_ratio = our_bytes / their_bytes
             ok = time_ratio <= TARGET_TIME and memory_ratio <= TARGET_MEMORY
             failed |= not ok
@@ -210,7 +244,7 @@ def main() -> int:
             report(f"allocations vs expert, {packages:,} packages", f"<= {TARGET_MEMORY}x", f"{memory_ratio:.2f}x",
                    memory_ratio <= TARGET_MEMORY)
             shutil.rmtree(scratch)
-    print("us/pkg flat across sizes means evaluation grows linearly")
+    print("ms: CPU time per evaluation (median of the rounds); us/pkg flat across sizes means linear growth")
     return 1 if failed else 0
 
 

@@ -273,7 +273,7 @@ class RuleGenerator(Conditions, Terms):
         guards = [g for g in dict.fromkeys(guards) if g not in established]
         rendering = f"[sprintf({template}, [{', '.join(fast)}]) | {'; '.join(guards) or 'true'}]"
         return ([f"{TYPED} := {rendering}"],
-                f"array.concat({TYPED}, [{call} | count({TYPED}) == 0])[0]")
+                f"array.concat({TYPED}, [{call} | {TYPED} == []])[0]")
 
     def typed_rendering(self, expr: ast.Expr, scope: Scope) -> tuple[list[str], str] | None:
         """(guards, term) rendering a value as `text.str` does, without it, when the value has

@@ -191,10 +191,18 @@ test_fail_non_object_input_is_never_a_pass if {
 	d.errors == ["the input is not a JSON object"]
 }
 
-test_success_worst if {
-	decision.worst([]) == "GO"
-	decision.worst(["GO", "WARN"]) == "WARN"
-	decision.worst(["WARN", "STOP", "GO"]) == "STOP"
+test_success_final_action_is_the_worst_policy_action if {
+	warn_only := {"prod": {"rules": {"crit": set(), "ports": {["8080/tcp", "port 8080", set()]}}}, "base": {"rules": {"info": {["image", "fyi"]}}}}
+	d := decision.main with data.regate.config as _config
+		with data.regate.policies as warn_only
+		with input as _input("r/x:1")
+	[p.action | some p in d.policies] == ["WARN", "GO"]
+	d.final_action == "WARN"
+	nothing := {"prod": {"rules": {"crit": set(), "ports": set()}}, "base": {"rules": {"info": set()}}}
+	g := decision.main with data.regate.config as _config
+		with data.regate.policies as nothing
+		with input as _input("r/x:1")
+	g.final_action == "GO"
 }
 
 test_fail_a_collection_of_the_wrong_shape_is_invalid_input if {

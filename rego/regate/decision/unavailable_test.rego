@@ -41,6 +41,21 @@ test_success_unread_data_is_unavailable_never_a_pass if {
 	d.coverage.packages.sources == []
 }
 
+test_success_lacking_kinds_sorted_then_fields if {
+	config := object.union(_read_config, {"policies": {"prod": {"rules": {
+		"denied": _reads(["vulnerabilities", "packages", "files"], ["vulnerabilities.published"]),
+		"plain": {"action": "STOP", "title": "t", "severity": null, "source": "p.regate:3:3"}, # reads nothing
+	}}}})
+	d := decision.main with data.regate.config as config
+		with data.regate.policies as {"prod": {"rules": {}}, "base": {"rules": {}}}
+		with input as object.union(_input("r/x:1"), {"coverage": _covered(["vulnerabilities"], {"vulnerabilities": {"absent_fields": ["published"]}})})
+	[[u.rule, u.missing] | some u in d.unavailable] == [
+		["denied", ["files", "packages", "vulnerabilities.published"]],
+		["old", ["vulnerabilities.published"]],
+		["root", ["image_config"]],
+	]
+}
+
 test_success_complete_coverage_leaves_nothing_unavailable if {
 	d := _with({"coverage": _covered(["packages", "vulnerabilities", "image_config"], {})})
 	d.unavailable == []

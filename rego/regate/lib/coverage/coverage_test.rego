@@ -7,25 +7,23 @@ _doc := {"coverage": {
 	"vulnerabilities": {"sources": ["grype-json:g.json"], "absent_fields": ["modified", "published"]},
 }}
 
-_rule(kinds, fields) := {"reads": {"data": kinds, "fields": fields}}
-
-test_success_missing_kinds_then_fields if {
-	rule := _rule(["vulnerabilities", "packages", "files"], ["vulnerabilities.published"])
-	coverage.missing(rule) == ["files", "packages", "vulnerabilities.published"] with input as _doc
+test_success_kinds_no_source_provided_are_lacking if {
+	coverage.lacks("packages") with input as _doc
+	coverage.lacks("files") with input as _doc # left out of the coverage
+	not coverage.lacks("vulnerabilities") with input as _doc
 }
 
-test_success_provided_data_is_not_missing if {
-	coverage.missing(_rule(["vulnerabilities"], ["vulnerabilities.epss"])) == [] with input as _doc
+test_success_fields_no_source_fills_are_lacking if {
+	coverage.lacks_field("vulnerabilities.published") with input as _doc
+	not coverage.lacks_field("vulnerabilities.epss") with input as _doc
+	not coverage.lacks_field("packages.licenses") with input as _doc
 }
 
-test_success_without_coverage_nothing_is_missing if {
-	coverage.missing(_rule(["packages"], [])) == [] with input as {}
+test_success_without_coverage_nothing_is_lacking if {
+	not coverage.lacks("packages") with input as {}
+	not coverage.lacks_field("vulnerabilities.published") with input as {}
 	coverage.stated == null with input as {}
 	coverage.stated == null with input as [1]
-}
-
-test_success_rules_without_reads_read_nothing if {
-	coverage.missing({}) == [] with input as _doc
 }
 
 test_fail_required_kinds_that_are_missing if {

@@ -19,7 +19,7 @@ new_high contains hit if {
 	typed_message := [sprintf("%s introduced", [v.id]) | is_string(v.id)]
 	hit := [
 		key,
-		array.concat(typed_message, [_new_high_message(v) | count(typed_message) == 0])[0],
+		array.concat(typed_message, [_new_high_message(v) | typed_message == []])[0],
 		{"policy:drift/new_high#1" | not _new_high_1(v)},
 	]
 }
@@ -46,7 +46,7 @@ setuid contains hit if {
 	typed_message := [sprintf("%s new=%s", [f.path, data.regate.lib.text.str(data.regate.lib.text.truth({true | input.drift[concat(":", ["files", f.path])].op == "added"}))]) | is_string(f.path)]
 	hit := [
 		key,
-		array.concat(typed_message, [_setuid_message(f) | count(typed_message) == 0])[0],
+		array.concat(typed_message, [_setuid_message(f) | typed_message == []])[0],
 	]
 }
 
@@ -89,7 +89,7 @@ new_port contains hit if {
 	typed_message := [sprintf("%s", [p.spec]) | is_string(p.spec)]
 	hit := [
 		key,
-		array.concat(typed_message, [_new_port_message(p) | count(typed_message) == 0])[0],
+		array.concat(typed_message, [_new_port_message(p) | typed_message == []])[0],
 	]
 }
 
@@ -138,7 +138,7 @@ downgraded contains hit if {
 	typed_message := [sprintf("%s from %s to %s", [d.element, data.regate.lib.text.str(object.get({"d": d}, ["d", "before"], null)), data.regate.lib.text.str(object.get({"d": d}, ["d", "after"], null))]) | is_string(d.element)]
 	hit := [
 		key,
-		array.concat(typed_message, [_downgraded_message(d) | count(typed_message) == 0])[0],
+		array.concat(typed_message, [_downgraded_message(d) | typed_message == []])[0],
 	]
 }
 

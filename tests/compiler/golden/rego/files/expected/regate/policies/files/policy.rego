@@ -37,7 +37,7 @@ world_writable_config contains hit if {
 	typed_message := [sprintf("%s mode %s", [f.path, format_int(f.mode, 10)]) | is_string(f.path); f.mode == floor(f.mode)]
 	hit := [
 		key,
-		array.concat(typed_message, [_world_writable_config_message(f) | count(typed_message) == 0])[0],
+		array.concat(typed_message, [_world_writable_config_message(f) | typed_message == []])[0],
 	]
 }
 
@@ -59,7 +59,7 @@ setuid contains hit if {
 	typed_message := [sprintf("%s is setuid", [f.path]) | is_string(f.path)]
 	hit := [
 		key,
-		array.concat(typed_message, [_setuid_message(f) | count(typed_message) == 0])[0],
+		array.concat(typed_message, [_setuid_message(f) | typed_message == []])[0],
 	]
 }
 
@@ -85,7 +85,7 @@ uid0 contains hit if {
 	typed_message := [sprintf("%s has uid 0", [u.name]) | is_string(u.name)]
 	hit := [
 		key,
-		array.concat(typed_message, [_uid0_message(u) | count(typed_message) == 0])[0],
+		array.concat(typed_message, [_uid0_message(u) | typed_message == []])[0],
 	]
 }
 
@@ -106,7 +106,7 @@ secret contains hit if {
 	typed_message := [sprintf("%s in %s:%s: %s", [s.kind, s.path, format_int(s.line, 10), s.match]) | is_string(s.kind); is_string(s.path); is_number(s.line); s.line == floor(s.line); is_string(s.match)]
 	hit := [
 		key,
-		array.concat(typed_message, [_secret_message(s) | count(typed_message) == 0])[0],
+		array.concat(typed_message, [_secret_message(s) | typed_message == []])[0],
 	]
 }
 
@@ -129,7 +129,7 @@ new_port contains hit if {
 	typed_message := [sprintf("new exposed port %s", [c.path]) | is_string(c.path)]
 	hit := [
 		key,
-		array.concat(typed_message, [_new_port_message(c) | count(typed_message) == 0])[0],
+		array.concat(typed_message, [_new_port_message(c) | typed_message == []])[0],
 	]
 }
 

@@ -16,7 +16,7 @@ root_user contains hit if {
 	typed_message := [sprintf("image runs as %s", [input.image.effective_user]) | is_string(input.image.effective_user)]
 	hit := [
 		"image",
-		array.concat(typed_message, [_root_user_message | count(typed_message) == 0])[0],
+		array.concat(typed_message, [_root_user_message | typed_message == []])[0],
 	]
 }
 
@@ -79,7 +79,7 @@ ports contains hit if {
 	typed_message := [sprintf("port %s is exposed", [p.spec]) | is_string(p.spec)]
 	hit := [
 		key,
-		array.concat(typed_message, [_ports_message(p) | count(typed_message) == 0])[0],
+		array.concat(typed_message, [_ports_message(p) | typed_message == []])[0],
 	]
 }
 
@@ -198,7 +198,7 @@ repeated_items contains hit if {
 	typed_message := [sprintf("user %s", [input.image.user]) | is_string(input.image.user)]
 	hit := [
 		"image",
-		array.concat(typed_message, [_repeated_items_message | count(typed_message) == 0])[0],
+		array.concat(typed_message, [_repeated_items_message | typed_message == []])[0],
 	]
 }
 

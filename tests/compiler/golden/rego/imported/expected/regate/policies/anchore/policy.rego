@@ -19,7 +19,7 @@ passwd_file_blacklist_shells contains hit if {
 	typed_message := [sprintf("Blacklisted shell '%s' found in image's /etc/passwd: pentry=%s (%s)", [u.shell, u.entry, data.regate.lib.text.str(crypto.md5(data.regate.lib.text.str(object.get({"u": u}, ["u", "entry"], null))))]) | is_string(u.shell); is_string(u.entry)]
 	hit := [
 		key,
-		array.concat(typed_message, [_passwd_file_blacklist_shells_message(u) | count(typed_message) == 0])[0],
+		array.concat(typed_message, [_passwd_file_blacklist_shells_message(u) | typed_message == []])[0],
 		{"allowlist:accepted/passwd_file_blacklist_shells#1" | crypto.md5(concat("", ["passwd_file", "blacklist_shells", u.entry])) == "0123456789abcdef0123456789abcdef"},
 	]
 }

@@ -19,7 +19,7 @@ dockerfile_exposed_ports contains hit if {
 	typed_message := [sprintf("Dockerfile exposes port (%s) which is in policy file DENIEDPORTS list (%s)", [format_int(p.port, 10), data.regate.lib.text.str(data.regate.lib.text.str(object.get({"p": p}, ["p", "port"], null)))]) | is_number(p.port); p.port == floor(p.port)]
 	hit := [
 		key,
-		array.concat(typed_message, [_dockerfile_exposed_ports_message(p) | count(typed_message) == 0])[0],
+		array.concat(typed_message, [_dockerfile_exposed_ports_message(p) | typed_message == []])[0],
 		{"allowlist:ports accepted/dockerfile_exposed_ports#1" | crypto.md5(concat("", ["dockerfileexposed_portsDockerfile exposes port (", data.regate.lib.text.str(p.port), ") which is in policy file DENIEDPORTS list"])) == "0123456789abcdef0123456789abcdef"},
 	]
 }

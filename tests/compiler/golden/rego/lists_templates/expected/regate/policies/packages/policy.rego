@@ -20,7 +20,7 @@ denied contains hit if {
 	typed_message := [sprintf("%s %s is denied", [p.name, p.version]) | is_string(p.name); is_string(p.version)]
 	hit := [
 		key,
-		array.concat(typed_message, [_denied_message(p) | count(typed_message) == 0])[0],
+		array.concat(typed_message, [_denied_message(p) | typed_message == []])[0],
 	]
 }
 
@@ -41,7 +41,7 @@ denied_inline contains hit if {
 	typed_message := [sprintf("%s %s is denied", [p.name, p.version]) | is_string(p.name); is_string(p.version)]
 	hit := [
 		key,
-		array.concat(typed_message, [_denied_inline_message(p) | count(typed_message) == 0])[0],
+		array.concat(typed_message, [_denied_inline_message(p) | typed_message == []])[0],
 	]
 }
 
@@ -66,7 +66,7 @@ outdated contains hit if {
 	typed_message := [sprintf("%s %s is older than %s", [p.name, p.version, data.regate.lib.text.str(object.get({"minimum_versions": minimum_versions_param}, ["minimum_versions", object.get({"p": p}, ["p", "name"], null)], null))]) | is_string(p.name); is_string(p.version)]
 	hit := [
 		key,
-		array.concat(typed_message, [_outdated_message(p) | count(typed_message) == 0])[0],
+		array.concat(typed_message, [_outdated_message(p) | typed_message == []])[0],
 	]
 }
 
@@ -89,7 +89,7 @@ license contains hit if {
 	typed_message := [sprintf("%s is licensed %s", [p.name, concat(", ", p.licenses)]) | is_string(p.name)]
 	hit := [
 		key,
-		array.concat(typed_message, [_license_message(p) | count(typed_message) == 0])[0],
+		array.concat(typed_message, [_license_message(p) | typed_message == []])[0],
 	]
 }
 

@@ -18,7 +18,7 @@ critical contains hit if {
 	typed_message := [sprintf("%s", [v.id]) | is_string(v.id)]
 	hit := [
 		key,
-		array.concat(typed_message, [_critical_message(v) | count(typed_message) == 0])[0],
+		array.concat(typed_message, [_critical_message(v) | typed_message == []])[0],
 		{"allowlist:accepted/critical#1" | v.id in {"CVE-2020-1", "CVE-2020-2"}},
 	]
 }

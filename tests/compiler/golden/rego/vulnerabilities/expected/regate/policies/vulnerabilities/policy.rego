@@ -20,7 +20,7 @@ critical_fixable contains hit if {
 	typed_message := [sprintf("%s in %s %s, fixed in %s", [v.id, v["package"].name, v["package"].version, concat(", ", v.fix.versions)]) | is_string(v.id); is_string(v["package"].name); is_string(v["package"].version); is_array(v.fix.versions)]
 	hit := [
 		key,
-		array.concat(typed_message, [_critical_fixable_message(v) | count(typed_message) == 0])[0],
+		array.concat(typed_message, [_critical_fixable_message(v) | typed_message == []])[0],
 		union({{"policy:vulnerabilities/critical_fixable#1" | v.id == "CVE-2023-44487"}, {"policy:vulnerabilities/critical_fixable#2" | _critical_fixable_1(v)}}),
 	]
 }
@@ -47,7 +47,7 @@ high_cvss contains hit if {
 	typed_message := [sprintf("%s has CVSS %s", [v.id, format_int(v.nvd_cvss.base, 10)]) | is_string(v.id); is_number(v.nvd_cvss.base); v.nvd_cvss.base == floor(v.nvd_cvss.base)]
 	hit := [
 		key,
-		array.concat(typed_message, [_high_cvss_message(v) | count(typed_message) == 0])[0],
+		array.concat(typed_message, [_high_cvss_message(v) | typed_message == []])[0],
 	]
 }
 
@@ -80,7 +80,7 @@ stale_fix contains hit if {
 	typed_message := [sprintf("%s has had a fix for %s days", [v.id, format_int(data.regate.lib.clock.days_since(v.published), 10)]) | is_string(v.id)]
 	hit := [
 		key,
-		array.concat(typed_message, [_stale_fix_message(v) | count(typed_message) == 0])[0],
+		array.concat(typed_message, [_stale_fix_message(v) | typed_message == []])[0],
 	]
 }
 
@@ -103,7 +103,7 @@ os_only contains hit if {
 	typed_message := [sprintf("%s is known exploited", [v.id]) | is_string(v.id)]
 	hit := [
 		key,
-		array.concat(typed_message, [_os_only_message(v) | count(typed_message) == 0])[0],
+		array.concat(typed_message, [_os_only_message(v) | typed_message == []])[0],
 	]
 }
 
