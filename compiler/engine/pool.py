@@ -84,8 +84,7 @@ class ServerPool(Engine):
 
     def _started(self) -> list[_Member]:
         """The pool's servers; managed ones still starting are waited for first, by the first thread to
-        ask (evaluate_all asks from its caller's thread, which restarts a server that lost its port:
-        see `managed.launch`). If one cannot start, every one is stopped and its error raised."""
+        ask. If one cannot start, every one is stopped and its error raised."""
         if self._starting:
             with self._opening:
                 if self._starting:
