@@ -10,6 +10,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -112,6 +113,16 @@ def test_a_managed_server_listens_only_on_a_socket_in_a_private_directory_remove
                for line in Path(f"/proc/net/{name}").read_text().splitlines()[1:]}
         assert sockets and not sockets & tcp
     assert not socket_path.parent.exists()
+
+
+def test_a_temporary_directory_too_deep_for_a_socket_path_gives_way_to_tmp(bundle, opa, tmp_path, monkeypatch):
+    deep = tmp_path / ("d" * 100)
+    deep.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(deep))
+    with open_engine("server", bundle) as engine:
+        assert engine.url.startswith("unix:///tmp/regate-opa-")
+        assert engine.evaluate(json.loads(CLEAN.read_text()))["final_action"] == "GO"
+    assert not list(deep.iterdir())  # the directory tried first was removed
 
 
 def test_check_through_the_managed_server_leaves_no_opa_behind(expected, tmp_path):
