@@ -190,8 +190,10 @@ def test_a_killed_regate_takes_its_managed_server_with_it(tmp_path):
     for i in range(400):
         (inputs / f"{i:03}.json").write_text(VULNERABLE.read_text())
     process = subprocess.Popen([sys.executable, "-m", "regate", "check", "--policy", str(PRODUCTION), "--engine", "server",
-                                str(inputs)], env={**os.environ, "REGATE_CACHE_DIR": str(cache)},
+                                str(inputs)],
+                               env={**os.environ, "REGATE_CACHE_DIR": str(cache), "TMPDIR": str(tmp_path)},
                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    # Killed, regate removes nothing: the server's socket directory (emptied by OPA) stays in TMPDIR.
     servers: list[Path] = []
     try:
         servers = _wait_for(lambda: [p for p in Path("/proc").iterdir() if p.name.isdigit() and _cmdline_mentions(p, str(cache))
