@@ -39,7 +39,6 @@ from datetime import date
 from pathlib import Path
 
 import orjson
-import requests
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -99,6 +98,7 @@ def server_alone(paths: list[Path], policy: Path, scratch: Path) -> tuple[float,
     """Seconds and OPA CPU seconds one managed server takes to decide `paths`, bodies serialised beforehand."""
     from regate.bundle import write_bundle
     from regate.compile import compile_policies
+    from regate.engine.loopback import Loopback
     from regate.engine.managed import ManagedOpa
     from regate.opa import find_opa
 
@@ -106,18 +106,18 @@ def server_alone(paths: list[Path], policy: Path, scratch: Path) -> tuple[float,
     write_bundle(compile_policies([policy], date(2026, 6, 1)), bundle)
     bodies = [orjson.dumps(orjson.loads(path.read_bytes())) for path in paths]  # compact, as regate sends them
     server = ManagedOpa(find_opa(), bundle)
-    url = server.start() + "/v0/data/regate/decision/main"  # OPA's webhook API, as regate asks a managed server
+    client = Loopback(server.start(), 600)  # on its socket, through the client regate asks it with
     try:
-        with requests.Session() as session:
-            def decide(body: bytes) -> None:
-                answer = session.post(url, data=body, headers={"Content-Type": "application/json"})
-                assert answer.ok and b'"final_action"' in answer.content, answer.text[:300]
+        def decide(body: bytes) -> None:
+            status, answer = client.post("/v0/data/regate/decision/main", body)  # OPA's webhook API, as regate asks
+            assert status == 200 and b'"final_action"' in answer, answer[:300]
 
-            started, cpu = time.perf_counter(), _process_cpu(server.pid)
-            with ThreadPoolExecutor(2) as executor:
-                list(executor.map(decide, bodies))
-            return time.perf_counter() - started, _process_cpu(server.pid) - cpu
+        started, cpu = time.perf_counter(), _process_cpu(server.pid)
+        with ThreadPoolExecutor(2) as executor:
+            list(executor.map(decide, bodies))
+        return time.perf_counter() - started, _process_cpu(server.pid) - cpu
     finally:
+        client.close()
         server.stop()
 
 

@@ -3,7 +3,7 @@
 - `CliEngine` runs `opa eval` on a bundle once per input document.
 - `ServerEngine` posts input documents to an OPA server's REST API: a server
   the user runs (`--opa-url`), or a *managed* `opa run --server` that regate
-  starts on a free loopback port for the run and stops afterwards.
+  starts on a Unix socket of its own for the run and stops afterwards.
 - `ServerPool` spreads a batch over several such servers (`engine.pool`).
 
 Both return the decision document of `data.regate.decision.main`, checked

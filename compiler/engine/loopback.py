@@ -1,4 +1,4 @@
-"""HTTP/1.1 to regate's own OPA server on loopback, with the standard library's http.client.
+"""HTTP/1.1 to regate's own OPA server on its Unix socket, with the standard library's http.client.
 
 A managed server (`managed.ManagedOpa`) needs none of what requests adds for a
 server the user runs: TLS, tokens, proxies, `.netrc`, redirects, cookies,
@@ -28,19 +28,40 @@ _JSON = {"Content-Type": "application/json"}
 
 # What a failed exchange raises: no answer in time, or no connection (refused, reset, closed early).
 Failure = (OSError, http.client.HTTPException)
+# How a server's address on a Unix socket is written, as OPA's --addr takes it: unix:///path/to/socket.
+SCHEME = "unix://"
 
 
 class BadAnswer(http.client.HTTPException):
     """An answer regate refuses to read (compressed, or too large); the message says which."""
 
 
+class _UnixConnection(http.client.HTTPConnection):
+    """http.client's connection, to the socket at `socket_path` (its Host header says localhost)."""
+
+    def __init__(self, socket_path: str):
+        super().__init__("localhost")
+        self.socket_path = socket_path
+
+    def connect(self) -> None:
+        sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        try:
+            sock.settimeout(self.timeout)
+            sock.connect(self.socket_path)
+        except BaseException:
+            sock.close()
+            raise
+        self.sock = sock
+
+
 class Loopback:
-    """Requests to `http://HOST:PORT`; each returns the status and the whole body, or raises one of
-    `Failure` (TimeoutError once `timeout` seconds have passed)."""
+    """Requests to the server at `unix:///path/to/socket`; each returns the status and the whole body,
+    or raises one of `Failure` (TimeoutError once `timeout` seconds have passed)."""
 
     def __init__(self, url: str, timeout: float):
-        host, port = url.removeprefix("http://").rsplit(":", 1)
-        self.host, self.port, self.timeout = host, int(port), timeout
+        if not url.startswith(SCHEME):
+            raise ValueError(f"{url!r} is no {SCHEME} address")
+        self.socket_path, self.timeout = url.removeprefix(SCHEME), timeout
         self._local = threading.local()
         self._opened: list[http.client.HTTPConnection] = []
         self._lock = threading.Lock()
@@ -70,7 +91,7 @@ class Loopback:
     def _connection(self) -> http.client.HTTPConnection:
         connection = getattr(self._local, "connection", None)
         if connection is None:
-            connection = self._local.connection = http.client.HTTPConnection(self.host, self.port)
+            connection = self._local.connection = _UnixConnection(self.socket_path)
             with self._lock:
                 self._opened.append(connection)
         elif connection.sock is not None and _readable(connection.sock):

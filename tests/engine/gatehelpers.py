@@ -90,7 +90,7 @@ def opa_children(parent: int | None = None) -> set[int]:
 def opa_server(opa, *args: str):
     """An `opa run --server` the test starts itself (as users run their own), stopped by PID.
     Its label tells it from a server another test process started on the same port."""
-    from regate.engine.managed import free_port
+    from support.ports import free_port
 
     for _ in range(5):
         url = f"http://127.0.0.1:{free_port()}"

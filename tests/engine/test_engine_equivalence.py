@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from engine.gatehelpers import NOW, ROOT, example_policies
+from engine.gatehelpers import NOW, ROOT, example_policies, opa_server
 from engine.gatehelpers import isolated_cache  # noqa: F401  (autouse: a compile cache per test process)
 from regate.bundle import write_bundle
 from regate.compile import compile_policies
@@ -54,8 +54,8 @@ def documents() -> dict[str, dict]:
 @pytest.fixture(scope="module")
 def decide(documents, tmp_path_factory, opa):
     """(decisions by `opa eval`, decisions by a managed server) per example policy, computed once;
-    the managed server's decisions (OPA's webhook API) are also asked as of a server the user runs
-    (the v1 data API), which must give the same."""
+    the same decisions are also asked of a server the user runs on the same bundle (the v1 data
+    API, through requests), which must give the same."""
     done: dict[Path, tuple[dict, dict]] = {}
 
     def both(policy: Path) -> tuple[dict, dict]:
@@ -64,7 +64,8 @@ def decide(documents, tmp_path_factory, opa):
             write_bundle(compile_policies([policy], date(2026, 6, 1)), bundle)
             with open_engine("cli", bundle) as cli:
                 by_cli = {name: cli.evaluate(doc) for name, doc in documents.items()}
-            with open_engine("server", bundle) as server, ServerEngine.connect(ServerOptions(server.url)) as user:
+            with open_engine("server", bundle) as server, opa_server(opa, "--bundle", str(bundle)) as url, \
+                    ServerEngine.connect(ServerOptions(url)) as user:
                 by_server = {name: server.evaluate(doc) for name, doc in documents.items()}
                 assert {name: user.evaluate(doc) for name, doc in documents.items()} == by_server
             done[policy] = by_cli, by_server

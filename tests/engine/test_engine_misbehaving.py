@@ -18,7 +18,8 @@ import pytest
 
 from engine.gatehelpers import EXAMPLES, pid_alive, regate
 from engine.gatehelpers import isolated_cache  # noqa: F401  (autouse: a compile cache per test process)
-from regate.engine.managed import ManagedOpa, free_port
+from support.ports import free_port
+from regate.engine.managed import ManagedOpa
 from regate.errors import EngineError
 from regate.opa import Opa
 

@@ -10,6 +10,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -18,11 +19,11 @@ import requests
 
 from engine.gatehelpers import EXAMPLES, NOW, decisions, opa_server, pid_alive, regate, report, write_policy
 from engine.gatehelpers import isolated_cache  # noqa: F401  (autouse: a compile cache per test process)
+from support.ports import free_port
 from regate.bundle import write_directory
 from regate.compile import compile_policies
 from regate.engine import ServerUnavailable, open_engine
-from regate.engine import managed
-from regate.engine.managed import ManagedEngine, ManagedOpa, free_port, launch
+from regate.engine.managed import ManagedOpa, launch
 from regate.engine.pool import ServerPool
 from regate.engine.server import ServerEngine
 from regate.errors import EngineError
@@ -92,27 +93,36 @@ def test_a_pool_launched_on_a_bad_bundle_fails_closed_and_stops_every_server(tmp
     broken = tmp_path / "broken.tar.gz"
     broken.write_bytes(b"not a bundle")
     processes = launch(opa, broken, 3)
+    pool = ServerPool.serving(processes)
+    # The documents the first requests carry are read while the servers start; then none starts.
     with pytest.raises(EngineError, match="opa run --server exited"):
-        ServerPool.serving(processes)
+        list(pool.evaluate_all([json.loads(CLEAN.read_text())] * 8, lambda document: (document, None)))
     assert all(process.process.poll() is not None for process in processes)
 
 
-def test_a_launched_server_that_lost_its_port_is_started_on_another(bundle, opa, monkeypatch):
-    with socket.socket() as taken:
-        taken.bind(("127.0.0.1", 0))
-        taken.listen()
-        ports = [taken.getsockname()[1]]
-        monkeypatch.setattr(managed, "free_port", lambda: ports.pop() if ports else free_port())
-        with ManagedEngine.serving(ManagedOpa(opa, bundle).launch()) as engine:
-            assert not engine.url.endswith(f":{taken.getsockname()[1]}")
-            assert engine.evaluate(json.loads(CLEAN.read_text()))["final_action"] == "GO"
-
-
-def test_a_server_whose_random_label_is_all_digits_still_starts(bundle, opa, monkeypatch):
-    # One token_hex(8) in ~2,000 is digits only, which OPA's --set read as a number: a rare failed start.
-    monkeypatch.setattr(managed.secrets, "token_hex", lambda _: "1234567890123456")
-    with ManagedEngine.serving(ManagedOpa(opa, bundle).launch()) as engine:
+def test_a_managed_server_listens_only_on_a_socket_in_a_private_directory_removed_after(bundle, opa):
+    with open_engine("server", bundle) as engine:
+        socket_path = Path(engine.url.removeprefix("unix://"))
+        assert engine.url.startswith("unix:///") and socket_path.is_socket()
+        assert socket_path.parent.stat().st_mode & 0o777 == 0o700
         assert engine.evaluate(json.loads(CLEAN.read_text()))["final_action"] == "GO"
+        # No TCP socket of its own: nothing another local user could connect to.
+        links = [os.readlink(fd) for fd in Path(f"/proc/{engine.process.pid}/fd").iterdir()]
+        sockets = {link.removeprefix("socket:[").rstrip("]") for link in links if link.startswith("socket:[")}
+        tcp = {line.split()[9] for name in ("tcp", "tcp6")
+               for line in Path(f"/proc/net/{name}").read_text().splitlines()[1:]}
+        assert sockets and not sockets & tcp
+    assert not socket_path.parent.exists()
+
+
+def test_a_temporary_directory_too_deep_for_a_socket_path_gives_way_to_tmp(bundle, opa, tmp_path, monkeypatch):
+    deep = tmp_path / ("d" * 100)
+    deep.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(deep))
+    with open_engine("server", bundle) as engine:
+        assert engine.url.startswith("unix:///tmp/regate-opa-")
+        assert engine.evaluate(json.loads(CLEAN.read_text()))["final_action"] == "GO"
+    assert not list(deep.iterdir())  # the directory tried first was removed
 
 
 def test_check_through_the_managed_server_leaves_no_opa_behind(expected, tmp_path):
@@ -180,8 +190,10 @@ def test_a_killed_regate_takes_its_managed_server_with_it(tmp_path):
     for i in range(400):
         (inputs / f"{i:03}.json").write_text(VULNERABLE.read_text())
     process = subprocess.Popen([sys.executable, "-m", "regate", "check", "--policy", str(PRODUCTION), "--engine", "server",
-                                str(inputs)], env={**os.environ, "REGATE_CACHE_DIR": str(cache)},
+                                str(inputs)],
+                               env={**os.environ, "REGATE_CACHE_DIR": str(cache), "TMPDIR": str(tmp_path)},
                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    # Killed, regate removes nothing: the server's socket directory (emptied by OPA) stays in TMPDIR.
     servers: list[Path] = []
     try:
         servers = _wait_for(lambda: [p for p in Path("/proc").iterdir() if p.name.isdigit() and _cmdline_mentions(p, str(cache))
@@ -249,7 +261,6 @@ def test_server_without_a_regate_policy_fails_closed(opa):
 
 
 def test_unreachable_server_fails_closed():
-    from regate.engine.managed import free_port
 
     result = _check("--opa-url", f"http://127.0.0.1:{free_port()}")
     assert result.returncode == 2 and result.stdout == ""
@@ -342,7 +353,6 @@ def tls_server(bundle, opa, certificates):
     """An https OPA server that requires a client certificate from the CA."""
     import time
 
-    from regate.engine.managed import free_port
 
     port = free_port()
     process = subprocess.Popen([opa.path, "run", "--server", "--addr", f"127.0.0.1:{port}", "--log-level", "error",

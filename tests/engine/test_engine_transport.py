@@ -9,8 +9,12 @@ from __future__ import annotations
 import gzip
 import http.server
 import select
+import socketserver
 import threading
 import time
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Iterator
 
 import pytest
 import requests
@@ -130,22 +134,53 @@ def test_an_answer_that_is_not_a_json_object_is_refused(server, mode, error, mes
 # ------------------------------------------------------------ the managed server's loopback client
 
 
-def test_the_loopback_client_reads_answers_whole_request_after_request(server):
-    client = Loopback(server, 1.0)
+class _UnixHTTPServer(socketserver.ThreadingUnixStreamServer):
+    daemon_threads = True
+
+    def handle_error(self, request, client_address) -> None:
+        pass  # a client that leaves before the end of a trickled answer does so on purpose
+
+
+@contextmanager
+def _on_socket(handler: type, directory: Path) -> Iterator[str]:
+    """`handler` serving on a Unix socket in `directory`, as a managed OPA server does; its address."""
+    path = directory / "server.sock"
+    httpd = _UnixHTTPServer(str(path), handler)
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    try:
+        yield f"unix://{path}"
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
+
+
+@pytest.fixture(scope="module")
+def local(tmp_path_factory):
+    with _on_socket(Handler, tmp_path_factory.mktemp("loopback")) as address:
+        yield address
+
+
+def test_the_loopback_client_reads_answers_whole_request_after_request(local):
+    client = Loopback(local, 1.0)
     assert [client.get("/object") for _ in range(3)] == [(200, OBJECT)] * 3
 
 
-def test_the_loopback_client_stops_a_trickled_body_at_the_deadline(server):
-    client = Loopback(server, 1.0)
+def test_the_loopback_client_stops_a_trickled_body_at_the_deadline(local):
+    client = Loopback(local, 1.0)
     started = time.monotonic()
     with pytest.raises(TimeoutError):
         client.get("/trickle")
     assert time.monotonic() - started < 2
 
 
-def test_the_loopback_client_refuses_a_compressed_answer(server):
+def test_the_loopback_client_refuses_a_compressed_answer(local):
     with pytest.raises(BadAnswer, match="a body with Content-Encoding 'gzip', although regate asked for none"):
-        Loopback(server, 1.0).get("/gzip")
+        Loopback(local, 1.0).get("/gzip")
+
+
+def test_the_loopback_client_takes_only_a_unix_socket_address():
+    with pytest.raises(ValueError, match="is no unix:// address"):
+        Loopback("http://127.0.0.1:8181", 1.0)
 
 
 class KeepAliveOnce(http.server.BaseHTTPRequestHandler):
@@ -164,11 +199,9 @@ class KeepAliveOnce(http.server.BaseHTTPRequestHandler):
         self.close_connection = True
 
 
-def test_the_loopback_client_opens_again_a_connection_the_server_closed_while_idle():
-    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), KeepAliveOnce)
-    threading.Thread(target=httpd.serve_forever, daemon=True).start()
-    try:
-        client = Loopback(f"http://127.0.0.1:{httpd.server_address[1]}", 5.0)
+def test_the_loopback_client_opens_again_a_connection_the_server_closed_while_idle(tmp_path):
+    with _on_socket(KeepAliveOnce, tmp_path) as address:
+        client = Loopback(address, 5.0)
         assert client.get("/") == (200, OBJECT)
         kept = client._local.connection.sock
         readable = select.poll()
@@ -178,6 +211,3 @@ def test_the_loopback_client_opens_again_a_connection_the_server_closed_while_id
         assert client.get("/") == (200, OBJECT)
         assert client._local.connection.sock is not kept
         client.close()
-    finally:
-        httpd.shutdown()
-        httpd.server_close()

@@ -8,6 +8,7 @@ import json
 import shutil
 import subprocess
 import tarfile
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -252,8 +253,14 @@ def test_progress_is_reported_per_layer_on_stderr(images, capsys):
 
 
 def test_extraction_writes_nothing(images, tmp_path, monkeypatch):
-    monkeypatch.chdir(tmp_path)
-    before = sorted(Path("/tmp").iterdir())
+    # A temporary directory of its own: /tmp changes meanwhile with whatever else runs on the machine
+    # (other tests' managed OPA servers make their socket directories there).
+    work, temporary = tmp_path / "work", tmp_path / "tmp"
+    work.mkdir()
+    temporary.mkdir()
+    monkeypatch.chdir(work)
+    monkeypatch.setenv("TMPDIR", str(temporary))
+    monkeypatch.setattr(tempfile, "tempdir", str(temporary))
     extract_image_path(images["bad"], OPTIONS)
-    assert list(tmp_path.iterdir()) == []
-    assert sorted(Path("/tmp").iterdir()) == before
+    assert list(work.iterdir()) == []
+    assert list(temporary.iterdir()) == []

@@ -41,7 +41,7 @@ class Registry:
 
 
 def start_registry(timeout: float = 30) -> Registry:
-    from regate.engine.managed import free_port
+    from support.ports import free_port
 
     root = Path(tempfile.mkdtemp(prefix="regate-registry-"))
     for _ in range(_ATTEMPTS):
