@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import threading
 import time
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Iterator, Sequence
@@ -50,13 +50,10 @@ class _Member:
 
 
 class ServerPool(Engine):
-    def __init__(self, engines: list[Member], starting: Sequence[ManagedOpa] = (), timeout: float = DEFAULT_TIMEOUT):
-        """A pool of `engines`, or of the managed servers `starting`, waited for when first needed."""
-        if not engines and not starting:
+    def __init__(self, engines: list[Member]):
+        if not engines:
             raise EngineError("a server pool needs at least one OPA server")
-        self._members = [_Member(engine) for engine in engines]
-        self._starting, self._timeout = list(starting), timeout
-        self._opening = threading.Lock()
+        self.members = [_Member(engine) for engine in engines]
         self._lock = threading.Lock()
         self._turn = 0
 
@@ -73,31 +70,14 @@ class ServerPool(Engine):
 
     @classmethod
     def serving(cls, processes: list[ManagedOpa], timeout: float = DEFAULT_TIMEOUT) -> "ServerPool":
-        """A pool of managed servers, launched together so that they load the bundle at once, and not
-        waited for yet: `evaluate_all` reads and checks the first documents while they start (~50 ms
-        on 2 cores, when the first requests could not be sent anyway)."""
-        return cls([], processes, timeout)
-
-    @property
-    def members(self) -> list[_Member]:
-        return self._started()
-
-    def _started(self) -> list[_Member]:
-        """The pool's servers; managed ones still starting are waited for first, by the first thread to
-        ask. If one cannot start, every one is stopped and its error raised."""
-        if self._starting:
-            with self._opening:
-                if self._starting:
-                    try:
-                        self._members = [_Member(engine) for engine in _open_all(
-                            [lambda process=process: ManagedEngine.serving(process, self._timeout)
-                             for process in self._starting], concurrently=False)]
-                    except BaseException:
-                        stop_all(self._starting)
-                        raise
-                    finally:  # started or stopped, none is waited for again
-                        self._starting = []
-        return self._members
+        """A pool of managed servers, launched together so that they load the bundle at once, and waited
+        for from this thread. If one cannot start, every one is stopped and its error raised."""
+        try:
+            return cls(_open_all([lambda process=process: ManagedEngine.serving(process, timeout)
+                                  for process in processes], concurrently=False))
+        except BaseException:
+            stop_all(processes)
+            raise
 
     @property
     def engines(self) -> list[Member]:
@@ -127,35 +107,24 @@ class ServerPool(Engine):
         return self._evaluate(document, self._next())
 
     def evaluate_all(self, subjects: Sequence, prepare: Callable[[Any], tuple[dict, Any]]) -> Iterator[Evaluated]:
-        def read(index: int) -> tuple[dict, Any, float]:
+        def one(index: int) -> Evaluated | EngineError:
             started = time.monotonic()
-            # `prepare` may evaluate too (regate diff asks the base policy's pool there). A document is a
-            # tree: the cyclic collector would walk each of its objects as it is made, for nothing.
-            with paused():
-                document, context = prepare(subjects[index])
-            return document, context, time.monotonic() - started
-
-        def one(index: int, read_before: Future | None = None) -> Evaluated | EngineError:
             try:
-                document, context, reading = read_before.result() if read_before else read(index)
-                evaluating = time.monotonic()
+                # `prepare` may evaluate too (regate diff asks the base policy's pool there). A document is a
+                # tree: the cyclic collector would walk each of its objects as it is made, for nothing.
+                with paused():
+                    document, context = prepare(subjects[index])
+                loaded = time.monotonic()
                 decision = self._evaluate(document, self._next())
             except ServerUnavailable as exc:
                 return exc
-            return Evaluated(subjects[index], decision, context, reading, time.monotonic() - evaluating)
+            return Evaluated(subjects[index], decision, context, loaded - started, time.monotonic() - loaded)
 
-        # While managed servers start, the documents their first requests carry are read here, by the one
-        # thread that runs then: worker threads reading at once would share the interpreter with it and
-        # with each other, and the first of them would be ready last (~50 ms after the servers).
-        ahead = [_outcome(read, i) for i in range(min(REQUESTS_PER_SERVER * len(self._starting), len(subjects)))]
-        members = self._started()
         unanswered: list[tuple[Any, str]] = []
-        threads = REQUESTS_PER_SERVER * len(members) + _PREPARING
+        threads = REQUESTS_PER_SERVER * len(self.members) + _PREPARING
         with ThreadPoolExecutor(threads, thread_name_prefix="regate-opa") as executor:
             # Submitted in a window, so that an error stops the run without building every document first.
-            window = [executor.submit(one, index, ahead[index] if index < len(ahead) else None)
-                      for index in range(min(2 * threads, len(subjects)))]
-            del ahead  # the window holds them now: the pool keeps no document past its decision
+            window = [executor.submit(one, index) for index in range(min(2 * threads, len(subjects)))]
             submitted = len(window)
             try:
                 for position in range(len(subjects)):
@@ -194,19 +163,7 @@ class ServerPool(Engine):
         raise ServerUnavailable("no OPA server of the pool answered" + (f": {'; '.join(failures)}" if failures else ""))
 
     def close(self) -> None:
-        if self._starting:  # never waited for: nothing to finish first
-            stop_all(self._starting)
-        _close_all([member.engine for member in self._members])
-
-
-def _outcome(function: Callable[[int], Any], index: int) -> Future:
-    """`function(index)` done now, as a future: its result, or the exception it raised."""
-    done: Future = Future()
-    try:
-        done.set_result(function(index))
-    except Exception as exc:  # noqa: BLE001 - raised again where the future is read
-        done.set_exception(exc)
-    return done
+        _close_all(self.engines)
 
 
 def _open_all(openers: list[Callable[[], Member]], concurrently: bool) -> list[Member]:

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import gc
 import json
-import threading
 
 import pytest
 
@@ -71,43 +70,6 @@ def test_a_pool_prepares_documents_with_the_cyclic_collector_paused_and_resumes_
             list(pool.evaluate_all(corpus, prepare))
     assert enabled_while_preparing[:5] == [False] * 5
     assert gc.isenabled()
-
-
-def test_a_managed_pool_reads_its_first_documents_in_order_while_its_servers_start(bundle, corpus, expected, opa):
-    """The documents the first requests carry (two per server) are read by the calling thread before
-    it waits for the servers, the others by the pool's threads once the servers serve."""
-    reads = []
-
-    def prepare(document: dict) -> tuple[dict, None]:
-        reads.append((corpus.index(document), threading.current_thread(), bool(pool._starting)))
-        return document, None
-
-    with open_engine("server", bundle, workers=2) as pool:
-        done = list(pool.evaluate_all(corpus, prepare))
-    assert [d.decision for d in done] == expected
-    caller = threading.current_thread()
-    assert reads[:4] == [(index, caller, True) for index in range(4)]
-    assert all(thread is not caller and not starting for _, thread, starting in reads[4:])
-    assert sorted(index for index, _, _ in reads) == list(range(len(corpus)))
-
-
-@pytest.mark.parametrize("failing", [0, 3, 7])
-def test_a_document_that_cannot_be_read_stops_the_run_at_its_turn(bundle, corpus, opa, failing):
-    """Read ahead while the servers start (0, 3) or by the pool's threads (7): the error comes when its
-    turn comes, after the decisions before it, and every server is stopped."""
-    def prepare(document: dict) -> tuple[dict, None]:
-        if document is corpus[failing]:
-            raise EngineError("this document cannot be read")
-        return document, None
-
-    decided = []
-    with open_engine("server", bundle, workers=2) as pool:
-        with pytest.raises(EngineError, match="cannot be read"):
-            for done in pool.evaluate_all(corpus, prepare):
-                decided.append(done.subject)
-        processes = [member.engine.process for member in pool.members]
-    assert decided == corpus[:failing]
-    assert all(process.process.poll() is not None for process in processes)
 
 
 def test_a_server_that_stops_mid_run_is_replaced_by_the_others(bundle, corpus, expected, opa):
