@@ -73,7 +73,8 @@ def test_a_trivy_run_without_the_vulnerability_scanner_gives_no_vulnerability_da
     extraction = extract_path(secrets_only, NO_SYFT)
     coverage = build_document([extraction])["coverage"]
     assert _provided(coverage) == {"secrets": ["trivy-json"]}
-    assert any("no vulnerability scan results" in w for w in extraction.warnings)
+    # The file's name is said once, by whatever shows the warning (`regate: warning: FILE: ...`).
+    assert any(w.startswith("no vulnerability scan results") for w in extraction.warnings)
 
 
 def test_a_field_is_absent_only_when_no_source_fills_it():

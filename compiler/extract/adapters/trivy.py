@@ -254,7 +254,7 @@ class TrivyJson:
         uncovered = frozenset()
         if not any(_vulnerability_scan(result.value) for result in results):
             uncovered = frozenset({"vulnerabilities"})
-            warnings.append(f"{path}: no vulnerability scan results (only secret, license or configuration "
+            warnings.append("no vulnerability scan results (only secret, license or configuration "
                             "scanning?): the document has no vulnerability data")
         distros = trivy_distros(root, results) if isinstance(doc, dict) else None
         return Extraction(facts, Source("trivy", self.format, version, path, scanned=scanned or "", distros=distros),
