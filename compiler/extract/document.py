@@ -82,6 +82,8 @@ def merge_entry(existing: dict, new: dict) -> None:
         current = existing.get(field)
         if type(current) is str and current and current != "unknown":
             continue  # a string stated first is kept (most fields: decided before the rules below)
+        if current == value and current is not None and type(current) is not list:
+            continue  # each rule below keeps an equal value as it is (lists: 1 == 1.0 == True, which _union keeps apart)
         if _empty(current):
             if not _empty(value) or field not in existing:
                 existing[field] = value
@@ -296,7 +298,8 @@ def _plain_facts(facts: Facts) -> dict:
         text = orjson.dumps(wanted)  # several times faster than json.dumps
     except orjson.JSONEncodeError:  # integers past 64 bits, keys that are no strings, half a surrogate pair
         return _plain_exactly(wanted, names)
-    if any(token in text for token in _NULL_TOKENS):
+    # Searching for "null" alone is fast (a rare byte pattern); the tokens start with common bytes.
+    if b"null" in text and any(token in text for token in _NULL_TOKENS):
         return _plain_exactly(wanted, names)
     return orjson.loads(text)
 

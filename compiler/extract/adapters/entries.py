@@ -23,6 +23,9 @@ from .normalize import (
 )
 
 FIX_STATES = ("fixed", "not-fixed", "wont-fix", "unknown")
+# A purl's `upstream` qualifier (parse_purl lower-cases qualifier keys); without one, parsing the purl
+# could not name a source package. Also matching elsewhere in the purl only costs a parse.
+_UPSTREAM = re.compile(r"[?&]upstream=", re.IGNORECASE)
 
 
 def package(
@@ -40,7 +43,7 @@ def package(
 ) -> dict:
     """A `packages` entry. The type falls back to the purl's; the epoch is folded into RPM versions."""
     # The purl only fills in: the type, an RPM's epoch, the source package (most packages need none).
-    wanted = not type or not source_name or (epoch is None and type == "rpm")
+    wanted = not type or (epoch is None and type == "rpm") or (not source_name and _UPSTREAM.search(purl))
     parsed = parse_purl(purl) if purl and wanted else None
     if not type and parsed:
         type = type_from_purl_type(parsed["type"])
