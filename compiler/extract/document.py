@@ -25,7 +25,6 @@ from .adapters.imageconfig import merge_layers, parse_reference
 from .base import Extraction, Facts
 from .conceal import conceal
 from .coverage import coverage
-from .drift import carry_first_seen, patch, records, views
 from .dockerfile import guessed_dockerfile
 from .validation import schema_errors
 
@@ -422,6 +421,8 @@ def cover_first_seen(document: dict) -> None:
 def with_baseline(document: dict, baseline: dict) -> None:
     """`changes` and `drift` from `baseline` to `document`, the baseline's identity, and each
     vulnerability's `first_seen` carried along the chain."""
+    from .drift import carry_first_seen, patch, records, views  # only with a baseline: drift imports the OPA runner
+
     if "coverage" in document:
         document["coverage"]["baseline"] = {"sources": ["baseline"]}
     carry_first_seen(baseline, document)
