@@ -81,8 +81,12 @@ def merge_entry(existing: dict, new: dict) -> None:
         current = existing.get(field)
         if type(current) is str and current and current != "unknown":
             continue  # a string stated first is kept (most fields: decided before the rules below)
-        if current == value and current is not None and type(current) is not list:
-            continue  # each rule below keeps an equal value as it is (lists: 1 == 1.0 == True, which _union keeps apart)
+        if current == value and current is not None:
+            # The rules below keep an equal value as it is, but for lists of other than strings and the
+            # lists inside an entry (_union keeps 1, 1.0 and True apart, which compare equal).
+            kind = type(current)
+            if (kind is not list or {*map(type, current)} <= _STRINGS) and (kind is not dict or "key" not in current):
+                continue
         if _empty(current):
             if not _empty(value) or field not in existing:
                 existing[field] = value
