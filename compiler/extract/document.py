@@ -79,14 +79,14 @@ def merge_entry(existing: dict, new: dict) -> None:
     """Fold `new` into `existing`, two descriptions of the same keyed entry."""
     for field, value in new.items():
         current = existing.get(field)
-        if type(current) is str and current and current != "unknown":
-            continue  # a string stated first is kept (most fields: decided before the rules below)
         if current == value and current is not None:
             # The rules below keep an equal value as it is, but for lists of other than strings and the
             # lists inside an entry (_union keeps 1, 1.0 and True apart, which compare equal).
             kind = type(current)
             if (kind is not list or {*map(type, current)} <= _STRINGS) and (kind is not dict or "key" not in current):
                 continue
+        if type(current) is str and current and current != "unknown":
+            continue  # a string stated first is kept (most fields: decided before the rules below)
         if _empty(current):
             if not _empty(value) or field not in existing:
                 existing[field] = value
