@@ -18,9 +18,11 @@ from ..resources import input_schema
 from .options import analysis_options
 
 
-def _dump(document: dict) -> str:
+def _dump(document: dict) -> bytes:
+    """The document as UTF-8 JSON text, as bytes: what is written, without decoding orjson's output
+    to text and encoding it again (two passes over the text: ~20 ms at 10,000 packages)."""
     try:  # orjson writes the text in one go, ten times faster than the json module
-        return orjson.dumps(document, option=orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS).decode() + "\n"
+        return orjson.dumps(document, option=orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS) + b"\n"
     except orjson.JSONEncodeError:  # integers past 64 bits, which an input may hold
         pass
     # json.dumps with an indent joins a list of one small string per token (gigabytes for an image
@@ -28,7 +30,7 @@ def _dump(document: dict) -> str:
     buffer = io.StringIO()
     json.dump(document, buffer, indent=2, sort_keys=True, ensure_ascii=False, allow_nan=False)
     buffer.write("\n")
-    return buffer.getvalue()
+    return buffer.getvalue().encode("utf-8")
 
 
 def content_paths(contents: tuple[str, ...]) -> tuple[str, ...]:
@@ -80,7 +82,6 @@ def extract_command(files: tuple[Path, ...], image: str | None, baseline: str | 
                     no_syft: bool, name: str | None, platform: str, output: Path | None) -> None:
     """Merge image analysis FILES (Syft, CycloneDX, SPDX, Grype, Trivy, docker inspect,
     image configs) and/or an --image into one regate input document."""
-    from ..baselines import load_baseline_source
     from ..extract.dockerfile import read_dockerfile
     from ..extract.document import build_document
     from ..extract.registry import extract_image, extract_path
@@ -106,7 +107,11 @@ def extract_command(files: tuple[Path, ...], image: str | None, baseline: str | 
                    err=True)
     mask = masker(config=True)  # a warning may quote what the input holds, and that may be a credential
     try:
-        previous = load_baseline_source(baseline, options) if baseline else None
+        previous = None
+        if baseline:
+            from ..baselines import load_baseline_source  # it imports the policy engine's model
+
+            previous = load_baseline_source(baseline, options)
         text = _dump(build_document(extractions, previous, name))
     finally:  # after merging, which warns of what inputs disagree on; also when the merge is refused
         for extraction in extractions:

@@ -28,7 +28,6 @@ from .adapters.normalize import SEVERITIES
 from .base import Extraction, Facts
 from .conceal import conceal
 from .coverage import coverage
-from .drift import carry_first_seen, patch, records, views
 from .dockerfile import guessed_dockerfile
 from .validation import schema_errors
 
@@ -83,6 +82,12 @@ def merge_entry(existing: dict, new: dict) -> None:
     """Fold `new` into `existing`, two descriptions of the same keyed entry."""
     for field, value in new.items():
         current = existing.get(field)
+        if current == value and current is not None:
+            # The rules below keep an equal value as it is, but for lists of other than strings and the
+            # lists inside an entry (_union keeps 1, 1.0 and True apart, which compare equal).
+            kind = type(current)
+            if (kind is not list or {*map(type, current)} <= _STRINGS) and (kind is not dict or "key" not in current):
+                continue
         if type(current) is str and current and current != "unknown":
             # A string stated first is kept (most fields: decided before the rules below); but two
             # ratings of one finding keep the more severe, or the verdict would hang on which
@@ -175,7 +180,8 @@ def add_entry(facts: Facts, collection: str, key: str, entry: dict) -> None:
     bucket = facts.setdefault(collection, {})
     if key in bucket:
         noted = DISAGREEMENTS.get()
-        if noted is not None:
+        # Two inputs listing one entry mostly agree on every field the later one states: a test in C first.
+        if noted is not None and not entry.items() <= bucket[key].items():
             noted.extend(f"{collection}[{key}].{field}" for field in _disagreeing(bucket[key], entry))
         merge_entry(bucket[key], entry)
     else:
@@ -339,7 +345,8 @@ def _plain_facts(facts: Facts) -> dict:
         text = orjson.dumps(wanted)  # several times faster than json.dumps
     except orjson.JSONEncodeError:  # integers past 64 bits, keys that are no strings, half a surrogate pair
         return _plain_exactly(wanted, names)
-    if any(token in text for token in _NULL_TOKENS):
+    # Searching for "null" alone is fast (a rare byte pattern); the tokens start with common bytes.
+    if b"null" in text and any(token in text for token in _NULL_TOKENS):
         return _plain_exactly(wanted, names)
     return orjson.loads(text)
 
@@ -464,6 +471,8 @@ def cover_first_seen(document: dict) -> None:
 def with_baseline(document: dict, baseline: dict) -> None:
     """`changes` and `drift` from `baseline` to `document`, the baseline's identity, and each
     vulnerability's `first_seen` carried along the chain."""
+    from .drift import carry_first_seen, patch, records, views  # only with a baseline: drift imports the OPA runner
+
     if "coverage" in document:
         document["coverage"]["baseline"] = {"sources": ["baseline"]}
     carry_first_seen(baseline, document)

@@ -223,3 +223,22 @@ def test_a_vulnerable_package_is_always_in_packages(write_json):
     assert vuln["nvd_cvss"] == {"base": 9.8} and len(vuln["cvss"]) == 1
     assert vuln["published"] == "2099-01-02T03:04:05Z"
     assert len(document["vulnerabilities"]) == 1
+
+
+@pytest.mark.parametrize("existing, new, merged", [
+    ({"os": True, "cpes": ["a"], "fix": {"state": "fixed"}}, {"os": True, "cpes": ["a"], "fix": {"state": "fixed"}},
+     {"os": True, "cpes": ["a"], "fix": {"state": "fixed"}}),
+    ({"cpes": ["a"]}, {"cpes": ["a", "b"]}, {"cpes": ["a", "b"]}),
+    ({"scores": [1]}, {"scores": [1.0, True]}, {"scores": [1, 1.0, True]}),
+    ({"package": {"key": "k", "scores": [1]}}, {"package": {"key": "k", "scores": [1.0]}},
+     {"package": {"key": "k", "scores": [1, 1.0]}}),
+    ({"risk": 1}, {"risk": 1.0}, {"risk": 1}),
+    ({"kev": None}, {"kev": None, "epss": None}, {"kev": None, "epss": None}),
+])
+def test_values_two_inputs_state_alike_merge_as_the_rules_say(existing, new, merged):
+    """Equal values are kept as they are, except where the union tells apart what compares equal
+    (1, 1.0 and True in a list, also inside an entry such as a vulnerability's package)."""
+    from regate.extract.document import merge_entry
+
+    merge_entry(existing, new)
+    assert repr(existing) == repr(merged)  # repr tells 1 from 1.0 and from True

@@ -23,6 +23,9 @@ from .normalize import (
 )
 
 FIX_STATES = ("fixed", "not-fixed", "wont-fix", "unknown")
+# A purl's `upstream` qualifier (parse_purl lower-cases qualifier keys); without one, parsing the purl
+# could not name a source package. Also matching elsewhere in the purl only costs a parse.
+_UPSTREAM = re.compile(r"[?&]upstream=", re.IGNORECASE)
 
 
 def package(
@@ -40,7 +43,7 @@ def package(
 ) -> dict:
     """A `packages` entry. The type falls back to the purl's; the epoch is folded into RPM versions."""
     # The purl only fills in: the type, an RPM's epoch, the source package (most packages need none).
-    wanted = not type or not source_name or (epoch is None and type == "rpm")
+    wanted = not type or (epoch is None and type == "rpm") or (not source_name and _UPSTREAM.search(purl))
     parsed = parse_purl(purl) if purl and wanted else None
     if not type and parsed:
         type = type_from_purl_type(parsed["type"])
@@ -81,11 +84,15 @@ def fix(state: str, versions=(), date: str | None = None) -> dict:
     return out
 
 
+_SIZED = (str, list, dict)  # the types whose empty values an entry leaves out
+
+
 def vulnerability(vuln_id: str, pkg: dict, severity: str, fix_entry: dict, **fields) -> tuple[str, dict]:
     """(key, entry) of a `vulnerabilities` entry; empty optional fields are left out."""
     entry = {"key": vulnerability_key(vuln_id, pkg["key"]), "id": vuln_id, "severity": severity, "fix": fix_entry, "package": affected(pkg)}
     for field, value in fields.items():
-        if value not in (None, "", [], {}):
+        # Not `value in (None, "", [], {})`: four comparisons per field, of thousands of records.
+        if value is not None and (type(value) not in _SIZED or value):
             entry[field] = value
     return entry["key"], entry
 

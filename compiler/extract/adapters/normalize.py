@@ -287,9 +287,11 @@ def cpe_from_fields(fields: dict) -> str:
 def unique(values) -> list:
     """The values in first-seen order without repeats or empties."""
     kept = dict.fromkeys(values)  # keeps the first of equal values, as a loop here would, in C
-    kept.pop(None, None)
-    kept.pop("", None)
-    return list(kept)
+    if None in kept:  # (tests before deleting: most lists hold neither, and pop is a method call)
+        del kept[None]
+    if "" in kept:
+        del kept[""]
+    return [*kept]
 
 
 def source_package_name(source_rpm: str) -> str:

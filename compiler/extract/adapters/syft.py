@@ -88,7 +88,19 @@ def distro(view: View) -> dict:
                         view.str("prettyName"))
 
 
+_STRINGS = frozenset({str})
+
+
+def _strings(artifact: View, key: str) -> list[str] | None:
+    """The array under `key` when it holds only strings (Grype's artifacts), read without a view per item."""
+    items = artifact.raw(key)
+    return items if type(items) is list and {*map(type, items)} <= _STRINGS else None
+
+
 def _licenses(artifact: View) -> list[str]:
+    names = _strings(artifact, "licenses")
+    if names is not None:
+        return [name for name in names if name]
     out = []
     for item in artifact.arr("licenses"):
         if isinstance(item.value, str):
@@ -99,6 +111,9 @@ def _licenses(artifact: View) -> list[str]:
 
 
 def cpes(artifact: View) -> list[str]:
+    names = _strings(artifact, "cpes")
+    if names is not None:
+        return names
     out = []
     for item in artifact.arr("cpes"):
         if isinstance(item.value, str):

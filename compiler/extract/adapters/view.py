@@ -40,10 +40,15 @@ def escape(token: str | int) -> str:
 class View:
     # The pointer is built only when an error needs it: views are made for every value read. The
     # adapters read hundreds of thousands of values from a large report, so each method below looks
-    # its child up itself rather than through a shared helper, a function call per value read.
+    # its child up itself rather than through a shared helper, a function call per value read, and
+    # asks a value that is no object for a member by catching the AttributeError (only objects have
+    # `get` among JSON values), which costs nothing until raised, unlike a type test per read.
     __slots__ = ("value", "path", "_base", "_parent", "_key")
 
-    def __init__(self, value: Any, path: str, pointer: str = "", parent: "View | None" = None, key: str | int = ""):
+    # An item of an array has the array's parent as its own and (key, index) as its key: no view
+    # is made for the array itself.
+    def __init__(self, value: Any, path: str, pointer: str = "", parent: "View | None" = None,
+                 key: str | int | tuple[str, int] = ""):
         self.value = value
         self.path = path
         self._base = pointer
@@ -54,6 +59,8 @@ class View:
     def pointer(self) -> str:
         if self._parent is None:
             return self._base
+        if type(self._key) is tuple:
+            return f"{self._parent.pointer}/{escape(self._key[0])}/{self._key[1]}"
         return f"{self._parent.pointer}/{escape(self._key)}"
 
     def error(self, message: str, key: str | int | None = None) -> InputError:
@@ -61,17 +68,26 @@ class View:
         return InputError(self.path, message, pointer or "/")
 
     def has(self, key: str) -> bool:
-        return isinstance(self.value, dict) and self.value.get(key) not in (None, "", [], {})
+        try:
+            return self.value.get(key) not in (None, "", [], {})
+        except AttributeError:
+            return False
 
     def raw(self, key: str) -> Any:
-        return self.value.get(key) if isinstance(self.value, dict) else None
+        try:
+            return self.value.get(key)
+        except AttributeError:
+            return None
 
     def at(self, key: str | int, child: Any) -> "View":
         return View(child, self.path, "", self, key)
 
     def obj(self, key: str) -> "View":
         """The object under `key`; missing or null reads as an empty object."""
-        child = self.value.get(key) if isinstance(self.value, dict) else None
+        try:
+            child = self.value.get(key)
+        except AttributeError:
+            child = None
         if child is None:
             child = {}
         elif not isinstance(child, dict):
@@ -80,17 +96,20 @@ class View:
 
     def arr(self, key: str) -> list["View"]:
         """The items of the array under `key`; missing or null reads as empty."""
-        child = self.value.get(key) if isinstance(self.value, dict) else None
+        try:
+            child = self.value.get(key)
+        except AttributeError:
+            child = None
         if child is None:
             return []
         if not isinstance(child, list):
             raise self.error(f"expected an array, found {describe(child)}", key)
         if not child:
             return []
-        view, path = View(child, self.path, "", self, key), self.path
+        path = self.path
         if len(child) == 1:  # most arrays of a report (a comprehension costs a call of its own)
-            return [View(child[0], path, "", view, 0)]
-        return [View(item, path, "", view, index) for index, item in enumerate(child)]
+            return [View(child[0], path, "", self, (key, 0))]
+        return [View(item, path, "", self, (key, index)) for index, item in enumerate(child)]
 
     def items(self) -> Iterator["View"]:
         if not isinstance(self.value, list):
@@ -111,7 +130,10 @@ class View:
 
     def str(self, key: str, default: str = "") -> str:
         """A string; numbers are accepted and written in decimal (some tools emit numeric versions)."""
-        child = self.value.get(key) if isinstance(self.value, dict) else None
+        try:
+            child = self.value.get(key)
+        except AttributeError:
+            child = None
         if isinstance(child, str):
             return child
         if child is None:
@@ -122,7 +144,10 @@ class View:
 
     def strs(self, key: str) -> list[str]:
         """An array of strings, or a single string read as a one-item array."""
-        child = self.value.get(key) if isinstance(self.value, dict) else None
+        try:
+            child = self.value.get(key)
+        except AttributeError:
+            child = None
         if child is None:
             return []
         if isinstance(child, str):
@@ -139,7 +164,10 @@ class View:
 
     def int(self, key: str) -> int | None:
         """An integer in 64-bit range; decimal strings are accepted (some tools quote numbers)."""
-        child = self.value.get(key) if isinstance(self.value, dict) else None
+        try:
+            child = self.value.get(key)
+        except AttributeError:
+            child = None
         if child is None or child == "":
             return None
         value = None
@@ -180,7 +208,10 @@ class View:
 
     def num(self, key: str) -> float | None:
         """A finite number: NaN and Infinity are not JSON and must never reach a document."""
-        child = self.value.get(key) if isinstance(self.value, dict) else None
+        try:
+            child = self.value.get(key)
+        except AttributeError:
+            child = None
         if type(child) is float and math.isfinite(child):  # the usual case, before the rules below
             return child
         if child is None or child == "":
@@ -204,7 +235,10 @@ class View:
         return value
 
     def bool(self, key: str) -> bool | None:
-        child = self.value.get(key) if isinstance(self.value, dict) else None
+        try:
+            child = self.value.get(key)
+        except AttributeError:
+            child = None
         if child is None:
             return None
         if isinstance(child, bool):
