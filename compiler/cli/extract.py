@@ -121,4 +121,4 @@ def extract_command(files: tuple[Path, ...], image: str | None, baseline: str | 
     if output is None or str(output) == "-":
         click.echo(text, nl=False)
     else:
-        write_atomically(output, text)
+        write_atomically(output, text, durable=False)  # output a rerun makes again, as a report is
