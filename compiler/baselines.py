@@ -16,7 +16,8 @@ from typing import Any
 from .engine.policy import PolicyInfo
 from .errors import InputError, UserError
 from .extract.base import ExtractOptions
-from .subjects import looks_like_path, starts_like_json
+from .extract.jsonload import starts_like_json
+from .subjects import looks_like_path
 
 FETCH_TIMEOUT = 60.0
 _HINT = ("a baseline is a document from `regate extract`, a `regate check --format json` report, an image "

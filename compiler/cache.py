@@ -21,14 +21,12 @@ import json
 import os
 import shutil
 import time
-from dataclasses import dataclass
 from datetime import date, datetime, timezone
 from functools import cache
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from . import __version__
-from .atomic import write_atomically
 from .errors import UserError
 from .policyfiles import policy_files
 
@@ -44,8 +42,7 @@ _BUNDLE = "bundle.tar.gz"
 _TOOLCHAIN = "toolchain.json"
 
 
-@dataclass(frozen=True)
-class CompiledBundle:
+class CompiledBundle(NamedTuple):
     path: Path
     revision: str
     # Where the policy sources' `file:line:col` locations are relative to.
@@ -69,6 +66,7 @@ def compile_cached(paths: list[str | Path], on: date | None, opa_version: str) -
     if found is not None:
         return found
     # Only a miss needs the compiler: a hit, in every later run of a pipeline, does not import it.
+    from .atomic import write_atomically
     from .bundle import bundle_files, manifest, tarball
     from .compile import compile_policies
 
@@ -208,6 +206,8 @@ def _toolchain() -> str:
         pass
     digest = _toolchain_digest()
     if stamp is not None:
+        from .atomic import write_atomically  # a hit, before a check's OPA starts, writes nothing
+
         try:
             write_atomically(memo, json.dumps({"stamp": stamp, "digest": digest}).encode(), make_parents=True)
         except (OSError, UserError):  # an unwritable cache only costs the hash next time

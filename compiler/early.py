@@ -15,9 +15,8 @@ it unread otherwise. A wrong guess costs an OPA start, never a result.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from .errors import UserError
 
@@ -26,6 +25,7 @@ if TYPE_CHECKING:
 
     from .cache import CompiledBundle
     from .engine.ahead import Ahead
+    from .opa import Opa, Running
 
 # The options each command's simple form may have, and whether each takes a value. Anything
 # else (another option, `--`, two inputs) is not the simple form; tests/engine/test_engine_early.py holds
@@ -38,8 +38,7 @@ SIMPLE_OPTIONS: dict[str, dict[str, bool]] = {
 }
 
 
-@dataclass(frozen=True)
-class SimpleForm:
+class SimpleForm(NamedTuple):
     policies: tuple[str, ...]
     bundle: str | None
     target: str
@@ -78,19 +77,28 @@ def simple_form(argv: list[str]) -> SimpleForm | None:
         return None
     if timeout is not None and not timeout > 0:
         return None
-    from .engine import DEFAULT_TIMEOUT
+    from .opa import DEFAULT_TIMEOUT
 
     return SimpleForm(tuple(policies), bundles[0] if bundles else None, targets[0],
                       DEFAULT_TIMEOUT if timeout is None else timeout)
 
 
-def start(target: str, bundle: Path, timeout: float) -> Ahead | None:
+class Started(NamedTuple):
+    """An `opa eval` started on a prepared document's bytes, before the engine's modules are loaded."""
+    opa: Opa
+    bundle: Path
+    path: Path
+    data: bytes
+    timeout: float
+    run: Running
+
+
+def launch(target: str, bundle: Path, timeout: float) -> Started | None:
     """`opa eval` of `bundle` started on `target`'s content when it is one prepared document,
-    else None (whatever is wrong with it is reported when the subjects are read)."""
-    from .engine.ahead import Ahead
-    from .extract.jsonload import read_file_bytes
-    from .opa import find_opa
-    from .subjects import JSON_LINES, starts_like_json
+    else None (whatever is wrong with it is reported when the subjects are read). Only what
+    starting OPA needs is imported before it starts."""
+    from .extract.jsonload import JSON_LINES, read_file_bytes, starts_like_json
+    from .opa import eval_args, find_opa
 
     path = Path(target)
     try:
@@ -102,9 +110,22 @@ def start(target: str, bundle: Path, timeout: float) -> Ahead | None:
     if b'"schema_version"' not in data:  # an analysis file: the document is built from it, not read
         return None
     try:
-        return Ahead(find_opa(), bundle, path, data, timeout)
+        opa = find_opa()
+        return Started(opa, bundle, path, data, timeout, opa.start(*eval_args(bundle), data=data, timeout=timeout))
     except (OSError, UserError):  # OPA missing or not runnable: the engine reports it, in its turn
         return None
+
+
+def start(target: str, bundle: Path, timeout: float) -> Ahead | None:
+    """`launch`, as the engine takes it (`regate.engine.ahead`)."""
+    started = launch(target, bundle, timeout)
+    return _adopted(started) if started is not None else None
+
+
+def _adopted(started: Started) -> Ahead:
+    from .engine.ahead import Ahead
+
+    return Ahead(started.opa, started.bundle, started.path, started.data, started.timeout, run=started.run)
 
 
 def cached(policies: tuple[str, ...], today: date | None) -> CompiledBundle | None:
@@ -119,7 +140,7 @@ def cached(policies: tuple[str, ...], today: date | None) -> CompiledBundle | No
         return None
 
 
-_early: Ahead | None = None
+_early: Started | None = None
 
 
 def speculate(argv: list[str]) -> None:
@@ -132,7 +153,7 @@ def speculate(argv: list[str]) -> None:
         hit = cached(form.policies, None) if form.bundle is None else None
         bundle = Path(form.bundle) if form.bundle is not None else hit.path if hit else None
         if bundle is not None:
-            _early = start(form.target, bundle, form.timeout)
+            _early = launch(form.target, bundle, form.timeout)
     except Exception:  # noqa: BLE001 - only a guess: the command meets the same problem and reports it
         _early = None
 
@@ -145,6 +166,6 @@ def take(bundle: Path | None, target: str | None, timeout: float) -> Ahead | Non
     if early is None:
         return None
     if target is not None and early.bundle == bundle and early.path == Path(target) and early.timeout == timeout:
-        return early
-    early.cancel()
+        return _adopted(early)
+    early.run.cancel()
     return None

@@ -17,14 +17,18 @@ import subprocess
 import sys
 import tempfile
 import time
-from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, NamedTuple
 
 from .errors import EngineError, UserError
 
 MINIMUM_VERSION = (1, 0, 0)
+# The decision regate asks OPA for, and how long an evaluation may take unless --timeout says.
+# Here rather than with the engines: a check's early start (regate.early) evaluates before any of
+# the engine's modules, or their imports, are loaded.
+QUERY = "data.regate.decision.main"
+DEFAULT_TIMEOUT = 60.0
 # `opa version` answers in milliseconds; this only stops a binary that hangs.
 VERSION_TIMEOUT = 10.0
 _CHECKOUT_OPA = Path(__file__).resolve().parent.parent / ".tools" / "bin" / "opa"
@@ -38,8 +42,7 @@ class OpaNotFound(UserError):
     pass
 
 
-@dataclass(frozen=True)
-class Opa:
+class Opa(NamedTuple):
     path: str
     version: str
 
@@ -64,6 +67,11 @@ class Opa:
 
     def _cannot_run(self, exc: OSError) -> EngineError:
         return EngineError(f"cannot run {self.path}: {exc.strerror or exc}")
+
+
+def eval_args(bundle: Path) -> tuple[str, ...]:
+    """`opa eval` of the decision on `bundle`, the input document on standard input."""
+    return "eval", "--format", "json", "--bundle", str(bundle), "--stdin-input", QUERY
 
 
 def run_isolated(argv: list[str], input_text: str | None = None, timeout: float | None = None,
@@ -206,7 +214,6 @@ def _version_of(path: str) -> str:
     """The version `opa version` prints, remembered in the cache directory for this very file
     (by its path, size, modification time and inode): running it costs every `regate check`
     tens of milliseconds."""
-    from .atomic import write_atomically
     from .cache import cache_dir
 
     try:
@@ -220,6 +227,8 @@ def _version_of(path: str) -> str:
     except (OSError, UnicodeDecodeError):
         pass
     version = _asked_version(path, identity)
+    from .atomic import write_atomically  # a remembered version, before a check's OPA starts, writes nothing
+
     try:
         write_atomically(remembered, version, make_parents=True)
     except Exception:  # noqa: BLE001 - an unwritable cache only costs the next run the question

@@ -24,12 +24,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable
 
 from .errors import InputError, UserError
+from .extract.jsonload import JSON_LINES, starts_like_json
 
 if TYPE_CHECKING:
     from .extract.base import ExtractOptions
 
-_JSON_START = (b"{", b"[")
-JSON_LINES = (".jsonl", ".ndjson")
 _BLANK = b" \t\n\r\x0b\x0c"  # what bytes.strip() strips
 
 
@@ -72,11 +71,6 @@ class Subject:
             for extraction in extractions:
                 for warning in extraction.warnings:
                     warn(f"{extraction.source.path or extraction.source.format}: {warning}")
-
-
-def starts_like_json(path: Path) -> bool:
-    with open(path, "rb") as handle:
-        return handle.read(4096).lstrip(b"\xef\xbb\xbf \t\r\n").startswith(_JSON_START)
 
 
 def looks_like_path(target: str) -> bool:

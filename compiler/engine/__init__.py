@@ -21,8 +21,7 @@ from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator, Sequence
 
 from ..errors import EngineError
-
-DEFAULT_TIMEOUT = 60.0
+from ..opa import DEFAULT_TIMEOUT
 
 
 class ServerUnavailable(EngineError):

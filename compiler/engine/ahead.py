@@ -22,11 +22,7 @@ import subprocess
 from pathlib import Path
 from typing import Any
 
-import orjson
-
-from ..extract.jsonload import decode_text, load_json, parse_json
-from ..opa import Opa
-from .cli import eval_args
+from ..opa import Opa, Running, eval_args
 
 # Where a number with a fraction or an exponent, or `-0`, may start: every number follows `:`, `[`
 # or `,`. A hit may be in a string.
@@ -40,7 +36,8 @@ _NUMBER = re.compile(r"-?\d[\d.eE+-]*")
 class Ahead:
     """`opa eval` of `bundle` on `data`, the content of `path`, running while regate reads it."""
 
-    def __init__(self, opa: Opa, bundle: Path, path: Path, data: bytes, timeout: float):
+    def __init__(self, opa: Opa, bundle: Path, path: Path, data: bytes, timeout: float, run: Running | None = None):
+        """`run`: this very evaluation, already started (`regate.early`); else it starts now."""
         self.bundle = bundle
         self.path = path
         self.timeout = timeout
@@ -49,10 +46,16 @@ class Ahead:
         # What the CLI engine would send for the document as parsed from `data`, before anything changed it,
         # when OPA's reading of `data` means the same (see `_numbers_as_serialised`); else None.
         self.parsed: str | None = None
-        self._run = opa.start(*eval_args(bundle), data=data, timeout=timeout)  # a byte order mark too: OPA skips it
+        # A byte order mark too: OPA skips it.
+        self._run = run if run is not None else opa.start(*eval_args(bundle), data=data, timeout=timeout)
 
     def read(self, path: Path) -> Any:
         """`load_json(path)`, from the bytes OPA was given when `path` is its file."""
+        # Imported here, not before OPA starts (regate.early).
+        import orjson
+
+        from ..extract.jsonload import decode_text, load_json, parse_json
+
         if path != self.path or self.data is None:
             return load_json(path)
         data, self.data = self.data, None  # read once; not kept for the whole run
@@ -83,6 +86,7 @@ class Ahead:
 def _numbers_as_serialised(text: str) -> bool:
     """Whether every number in the JSON `text` is written as orjson writes its value. Integers
     are, except `-0`; a fraction or exponent is when it reads back the same."""
+    import orjson
     import re2  # scans the text several times faster than `re`; imported after OPA started
 
     if not re2.search(_UNUSUAL_NUMBER, text):

@@ -11,18 +11,13 @@ import orjson
 
 from ..collector import paused
 from ..errors import EngineError, one_line
-from ..opa import Opa
+from ..opa import Opa, eval_args
 from . import Engine, EngineInfo
-from .decision import QUERY, validate
+from .decision import validate
 from .shapes import expect
 
 if TYPE_CHECKING:
     from .ahead import Ahead
-
-
-def eval_args(bundle: Path) -> tuple[str, ...]:
-    """`opa eval` of the decision on `bundle`, the input document on standard input."""
-    return "eval", "--format", "json", "--bundle", str(bundle), "--stdin-input", QUERY
 
 
 class CliEngine(Engine):

@@ -10,11 +10,11 @@ from __future__ import annotations
 from typing import Any, Iterable
 
 from ..errors import EngineError
+from ..opa import QUERY
 from .actions import ACTIONS, rank, worst
 from .consistency import disagreements
 from .shapes import kind_of
 
-QUERY = "data.regate.decision.main"
 FAIL_ON = {"stop": "STOP", "warn": "WARN"}
 
 EXIT_PASS, EXIT_FAIL, EXIT_ERROR = 0, 1, 2
