@@ -17,7 +17,7 @@ from ..document import add_entry
 from ..jsonload import parse_json
 from . import entries
 from .imageconfig import image_names, layers, map_config, map_manifest, merge_layers, string_map
-from .normalize import cpe_from_fields, distro_entry, source_package_name, unique
+from .normalize import cpe_from_fields, distro_entry, source_package_name
 from .view import View
 
 _FILE_TYPES = {
