@@ -87,7 +87,11 @@ def source_counts(fmt: str, doc) -> dict:
         properties = [p.get("name", "") for p in (doc.get("metadata", {}).get("properties") or [])
                       + (doc.get("metadata", {}).get("component", {}).get("properties") or [])]
         return {"labels": sum(name.startswith("syft:image:labels:") for name in properties),
-                "layers": sum(name == "aquasecurity:trivy:DiffID" for name in properties),"packages": sum(n for kind, n in kinds.items() if kind not in ("operating-system", "file", "container")),
+                "layers": sum(name == "aquasecurity:trivy:DiffID" for name in properties),
+                # One package found in several places (a Go module in eight binaries) is listed once per
+                # place; as for Syft's JSON, what counts is the distinct packages.
+                "packages": len({(c.get("purl") or f"{c.get('name')}@{c.get('version')}").partition("?")[0]
+                                 for c in components if c.get("type") not in ("operating-system", "file", "container")}),
                 "files": kinds.get("file", 0),
                 "vulnerabilities": sum(len(v.get("affects") or []) for v in doc.get("vulnerabilities") or [])}
     if fmt == "spdx-json":
