@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import json
 from contextvars import ContextVar
-from typing import Any, Iterable
+from typing import Any, Callable, Iterable
 
 import orjson
 
@@ -88,13 +88,11 @@ def merge_entry(existing: dict, new: dict) -> None:
             kind = type(current)
             if (kind is not list or {*map(type, current)} <= _STRINGS) and (kind is not dict or "key" not in current):
                 continue
-        if type(current) is str and current and current != "unknown":
-            # A string stated first is kept (most fields: decided before the rules below); but two
-            # ratings of one finding keep the more severe, or the verdict would hang on which
-            # input came first, and a gate errs towards STOP.
-            if field == "severity" and _more_severe(value, current):
-                existing[field] = value
+        if field in _DECIDED and not _empty(current) and not _empty(value):
+            existing[field] = _DECIDED[field](current, value)
             continue
+        if type(current) is str and current and current != "unknown":
+            continue  # a string stated first is kept (most fields: decided before the rules below)
         if _empty(current):
             if not _empty(value) or field not in existing:
                 existing[field] = value
@@ -102,42 +100,53 @@ def merge_entry(existing: dict, new: dict) -> None:
             existing[field] = _union(current, value)
         elif isinstance(current, bool) and isinstance(value, bool):
             existing[field] = current or value
-        elif field == "fix" and isinstance(current, dict) and isinstance(value, dict):
-            existing[field] = _known_fix(current, value)
-        elif field in _HIGHER_SCORE_KEPT and _scores_higher(value, current, _HIGHER_SCORE_KEPT[field]):
-            existing[field] = value
         elif _same_entry(current, value):  # a vulnerability's package, found at one more place
             merge_entry(current, value)
 
 
-# Scores of a vulnerability of which two inputs' values keep the higher, as severities keep the more
-# severe: the field's score (None: the field is the score), the whole field taken with it.
-_HIGHER_SCORE_KEPT = {"nvd_cvss": "base", "vendor_cvss": "base", "epss": "score", "risk": None}
+def _more_severe(current: Any, new: Any) -> Any:
+    if current in SEVERITIES and new in SEVERITIES and SEVERITIES.index(new) > SEVERITIES.index(current):
+        return new
+    return current
 
 
-def _scores_higher(value: Any, current: Any, score: str | None) -> bool:
-    if score is not None:
-        if not isinstance(value, dict) or not isinstance(current, dict):
-            return False
-        value, current = value.get(score), current.get(score)
-    numbers = (int, float)
-    return (isinstance(value, numbers) and isinstance(current, numbers) and not isinstance(value, bool)
-            and not isinstance(current, bool) and value > current)
-
-
-def _known_fix(current: dict, new: dict) -> dict:
-    """A vulnerability's fix as two inputs state it: a fix version one of them knows is not undone by
-    the other's `not-fixed` or `wont-fix` (a rule on fixable vulnerabilities would pass on the order
-    of the inputs); two known fixes list the versions of both."""
-    if new.get("state") != "fixed" or not new.get("versions"):
+def _known_fix(current: Any, new: Any) -> Any:
+    """A fix version one input knows is not undone by another's `not-fixed` or `wont-fix`; two
+    known fixes list the versions of both."""
+    if not isinstance(current, dict) or not isinstance(new, dict) or new.get("state") != "fixed" \
+            or not new.get("versions"):
         return current
     if current.get("state") != "fixed" or not current.get("versions"):
         return new
     return {**new, **current, "versions": _union(current["versions"], new["versions"])}
 
 
-def _more_severe(value: Any, current: str) -> bool:
-    return value in SEVERITIES and current in SEVERITIES and SEVERITIES.index(value) > SEVERITIES.index(current)
+def _higher_score(member: str | None) -> Callable[[Any, Any], Any]:
+    """Of two values of a score field (itself a number, or an object whose `member` is one), the higher."""
+    def score(value: Any) -> Any:
+        if member is not None:
+            value = value.get(member) if isinstance(value, dict) else None
+        return value if type(value) in (int, float) else None
+
+    def kept(current: Any, new: Any) -> Any:
+        known, other = score(current), score(new)
+        return new if known is not None and other is not None and other > known else current
+
+    return kept
+
+
+# Fields whose value, when two descriptions of one entry state different ones, is decided rather
+# than the first one's: otherwise a gate's verdict would hang on the order of its inputs. Each keeps
+# what makes a rule fire, as a gate errs towards STOP: the more severe rating, a known fix, the
+# higher score (these fields promise the highest published).
+_DECIDED: dict[str, Callable[[Any, Any], Any]] = {
+    "severity": _more_severe,
+    "fix": _known_fix,
+    "nvd_cvss": _higher_score("base"),
+    "vendor_cvss": _higher_score("base"),
+    "epss": _higher_score("score"),
+    "risk": _higher_score(None),
+}
 
 
 def _same_entry(current: Any, value: Any) -> bool:
@@ -145,7 +154,7 @@ def _same_entry(current: Any, value: Any) -> bool:
 
 
 # While an adapter reads one input (registry.extract_json): the fields that input states twice for
-# one entry with different values. The first value is kept (of severities, the most severe); the
+# one entry with different values. The first value is kept (but for the fields of `_DECIDED`); the
 # others are reported in a warning.
 DISAGREEMENTS: ContextVar[list[str] | None] = ContextVar("disagreements", default=None)
 
@@ -420,9 +429,9 @@ def _build_concealed(extractions: list[Extraction], baseline: dict | None, image
 
 def _merge_collections(document: dict, facts: dict, extraction: Extraction) -> None:
     """Fold one input's collections into the document. A field an earlier input states with
-    another value keeps the earlier value, a severity the more severe (docs/input.md), and this
-    input is told which: two scanners rating one vulnerability differently is worth a look,
-    never a silent choice."""
+    another value keeps the earlier value, but for a severity, fix or score (`_DECIDED`,
+    docs/input.md), and this input is told which: two scanners rating one vulnerability
+    differently is worth a look, never a silent choice."""
     noted: list[str] = []
     token = DISAGREEMENTS.set(noted)
     try:
@@ -437,8 +446,8 @@ def _merge_collections(document: dict, facts: dict, extraction: Extraction) -> N
         DISAGREEMENTS.reset(token)
     if noted:
         extraction.warnings.append(disagreement_warning(
-            noted, "differ from what an earlier input states; the earlier value is kept, "
-                   "except that of two severities the more severe is"))
+            noted, "differ from what an earlier input states; the earlier value is kept, except for a "
+                   "severity, a fix or a score, where the more severe, the known or the higher is"))
 
 
 def add_baseline(document: dict, baseline: dict) -> frozenset[str]:

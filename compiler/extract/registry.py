@@ -107,8 +107,8 @@ def _noting_disagreements(read: Callable[[], Extraction]) -> Extraction:
         DISAGREEMENTS.reset(token)
     if noted:
         extraction.warnings.append(disagreement_warning(
-            noted, "are stated twice for one entry with different values; the first value is kept, "
-                   "except that of two severities the more severe is"))
+            noted, "are stated twice for one entry with different values; the first value is kept, except for "
+                   "a severity, a fix or a score, where the more severe, the known or the higher is"))
     return extraction
 
 
