@@ -23,8 +23,8 @@ from .options import analysis_options
 
 if TYPE_CHECKING:
     from ..engine.policy import PolicyInfo
-    from ..extract.base import ExtractOptions
     from ..engine.shapes import Serialised
+    from ..extract.base import ExtractOptions
     from ..report import Run
     from ..subjects import Subject
 
