@@ -23,9 +23,9 @@ from .options import analysis_options
 
 if TYPE_CHECKING:
     from ..engine.policy import PolicyInfo
+    from ..engine.shapes import Serialised
     from ..extract.base import ExtractOptions
     from ..report import Run
-    from ..report.jsonreport import Embedded
     from ..subjects import Subject
 
 # A check of one prepared document starts OPA on it before anything else it imports (engine.ahead):
@@ -236,24 +236,24 @@ def _evaluate(kind: str, bundle: Path | None, local: PolicyInfo | None, server, 
     from .. import progress
     from ..baselines import load_baseline_source, mapping_baseline
     from ..engine import open_engine
+    from ..engine.shapes import serialise
     from ..extract.base import ExtractOptions
     from ..report import Result, Run
 
     def mapped_baseline_possible(subject: Subject) -> bool:
         return baseline is None and subject.document is None
 
-    def prepare(subject: Subject) -> tuple[dict, tuple[frozenset[str], dict | None]]:
+    def prepare(subject: Subject) -> tuple[Serialised, tuple[frozenset[str], dict | None, dict | Serialised | None]]:
         document, secrets = subject.load(baseline)
         if now is not None:
             document["now"] = now
         if require:
             document["require"] = list(require)
-        # The document outlives its evaluation only when something after it reads it. The report's
-        # copy is made now, while the engine decides (OPA runs meanwhile), unless the baseline its
-        # mapping names may still be added.
-        remapped = mapped_baseline_possible(subject)
-        kept = None if remapped else _kept_input(document, fmt)
-        return document, (secrets, document if explain or remapped else None, kept)
+        # Serialised once: the engine sends these bytes and the JSON report embeds them. The document
+        # itself outlives its evaluation only when something after it reads it.
+        evaluated = serialise(document)
+        keep = explain or mapped_baseline_possible(subject)
+        return evaluated, (secrets, document if keep else None, _kept_input(document, evaluated, fmt))
 
     if kind == "server" and server is None and workers is None and len(subjects) > 1:
         workers = 1  # one managed server, kept busy with several requests at a time
@@ -276,9 +276,9 @@ def _evaluate(kind: str, bundle: Path | None, local: PolicyInfo | None, server, 
                     from ..extract.document import add_baseline
 
                     secrets |= add_baseline(document, load_baseline_source(approved, options or ExtractOptions()))
-                    decision = engine.evaluate(document)
-                if remapped:
-                    kept = _kept_input(document, fmt)
+                    evaluated = serialise(document)
+                    decision = engine.evaluate(evaluated)
+                    kept = _kept_input(document, evaluated, fmt)
                 explanation = _explain(engine, policy, fail_on, timeout, document, decision, timing) if explain else None
             results.append(Result(done.subject.label, decision, timing, secrets, input=kept, explanation=explanation))
             step.advance()
@@ -286,12 +286,11 @@ def _evaluate(kind: str, bundle: Path | None, local: PolicyInfo | None, server, 
     return Run(tuple(results), policy, info, fail_on, timings, cached)
 
 
-def _kept_input(document: dict, fmt: str) -> dict | Embedded | None:
-    """What the report in `fmt` shows of the input besides the decision (see `Result.input`)."""
+def _kept_input(document: dict, evaluated: Serialised, fmt: str) -> dict | Serialised | None:
+    """What the report in `fmt` shows of the input besides the decision (see `Result.input`): for
+    JSON, the very bytes OPA evaluated (`evaluated`, `document` serialised)."""
     if fmt == "json":
-        from ..report.jsonreport import embedded
-
-        return embedded(document)
+        return evaluated
     if fmt == "markdown":
         return {"drift": document.get("drift") or {}, "baseline": document.get("baseline")}
     return None

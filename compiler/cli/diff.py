@@ -15,6 +15,7 @@ from pathlib import Path
 import click
 
 from ..engine import DEFAULT_TIMEOUT, open_engine
+from ..engine.shapes import serialise
 from ..errors import UserError
 from ..report import Result
 from ..report.impact import FORMATS, render
@@ -71,7 +72,8 @@ def diff_command(documents, base_paths, head_paths, engine, workers, timeout, fm
             document, secrets = subject.load(None)
             if now is not None or "now" not in document:
                 document["now"] = moment
-            return document, (secrets, base_engine.evaluate(document))
+            evaluated = serialise(document)  # once, for both versions: they evaluate the same bytes
+            return evaluated, (secrets, base_engine.evaluate(evaluated))
 
         pairs = []
         for done in head_engine.evaluate_all(subjects, prepare):

@@ -18,10 +18,13 @@ import time
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Iterable, Iterator, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator, Sequence
 
 from ..errors import EngineError
 from ..opa import DEFAULT_TIMEOUT
+
+if TYPE_CHECKING:
+    from .shapes import Serialised
 
 
 class ServerUnavailable(EngineError):
@@ -54,14 +57,16 @@ class Evaluated:
 
 class Engine(ABC):
     @abstractmethod
-    def evaluate(self, document: dict) -> dict:
-        """The decision for one input document."""
+    def evaluate(self, document: dict | Serialised) -> dict:
+        """The decision for one input document, a dict or its JSON serialised once (`shapes.serialise`:
+        then OPA evaluates exactly those bytes)."""
 
-    def evaluate_many(self, documents: Iterable[dict]) -> Iterator[dict]:
+    def evaluate_many(self, documents: Iterable[dict | Serialised]) -> Iterator[dict]:
         for document in documents:
             yield self.evaluate(document)
 
-    def evaluate_all(self, subjects: Sequence, prepare: Callable[[Any], tuple[dict, Any]]) -> Iterator[Evaluated]:
+    def evaluate_all(self, subjects: Sequence,
+                     prepare: Callable[[Any], tuple[dict | Serialised, Any]]) -> Iterator[Evaluated]:
         """Each subject's decision, in the subjects' order; `prepare` builds a subject's document
         (and a context handed back with it) only when its turn comes, one at a time here."""
         for subject in subjects:

@@ -45,7 +45,7 @@ class Ahead:
         self.data: bytes | None = data
         # What the CLI engine would send for the document as parsed from `data`, before anything changed it,
         # when OPA's reading of `data` means the same (see `_numbers_as_serialised`); else None.
-        self.parsed: str | None = None
+        self.parsed: bytes | None = None
         # A byte order mark too: OPA skips it.
         self._run = run if run is not None else opa.start(*eval_args(bundle), data=data, timeout=timeout)
 
@@ -63,16 +63,16 @@ class Ahead:
         del data
         document = parse_json(text, str(path))
         try:
-            parsed = orjson.dumps(document).decode()
+            parsed = orjson.dumps(document)
         except orjson.JSONEncodeError:  # integers past 64 bits: the engine serialises them otherwise
             return document
         self.parsed = parsed if _numbers_as_serialised(text) else None
         return document
 
-    def outcome_for(self, text: str) -> subprocess.CompletedProcess | None:
-        """OPA's successful outcome if it evaluated what `text` (the engine's serialised document)
+    def outcome_for(self, data: bytes) -> subprocess.CompletedProcess | None:
+        """OPA's successful outcome if it evaluated what `data` (the engine's serialised document)
         means, else None, the early run stopped and discarded."""
-        if self.parsed is None or text != self.parsed:
+        if self.parsed is None or data != self.parsed:
             self.cancel()
             return None
         done = self._run.finish()

@@ -14,7 +14,7 @@ from ..errors import EngineError, one_line
 from ..opa import Opa, eval_args
 from . import Engine, EngineInfo
 from .decision import validate
-from .shapes import expect
+from .shapes import Serialised, expect, input_json
 
 if TYPE_CHECKING:
     from .ahead import Ahead
@@ -32,13 +32,13 @@ class CliEngine(Engine):
     def describe(self) -> EngineInfo:
         return EngineInfo("cli", self.opa.version, str(self.bundle))
 
-    def evaluate(self, document: dict) -> dict:
-        text = serialised(document)
+    def evaluate(self, document: dict | Serialised) -> dict:
+        data = input_json(document)
         ahead, self.ahead = self.ahead, None
-        done = ahead.outcome_for(text) if ahead is not None else None
+        done = ahead.outcome_for(data) if ahead is not None else None
         if done is None:
             # A timeout kills `opa` and anything it started (Running): nothing outlives the call.
-            done = self.opa.start(*eval_args(self.bundle), data=text.encode(), timeout=self.timeout).finish()
+            done = self.opa.start(*eval_args(self.bundle), data=data, timeout=self.timeout).finish()
         if done.returncode != 0:
             raise EngineError(f"opa eval failed (exit status {done.returncode}): {_failure(done)}")
         return validate(_decision_value(done.stdout), "opa eval")
@@ -46,14 +46,6 @@ class CliEngine(Engine):
     def close(self) -> None:
         if self.ahead is not None:
             self.ahead.cancel()
-
-
-def serialised(document: dict) -> str:
-    """The input document as `opa eval` reads it."""
-    try:
-        return orjson.dumps(document).decode()
-    except orjson.JSONEncodeError:  # integers past 64 bits, which the input may hold
-        return json.dumps(document)
 
 
 def _decision_value(stdout: str):

@@ -45,7 +45,7 @@ from ..opa import Opa, kill_group, start_isolated
 from . import DEFAULT_TIMEOUT, Engine, EngineInfo, ServerUnavailable
 from .decision import validate
 from .loopback import SCHEME, BadAnswer, Failure, Loopback
-from .shapes import json_body, opa_message, parse_answer
+from .shapes import Serialised, input_json, opa_message, parse_answer
 
 READY_TIMEOUT = 30.0
 _PROBE_TIMEOUT = 2.0
@@ -170,10 +170,10 @@ class ManagedEngine(Engine):
     def describe(self) -> EngineInfo:
         return EngineInfo("server", self.process.opa.version, self.url, managed=True)
 
-    def evaluate(self, document: dict) -> dict:
+    def evaluate(self, document: dict | Serialised) -> dict:
         doing = "evaluating data.regate.decision.main"
         try:
-            status, body = self.http.post(_WEBHOOK_PATH, json_body(document))
+            status, body = self.http.post(_WEBHOOK_PATH, input_json(document))
         except TimeoutError:
             raise ServerUnavailable(f"{self.where} did not answer within {self.timeout:g} s while {doing} "
                                     "(--timeout)") from None

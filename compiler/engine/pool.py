@@ -29,6 +29,7 @@ from .managed import ManagedEngine, ManagedOpa, launch, stop_all
 
 if TYPE_CHECKING:
     from .server import ServerEngine, ServerOptions
+    from .shapes import Serialised
 
     # Servers the user runs, or managed ones (which need no HTTP library beyond Python's own).
     Member = ServerEngine | ManagedEngine
@@ -103,10 +104,11 @@ class ServerPool(Engine):
                                   "a fleet must serve one policy")
         return policy
 
-    def evaluate(self, document: dict) -> dict:
+    def evaluate(self, document: dict | Serialised) -> dict:
         return self._evaluate(document, self._next())
 
-    def evaluate_all(self, subjects: Sequence, prepare: Callable[[Any], tuple[dict, Any]]) -> Iterator[Evaluated]:
+    def evaluate_all(self, subjects: Sequence,
+                     prepare: Callable[[Any], tuple[dict | Serialised, Any]]) -> Iterator[Evaluated]:
         def one(index: int) -> Evaluated | EngineError:
             started = time.monotonic()
             try:
@@ -147,7 +149,7 @@ class ServerPool(Engine):
             self._turn = (self._turn + 1) % len(self.members)
             return self._turn
 
-    def _evaluate(self, document: dict, first: int) -> dict:
+    def _evaluate(self, document: dict | Serialised, first: int) -> dict:
         """The decision from the first server that answers, starting at `first`."""
         failures = []
         for offset in range(len(self.members)):

@@ -1,5 +1,7 @@
 """Checking the shape of what OPA answers, with messages that say what was
-expected and what came instead; the JSON of what regate posts and OPA answers."""
+expected and what came instead; the JSON of what regate posts and OPA answers,
+and an input document serialised once (`Serialised`) for every engine and the
+JSON report alike."""
 
 from __future__ import annotations
 
@@ -28,11 +30,35 @@ def expect(value: Any, kind: type, what: str) -> Any:
 
 
 def json_body(value: Any) -> bytes:
-    """`value` as the JSON regate posts, serialised once by orjson."""
+    """`value` as the compact JSON regate posts, serialised once by orjson."""
     try:
         return orjson.dumps(value)
     except orjson.JSONEncodeError:  # integers beyond 64 bits, which the schema does not forbid everywhere
-        return json.dumps(value, ensure_ascii=False).encode("utf-8")
+        return json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+
+
+class Serialised:
+    """An input document as the JSON text OPA evaluates, made once (`serialise`): every engine
+    sends these bytes, and the JSON report embeds them as they are, so the report shows the very
+    document OPA decided on, and a batch does not serialise each document twice.
+
+    A plain class, not a tuple or a dataclass: orjson would write those as JSON itself, and only
+    the report's renderer may decide how these bytes are embedded."""
+
+    __slots__ = ("json",)
+
+    def __init__(self, json: bytes):
+        self.json = json
+
+
+def serialise(document: dict) -> Serialised:
+    return Serialised(json_body(document))
+
+
+def input_json(document: dict | Serialised) -> bytes:
+    """The JSON text OPA evaluates for `document`: its bytes, serialised once, or a dict's now
+    (explain's trials, the engines' own callers)."""
+    return document.json if type(document) is Serialised else json_body(document)
 
 
 def parse_answer(body: bytes) -> Any:

@@ -20,7 +20,7 @@ from ..engine.decision import exit_code, worst
 
 if TYPE_CHECKING:
     from ..engine.policy import PolicyInfo
-    from .jsonreport import Embedded
+    from ..engine.shapes import Serialised
 
 FORMATS = ("text", "json", "sarif", "junit", "github", "markdown", "html", "anchore")
 _MODULES = {"json": "jsonreport"}
@@ -40,8 +40,8 @@ class Result:
     # Markdown's "what changed"; nothing for the other formats. It is the document as evaluated,
     # concealed as `regate extract` writes it (`Subject.load` conceals every document), so it is
     # not redacted again: the detectors over every string of an image's files take seconds.
-    # `check --format json` holds it rendered already (`jsonreport.embedded`).
-    input: dict | Embedded | None = None
+    # `check --format json` holds it as the JSON the engine sent (`engine.shapes.Serialised`).
+    input: dict | Serialised | None = None
     # The plan from STOP to GO (`regate check --explain`, regate.explain), or None.
     explanation: dict | None = None
 

@@ -7,9 +7,12 @@ ever added within a version.
 from __future__ import annotations
 
 import json
+import os
+import re
 
 import orjson
 
+from ..engine.shapes import Serialised
 from . import Result, Run
 
 
@@ -46,48 +49,38 @@ def _result(result: Result) -> dict:
     return out
 
 
-# Where a result's input sits in the report: in the report object, its results, a result.
-_INPUT_INDENT = b"\n" + b"  " * 3
-
-
-class Embedded:
-    """An input document rendered as the report prints it (`embedded`)."""
-
-    __slots__ = ("text",)
-
-    def __init__(self, text: bytes):
-        self.text = text
-
-
-def embedded(document: dict) -> Embedded | dict:
-    """`document` as the report will print it, rendered now: a batch's check renders each image's
-    document as its decision arrives, while OPA decides the next ones, instead of all of them
-    after the last (the inputs are most of a report), and need not keep the documents. The text
-    is what rendering the whole report writes (a newline never occurs inside a JSON string)."""
-    try:
-        return Embedded(orjson.dumps(document, option=orjson.OPT_INDENT_2).replace(b"\n", _INPUT_INDENT))
-    except orjson.JSONEncodeError:  # integers past 64 bits: rendered with the rest of the report
-        return document
-
-
 def render(run: Run) -> bytes:
     """The report as UTF-8: made as bytes and written as they are, rather than decoded, given
-    its newline and encoded again, three copies of tens of megabytes on a batch."""
+    its newline and encoded again, three copies of tens of megabytes on a batch. A result's
+    input is the compact JSON its engine sent (`Serialised`), embedded as it is: indenting it
+    would serialise each document a second time, and it is most of a report."""
     report = document(run)
     try:  # about ten times faster than the json module on a decision with thousands of findings
         return orjson.dumps(report, option=orjson.OPT_INDENT_2 | orjson.OPT_APPEND_NEWLINE, default=_as_fragment)
-    except orjson.JSONEncodeError:  # integers past 64 bits, which an input document may hold
-        return (json.dumps(report, indent=2, ensure_ascii=False, default=_as_value) + "\n").encode("utf-8")
+    except orjson.JSONEncodeError:  # integers past 64 bits, from the input in an explanation's patch
+        return _render_by_json_module(report)
 
 
 def _as_fragment(value: object) -> orjson.Fragment:
-    if isinstance(value, Embedded):
-        return orjson.Fragment(value.text)
+    if isinstance(value, Serialised):
+        return orjson.Fragment(value.json)
     raise TypeError(f"{type(value).__name__} is not JSON")
 
 
-def _as_value(value: object) -> object:
-    """An embedded document read back, for the json module to render as it renders the rest."""
-    if isinstance(value, Embedded):
-        return orjson.loads(value.text)
-    raise TypeError(f"{type(value).__name__} is not JSON")
+def _render_by_json_module(report: dict) -> bytes:
+    """The report rendered by the json module, each embedded input still its own bytes. The json
+    module embeds no text as it is: an input is rendered as a marker string, replaced afterwards.
+    The marker is random, so no string of the report (which the input's author may choose) is one."""
+    marker = f"regate-input-{os.urandom(16).hex()}-"
+    inputs: list[bytes] = []
+
+    def as_marker(value: object) -> str:
+        if isinstance(value, Serialised):
+            inputs.append(value.json)
+            return f"{marker}{len(inputs) - 1}"
+        raise TypeError(f"{type(value).__name__} is not JSON")
+
+    text = (json.dumps(report, indent=2, ensure_ascii=False, default=as_marker) + "\n").encode("utf-8")
+    pieces = re.split(b'"' + marker.encode() + rb'(\d+)"', text)
+    pieces[1::2] = [inputs[int(index)] for index in pieces[1::2]]
+    return b"".join(pieces)

@@ -46,11 +46,12 @@ def test_an_image_archive_is_extracted_as_the_baseline(archives):
 
 
 def test_a_previous_json_report_is_a_baseline(archives, tmp_path):
-    """Build N's report is build N+1's baseline: the report embeds the document it evaluated."""
+    """Build N's report, as regate wrote it, is build N+1's baseline: the report embeds the document it
+    evaluated, as the compact JSON OPA was given."""
     _, approved, candidate = archives
-    code, first = check(str(approved))
+    code, _ = check("-o", str(tmp_path / "report.json"), str(approved))
     assert code == 0
-    (tmp_path / "report.json").write_text(json.dumps(first))
+    assert b'\n      "input": {"schema_version":1,' in (tmp_path / "report.json").read_bytes()
     code, report = check("--baseline", str(tmp_path / "report.json"), str(candidate))
     assert (code, new_ports(report)) == (1, ["22/tcp"])
     assert report["results"][0]["input"]["baseline"]["reference"] == "docker.io/regate-test/base:1"

@@ -19,9 +19,9 @@ from regate.bundle import bundle_files, write_bundle
 from regate.compile import compile_policies
 from regate.engine import open_engine
 from regate.engine.policy import PolicyInfo
+from regate.engine.shapes import serialise
 from regate.inputs import complete
 from regate.report import FORMATS, Result, Run, render
-from regate.report.jsonreport import embedded
 
 SARIF_SCHEMA = ROOT / "tests" / "fixtures" / "sarif-schema-2.1.0.json"
 POLICY_FILE = "tests/engine/policies/anchore/anchore.regate"
@@ -222,21 +222,29 @@ def test_json_report(run):
 
 
 @pytest.mark.parametrize("big", [False, True], ids=["orjson", "an integer past 64 bits"])
-def test_json_report_of_inputs_rendered_as_they_came_is_the_same_text(run, big):
-    # `check --format json` renders each input as its decision arrives (jsonreport.embedded); the
-    # report must be byte for byte the one rendered from the documents, also when an integer past
-    # 64 bits sends the report through the json module.
+def test_json_report_embeds_each_input_as_the_bytes_the_engine_sent(run, big):
+    # `check --format json` keeps each input as the JSON its engine sent (engine.shapes.Serialised):
+    # the report holds those bytes, compact, and is indented around them. An integer past 64 bits
+    # in an explanation's patch (which holds the input's values) sends the report through the json
+    # module: the inputs are still those bytes.
     documents = [complete({"now": NOW, **case}) for case in CASES.values()]
     if big:
         documents[1]["image"]["size"] = 2**70
-
-    def with_inputs(inputs) -> Run:
-        return replace(run, results=tuple(replace(result, input=kept) for result, kept in zip(run.results, inputs)))
-
-    rendered = [embedded(document) for document in documents]
-    assert [isinstance(kept, dict) for kept in rendered] == [big and index == 1 for index in range(len(documents))]
-    assert render("json", with_inputs(rendered)) == render("json", with_inputs(documents))
-    assert json.loads(render("json", with_inputs(rendered)))["results"][1]["input"] == documents[1]
+    sent = [serialise(document) for document in documents]
+    results = [replace(result, input=kept) for result, kept in zip(run.results, sent)]
+    if big:
+        patch = [{"op": "add", "path": "/image/size", "value": 2**70}]
+        results[1] = replace(results[1], explanation={"patch": patch, "plan": []})
+    text = render("json", replace(run, results=tuple(results)))
+    assert text.startswith(b'{\n  "report_version": 1,\n  "regate_version": ')
+    ends = [b",\n" if big and index == 1 else b"\n" for index in range(len(sent))]  # the explanation follows
+    assert [text.count(b'\n      "input": ' + kept.json + end) for kept, end in zip(sent, ends)] == [1] * len(sent)
+    report = json.loads(text)
+    assert [result["input"] for result in report["results"]] == documents
+    if big:
+        assert b'"size":1180591620717411303424' in sent[1].json
+        assert report["results"][1]["explanation"]["patch"] == patch
+        assert b"regate-input-" not in text
 
 
 def test_locations_outside_the_working_directory_are_absolute(run, tmp_path, monkeypatch):
