@@ -1,6 +1,7 @@
 """The managed OPA server: `opa run --server --bundle B` on a Unix socket in a
 directory of its own, owned by this process, and the engine that asks it
-(`ManagedEngine`).
+(`ManagedEngine`). It is launched by `opa.launch_servers`: from here, or by the
+entry point before the command line is parsed (`regate.early`).
 
 It listens on a socket in a fresh private directory (0700), not on a TCP port:
 no other process can take its address before it binds it, nor connect to it
