@@ -1,4 +1,5 @@
-"""OPA started on one prepared document before regate has read its own command line.
+"""OPA started before regate has read its own command line: `opa eval` of one prepared
+document, or the managed servers of a batch.
 
 `regate check` (or `eval`) of one prepared input document spends most of its run waiting
 for `opa eval`, and everything before OPA starts adds to the run (`regate.engine.ahead`).
@@ -13,8 +14,8 @@ is the run it would have started itself (same bundle, same file, same timeout), 
 it unread otherwise. A wrong guess costs an OPA start, never a result.
 
 A batch check on managed OPA servers (`--engine server` without --opa-url, or --workers N)
-waits for its servers to load the bundle before its first request, and they launched only
-once the command opened its engine. When the arguments have the batch form of
+waits for its servers to load the bundle before its first request, and the engine would
+launch them only once the commands are imported. When the arguments have the batch form of
 `BATCH_OPTIONS` and the bundle is known, the servers are launched at once (`speculate`):
 OPA loads the bundle on the second core while Python imports the commands. The engine
 adopts them only when they are exactly the servers it would launch (`Launched.adopt`: the
