@@ -15,6 +15,7 @@ import signal
 import stat
 import subprocess
 import sys
+import tempfile
 
 import click
 import pytest
@@ -173,7 +174,10 @@ def test_servers_launched_for_a_command_that_fails_before_its_engine_are_stopped
     assert not list((tmp_path / "tmp").iterdir())
 
 
-def test_servers_the_engine_would_not_have_launched_are_stopped(bundle, tmp_path, opa):
+def test_servers_the_engine_would_not_have_launched_are_stopped(bundle, tmp_path, opa, monkeypatch):
+    sockets = tmp_path / "sockets"  # where the servers' socket directories go
+    sockets.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(sockets))
     other = tmp_path / "other.tar.gz"
     shutil.copy(bundle, other)
     replaced = tmp_path / "replaced.tar.gz"
@@ -208,6 +212,7 @@ def test_servers_the_engine_would_not_have_launched_are_stopped(bundle, tmp_path
     with open_engine("server", bundle, workers=2, launched=guessed) as pool:
         assert [member.process.pid for member in pool.engines] == [s.process.pid for s in guessed.servers]
     assert stopped(guessed)
+    assert not list(sockets.iterdir())
 
 
 def test_a_failed_early_launch_is_reported_by_the_command_in_its_turn(launches, bundle, tmp_path):
