@@ -114,6 +114,85 @@ def start_isolated(argv: list[str], **popen: Any) -> subprocess.Popen:
     return subprocess.Popen(argv, start_new_session=True, preexec_fn=die_with_parent, env=go_environment(), **popen)
 
 
+# The longest path a Unix socket may have (sun_path: 108 bytes with its final NUL on Linux).
+_SOCKET_PATH_MAX = 107
+_SOCKET = "opa.sock"
+# How a server's address on a Unix socket is written, as OPA's --addr takes it: unix:///path/to/socket.
+SCHEME = "unix://"
+
+
+class Server(NamedTuple):
+    """`opa run --server` on `bundle` (`launch_servers`), listening at `address` once the bundle is
+    loaded. Here rather than with the engine that asks it (`regate.engine.managed`): a batch
+    check's early start (regate.early) launches it before the engine's modules are loaded."""
+    opa: Opa
+    bundle: Path
+    process: subprocess.Popen
+    # Private (0700), holds the socket; removed when the server stops.
+    directory: Path
+    # Its socket's, as OPA's --addr takes it.
+    address: str
+    # OPA's output, for the message when it does not start.
+    log: IO[bytes]
+
+    def stop(self) -> None:
+        """Kill it with whatever it started (SIGKILL: it holds no state worth a graceful stop) and
+        remove its directory. Safe to call again."""
+        if self.process.poll() is None:
+            kill_group(self.process, signal.SIGKILL)
+            self.process.wait()
+        self.log.close()
+        shutil.rmtree(self.directory, ignore_errors=True)
+
+
+def launch_servers(opa: Opa, bundle: Path, count: int) -> list[Server]:
+    """`count` servers on `bundle`, launched without waiting for them: they load the bundle while
+    regate does other work. From this thread: a server is told to stop when the thread that
+    launched it ends (PR_SET_PDEATHSIG follows the thread). If one cannot be launched, those
+    already launched are stopped (EngineError)."""
+    launched: list[Server] = []
+    try:
+        for _ in range(count):
+            launched.append(_launch_server(opa, bundle))
+    except BaseException:
+        for server in launched:
+            server.stop()
+        raise
+    return launched
+
+
+def _launch_server(opa: Opa, bundle: Path) -> Server:
+    try:
+        directory = socket_directory()
+    except OSError as exc:
+        raise EngineError(f"cannot make a directory for the OPA server's socket: {exc.strerror or exc}") from None
+    # A signed bundle is verified by regate before it gets here (`--verification-key`), as `opa eval`
+    # (the cli engine) never verifies; without --skip-verify OPA would refuse any signed bundle.
+    # --skip-version-check: `opa run` would otherwise ask GitHub for OPA's latest release as it starts,
+    # from every CI run and every server of a pool.
+    address = SCHEME + str(directory / _SOCKET)
+    args = [opa.path, "run", "--server", "--addr", address, "--skip-verify", "--skip-version-check",
+            "--log-level", "error", "--bundle", str(bundle)]
+    log = tempfile.TemporaryFile()
+    try:
+        process = start_isolated(args, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT)
+    except OSError as exc:
+        log.close()
+        shutil.rmtree(directory, ignore_errors=True)
+        raise opa._cannot_run(exc) from None
+    return Server(opa, bundle, process, directory, address, log)
+
+
+def socket_directory() -> Path:
+    """A new private directory for a server's socket: in the temporary directory, or in /tmp when
+    that one's path is too long for a socket's."""
+    directory = Path(tempfile.mkdtemp(prefix="regate-opa-"))
+    if len(str(directory / _SOCKET).encode()) > _SOCKET_PATH_MAX:
+        directory.rmdir()
+        directory = Path(tempfile.mkdtemp(prefix="regate-opa-", dir="/tmp"))
+    return directory
+
+
 class Running:
     """`argv` started on `data` (its standard input) to run while regate does other work. Input
     and output are anonymous files, so no pipe needs a thread to keep the program going; `finish`

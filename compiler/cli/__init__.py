@@ -20,6 +20,7 @@ import click
 
 from .. import __version__
 from ..collector import spare_exit, tune_for_documents
+from ..early import discard
 from ..engine.decision import EXIT_ERROR
 from ..errors import UserError, one_line
 
@@ -131,6 +132,7 @@ def _command() -> None:
              f"(a bug in regate; {DEBUG_VARIABLE}=1 shows the traceback)")
         sys.exit(EXIT_ERROR)
     finally:  # however the command ends: regate exits next
+        discard()
         spare_exit()
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 import sys
 import time
-from datetime import date, datetime, timezone
+from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -107,14 +107,13 @@ def _now(value: str | None) -> tuple[str | None, date | None]:
     """The `now` to put in input documents, and the date compile-time expiry warnings use."""
     if value is None:
         return None, None
-    try:
-        moment = datetime.fromisoformat(value)
-    except ValueError:
-        moment = None
-    if moment is None or moment.tzinfo is None or "T" not in value.upper():
+    from ..early import today_of
+
+    today = today_of(value)
+    if today is None:
         raise click.BadParameter(f"{value!r} is not an RFC 3339 time with an offset (e.g. 2026-01-31T12:00:00Z)",
                                  param_hint="--now")
-    return value, moment.astimezone(timezone.utc).date()
+    return value, today
 
 
 def _require(value: str | None) -> tuple[str, ...]:
@@ -235,6 +234,7 @@ def _evaluate(kind: str, bundle: Path | None, local: PolicyInfo | None, server, 
     against it."""
     from .. import progress
     from ..baselines import load_baseline_source, mapping_baseline
+    from ..early import take_servers
     from ..engine import open_engine
     from ..engine.shapes import serialise
     from ..extract.base import ExtractOptions
@@ -259,7 +259,7 @@ def _evaluate(kind: str, bundle: Path | None, local: PolicyInfo | None, server, 
         workers = 1  # one managed server, kept busy with several requests at a time
     results = []
     counted = len(subjects) > 1 and progress.on_terminal()
-    with open_engine(kind, bundle, server, timeout, workers, ahead) as engine, \
+    with open_engine(kind, bundle, server, timeout, workers, ahead, take_servers()) as engine, \
             progress.step("checking images", counted, len(subjects)) as step:
         if server is not None and local is not None:
             engine.require_revision(local.revision)

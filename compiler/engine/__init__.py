@@ -90,14 +90,18 @@ class Engine(ABC):
 
 
 def open_engine(kind: str, bundle: Path | None = None, server=None, timeout: float = DEFAULT_TIMEOUT,
-                workers: int | None = None, ahead=None) -> Engine:
+                workers: int | None = None, ahead=None, launched=None) -> Engine:
     """`kind` "cli" or "server"; `server` (ServerOptions, or a list of them for a fleet) names external
     servers, else "server" means managed ones on `bundle`: one, or a pool of `workers`. `ahead`, an
-    `opa eval` already running on `bundle` (`engine.ahead`), is the CLI engine's to use or stop."""
+    `opa eval` already running on `bundle` (`engine.ahead`), is the CLI engine's to use or stop.
+    `launched`, managed servers launched before the command line was parsed (`regate.early`), are
+    used if they are exactly the ones this would launch, and stopped otherwise."""
     from ..errors import UserError
     from ..opa import find_opa
 
     servers = list(server) if isinstance(server, (list, tuple)) else [server] if server is not None else []
+    managed = kind == "server" and not servers
+    adopted = launched.adopt(find_opa(), bundle, (workers or 1) if managed else 0) if launched is not None else None
     if kind == "cli":
         if servers or workers:
             raise UserError("--opa-url and --workers evaluate through OPA servers; they cannot be combined with --engine cli")
@@ -111,10 +115,11 @@ def open_engine(kind: str, bundle: Path | None = None, server=None, timeout: flo
         from .server import ServerEngine
 
         return ServerPool.connect(servers) if len(servers) > 1 else ServerEngine.connect(servers[0])
-    from .managed import ManagedEngine, launch, stop_all
+    from .managed import ManagedEngine, ManagedOpa, launch, stop_all
 
     # Launched before the pool is imported: the servers load the bundle meanwhile.
-    processes = launch(find_opa(), bundle, workers or 1)
+    processes = ([ManagedOpa(found.opa, found.bundle, server=found) for found in adopted] if adopted
+                 else launch(find_opa(), bundle, workers or 1))
     try:
         from .pool import ServerPool
     except BaseException:

@@ -20,6 +20,8 @@ import socket
 import threading
 import time
 
+from ..opa import SCHEME
+
 # A decision for a large image is a few megabytes; this only stops a runaway answer.
 MAX_ANSWER_BYTES = 256 * 1024 * 1024
 _CHUNK = 64 * 1024
@@ -28,8 +30,6 @@ _JSON = {"Content-Type": "application/json"}
 
 # What a failed exchange raises: no answer in time, or no connection (refused, reset, closed early).
 Failure = (OSError, http.client.HTTPException)
-# How a server's address on a Unix socket is written, as OPA's --addr takes it: unix:///path/to/socket.
-SCHEME = "unix://"
 
 
 class BadAnswer(http.client.HTTPException):

@@ -1,6 +1,7 @@
 """The managed OPA server: `opa run --server --bundle B` on a Unix socket in a
 directory of its own, owned by this process, and the engine that asks it
-(`ManagedEngine`).
+(`ManagedEngine`). It is launched by `opa.launch_servers`: from here, or by the
+entry point before the command line is parsed (`regate.early`).
 
 It listens on a socket in a fresh private directory (0700), not on a TCP port:
 no other process can take its address before it binds it, nor connect to it
@@ -33,66 +34,52 @@ batch and by a sixth on a 100,000-package document (bench/fleet_bench.py).
 
 from __future__ import annotations
 
-import shutil
-import signal
 import subprocess
-import tempfile
 import time
 from pathlib import Path
 
 from ..errors import EngineError
-from ..opa import Opa, kill_group, start_isolated
+from ..opa import Opa, Server, launch_servers
 from . import DEFAULT_TIMEOUT, Engine, EngineInfo, ServerUnavailable
 from .decision import validate
-from .loopback import SCHEME, BadAnswer, Failure, Loopback
+from .loopback import BadAnswer, Failure, Loopback
 from .shapes import Serialised, input_json, opa_message, parse_answer
 
 READY_TIMEOUT = 30.0
 _PROBE_TIMEOUT = 2.0
-# The longest path a Unix socket may have (sun_path: 108 bytes with its final NUL on Linux).
-_SOCKET_PATH_MAX = 107
-
-
-def socket_directory() -> Path:
-    """A new private directory for a server's socket: in the temporary directory, or in /tmp when
-    that one's path is too long for a socket's."""
-    directory = Path(tempfile.mkdtemp(prefix="regate-opa-"))
-    if len(str(directory / "opa.sock").encode()) > _SOCKET_PATH_MAX:
-        directory.rmdir()
-        directory = Path(tempfile.mkdtemp(prefix="regate-opa-", dir="/tmp"))
-    return directory
 
 
 class ManagedOpa:
-    """`opa run --server` on a bundle, owned by this process."""
+    """`opa run --server` on a bundle, owned by this process: launched here, or before the command
+    line was parsed (`regate.early`) and adopted."""
 
-    def __init__(self, opa: Opa, bundle: Path, ready_timeout: float = READY_TIMEOUT):
+    def __init__(self, opa: Opa, bundle: Path, ready_timeout: float = READY_TIMEOUT, server: Server | None = None):
         self.opa = opa
         self.bundle = bundle
         self.ready_timeout = ready_timeout
-        self.process: subprocess.Popen | None = None
-        self.log = None
-        self.directory: Path | None = None  # holds its socket
-        self.url: str | None = None  # where it was launched
+        self.server = server  # once launched
+
+    @property
+    def process(self) -> subprocess.Popen | None:
+        return self.server.process if self.server else None
 
     @property
     def pid(self) -> int | None:
         return self.process.pid if self.process else None
 
+    @property
+    def url(self) -> str | None:
+        return self.server.address if self.server else None
+
     def launch(self) -> "ManagedOpa":
         """Starts OPA without waiting for it: it loads the bundle while regate does other work
         (imports its HTTP client, starts the other servers of a pool, reads the first documents)."""
-        try:
-            self.directory = socket_directory()
-        except OSError as exc:
-            raise EngineError(f"cannot make a directory for the OPA server's socket: {exc.strerror or exc}") from None
-        self.url = SCHEME + str(self.directory / "opa.sock")
-        self._spawn(self.url)
+        self.server = launch_servers(self.opa, self.bundle, 1)[0]
         return self
 
     def start(self) -> str:
         """The server's URL once its bundle is active (launched first if it is not)."""
-        if self.url is None:
+        if self.server is None:
             self.launch()
         try:
             self._wait_ready(self.url)
@@ -100,20 +87,6 @@ class ManagedOpa:
             self.stop()
             raise
         return self.url
-
-    def _spawn(self, url: str) -> None:
-        self.log = tempfile.TemporaryFile()
-        # A signed bundle is verified by regate before it gets here (`--verification-key`), as `opa eval`
-        # (the cli engine) never verifies; without --skip-verify OPA would refuse any signed bundle.
-        # --skip-version-check: `opa run` would otherwise ask GitHub for OPA's latest release as it starts,
-        # from every CI run and every server of a pool.
-        args = [self.opa.path, "run", "--server", "--addr", url, "--skip-verify", "--skip-version-check",
-                "--log-level", "error", "--bundle", str(self.bundle)]
-        try:
-            self.process = start_isolated(args, stdin=subprocess.DEVNULL, stdout=self.log, stderr=subprocess.STDOUT)
-        except OSError as exc:
-            self.stop()
-            raise EngineError(f"cannot run {self.opa.path}: {exc.strerror or exc}") from None
 
     def _wait_ready(self, url: str) -> None:
         deadline = time.monotonic() + self.ready_timeout
@@ -135,17 +108,13 @@ class ManagedOpa:
                           f"{self._output()[-800:] or 'no output'}")
 
     def _output(self) -> str:
-        self.log.seek(0)
-        return " ".join(self.log.read().decode("utf-8", "replace").split())
+        log = self.server.log
+        log.seek(0)
+        return " ".join(log.read().decode("utf-8", "replace").split())
 
     def stop(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            kill_group(self.process, signal.SIGKILL)
-            self.process.wait()
-        if self.log is not None:
-            self.log.close()
-        if self.directory is not None:
-            shutil.rmtree(self.directory, ignore_errors=True)
+        if self.server is not None:
+            self.server.stop()
 
 
 class ManagedEngine(Engine):
@@ -215,17 +184,8 @@ def _reason(exc: BaseException) -> str:
 
 
 def launch(opa: Opa, bundle: Path, count: int) -> list[ManagedOpa]:
-    """`count` servers on `bundle`, launched at once from this thread (a managed server is told to
-    stop when the thread that started it ends: PR_SET_PDEATHSIG follows the thread); if one cannot
-    be, those already launched are stopped."""
-    launched: list[ManagedOpa] = []
-    try:
-        for _ in range(count):
-            launched.append(ManagedOpa(opa, bundle).launch())
-    except BaseException:
-        stop_all(launched)
-        raise
-    return launched
+    """`count` servers on `bundle`, launched at once (`opa.launch_servers`)."""
+    return [ManagedOpa(opa, bundle, server=server) for server in launch_servers(opa, bundle, count)]
 
 
 def stop_all(servers: list[ManagedOpa]) -> None:
