@@ -29,6 +29,7 @@ from .base import Extraction, Facts
 from .conceal import conceal
 from .coverage import coverage
 from .dockerfile import guessed_dockerfile
+from .jsonload import loads_exactly
 from .validation import schema_errors
 
 COLLECTIONS = ("packages", "vulnerabilities", "files", "secrets", "users", "misconfigurations")
@@ -369,10 +370,7 @@ def _plain_exactly(wanted: dict, names: tuple[str, ...]) -> dict:
             for key, entry in wanted[name].items():
                 _plain(entry, f"/{name}/{key}")  # raises, naming the entry
         raise
-    try:
-        return orjson.loads(text)
-    except orjson.JSONDecodeError:  # integers past 64 bits
-        return json.loads(text)
+    return loads_exactly(text)  # integers past 64 bits stay integers
 
 
 def name_image(image: dict, name: str) -> None:

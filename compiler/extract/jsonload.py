@@ -124,6 +124,37 @@ class _NotOneDocument(Exception):
     """The text closed the arrays around it and opened others (`1],[2`): no JSON document."""
 
 
+class _WideInteger(Exception):
+    """The text may hold an integer beyond 64 bits, which orjson reads as a float."""
+
+
+# orjson reads an integer beyond 64 bits (above 18446744073709551615 or below -9223372036854775808)
+# as the nearest float, where OPA and the json module read it exactly: such an integer has 19 digits
+# or more. A text with no run of 19 digits holds none (a C-speed pass, ~1 ms per MB); one with such
+# a run holds one only where the run is a whole number in the JSON (digests and ids in strings are
+# not: RE2, linear, only then).
+_DIGITS_AS_ZERO = str.maketrans("123456789", "000000000")
+_NINETEEN_DIGITS = "0" * 19
+_WIDE_INTEGER = r"(?:^|[:\[,])\s*-?[0-9]{19,}\s*(?:[,\]}]|$)"
+
+
+def may_hold_wide_integer(text: str) -> bool:
+    """Whether the JSON `text` may hold an integer orjson cannot read exactly."""
+    if _NINETEEN_DIGITS not in text.translate(_DIGITS_AS_ZERO):
+        return False
+    import re2
+
+    return re2.search(_WIDE_INTEGER, text) is not None
+
+
+def loads_exactly(text: str) -> Any:
+    """JSON `text` as orjson reads it, or as the json module does when it may hold an integer beyond
+    64 bits (`may_hold_wide_integer`); for text known to be valid JSON."""
+    import orjson
+
+    return json.loads(text) if may_hold_wide_integer(text) else orjson.loads(text)
+
+
 def _parse_within_depth(text: str, max_depth: int) -> Any:
     import orjson
 
@@ -143,11 +174,14 @@ def parse_json(text: str, path: str, max_depth: int = MAX_JSON_DEPTH) -> Any:
         raise InputError(path, "is empty; expected a JSON document")
     try:
         # orjson is several times faster and refuses all that is refused here (NaN, 1e999, half a
-        # surrogate pair, deep nesting) and integers past 64 bits: those take the slow parser, which
-        # reads big integers and says precisely what is wrong with the rest.
+        # surrogate pair, deep nesting); those, and texts that may hold integers beyond 64 bits (which
+        # orjson would round), take the slow parser, which reads big integers exactly and says
+        # precisely what is wrong with the rest.
+        if may_hold_wide_integer(text):
+            raise _WideInteger
         with paused():  # what orjson makes is a tree, with no cycles to collect
             doc = _parse_within_depth(text, max_depth)
-    except (orjson.JSONDecodeError, _NotOneDocument):
+    except (orjson.JSONDecodeError, _NotOneDocument, _WideInteger):
         doc = _parse_slowly(text, path, max_depth)
         if isinstance(doc, (dict, list)):
             check_depth(doc, path, max_depth)

@@ -275,6 +275,47 @@ def test_number_literals_beyond_a_double_are_refused(write_json, literal):
     assert f"the number {literal} is out of range" in refused(write_json(text)).message
 
 
+# orjson reads an integer beyond 64 bits as the nearest float; OPA reads it exactly, and so must regate.
+@pytest.mark.parametrize("literal", ["18446744073709551617", "-9223372036854775809", "123456789012345678901234567890"])
+@pytest.mark.parametrize("spacing", ["", " ", "\n  "], ids=["compact", "spaced", "indented"])
+def test_integers_beyond_64_bits_are_read_exactly(write_json, literal, spacing):
+    text = f'{{"a":{spacing}{literal}{spacing},"b":{spacing}[{spacing}{literal}{spacing}]}}'
+    read = load_json(write_json(text))
+    assert read == {"a": int(literal), "b": [int(literal)]} and type(read["a"]) is int
+
+
+@pytest.mark.parametrize("text", ['{"digest": "sha256:1234567890123456789012345"}', '{"id": "12345678901234567890"}',
+                                  '{"size": 1234567890.12345678901}', '{"a": 1e19}'])
+def test_long_digit_runs_that_are_no_wide_integer_read_as_before(write_json, text):
+    assert load_json(write_json(text)) == json.loads(text)
+
+
+def test_a_wide_integer_in_a_prepared_document_reaches_opa_and_the_report_exactly(tmp_path):
+    document = json.loads((EXAMPLES / "production" / "inputs" / "vulnerable.json").read_text())
+    document["image"]["size"] = 0
+    path = tmp_path / "wide.json"
+    path.write_text(json.dumps(document).replace('"size": 0', '"size": 18446744073709551617', 1))
+    policy = tmp_path / "wide.regate"
+    policy.write_text('policy "p" {\n  rule huge warn {\n    when image.size > 999999999999999999\n'
+                      '    message "image of {image.size} bytes"\n  }\n}\n')
+    for engine in ("cli", "server"):
+        report = tmp_path / f"{engine}.json"
+        done = regate("check", "--policy", policy, "--engine", engine, "--format", "json", "-o", report, path)
+        assert done.returncode == 0, done.stderr
+        result = json.loads(report.read_text())["results"][0]
+        assert result["input"]["image"]["size"] == 18446744073709551617  # not 1.8446744073709552e+19
+        assert [f["message"] for f in result["decision"]["findings"]] == ["image of 18446744073709551617 bytes"]
+
+
+def test_an_integer_beyond_64_bits_in_the_facts_stays_an_integer_in_the_document():
+    extraction = extract_json(raw(TRIVY), "trivy.json")
+    vuln = next(iter(extraction.facts["vulnerabilities"].values()))
+    vuln["risk"] = 2**64 + 1  # the facts are copied through JSON text: it must not come back a float
+    document = build_document([extraction])
+    assert type(document["vulnerabilities"][vuln["key"]]["risk"]) is int
+    assert document["vulnerabilities"][vuln["key"]]["risk"] == 2**64 + 1
+
+
 def test_the_document_never_holds_nan_or_infinity():
     extraction = extract_json(raw(TRIVY), "trivy.json")
     next(iter(extraction.facts["vulnerabilities"].values()))["cvss"][0]["base"] = float("nan")
