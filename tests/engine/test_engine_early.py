@@ -18,17 +18,18 @@ from engine.gatehelpers import EXAMPLES, regate, report
 from engine.gatehelpers import isolated_cache  # noqa: F401  (autouse: a compile cache per test process)
 from regate import early
 from regate.cli.check import check_command, eval_command
-from regate.early import SIMPLE_OPTIONS, SimpleForm, simple_form
+from regate.early import BATCH_OPTIONS, SIMPLE_OPTIONS, SimpleForm, simple_form
 
 PRODUCTION = EXAMPLES / "production"
 VULNERABLE = PRODUCTION / "inputs" / "vulnerable.json"
 
 
+@pytest.mark.parametrize("forms", [SIMPLE_OPTIONS, BATCH_OPTIONS], ids=["simple", "batch"])
 @pytest.mark.parametrize("command", [check_command, eval_command], ids=lambda c: c.name)
-def test_the_simple_forms_options_are_the_commands_own(command):
+def test_the_forms_options_are_the_commands_own(command, forms):
     takes_value = {name: not option.is_flag for option in command.params if isinstance(option, click.Option)
                    for name in option.opts}
-    for name, value in SIMPLE_OPTIONS[command.name].items():
+    for name, value in forms[command.name].items():
         assert takes_value[name] == value, name
 
 

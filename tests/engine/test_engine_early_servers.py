@@ -17,14 +17,12 @@ import subprocess
 import sys
 import tempfile
 
-import click
 import pytest
 
 from engine.gatehelpers import EXAMPLES, NOW, decisions, opa_server, pid_alive, report
 from engine.gatehelpers import isolated_cache  # noqa: F401  (autouse: a compile cache per test process)
 from regate import early
-from regate.cli.check import check_command, eval_command
-from regate.early import BATCH_OPTIONS, BatchForm, batch_form, today_of
+from regate.early import BatchForm, batch_form, today_of
 from regate.engine import open_engine
 from regate.engine.server import ServerOptions
 from regate.opa import find_opa
@@ -76,14 +74,6 @@ def _cached(env: dict) -> None:
     """Compiles the production example into the (test process's) compile cache: the early launch needs a hit."""
     done = run("check", "--policy", PRODUCTION, "--now", NOW, VULNERABLE, env=env)
     assert done.returncode == 1, done.stderr
-
-
-@pytest.mark.parametrize("command", [check_command, eval_command], ids=lambda c: c.name)
-def test_the_batch_forms_options_are_the_commands_own(command):
-    takes_value = {name: not option.is_flag for option in command.params if isinstance(option, click.Option)
-                   for name in option.opts}
-    for name, value in BATCH_OPTIONS[command.name].items():
-        assert takes_value[name] == value, name
 
 
 @pytest.mark.parametrize("argv, form", [
