@@ -113,8 +113,10 @@ def source_counts(fmt: str, doc) -> dict:
         listed |= {(r.get("Type"), v.get("PkgName"), v.get("InstalledVersion")) for r in results for v in r.get("Vulnerabilities") or []}
         counts = {"packages": len(listed),
                   "files": sum(len(r.get("Licenses") or []) for r in results if r.get("Class") == "license-file"),
-                  "vulnerabilities": sum(_distinct(r.get("Vulnerabilities") or [], "VulnerabilityID", "PkgName",
-                                                   "InstalledVersion") for r in results),
+                  # One record per place a package was found (a module in three go.mod files is three
+                  # records): what counts, as for packages, is the distinct vulnerability x package.
+                  "vulnerabilities": len({(v.get("VulnerabilityID"), r.get("Type"), v.get("PkgName"), v.get("InstalledVersion"))
+                                          for r in results for v in r.get("Vulnerabilities") or []}),
                   "secrets": sum(len(r.get("Secrets") or []) for r in results),
                   "misconfigurations": sum(len(r.get("Misconfigurations") or []) for r in results)}
         if metadata.get("ImageConfig"):
